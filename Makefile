@@ -1,0 +1,40 @@
+# Every target that needs Python builds the virtual environment first.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: install run test test-sqlite lint extract update compile bench clean
+
+$(STAMP): pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP) compile
+
+compile: $(STAMP)
+	$(BIN)/pybabel compile -d locales -D messages --statistics
+
+extract: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg -k N_ -k _ -k ngettext:1,2 -o locales/messages.pot --no-location --sort-output --project=servicebot .
+
+update: extract
+	$(BIN)/pybabel update -i locales/messages.pot -d locales -D messages --no-fuzzy-matching --ignore-obsolete --width 100
+	$(BIN)/python locales/sync_en.py
+
+run: install
+	$(BIN)/servicebot run
+
+test: install
+	$(BIN)/python -m pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check bot handlers tests bench
+
+bench: install
+	$(BIN)/python bench/matcher.py
+
+clean:
+	rm -rf $(VENV) data

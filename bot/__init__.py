@@ -1,0 +1,1 @@
+"""Service-standard assistant for Indonesian public-service offices."""

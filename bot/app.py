@@ -1,0 +1,86 @@
+"""Wires the python-telegram-bot Application: every handler and guard, in order, in one place."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import BotCommand, BotCommandScopeDefault
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
+
+from bot.config import SUPPORTED_LOCALES, Settings
+from bot.db import Database
+from bot.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+
+def build_runtime(settings: Settings, *, migrate: bool = True) -> Runtime:
+    """Database (migrated), knowledge base (validated) and calendar: everything but Telegram."""
+    from bot.knowledge import load_knowledge
+    from bot.matching import Matcher
+    from bot.workdays import WorkingCalendar
+
+    db = Database(settings.database_url)
+    if migrate:
+        db.upgrade()
+    knowledge = load_knowledge(settings.knowledge_dir)
+    return Runtime(
+        settings=settings,
+        db=db,
+        knowledge=knowledge,
+        matcher=Matcher(knowledge),
+        calendar=WorkingCalendar(settings.tz, closed_dates=knowledge.office.closed_dates),
+    )
+
+
+def build_application(rt: Runtime, *, token: str | None = None) -> Application:
+    settings = rt.settings
+    builder = (
+        ApplicationBuilder()
+        .token(token or settings.telegram_bot_token)
+        .base_url(settings.telegram_api_base_url)
+        .base_file_url(settings.telegram_api_base_url.replace("/bot", "/file/bot", 1))
+        .rate_limiter(AIORateLimiter(max_retries=3))
+        .post_init(_post_init)
+        .post_shutdown(_post_shutdown)
+        .concurrent_updates(False)
+    )
+    app = builder.build()
+    app.bot_data["runtime"] = rt
+    register_handlers(app)
+    return app
+
+
+def register_handlers(app: Application) -> None:
+    # Order matters: within a group the first matching handler wins, so every feature comes
+    # before the fallbacks, and the guards (negative groups) before everything.
+    from handlers import common, qa
+
+    common.register(app)
+    qa.register(app)
+    common.register_fallbacks(app)
+    app.add_error_handler(common.error_handler)
+
+
+async def _post_init(app: Application) -> None:
+    from handlers.common import citizen_commands
+
+    rt: Runtime = app.bot_data["runtime"]
+    default = rt.settings.default_locale
+    for locale in SUPPORTED_LOCALES:
+        commands = [BotCommand(name, desc) for name, desc in citizen_commands(locale)]
+        await app.bot.set_my_commands(
+            commands,
+            scope=BotCommandScopeDefault(),
+            language_code=None if locale == default else locale,
+        )
+        if locale == default:
+            # Users whose Telegram speaks the default language get it too, explicitly.
+            await app.bot.set_my_commands(
+                commands, scope=BotCommandScopeDefault(), language_code=locale
+            )
+
+
+async def _post_shutdown(app: Application) -> None:
+    rt: Runtime = app.bot_data["runtime"]
+    rt.db.dispose()

@@ -1,0 +1,169 @@
+"""The `servicebot` command: run the bot, ask it questions, check the knowledge base, migrate."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+from bot.config import ConfigError, Settings, load_settings
+
+EXIT_CONFIG = 2
+
+BOTFATHER_HELP = """No TELEGRAM_BOT_TOKEN is set.
+
+To run on Telegram, get a token from BotFather:
+  1. Open https://t.me/BotFather in Telegram and send /newbot.
+  2. Choose a name and a username ending in "bot".
+  3. Put the token it gives you in .env as TELEGRAM_BOT_TOKEN=123456:ABC...
+Then run `servicebot run` (or `make run`) again.
+"""
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    overrides = {}
+    if getattr(args, "knowledge_dir", None):
+        overrides["knowledge_dir"] = Path(args.knowledge_dir)
+    return load_settings(**overrides)
+
+
+def _configure_logging(settings: Settings) -> None:
+    logging.basicConfig(
+        level=settings.log_level,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    # httpx logs every request URL, which contains the bot token.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    _configure_logging(settings)
+    if not settings.telegram_bot_token:
+        print(BOTFATHER_HELP, file=sys.stderr)
+        return EXIT_CONFIG
+    from bot.app import build_application, build_runtime
+
+    rt = build_runtime(settings)
+    app = build_application(rt)
+    app.run_polling(allowed_updates=None, drop_pending_updates=False)
+    return 0
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    from bot.answers import render_answer
+    from bot.i18n import Translator
+    from bot.knowledge import load_knowledge
+    from bot.matching import Matcher
+    from bot.text import html_to_plain
+
+    kb = load_knowledge(settings.knowledge_dir)
+    matcher = Matcher(kb)  # indexed once for every question below
+    lang = args.lang or settings.default_locale
+    tr = Translator(lang)
+    questions = [args.question] if args.question else (line.rstrip("\n") for line in sys.stdin)
+    for question in questions:
+        if not question.strip() and not args.question:
+            continue
+        match = matcher.match(question, lang)
+        answer = render_answer(kb, match, tr, settings.tz)
+        plain = html_to_plain(answer.html)
+        if args.json:
+            print(
+                json.dumps(
+                    {
+                        "question": question,
+                        "service": match.service_id,
+                        "topic": match.topic,
+                        "score": round(match.score, 1),
+                        "answer": plain,
+                    },
+                    ensure_ascii=False,
+                ),
+                flush=True,
+            )
+        else:
+            print(plain + "\n", flush=True)
+    return 0
+
+
+def cmd_knowledge_check(args: argparse.Namespace) -> int:
+    from bot.knowledge import KnowledgeError, load_knowledge
+
+    directory = Path(args.dir) if args.dir else _settings(args).knowledge_dir
+    try:
+        kb = load_knowledge(directory)
+    except KnowledgeError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        print(f"{len(exc.problems)} problem(s) in {directory}", file=sys.stderr)
+        return 1
+    print(f"{directory}: OK, {len(kb.services)} services")
+    return 0
+
+
+def cmd_db_upgrade(args: argparse.Namespace) -> int:
+    from bot.db import Database
+
+    settings = _settings(args)
+    db = Database(settings.database_url)
+    db.upgrade(args.revision)
+    print(f"database at {args.revision}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="servicebot", description="Telegram assistant for public-service offices."
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    run = sub.add_parser("run", help="run the bot on Telegram (long polling)")
+    run.set_defaults(func=cmd_run)
+
+    ask = sub.add_parser("ask", help="answer questions from the knowledge base, without Telegram")
+    ask.add_argument("question", nargs="?", help="the question; without it, one per stdin line")
+    ask.add_argument("--json", action="store_true", help="one JSON object per question")
+    ask.add_argument("--lang", choices=("id", "en"), help="answer language")
+    ask.add_argument("--knowledge-dir", help="knowledge base folder (default KNOWLEDGE_DIR)")
+    ask.set_defaults(func=cmd_ask)
+
+    knowledge = sub.add_parser("knowledge", help="knowledge base tools")
+    ksub = knowledge.add_subparsers(dest="knowledge_command", metavar="ACTION", required=True)
+    check = ksub.add_parser("check", help="validate every knowledge file")
+    check.add_argument("dir", nargs="?", help="folder to check (default KNOWLEDGE_DIR)")
+    check.set_defaults(func=cmd_knowledge_check)
+
+    db = sub.add_parser("db", help="database tools")
+    dsub = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
+    upgrade = dsub.add_parser("upgrade", help="apply the migrations")
+    upgrade.add_argument("revision", nargs="?", default="head")
+    upgrade.set_defaults(func=cmd_db_upgrade)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except ConfigError as exc:
+        print(f"configuration error: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # noqa: BLE001 - one clear line instead of a traceback
+        from bot.knowledge import KnowledgeError
+
+        if isinstance(exc, KnowledgeError):
+            for problem in exc.problems:
+                print(problem, file=sys.stderr)
+            print("the knowledge base is invalid; fix it and start again", file=sys.stderr)
+            return 1
+        raise
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,83 @@
+"""Core tables shared by every feature: users, conversation state and the outbox."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Column, DateTime, Index, String
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class AwareDateTime(TypeDecorator):
+    """Stores UTC and always gives back an aware UTC datetime (SQLite drops the offset)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def UtcDateTime(*args: Any, **kw: Any) -> Column:  # noqa: N802 - reads like a type in models
+    return Column(AwareDateTime(), *args, **kw)
+
+
+class User(SQLModel, table=True):
+    __tablename__ = "users"
+
+    telegram_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    language: str = Field(default="id", max_length=8)
+    language_chosen: bool = False
+    first_seen: datetime = Field(default_factory=utcnow, sa_column=UtcDateTime(nullable=False))
+    unreachable_since: datetime | None = Field(default=None, sa_column=UtcDateTime(nullable=True))
+
+
+class ConversationState(SQLModel, table=True):
+    """Where a user is in a multi-step flow; kept here so any process can continue it."""
+
+    __tablename__ = "conversation_states"
+
+    chat_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    user_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    flow: str = Field(max_length=40)
+    step: str = Field(max_length=40)
+    data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=UtcDateTime(nullable=False))
+
+
+class OutboxMessage(SQLModel, table=True):
+    """A message the bot sends on its own initiative; committed with the change that caused it."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_due", "status", "not_before"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    chat_id: int = Field(sa_column=Column(BigInteger, nullable=False, index=True))
+    method: str = Field(default="sendMessage", max_length=40)
+    payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    status: str = Field(default="pending", max_length=16)
+    attempts: int = 0
+    not_before: datetime = Field(default_factory=utcnow, sa_column=UtcDateTime(nullable=False))
+    dedupe_key: str | None = Field(
+        default=None, sa_column=Column(String(120), unique=True, nullable=True)
+    )
+    claimed_by: str | None = Field(default=None, max_length=80)
+    claimed_at: datetime | None = Field(default=None, sa_column=UtcDateTime(nullable=True))
+    sent_at: datetime | None = Field(default=None, sa_column=UtcDateTime(nullable=True))
+    last_error: str | None = None
+    created_at: datetime = Field(default_factory=utcnow, sa_column=UtcDateTime(nullable=False))
