@@ -81,3 +81,28 @@ class OutboxMessage(SQLModel, table=True):
     sent_at: datetime | None = Field(default=None, sa_column=UtcDateTime(nullable=True))
     last_error: str | None = None
     created_at: datetime = Field(default_factory=utcnow, sa_column=UtcDateTime(nullable=False))
+
+
+class Staff(SQLModel, table=True):
+    """Officers, supervisors and admins. A role only ever comes from this table (or ADMIN_IDS)."""
+
+    __tablename__ = "staff"
+
+    telegram_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    role: str = Field(max_length=16)  # officer | supervisor | admin
+    unit: str | None = Field(default=None, max_length=80)
+    added_by: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    added_at: datetime = Field(default_factory=utcnow, sa_column=UtcDateTime(nullable=False))
+
+
+class AuditEntry(SQLModel, table=True):
+    """Who did what, when: every officer action."""
+
+    __tablename__ = "audit_log"
+
+    id: int | None = Field(default=None, primary_key=True)
+    actor_id: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    action: str = Field(max_length=60)
+    subject: str | None = Field(default=None, max_length=120)
+    detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    at: datetime = Field(default_factory=utcnow, sa_column=UtcDateTime(nullable=False, index=True))

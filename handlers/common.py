@@ -293,3 +293,37 @@ def register_fallbacks(app: Application) -> None:
         MessageHandler(filters.ChatType.PRIVATE & ~filters.COMMAND, route_message),
         GROUP_FEATURES,
     )
+
+
+def user_role(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
+    """The role of the user behind the update, from the database (or ADMIN_IDS)."""
+    from bot.roles import role_of
+
+    rt = runtime(context)
+    if update.effective_user is None:
+        return "citizen"
+    with rt.db.session() as session:
+        return role_of(session, update.effective_user.id, rt.settings.admin_ids)
+
+
+def staff_only(required: str) -> Callable[[Handler], Handler]:
+    """Guard a command: anyone below ``required`` gets exactly the unknown-command answer,
+    so a citizen cannot even tell that the command exists."""
+    from functools import wraps
+
+    from bot.roles import has_role
+
+    def decorate(handler: Handler) -> Handler:
+        @wraps(handler)
+        async def guarded(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+            if not has_role(user_role(update, context), required):
+                if update.callback_query is not None:
+                    await unknown_button(update, context)
+                else:
+                    await unknown_command(update, context)
+                return
+            await handler(update, context)
+
+        return guarded
+
+    return decorate

@@ -1,4 +1,4 @@
-"""Core tables: users, conversation state, outbox.
+"""Core tables: users, conversation state, outbox, staff roles, audit log.
 
 Revision ID: 0001_core
 Revises:
@@ -51,9 +51,29 @@ def upgrade() -> None:
     )
     op.create_index("ix_outbox_chat_id", "outbox", ["chat_id"])
     op.create_index("ix_outbox_due", "outbox", ["status", "not_before"])
+    op.create_table(
+        "staff",
+        sa.Column("telegram_id", sa.BigInteger(), primary_key=True, autoincrement=False),
+        sa.Column("role", sa.String(16), nullable=False),
+        sa.Column("unit", sa.String(80), nullable=True),
+        sa.Column("added_by", sa.BigInteger(), nullable=True),
+        sa.Column("added_at", AwareDateTime(), nullable=False),
+    )
+    op.create_table(
+        "audit_log",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column("actor_id", sa.BigInteger(), nullable=True),
+        sa.Column("action", sa.String(60), nullable=False),
+        sa.Column("subject", sa.String(120), nullable=True),
+        sa.Column("detail", sa.JSON(), nullable=False),
+        sa.Column("at", AwareDateTime(), nullable=False),
+    )
+    op.create_index("ix_audit_log_at", "audit_log", ["at"])
 
 
 def downgrade() -> None:
+    op.drop_table("audit_log")
+    op.drop_table("staff")
     op.drop_table("outbox")
     op.drop_table("conversation_states")
     op.drop_table("users")
