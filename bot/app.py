@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from telegram import BotCommand, BotCommandScopeDefault
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
+from telegram.request import HTTPXRequest
 
 from bot.config import SUPPORTED_LOCALES, Settings
 from bot.db import Database
@@ -18,9 +20,11 @@ def build_runtime(settings: Settings, *, migrate: bool = True) -> Runtime:
     """Database (migrated), knowledge base (validated) and calendar: everything but Telegram."""
     from bot.knowledge import load_knowledge
     from bot.matching import Matcher
+    from bot.schema import check_schema_not_newer
     from bot.workdays import WorkingCalendar
 
     db = Database(settings.database_url)
+    check_schema_not_newer(db)
     if migrate:
         db.upgrade()
     knowledge = load_knowledge(settings.knowledge_dir)
@@ -41,6 +45,7 @@ def build_application(rt: Runtime, *, token: str | None = None) -> Application:
         .base_url(settings.telegram_api_base_url)
         .base_file_url(settings.telegram_api_base_url.replace("/bot", "/file/bot", 1))
         .rate_limiter(AIORateLimiter(max_retries=3))
+        .request(CountingRequest(connection_pool_size=64))
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
         .concurrent_updates(False)
@@ -54,12 +59,26 @@ def build_application(rt: Runtime, *, token: str | None = None) -> Application:
 def register_handlers(app: Application) -> None:
     # Order matters: within a group the first matching handler wins, so every feature comes
     # before the fallbacks, and the guards (negative groups) before everything.
-    from handlers import common, qa
+    from handlers import common, production, qa
 
     common.register(app)
+    production.register(app)  # guards in negative groups: they run before every feature
     qa.register(app)
     common.register_fallbacks(app)
     app.add_error_handler(common.error_handler)
+
+
+class CountingRequest(HTTPXRequest):
+    """The Bot API transport, counting sends, 429s and failures for /metrics."""
+
+    async def do_request(
+        self, url: str, method: str, *args: Any, **kwargs: Any
+    ) -> tuple[int, bytes]:
+        from bot.metrics import record_api_call
+
+        status, body = await super().do_request(url, method, *args, **kwargs)
+        record_api_call(url.rsplit("/", 1)[-1], status)
+        return status, body
 
 
 async def _post_init(app: Application) -> None:

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from bot.config import ConfigError, Settings, load_settings
+from bot.schema import SchemaTooNew
 
 EXIT_CONFIG = 2
 
@@ -36,6 +37,9 @@ def _configure_logging(settings: Settings) -> None:
     )
     # httpx logs every request URL, which contains the bot token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    from bot.logging import install_masking
+
+    install_masking()
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -49,6 +53,40 @@ def cmd_run(args: argparse.Namespace) -> int:
     rt = build_runtime(settings)
     app = build_application(rt)
     app.run_polling(allowed_updates=None, drop_pending_updates=False)
+    return 0
+
+
+SERVE_HELP = """`servicebot serve` needs {missing}.
+
+  WEBHOOK_URL     the public https:// address Telegram reaches this bot at
+                  (the bot serves the webhook at WEBHOOK_URL/telegram/webhook)
+  WEBHOOK_SECRET  a shared secret, 1-256 characters of A-Z a-z 0-9 _ -, the same on
+                  every instance; make one with:
+                  python -c "import secrets; print(secrets.token_urlsafe(32))"
+See docs/deployment.md.
+"""
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    _configure_logging(settings)
+    if not settings.telegram_bot_token:
+        print(BOTFATHER_HELP, file=sys.stderr)
+        return EXIT_CONFIG
+    missing = [
+        name
+        for name, value in (("WEBHOOK_URL", settings.webhook_url),
+                            ("WEBHOOK_SECRET", settings.webhook_secret))
+        if not value
+    ]
+    if missing:
+        print(SERVE_HELP.format(missing=" and ".join(missing)), file=sys.stderr)
+        return EXIT_CONFIG
+    from bot.app import build_application, build_runtime
+    from bot.server import serve
+
+    rt = build_runtime(settings)
+    serve(rt, build_application(rt))
     return 0
 
 
@@ -107,9 +145,11 @@ def cmd_knowledge_check(args: argparse.Namespace) -> int:
 
 def cmd_db_upgrade(args: argparse.Namespace) -> int:
     from bot.db import Database
+    from bot.schema import check_schema_not_newer
 
     settings = _settings(args)
     db = Database(settings.database_url)
+    check_schema_not_newer(db)
     db.upgrade(args.revision)
     print(f"database at {args.revision}")
     return 0
@@ -123,6 +163,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="run the bot on Telegram (long polling)")
     run.set_defaults(func=cmd_run)
+
+    serve = sub.add_parser(
+        "serve", help="run in webhook mode: webhook, back-office API, /healthz, /metrics"
+    )
+    serve.set_defaults(func=cmd_serve)
 
     ask = sub.add_parser("ask", help="answer questions from the knowledge base, without Telegram")
     ask.add_argument("question", nargs="?", help="the question; without it, one per stdin line")
@@ -154,6 +199,9 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_CONFIG
     except KeyboardInterrupt:
         return 130
+    except SchemaTooNew as exc:
+        print(f"refusing to start: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
     except Exception as exc:  # noqa: BLE001 - one clear line instead of a traceback
         from bot.knowledge import KnowledgeError
 

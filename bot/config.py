@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated
@@ -12,6 +13,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 SUPPORTED_LOCALES = ("id", "en")
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+WEBHOOK_SECRET_RE = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
 
 class ConfigError(Exception):
@@ -29,6 +31,19 @@ class Settings(BaseSettings):
     timezone: str = "Asia/Jakarta"
     admin_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
     log_level: str = "INFO"
+    # Webhook mode (`servicebot serve`); see docs/deployment.md.
+    webhook_host: str = "127.0.0.1"
+    webhook_port: int = Field(default=8000, ge=1, le=65535)
+    webhook_url: str = ""  # public base URL; the bot appends WEBHOOK_PATH
+    webhook_secret: str = ""  # shared by every instance; required by `serve`
+    webhook_max_connections: int = Field(default=40, ge=1, le=100)
+    webhook_max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    # Per-user flood control; 0 turns it off.
+    flood_max_per_minute: int = Field(default=20, ge=0)
+    # Personal data older than this many days is anonymised; 0 keeps it.
+    retention_days_applications: int = Field(default=730, ge=0)
+    retention_days_complaints: int = Field(default=1825, ge=0)
+    retention_days_surveys: int = Field(default=365, ge=0)
 
     @field_validator("admin_ids", mode="before")
     @classmethod
@@ -70,6 +85,22 @@ class Settings(BaseSettings):
         value = value.upper()
         if value not in ("DEBUG", "INFO", "WARNING", "ERROR"):
             raise ValueError("must be DEBUG, INFO, WARNING or ERROR")
+        return value
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _telegram_secret(cls, value: str) -> str:
+        # Telegram accepts 1-256 characters of A-Z a-z 0-9 _ - as secret_token.
+        if value and not WEBHOOK_SECRET_RE.fullmatch(value):
+            raise ValueError("must be 1-256 characters of A-Z, a-z, 0-9, _ and -")
+        return value
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _https_url(cls, value: str) -> str:
+        value = value.rstrip("/")
+        if value and not value.startswith(("https://", "http://")):
+            raise ValueError("must be the public https:// address of the bot")
         return value
 
     @cached_property

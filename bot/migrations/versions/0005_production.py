@@ -1,0 +1,36 @@
+"""Scale-out tables: handled update ids and per-user flood counts.
+
+Revision ID: 0005_production
+Revises: 0001_core
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+from bot.models import AwareDateTime
+
+revision = "0005_production"
+down_revision = "0001_core"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "processed_updates",
+        sa.Column("update_id", sa.BigInteger(), primary_key=True, autoincrement=False),
+        sa.Column("processed_at", AwareDateTime(), nullable=False),
+    )
+    op.create_index("ix_processed_updates_processed_at", "processed_updates", ["processed_at"])
+    op.create_table(
+        "flood_counts",
+        sa.Column("user_id", sa.BigInteger(), primary_key=True, autoincrement=False),
+        sa.Column("minute", sa.Integer(), primary_key=True, autoincrement=False),
+        sa.Column("count", sa.Integer(), nullable=False),
+    )
+
+
+def downgrade() -> None:
+    op.drop_table("flood_counts")
+    op.drop_index("ix_processed_updates_processed_at", "processed_updates")
+    op.drop_table("processed_updates")

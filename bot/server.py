@@ -1,0 +1,255 @@
+"""`servicebot serve`: the ASGI app for webhook mode (Telegram webhook, API, health, metrics).
+
+Like bot/app.py this is wiring, so it may touch python-telegram-bot; the rules live elsewhere.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+import logging
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC
+from typing import Any
+
+from sqlalchemy import func, text
+from sqlmodel import select
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Mount, Route
+from telegram import Update
+from telegram.ext import Application
+
+from bot.metrics import METRICS
+from bot.models import OutboxMessage, utcnow
+from bot.runtime import Runtime
+from bot.scaleout import ChatLocks
+
+log = logging.getLogger(__name__)
+
+WEBHOOK_PATH = "/telegram/webhook"
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+# Updates handled at once in one process. Each holds a database connection for its chat lock
+# (on PostgreSQL) and needs one more for its own sessions, within the pool of 20.
+HANDLING_CONCURRENCY = 8
+# How long a stopping instance waits for the updates it has already accepted.
+DRAIN_TIMEOUT = 25.0
+# The webhook answers once the update holds its chat's lock (its place in the chat's order is
+# secured), or after this long anyway, so Telegram is never kept waiting on a slow chat.
+ADMIT_TIMEOUT = 2.0
+
+
+class WebhookServer:
+    """Accepts updates, answers Telegram at once, and handles each update in a task."""
+
+    def __init__(self, rt: Runtime, application: Application) -> None:
+        self.rt = rt
+        self.application = application
+        self.secret = rt.settings.webhook_secret.encode()
+        self.max_body = rt.settings.webhook_max_body_bytes
+        self.draining = False
+        self.tasks: set[asyncio.Task[None]] = set()
+        self.locks = ChatLocks(rt.db)
+        self._slots = asyncio.Semaphore(HANDLING_CONCURRENCY)
+
+    async def webhook(self, request: Request) -> Response:
+        if self.draining:
+            # The load balancer (or Telegram, on retry) sends it to an instance that stays.
+            return _refuse(503, "shutting down", headers={"Retry-After": "1"})
+        given = request.headers.get(SECRET_HEADER, "").encode()
+        if not hmac.compare_digest(given, self.secret):
+            return _refuse(401, "wrong or missing secret token")
+        declared = request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > self.max_body:
+            return _refuse(413, "body too large")
+        body = bytearray()
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > self.max_body:
+                return _refuse(413, "body too large")
+        try:
+            data = json.loads(body)
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            return _refuse(400, "body is not JSON")
+        if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
+            return _refuse(400, "not a Telegram update")
+        try:
+            update = Update.de_json(data, self.application.bot)
+        except Exception:  # noqa: BLE001 - any shape PTB cannot read is the sender's fault
+            return _refuse(400, "not a Telegram update")
+        METRICS.updates_received.inc()
+        admitted = asyncio.Event()
+        task = asyncio.create_task(self._handle(update, time.perf_counter(), admitted))
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+        # Answering only once this update holds its chat's lock means that a sender which waits
+        # for the answer before the next update (the emulator always; Telegram on one
+        # connection) has that next update, on whichever instance, queue behind this one.
+        try:
+            await asyncio.wait_for(admitted.wait(), ADMIT_TIMEOUT)
+        except TimeoutError:
+            pass
+        return JSONResponse({"ok": True})
+
+    async def _handle(self, update: Update, received: float, admitted: asyncio.Event) -> None:
+        chat = update.effective_chat or update.effective_user
+        try:
+            async with self._slots, self.locks.hold(chat.id if chat else None):
+                admitted.set()
+                await self.application.process_update(update)
+        except Exception:  # noqa: BLE001 - one bad update must not stop the others
+            admitted.set()
+            METRICS.handler_failures.inc()
+            log.exception("update %s could not be handled", update.update_id)
+            return
+        METRICS.updates_handled.inc()
+        METRICS.observe_latency(time.perf_counter() - received)
+
+    async def drain(self, timeout: float = DRAIN_TIMEOUT) -> None:
+        """Stop taking updates and wait for those in hand."""
+        self.draining = True
+        if self.tasks:
+            log.info("draining %d update(s) in hand", len(self.tasks))
+            _, pending = await asyncio.wait(set(self.tasks), timeout=timeout)
+            if pending:
+                log.warning("%d update(s) still running at shutdown", len(pending))
+
+    def healthz(self, request: Request) -> Response:
+        checks: dict[str, str] = {}
+        try:
+            with self.rt.db.engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+            checks["database"] = "ok"
+        except Exception as exc:  # noqa: BLE001 - any failure is "not healthy"
+            checks["database"] = f"unreachable: {exc.__class__.__name__}"
+        checks["knowledge"] = "ok" if self.rt.knowledge is not None else "not loaded"
+        checks["webhook"] = "draining" if self.draining else "ok"
+        healthy = all(value == "ok" for value in checks.values())
+        return JSONResponse(checks, status_code=200 if healthy else 503)
+
+    def metrics(self, request: Request) -> Response:
+        return PlainTextResponse(
+            METRICS.render(self._gauges()), media_type="text/plain; version=0.0.4"
+        )
+
+    def _gauges(self) -> list[tuple[str, str, float]]:
+        with self.rt.db.session() as session:
+            depth, oldest = session.exec(
+                select(func.count(OutboxMessage.id), func.min(OutboxMessage.created_at)).where(
+                    OutboxMessage.status == "pending"
+                )
+            ).one()
+        if oldest is not None and oldest.tzinfo is None:
+            oldest = oldest.replace(tzinfo=UTC)  # SQLite gives the aggregate back naive
+        age = (utcnow() - oldest).total_seconds() if oldest is not None else 0.0
+        return [
+            ("servicebot_outbox_pending", "Outbox rows waiting to be sent.", float(depth)),
+            (
+                "servicebot_outbox_oldest_pending_seconds",
+                "Age of the oldest unsent outbox row.",
+                max(age, 0.0),
+            ),
+            ("servicebot_updates_in_hand", "Updates accepted, not yet handled.", len(self.tasks)),
+            ("servicebot_draining", "1 while this instance is shutting down.", int(self.draining)),
+        ]
+
+
+def _refuse(status: int, reason: str, headers: dict[str, str] | None = None) -> Response:
+    METRICS.webhook_rejected.inc()
+    return JSONResponse({"ok": False, "error": reason}, status_code=status, headers=headers)
+
+
+async def start_application(application: Application) -> None:
+    """What run_polling does before polling, without the polling."""
+    await application.initialize()
+    if application.post_init:
+        await application.post_init(application)
+    await application.start()
+
+
+async def stop_application(application: Application) -> None:
+    if application.running:
+        await application.stop()
+    if application.post_stop:
+        await application.post_stop(application)
+    await application.shutdown()
+    if application.post_shutdown:
+        await application.post_shutdown(application)
+
+
+def webhook_address(rt: Runtime) -> str:
+    return rt.settings.webhook_url + WEBHOOK_PATH
+
+
+def create_server_app(rt: Runtime, application: Application, *, set_webhook: bool = True) -> Any:
+    """The Starlette app; ``server`` (the WebhookServer) is on ``app.state``."""
+    server = WebhookServer(rt, application)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await start_application(application)
+        try:
+            if set_webhook:
+                # Every instance sets the same URL and secret: idempotent, and whichever starts
+                # last leaves it right. Pending updates are kept (Telegram holds them 24 h).
+                await application.bot.set_webhook(
+                    url=webhook_address(rt),
+                    secret_token=rt.settings.webhook_secret,
+                    max_connections=rt.settings.webhook_max_connections,
+                    drop_pending_updates=False,
+                )
+                log.info("webhook set to %s", webhook_address(rt))
+            yield
+        finally:
+            await server.drain()
+            await stop_application(application)
+
+    routes: list[Any] = [
+        Route(WEBHOOK_PATH, server.webhook, methods=["POST"]),
+        Route("/healthz", server.healthz, methods=["GET"]),
+        Route("/metrics", server.metrics, methods=["GET"]),
+    ]
+    api = _api_app(rt)
+    if api is not None:
+        routes.append(Mount("/api/v1", app=api))
+    app = Starlette(routes=routes, lifespan=lifespan)
+    app.state.server = server
+    return app
+
+
+def _api_app(rt: Runtime) -> Any:
+    """The back-office API of the status feature, when that feature is installed."""
+    try:
+        from bot.api import create_api_app  # type: ignore[import-not-found]
+    except ImportError:
+        return None
+    return create_api_app(rt)
+
+
+def serve(rt: Runtime, application: Application) -> None:
+    """Run on uvicorn until SIGTERM/SIGINT, then drain and exit."""
+    import uvicorn
+
+    app = create_server_app(rt, application)
+    server: WebhookServer = app.state.server
+
+    class DrainingServer(uvicorn.Server):
+        def handle_exit(self, sig: int, frame: Any) -> None:
+            # Refuse new updates from the first signal on, while uvicorn closes its sockets.
+            server.draining = True
+            super().handle_exit(sig, frame)
+
+    config = uvicorn.Config(
+        app,
+        host=rt.settings.webhook_host,
+        port=rt.settings.webhook_port,
+        log_config=None,  # keep the CLI's logging (and its personal-data masking)
+        access_log=False,
+        timeout_graceful_shutdown=int(DRAIN_TIMEOUT),
+        lifespan="on",
+    )
+    DrainingServer(config).run()

@@ -1,0 +1,281 @@
+"""Production plumbing without Telegram: handled-update record, flood counts, personal data,
+log masking, schema guard, metrics text, settings of webhook mode."""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+import subprocess
+import sys
+import threading
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import text
+from sqlmodel import select
+
+from bot.config import ConfigError, load_settings
+from bot.conversations import set_state
+from bot.logging import PersonalDataFilter, mask_personal
+from bot.metrics import Metrics, record_api_call
+from bot.models import AuditEntry, ConversationState, OutboxMessage, Staff, User
+from bot.outbox import enqueue
+from bot.personal_data import (
+    apply_retention,
+    audit_csv,
+    erase_personal_data,
+    export_personal_data,
+)
+from bot.roles import audit
+from bot.scaleout import (
+    FloodCount,
+    ProcessedUpdate,
+    claim_update,
+    flood_verdict,
+    prune_flood_counts,
+    prune_processed,
+)
+from bot.schema import SchemaTooNew, check_schema_not_newer
+from bot.users import ensure_user
+
+NOON = datetime(2026, 3, 2, 5, 0, 30, tzinfo=UTC)
+
+
+# --- handled updates ------------------------------------------------------------------------
+
+
+def test_an_update_is_claimed_once(db):
+    assert claim_update(db, 500) is True
+    assert claim_update(db, 500) is False
+    assert claim_update(db, 501) is True
+
+
+@pytest.mark.postgres
+def test_concurrent_claims_of_one_update_give_one_winner(postgres_url):
+    from tests.conftest import _fresh_postgres
+
+    db = _fresh_postgres(postgres_url)
+    results: list[bool] = []
+    barrier = threading.Barrier(8)
+
+    def claim() -> None:
+        barrier.wait()
+        results.append(claim_update(db, 777))
+
+    threads = [threading.Thread(target=claim) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    db.dispose()
+    assert sorted(results) == [False] * 7 + [True]
+
+
+def test_old_handled_ids_are_pruned(db):
+    claim_update(db, 1, now=NOON - timedelta(hours=49))
+    claim_update(db, 2, now=NOON - timedelta(hours=47))
+    with db.session() as s:
+        assert prune_processed(s, now=NOON) == 1
+    with db.session() as s:
+        assert [r.update_id for r in s.exec(select(ProcessedUpdate)).all()] == [2]
+
+
+# --- flood control --------------------------------------------------------------------------
+
+
+def test_flood_control_notifies_once_then_stays_silent_until_calm(db):
+    def verdicts(now: datetime, n: int) -> list[str]:
+        with db.session() as s:
+            return [flood_verdict(s, user_id=9, limit=3, now=now) for _ in range(n)]
+
+    assert verdicts(NOON, 6) == ["ok", "ok", "ok", "notify", "silent", "silent"]
+    # Still flooding in the next minute: no second notice.
+    assert verdicts(NOON + timedelta(minutes=1), 5) == ["ok", "ok", "ok", "silent", "silent"]
+    # A calm minute (three messages), then flooding again: one notice again.
+    assert verdicts(NOON + timedelta(minutes=2), 3) == ["ok"] * 3
+    assert verdicts(NOON + timedelta(minutes=3), 5) == ["ok", "ok", "ok", "notify", "silent"]
+    # Another user is counted apart.
+    with db.session() as s:
+        assert flood_verdict(s, user_id=10, limit=3, now=NOON + timedelta(minutes=3)) == "ok"
+        assert prune_flood_counts(s, now=NOON + timedelta(minutes=3)) == 2
+        assert {r.minute for r in s.exec(select(FloodCount)).all()} == {
+            int((NOON + timedelta(minutes=m)).timestamp() // 60) for m in (2, 3)
+        }
+
+
+def test_flood_limit_zero_turns_it_off(db):
+    with db.session() as s:
+        assert {flood_verdict(s, user_id=9, limit=0, now=NOON) for _ in range(50)} == {"ok"}
+        assert s.exec(select(FloodCount)).all() == []
+
+
+# --- personal data ------------------------------------------------------------------------
+
+
+def _citizen_with_data(db, telegram_id: int = 42) -> None:  # noqa: ANN001
+    with db.session() as s:
+        ensure_user(s, telegram_id=telegram_id, language_code="en")
+        set_state(s, chat_id=telegram_id, user_id=telegram_id, flow="demo", step="name",
+                  data={"name": "Sari"})
+        enqueue(s, chat_id=telegram_id, text="Your KTP is ready")
+        enqueue(s, chat_id=43, text="someone else's")
+        audit(s, actor_id=7, action="application.updated", subject="AB12")
+
+
+def test_export_holds_everything_about_the_person_and_nothing_else(db):
+    _citizen_with_data(db)
+    with db.session() as s:
+        doc = export_personal_data(s, 42, now=NOON)
+    assert doc["telegram_id"] == 42
+    assert doc["exported_at"] == NOON.isoformat()
+    assert doc["profile"]["profile"]["language"] == "en"
+    assert doc["profile"]["staff_role"] is None
+    assert doc["conversations"]["items"][0]["data"] == {"name": "Sari"}
+    assert [m["text"] for m in doc["messages"]["items"]] == ["Your KTP is ready"]
+    assert doc["staff_actions"]["items"] == []
+
+
+def test_erasure_removes_the_person_keeps_others_and_staff_records(db):
+    _citizen_with_data(db)
+    _citizen_with_data(db, telegram_id=7)
+    with db.session() as s:
+        s.add(Staff(telegram_id=7, role="officer"))
+    with db.session() as s:
+        citizen_report = erase_personal_data(s, 42)
+        officer_report = erase_personal_data(s, 7)
+    assert citizen_report[0] == "Your profile (language, first contact) was deleted."
+    assert any("staff role is kept" in line for line in officer_report)
+    assert any("actions you took as office staff is kept" in line for line in officer_report)
+    with db.session() as s:
+        assert s.get(User, 42) is None
+        assert s.get(Staff, 7) is not None
+        assert s.exec(select(ConversationState)).all() == []
+        assert [m.chat_id for m in s.exec(select(OutboxMessage)).all()] == [43, 43]
+        assert [a.actor_id for a in s.exec(select(AuditEntry)).all()] == [7, 7]
+        assert export_personal_data(s, 42)["profile"]["profile"] is None
+
+
+def test_retention_with_zero_days_keeps_everything(db):
+    with db.session() as s:
+        assert apply_retention(s, {"applications": 0, "complaints": 0, "surveys": 0}) == {}
+
+
+def test_audit_csv_lists_every_action_since(db):
+    with db.session() as s:
+        s.add(AuditEntry(actor_id=1, action="old", at=NOON - timedelta(days=40)))
+        audit(s, actor_id=2, action="officer.added", subject="user:5", role="officer")
+    with db.session() as s:
+        rows = list(csv.reader(io.StringIO(audit_csv(s, since=NOON - timedelta(days=30)))))
+        every = list(csv.reader(io.StringIO(audit_csv(s))))
+    assert rows[0] == ["id", "at", "actor_id", "action", "subject", "detail"]
+    assert [r[2:] for r in rows[1:]] == [["2", "officer.added", "user:5", '{"role": "officer"}']]
+    assert [r[3] for r in every[1:]] == ["old", "officer.added"]
+
+
+# --- logs -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("raw", "masked"),
+    [
+        ("NIK 3171012345678901 ok", "NIK [NIK **01] ok"),
+        ("call 0812-3456-7890 now", "call [phone **90] now"),
+        ("wa +62 812 3456 7890", "wa [phone **90]"),
+        ("6281234567890", "[phone **90]"),
+        ("user 6281234567 update 123456789", "user 6281234567 update 123456789"),
+        ("chat -1001234567890", "chat -1001234567890"),
+        ("17 digits 12345678901234567", "17 digits 12345678901234567"),
+    ],
+)
+def test_mask_personal(raw, masked):
+    assert mask_personal(raw) == masked
+
+
+def test_log_records_are_masked_with_args_and_tracebacks():
+    out = io.StringIO()
+    handler = logging.StreamHandler(out)
+    handler.addFilter(PersonalDataFilter())
+    logger = logging.getLogger("test.masking")
+    logger.addHandler(handler)
+    logger.propagate = False
+    try:
+        logger.warning("citizen %s phone %s", "3171012345678901", "081234567890")
+        try:
+            raise ValueError("bad NIK 3171012345678901")
+        except ValueError:
+            logger.exception("failed for 08123456789")
+    finally:
+        logger.removeHandler(handler)
+    written = out.getvalue()
+    assert "3171012345678901" not in written
+    assert "081234567890" not in written and "08123456789" not in written
+    assert "citizen [NIK **01] phone [phone **90]" in written
+    assert "ValueError: bad NIK [NIK **01]" in written
+
+
+# --- schema guard -------------------------------------------------------------------------
+
+
+def test_a_newer_schema_is_refused(sqlite_db, tmp_path):
+    check_schema_not_newer(sqlite_db)  # at our own head: fine
+    with sqlite_db.engine.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = '0099_from_the_future'"))
+    with pytest.raises(SchemaTooNew, match="0099_from_the_future"):
+        check_schema_not_newer(sqlite_db)
+    proc = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "db", "upgrade"],
+        env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "DATABASE_URL": sqlite_db.url},
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
+    assert proc.returncode == 2
+    assert "refusing to start" in proc.stderr and "0099_from_the_future" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+# --- metrics and settings -------------------------------------------------------------------
+
+
+def test_metrics_text_format():
+    metrics = Metrics()
+    metrics.updates_handled.inc(3)
+    metrics.observe_latency(0.04)
+    metrics.observe_latency(0.4)
+    record_api_call("sendMessage", 200, metrics)
+    record_api_call("sendMessage", 429, metrics)
+    record_api_call("getMe", 200, metrics)
+    record_api_call("sendMessage", 400, metrics)
+    lines = metrics.render([("servicebot_outbox_pending", "Rows waiting.", 4)]).splitlines()
+    assert "servicebot_updates_handled_total 3" in lines
+    assert "servicebot_messages_sent_total 1" in lines
+    assert "servicebot_telegram_429_total 1" in lines
+    assert "servicebot_telegram_failures_total 1" in lines
+    assert 'servicebot_update_handling_seconds_bucket{le="0.05"} 1' in lines
+    assert 'servicebot_update_handling_seconds_bucket{le="0.5"} 2' in lines
+    assert 'servicebot_update_handling_seconds_bucket{le="+Inf"} 2' in lines
+    assert "servicebot_update_handling_seconds_count 2" in lines
+    assert "# TYPE servicebot_outbox_pending gauge" in lines
+    assert "servicebot_outbox_pending 4" in lines
+
+
+@pytest.mark.parametrize("secret", ["has space", "x" * 257, "ünïcode"])
+def test_bad_webhook_secret_names_the_variable(monkeypatch, secret):
+    monkeypatch.setenv("WEBHOOK_SECRET", secret)
+    with pytest.raises(ConfigError, match="^WEBHOOK_SECRET:"):
+        load_settings()
+
+
+def test_serve_without_secret_explains_and_exits_2(tmp_path):
+    proc = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "serve"],
+        env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "TELEGRAM_BOT_TOKEN": "1:x",
+             "WEBHOOK_URL": "https://bot.example.go.id"},
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
+    assert proc.returncode == 2
+    assert "WEBHOOK_SECRET" in proc.stderr and "token_urlsafe" in proc.stderr
+    assert "WEBHOOK_URL " not in proc.stderr.split("needs", 1)[1].splitlines()[0]
