@@ -44,7 +44,11 @@ def build_application(rt: Runtime, *, token: str | None = None) -> Application:
         .token(token or settings.telegram_bot_token)
         .base_url(settings.telegram_api_base_url)
         .base_file_url(settings.telegram_api_base_url.replace("/bot", "/file/bot", 1))
-        .rate_limiter(AIORateLimiter(max_retries=3))
+        .rate_limiter(
+            AIORateLimiter(
+                overall_max_rate=settings.telegram_max_calls_per_second, max_retries=3
+            )
+        )
         .request(CountingRequest(connection_pool_size=64))
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)

@@ -83,10 +83,18 @@ def cmd_serve(args: argparse.Namespace) -> int:
         print(SERVE_HELP.format(missing=" and ".join(missing)), file=sys.stderr)
         return EXIT_CONFIG
     from bot.app import build_application, build_runtime
-    from bot.server import serve
+    from bot.server import listening_socket, serve
 
+    try:
+        sock = listening_socket(settings.webhook_host, settings.webhook_port)
+    except OSError as exc:
+        print(
+            f"cannot listen on {settings.webhook_host}:{settings.webhook_port}: {exc.strerror}",
+            file=sys.stderr,
+        )
+        return 1
     rt = build_runtime(settings)
-    serve(rt, build_application(rt))
+    serve(rt, build_application(rt), sock)
     return 0
 
 

@@ -28,7 +28,7 @@ from bot.personal_data import (
     export_personal_data,
 )
 from bot.roles import audit, has_role, role_of
-from bot.scaleout import claim_update, flood_verdict, prune_flood_counts, prune_processed
+from bot.scaleout import admit_update, prune_flood_counts, prune_processed
 from handlers.common import (
     CITIZEN_COMMANDS,
     GROUP_FEATURES,
@@ -42,11 +42,6 @@ from handlers.common import (
 
 log = logging.getLogger(__name__)
 
-# Within one handler group only the first matching handler runs, so each guard has its own
-# group: the duplicate check first (a redelivered update must not even count as flooding).
-GROUP_DEDUPE = GROUP_GUARDS - 1
-GROUP_FLOOD = GROUP_GUARDS
-
 PRUNE_INTERVAL = timedelta(minutes=10)
 RETENTION_INTERVAL = timedelta(hours=24)
 
@@ -54,29 +49,25 @@ RETENTION_INTERVAL = timedelta(hours=24)
 # --- guards ------------------------------------------------------------------------------
 
 
-async def skip_handled_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Stop an update that this or another process already took (Telegram redelivers)."""
-    if not claim_update(runtime(context).db, update.update_id):
-        METRICS.updates_duplicate.inc()
-        raise ApplicationHandlerStop
-
-
-async def flood_control(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Past FLOOD_MAX_PER_MINUTE a user gets one polite notice, then silence until calm."""
+async def guard_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Stop a redelivered update (this or another process took it already), and a user's
+    updates past FLOOD_MAX_PER_MINUTE: one polite notice, then silence until they calm down."""
     rt = runtime(context)
     user = update.effective_user
-    if user is None or rt.settings.flood_max_per_minute <= 0:
+    verdict = admit_update(
+        rt.db,
+        update.update_id,
+        user_id=user.id if user is not None else None,
+        flood_limit=rt.settings.flood_max_per_minute,
+    )
+    if verdict == "duplicate":
+        METRICS.updates_duplicate.inc()
+        raise ApplicationHandlerStop
+    if verdict == "ok" or user is None:
         return
     with rt.db.session() as session:
-        verdict = flood_verdict(
-            session, user_id=user.id, limit=rt.settings.flood_max_per_minute
-        )
-        if verdict != "ok" and has_role(
-            role_of(session, user.id, rt.settings.admin_ids), "officer"
-        ):
+        if has_role(role_of(session, user.id, rt.settings.admin_ids), "officer"):
             return  # staff at the counter may work fast
-    if verdict == "ok":
-        return
     METRICS.updates_flood_dropped.inc()
     if verdict == "notify":
         _ = translator(update, context).gettext
@@ -235,8 +226,7 @@ PERSONAL_DATA_COMMANDS = [
 
 def register(app: Application) -> None:
     CITIZEN_COMMANDS.extend(c for c in PERSONAL_DATA_COMMANDS if c not in CITIZEN_COMMANDS)
-    app.add_handler(TypeHandler(Update, skip_handled_update), GROUP_DEDUPE)
-    app.add_handler(TypeHandler(Update, flood_control), GROUP_FLOOD)
+    app.add_handler(TypeHandler(Update, guard_update), GROUP_GUARDS)
     app.add_handler(CommandHandler(["dataku", "mydata"], my_data), GROUP_FEATURES)
     app.add_handler(CommandHandler(["hapusdata", "deletemydata"], delete_my_data), GROUP_FEATURES)
     app.add_handler(CallbackQueryHandler(erase_confirmed, pattern=f"^{ERASE_YES}$"), GROUP_FEATURES)

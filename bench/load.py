@@ -1,0 +1,401 @@
+"""Load test of webhook mode: the emulator pushes citizens' questions through a round-robin
+balancer to two `servicebot serve` processes on one PostgreSQL; prints update-to-reply times.
+
+    .venv/bin/python bench/load.py                      # 200 updates/s for 30 s
+    .venv/bin/python bench/load.py --fault kill         # one instance SIGKILLed mid-load
+    .venv/bin/python bench/load.py --fault term         # ... or stopped gracefully (SIGTERM)
+
+Everything listens on 127.0.0.1 only; PostgreSQL must be local too (TEST_POSTGRES_URL, as
+for the tests). A fresh database is created for the run and dropped at the end. The run is
+bounded: at most MAX_DURATION seconds of load and MAX_UPDATES updates.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+from sqlalchemy import create_engine, text
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from bot.emulator import Emulator, EmulatorServer  # noqa: E402
+
+TOKEN = "424242:BENCH"
+SECRET = "bench_secret_token"
+MAX_DURATION = 300.0
+MAX_UPDATES = 100_000
+GRACE = 15.0  # seconds to wait for the last replies after the load stops
+QUESTIONS = (
+    "syarat bikin ktp",
+    "berapa biaya paspor",
+    "jam buka kantor",
+    "cara urus akta kelahiran",
+    "berapa lama bikin kk",
+    "sim a baru berapa",
+    "skck syaratnya apa",
+    "bpjs kelas 3 berapa",
+    "where is the office",
+    "how long does a passport take",
+)
+
+
+@dataclass
+class Tally:
+    """Sends and bot messages per chat, stamped with monotonic time."""
+
+    sent_at: dict[int, list[float]] = field(default_factory=dict)
+    replies_at: dict[int, list[float]] = field(default_factory=dict)
+    latencies: list[float] = field(default_factory=list)
+    pending: dict[int, float] = field(default_factory=dict)
+
+
+class BenchEmulator(Emulator):
+    """The emulator, noting when each bot message arrives (first reply ends the wait), and
+    delivering the webhook round-robin to the instances itself, as Telegram in front of a load
+    balancer would (one HTTP hop less for the one bench process to serve)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.tally = Tally()
+        self.upstreams: list[str] = []
+        self.turn = 0
+        self.failovers = 0
+
+    def _record(self, chat_id: int, kind: str, method: str, message: dict, params: dict) -> Any:
+        event = super()._record(chat_id, kind, method, message, params)
+        now = time.monotonic()
+        if kind == "bot":
+            self.tally.replies_at.setdefault(chat_id, []).append(now)
+            started = self.tally.pending.pop(chat_id, None)
+            if started is not None:
+                self.tally.latencies.append(now - started)
+        elif kind == "user":
+            self.tally.sent_at.setdefault(chat_id, []).append(now)
+            self.tally.pending[chat_id] = now
+        return event
+
+    async def _deliver_webhook(self) -> None:
+        """Deliver like Telegram does: up to max_connections requests at once, but one chat's
+        updates one after the other (the next only after the previous was answered)."""
+        in_flight: set[int] = set()
+        taken: set[int] = set()
+        workers: set[asyncio.Task[None]] = set()
+        connections = asyncio.Semaphore(self.webhook.get("max_connections", 40))
+        async with httpx.AsyncClient(
+            timeout=10, limits=httpx.Limits(max_connections=100)
+        ) as client:
+
+            async def deliver(update: dict[str, Any], chat_id: int) -> None:
+                headers = {"X-Telegram-Bot-Api-Secret-Token": self.webhook["secret_token"]}
+                delay = 0.1
+                self.turn += 1
+                try:
+                    while not self.closing and self.webhook.get("url"):
+                        # The balancer's part: the next instance, or the other one when this
+                        # one refuses the connection or is draining (503).
+                        for attempt in range(len(self.upstreams)):
+                            url = self.upstreams[(self.turn + attempt) % len(self.upstreams)]
+                            try:
+                                answer = await client.post(
+                                    url + "/telegram/webhook", json=update, headers=headers
+                                )
+                            except httpx.HTTPError as exc:
+                                self.failovers += 1
+                                self.webhook["last_error_message"] = exc.__class__.__name__
+                                continue
+                            if answer.status_code < 300:
+                                self.updates.remove(update)
+                                return
+                            self.failovers += 1
+                            self.webhook["last_error_message"] = f"HTTP {answer.status_code}"
+                        await asyncio.sleep(delay)
+                        delay = min(delay * 2, 5.0)
+                finally:
+                    in_flight.discard(chat_id)
+                    taken.discard(update["update_id"])
+                    connections.release()
+                    self._notify()
+
+            try:
+                await self._dispatch(in_flight, taken, workers, connections, deliver)
+            finally:
+                for worker in workers:
+                    worker.cancel()
+                await asyncio.gather(*workers, return_exceptions=True)
+
+    async def _dispatch(
+        self,
+        in_flight: set[int],
+        taken: set[int],
+        workers: set[asyncio.Task[None]],
+        connections: asyncio.Semaphore,
+        deliver: Any,
+    ) -> None:
+        while not self.closing and self.webhook.get("url"):
+            ready = [
+                (u, _chat_of(u)) for u in self.updates
+                if u["update_id"] not in taken and _chat_of(u) not in in_flight
+            ]
+            if not ready:
+                await self._wait_change(1.0)
+                continue
+            for update, chat_id in ready:
+                if chat_id in in_flight:
+                    continue  # an earlier update of this chat was just taken
+                await connections.acquire()
+                in_flight.add(chat_id)
+                taken.add(update["update_id"])
+                worker = asyncio.create_task(deliver(update, chat_id))
+                workers.add(worker)
+                worker.add_done_callback(workers.discard)
+
+
+def _chat_of(update: dict[str, Any]) -> int:
+    for key in ("message", "edited_message", "callback_query"):
+        if key in update:
+            body = update[key]
+            return (body.get("message") or body)["chat"]["id"] if key == "callback_query" \
+                else body["chat"]["id"]
+    return 0
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def local_only(url: str) -> None:
+    host = urlsplit(url.replace("+psycopg", "")).hostname
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        sys.exit(f"refusing to run against {host}: the load test only targets 127.0.0.1")
+
+
+def start_instance(env: dict[str, str], port: int) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "serve"],
+        cwd=REPO,
+        env={**env, "WEBHOOK_PORT": str(port)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+async def wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    async with httpx.AsyncClient(timeout=2) as client:
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                sys.exit(f"instance on {url} exited:\n{proc.stderr.read()}")
+            try:
+                if (await client.get(url + "/healthz")).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            await asyncio.sleep(0.2)
+    sys.exit(f"instance on {url} not healthy after {timeout:.0f} s")
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+
+
+async def run(args: argparse.Namespace) -> int:
+    admin_url = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+    local_only(admin_url)
+    name = f"servicebot_bench_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    database_url = admin_url.rsplit("/", 1)[0] + f"/{name}"
+    procs: dict[int, subprocess.Popen] = {}
+    emulator = BenchEmulator(TOKEN)
+    emulator_server = EmulatorServer(emulator)
+    try:
+        subprocess.run(
+            [sys.executable, "-m", "bot.cli", "db", "upgrade"],
+            cwd=REPO, env={**os.environ, "DATABASE_URL": database_url}, check=True,
+            capture_output=True,
+        )
+        await emulator_server.start()
+        # Accepted connections inherit TCP_NODELAY from the listening socket; without it every
+        # Bot API call would wait ~40 ms for a delayed ACK (see bot.server.listening_socket).
+        for listener in emulator_server._server.servers[0].sockets:
+            listener.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        ports = [free_port(), free_port()]
+        upstreams = [f"http://127.0.0.1:{p}" for p in ports]
+        emulator.upstreams = upstreams
+        env = {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "HOME": os.environ.get("HOME", "/tmp"),
+            "DATABASE_URL": database_url,
+            "TELEGRAM_BOT_TOKEN": TOKEN,
+            "TELEGRAM_API_BASE_URL": emulator_server.api_url,
+            # The balancer's address as Telegram would know it; BenchEmulator plays the balancer.
+            "WEBHOOK_URL": "http://127.0.0.1:8443",
+            "WEBHOOK_SECRET": SECRET,
+            "WEBHOOK_HOST": "127.0.0.1",
+            "KNOWLEDGE_DIR": str(REPO / "knowledge"),
+            "LOG_LEVEL": "WARNING",
+            "FLOOD_MAX_PER_MINUTE": "20",
+            # Telegram would cap one bot at ~30 sends/s; the emulator (limits off) measures the
+            # bot's own capacity instead.
+            "TELEGRAM_MAX_CALLS_PER_SECOND": "5000",
+        }
+        for port in ports:
+            procs[port] = start_instance(env, port)
+        for port, url in zip(ports, upstreams, strict=True):
+            await wait_healthy(url, procs[port])
+
+        users = list(range(10_000_001, 10_000_001 + args.users))
+        for user_id in users:
+            emulator.add_user(user_id, f"Warga {user_id}", random.choice(("id", "id", "en")))
+        # Warm-up: every question once in each language, which also tells how many messages
+        # each answer takes.
+        warm: dict[tuple[str, str], int] = {}
+        for offset, (question, lang) in enumerate(
+            (q, lang) for q in QUESTIONS for lang in ("id", "en")
+        ):
+            user_id = 9_000_000 + offset
+            emulator.add_user(user_id, "Warm-up", lang)
+            emulator.send_text(user_id, question)
+            warm[(question, lang)] = user_id
+        await emulator.wait_for(lambda: not emulator.tally.pending, 30)
+        await asyncio.sleep(1.0)
+        expected_per_question = {
+            key: len(emulator.tally.replies_at.get(user_id, [])) for key, user_id in warm.items()
+        }
+        emulator.tally = Tally()
+
+        total = min(int(args.rate * args.duration), MAX_UPDATES)
+        interval = 1.0 / args.rate
+        asked: dict[int, list[str]] = {}
+        fault_at = total // 2 if args.fault != "none" else -1
+        victim = ports[1]
+        restarted = None
+        start = time.monotonic()
+        order = random.Random(7)
+        for index in range(total):
+            target = start + index * interval
+            delay = target - time.monotonic()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            # A citizen asks again only once answered, so every reply belongs to one question.
+            for _ in range(20):
+                user_id = order.choice(users)
+                if user_id not in emulator.tally.pending:
+                    break
+            question = order.choice(QUESTIONS)
+            asked.setdefault(user_id, []).append(question)
+            emulator.send_text(user_id, question)
+            if index == fault_at:
+                stop = signal.SIGKILL if args.fault == "kill" else signal.SIGTERM
+                procs[victim].send_signal(stop)
+                restarted = asyncio.create_task(restart_later(procs, victim, env, upstreams[1]))
+        load_seconds = time.monotonic() - start
+        await emulator.wait_for(lambda: not emulator.tally.pending, GRACE)
+        if restarted is not None:
+            await restarted
+        await asyncio.sleep(1.0)  # late duplicates, if any, arrive now
+
+        tally = emulator.tally
+        sent = sum(len(v) for v in asked.values())
+        lost = len(tally.pending)
+        expected = sum(
+            expected_per_question[(q, emulator.users[user_id]["language_code"])]
+            for user_id, qs in asked.items()
+            for q in qs
+        )
+        got = sum(len(v) for v in tally.replies_at.values())
+        lat = tally.latencies
+        print(f"instances: 2 x servicebot serve on PostgreSQL, fault: {args.fault}")
+        print(f"updates sent: {sent} in {load_seconds:.1f} s ({sent / load_seconds:.0f}/s, "
+              f"target {args.rate}/s), citizens: {len(asked)} of {args.users}")
+        if lat:
+            ms = {p: percentile(lat, p) * 1000 for p in (50, 95, 99)}
+            print(
+                f"update-to-first-reply: p50 {ms[50]:.0f} ms, p95 {ms[95]:.0f} ms, "
+                f"p99 {ms[99]:.0f} ms, max {max(lat) * 1000:.0f} ms, "
+                f"mean {statistics.fmean(lat) * 1000:.0f} ms"
+            )
+        print(f"updates without any reply (lost): {lost}")
+        print(f"bot messages: {got}, expected {expected}: "
+              f"{max(got - expected, 0)} extra (duplicated), {max(expected - got, 0)} missing")
+        async with httpx.AsyncClient(timeout=5) as client:
+            for url in upstreams:
+                try:
+                    metrics = (await client.get(url + "/metrics")).text.splitlines()
+                except httpx.TransportError:
+                    continue
+                values = dict(
+                    line.rsplit(" ", 1) for line in metrics if line and not line.startswith("#")
+                )
+                count = float(values["servicebot_update_handling_seconds_count"])
+                total_s = float(values["servicebot_update_handling_seconds_sum"])
+                print(
+                    f"instance {url}: handled {count:.0f}, mean arrival-to-handled "
+                    f"{total_s / max(count, 1) * 1000:.0f} ms, duplicates skipped "
+                    f"{values['servicebot_updates_duplicate_total']}, flood-dropped "
+                    f"{values['servicebot_updates_flood_dropped_total']}"
+                )
+        print(f"balancer failovers: {emulator.failovers}; "
+              f"webhook errors seen by the emulator: {emulator.webhook.get('last_error_message')}")
+        return 0 if lost == 0 and got == expected else 1
+    finally:
+        for proc in procs.values():
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+        for proc in procs.values():
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        await emulator_server.stop()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+async def restart_later(
+    procs: dict[int, subprocess.Popen], port: int, env: dict[str, str], url: str
+) -> None:
+    """Wait for the stopped instance to be gone, then start it again (as systemd would)."""
+    while procs[port].poll() is None:
+        await asyncio.sleep(0.1)
+    await asyncio.sleep(2.0)
+    procs[port] = start_instance(env, port)
+    await wait_healthy(url, procs[port])
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rate", type=float, default=200.0, help="updates per second")
+    parser.add_argument("--duration", type=float, default=30.0, help="seconds of load")
+    parser.add_argument("--users", type=int, default=5000, help="simulated citizens")
+    parser.add_argument("--fault", choices=("none", "kill", "term"), default="none")
+    args = parser.parse_args()
+    if not 0 < args.duration <= MAX_DURATION or not 0 < args.rate <= 1000:
+        parser.error(f"duration must be in (0, {MAX_DURATION:.0f}] s and rate in (0, 1000]")
+    return asyncio.run(run(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,240 @@
+"""Webhook mode end to end: `create_server_app` on uvicorn, the emulator pushing updates to it."""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+
+from bot.app import build_application, build_runtime
+from bot.config import load_settings
+from bot.metrics import METRICS
+from bot.server import SECRET_HEADER, WEBHOOK_PATH, create_server_app, listening_socket
+from tests.e2e import REPO, TOKEN, BotHarness
+
+SECRET = "s3cret_Token-for-tests"
+
+
+class QuietServer(uvicorn.Server):
+    """uvicorn inside the test's loop; signals stay with pytest."""
+
+    def install_signal_handlers(self) -> None:  # uvicorn < 0.29
+        return
+
+    def capture_signals(self):  # noqa: ANN201 - a context manager that does nothing
+        import contextlib
+
+        return contextlib.nullcontext()
+
+
+class Instance:
+    """One `servicebot serve` process, in-loop: runtime, Application, ASGI app on a port."""
+
+    def __init__(self, harness: BotHarness, database_url: str, **settings: Any) -> None:
+        self.sock = listening_socket("127.0.0.1", 0)
+        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
+        self.rt = build_runtime(
+            load_settings(
+                database_url=database_url,
+                telegram_bot_token=TOKEN,
+                telegram_api_base_url=harness.server.api_url,
+                knowledge_dir=REPO / "knowledge",
+                webhook_url=settings.pop("webhook_url", self.url),
+                webhook_secret=SECRET,
+                **settings,
+            )
+        )
+        self.app = create_server_app(self.rt, build_application(self.rt))
+        self.server = QuietServer(
+            uvicorn.Config(self.app, log_level="warning", lifespan="on", access_log=False)
+        )
+        self.task: asyncio.Task | None = None
+
+    @property
+    def webhook(self) -> str:
+        return self.url + WEBHOOK_PATH
+
+    async def start(self) -> Instance:
+        self.task = asyncio.create_task(self.server.serve(sockets=[self.sock]))
+        while not self.server.started:
+            if self.task.done():
+                self.task.result()
+            await asyncio.sleep(0.01)
+        return self
+
+    async def stop(self) -> None:
+        if self.task is not None and not self.task.done():
+            self.server.should_exit = True
+            await self.task
+        self.task = None
+
+
+@pytest.fixture
+async def emulated():
+    harness = BotHarness("sqlite://")  # only its emulator, users and diagnostics are used
+    await harness.server.start()
+    instances: list[Instance] = []
+
+    async def start(database_url: str, **settings: Any) -> Instance:
+        instance = Instance(harness, database_url, **settings)
+        instances.append(instance)
+        return await instance.start()
+
+    harness.start_instance = start
+    yield harness
+    for instance in instances:
+        await instance.stop()
+    await harness.server.stop()
+
+
+async def post(url: str, body: bytes | str | dict, secret: str | None = SECRET,
+               **headers: str) -> httpx.Response:
+    if isinstance(body, dict):
+        import json
+
+        body = json.dumps(body)
+    if secret is not None:
+        headers[SECRET_HEADER] = secret
+    async with httpx.AsyncClient(timeout=5) as client:
+        return await client.post(url, content=body, headers=headers)
+
+
+async def test_the_webhook_is_set_with_the_secret_and_answers_citizens(emulated, database_url):
+    instance = await emulated.start_instance(database_url)
+    assert emulated.emulator.webhook["url"] == instance.webhook
+    assert emulated.emulator.webhook["secret_token"] == SECRET
+    citizen = emulated.user(2001)
+    await citizen.send("/start")
+    greeting = await citizen.reply()
+    assert "MPP" in greeting.text or greeting.buttons
+    assert emulated.emulator.webhook.get("last_error_message") is None
+
+
+async def test_bad_requests_are_refused_and_nothing_is_handled(emulated, sqlite_db):
+    instance = await emulated.start_instance(sqlite_db.url)
+    handled = METRICS.updates_handled.value
+    update = {"update_id": 1, "message": {"message_id": 1, "date": 0, "text": "hi",
+                                          "chat": {"id": 5, "type": "private"}}}
+    assert (await post(instance.webhook, update, secret=None)).status_code == 401
+    assert (await post(instance.webhook, update, secret="wrong")).status_code == 401
+    assert (await post(instance.webhook, update, secret=SECRET + "x")).status_code == 401
+    assert (await post(instance.webhook, "{not json")).status_code == 400
+    assert (await post(instance.webhook, b"\xff\xfe")).status_code == 400
+    assert (await post(instance.webhook, "[1, 2]")).status_code == 400
+    assert (await post(instance.webhook, {"update_id": "7"})).status_code == 400
+    huge = b'{"update_id": 2, "x": "' + b"a" * 2_000_000 + b'"}'
+    assert (await post(instance.webhook, huge)).status_code == 413
+
+    async def chunks():
+        for _ in range(40):
+            yield b"a" * 50_000
+
+    async with httpx.AsyncClient(timeout=5) as client:
+        streamed = await client.post(
+            instance.webhook, content=chunks(), headers={SECRET_HEADER: SECRET}
+        )
+    assert streamed.status_code == 413
+    async with httpx.AsyncClient(timeout=5) as client:
+        assert (await client.get(instance.webhook)).status_code == 405
+    await asyncio.sleep(0.1)
+    assert METRICS.updates_handled.value == handled
+    with sqlite_db.session() as s:
+        from bot.scaleout import ProcessedUpdate
+        from sqlmodel import select
+
+        assert s.exec(select(ProcessedUpdate)).all() == []
+    # Still serving after all that.
+    citizen = emulated.user(2002)
+    await citizen.send("/help")
+    await citizen.reply()
+
+
+async def test_a_redelivered_update_is_answered_once(emulated, database_url):
+    instance = await emulated.start_instance(database_url)
+    citizen = emulated.user(2003)
+    await citizen.send("/start")
+    update = copy.deepcopy(emulated.emulator.updates[-1])
+    await citizen.reply()
+    duplicates = METRICS.updates_duplicate.value
+    for _ in range(3):
+        assert (await post(instance.webhook, update)).status_code == 200
+    await citizen.expect_silence(0.5)
+    assert METRICS.updates_duplicate.value == duplicates + 3
+
+
+@pytest.mark.postgres
+async def test_two_instances_fed_the_same_update_reply_once(emulated, postgres_url):
+    from tests.conftest import _fresh_postgres
+
+    _fresh_postgres(postgres_url).dispose()
+    first = await emulated.start_instance(postgres_url)
+    second = await emulated.start_instance(postgres_url, webhook_url=first.url)
+    citizen = emulated.user(2004)
+    await citizen.send("/help")
+    update = copy.deepcopy(emulated.emulator.updates[-1])
+    # The emulator delivers to the first; the same update also reaches both directly.
+    answers = await asyncio.gather(
+        post(first.webhook, update), post(second.webhook, update), post(second.webhook, update)
+    )
+    assert [a.status_code for a in answers] == [200, 200, 200]
+    await citizen.reply()
+    await citizen.expect_silence(0.5)
+
+
+async def test_healthz_and_metrics(emulated, sqlite_db):
+    instance = await emulated.start_instance(sqlite_db.url)
+    citizen = emulated.user(2005)
+    await citizen.send("/start")
+    await citizen.reply()
+    async with httpx.AsyncClient(base_url=instance.url, timeout=5) as client:
+        health = await client.get("/healthz")
+        assert health.status_code == 200
+        assert health.json() == {"database": "ok", "knowledge": "ok", "webhook": "ok"}
+        metrics = await client.get("/metrics")
+    assert metrics.headers["content-type"].startswith("text/plain")
+    lines = metrics.text.splitlines()
+    handled = [line for line in lines if line.startswith("servicebot_updates_handled_total ")]
+    assert int(handled[0].split()[1]) >= 1
+    assert any(line.startswith("servicebot_messages_sent_total ") for line in lines)
+    assert "servicebot_outbox_pending 0" in lines
+    assert "servicebot_outbox_oldest_pending_seconds 0" in lines
+    assert any(line.startswith('servicebot_update_handling_seconds_bucket{le="+Inf"}')
+               for line in lines)
+    # While draining for shutdown: unhealthy for the load balancer, updates refused with 503.
+    instance.app.state.server.draining = True
+    async with httpx.AsyncClient(base_url=instance.url, timeout=5) as client:
+        health = await client.get("/healthz")
+        assert (health.status_code, health.json()["webhook"]) == (503, "draining")
+    assert (await post(instance.webhook, {"update_id": 5})).status_code == 503
+
+
+async def test_shutdown_finishes_the_updates_in_hand(emulated, sqlite_db):
+    instance = await emulated.start_instance(sqlite_db.url)
+    citizen = emulated.user(2006)
+    await citizen.send("/start")
+    await citizen.reply()
+    server = instance.app.state.server
+    emulated.emulator.webhook = {}  # stop the emulator's pushes; this test posts by hand
+    update = {"update_id": 990_001, "message": {
+        "message_id": 99, "date": 0, "text": "/help",
+        "entities": [{"type": "bot_command", "offset": 0, "length": 5}],
+        "from": emulated.emulator.users[2006], "chat": emulated.emulator.chats[2006]}}
+    # Holding the chat's lock keeps the update in hand while the instance is told to stop.
+    async with server.locks.hold(2006):
+        posted = asyncio.create_task(post(instance.webhook, update))
+        await asyncio.sleep(0.2)
+        stopping = asyncio.create_task(instance.stop())
+        await asyncio.sleep(0.3)
+        assert not stopping.done()
+        assert len(server.tasks) == 1
+    await stopping
+    assert (await posted).status_code == 200
+    help_reply = await citizen.reply(timeout=1)
+    assert "/start" in help_reply.text
+    async with httpx.AsyncClient(timeout=5) as client:
+        with pytest.raises(httpx.ConnectError):
+            await client.get(instance.url + "/healthz")
