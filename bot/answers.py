@@ -65,7 +65,7 @@ def render_topic(
         lines += duration_lines(service.duration, tr)
     elif topic == "location":
         lines += location_lines(kb, service, tr)
-        lines += ["", f"<b>{escape(_('Service hours'))}</b>"]
+        lines += ["", _("<b>Service hours</b>")]
         lines += hours_lines(service.hours or kb.office.opening_hours, tr)
         venue = service_venue(kb, service, loc)
     elif topic == "hours":
@@ -246,12 +246,12 @@ def _office_answer(kb: KnowledgeBase, topic: str, tr: Translator, tz: ZoneInfo) 
     if topic in ("location", "overview"):
         lines.append(f"📍 {escape(office.address)}")
         venue = office_venue(kb) if topic == "location" else None
-        lines += ["", f"<b>{escape(_('Opening hours'))}</b>"]
+        lines += ["", _("<b>Opening hours</b>")]
     lines += hours_lines(office.opening_hours, tr)
     if topic in ("hours", "overview"):
         lines += _closures(kb, tr, tz)
     if topic == "overview" and office.contacts:
-        lines += ["", f"<b>{escape(_('Contacts'))}</b>"]
+        lines += ["", _("<b>Contacts</b>")]
         lines += [f"{escape(c.label.get(tr.locale))}: {escape(c.value)}" for c in office.contacts]
     return Answer("\n".join(lines), venue=venue)
 

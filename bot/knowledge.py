@@ -20,6 +20,7 @@ TOPICS = (
 )
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 OFFICE_ID = "office"  # reserved: questions about the office as a whole
+MAX_ID_LENGTH = 40  # "svc:topic:<id>:requirements" must stay under Telegram's 64 bytes
 SERVICE_ID_RE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 TIME_RANGE_RE = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)\s*-\s*([01]\d|2[0-3]):([0-5]\d)$")
 
@@ -267,6 +268,11 @@ class RequirementGroup(_Model):
 
 
 def _service_id(value: str) -> str:
+    if len(value) > MAX_ID_LENGTH:
+        raise PydanticCustomError(
+            "long_id", "at most {n} characters (ids travel in Telegram buttons)",
+            {"n": MAX_ID_LENGTH},
+        )
     if not SERVICE_ID_RE.match(value):
         raise PydanticCustomError(
             "bad_id", "{value!r} is not a valid id: use lowercase letters, digits and single "
