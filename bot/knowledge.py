@@ -6,10 +6,18 @@ import re
 from dataclasses import dataclass
 from datetime import date, time
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
 from bot.workdays import UNITS
@@ -142,7 +150,7 @@ class Duration(_Model):
     def _known_unit(cls, value: str) -> str:
         if value not in UNITS:
             raise PydanticCustomError(
-                "unknown_unit", "unknown unit {unit!r}; use one of: {units}",
+                "unknown_unit", "unknown unit '{unit}'; use one of: {units}",
                 {"unit": value, "units": ", ".join(UNITS)},
             )
         return value
@@ -275,10 +283,22 @@ def _service_id(value: str) -> str:
         )
     if not SERVICE_ID_RE.match(value):
         raise PydanticCustomError(
-            "bad_id", "{value!r} is not a valid id: use lowercase letters, digits and single "
+            "bad_id", "'{value}' is not a valid id: use lowercase letters, digits and single "
             "hyphens (e.g. akta-kelahiran)", {"value": value},
         )
     return value
+
+
+def _known_topic(value: str) -> str:
+    if value not in TOPICS:
+        raise PydanticCustomError(
+            "unknown_topic", "unknown topic '{topic}'; use one of: {topics}",
+            {"topic": value, "topics": ", ".join(TOPICS)},
+        )
+    return value
+
+
+TopicName = Annotated[str, AfterValidator(_known_topic)]
 
 
 # --- the service standard -----------------------------------------------------------------------
@@ -292,7 +312,7 @@ class Service(_Model):
     names: Text = Field(alias="name")
     aliases: Words = Field(default_factory=Words)
     # Extra words for one topic of this service only (e.g. 'retribusi' for a building levy).
-    topic_aliases: dict[str, Words] = Field(default_factory=dict)
+    topic_aliases: dict[TopicName, Words] = Field(default_factory=dict)
     description: Text
     legal_basis: list[Text] = Field(min_length=1)  # component 1
     requirements: list[RequirementGroup] = Field(min_length=1)  # 2
@@ -328,17 +348,6 @@ class Service(_Model):
             isinstance(item, dict) and "items" in item for item in value
         ):
             return [{"items": value}]
-        return value
-
-    @field_validator("topic_aliases")
-    @classmethod
-    def _known_topics(cls, value: dict[str, Words]) -> dict[str, Words]:
-        for topic in value:
-            if topic not in TOPICS:
-                raise PydanticCustomError(
-                    "unknown_topic", "unknown topic {topic!r}; use one of: {topics}",
-                    {"topic": topic, "topics": ", ".join(TOPICS)},
-                )
         return value
 
     def name(self, locale: str) -> str:
@@ -421,8 +430,11 @@ _MESSAGES = {
 def _problems_from(exc: ValidationError, file: str, lines: dict[Path_, int]) -> list[Problem]:
     problems = []
     for error in exc.errors():
-        # Drop pydantic's internal steps (union branches, validator names) from the location.
-        loc = tuple(p for p in error["loc"] if isinstance(p, int) or not p.startswith("function-"))
+        # Drop pydantic's internal steps (validator names, "[key]" for a bad mapping key).
+        loc = tuple(
+            p for p in error["loc"]
+            if isinstance(p, int) or not (p.startswith("function-") or p == "[key]")
+        )
         known = loc
         while known and known not in lines:
             known = known[:-1]
