@@ -228,3 +228,12 @@ def test_bot_refuses_to_start_with_the_same_messages(kb_dir, tmp_path):
     line = _line_of(path, "amount: -30000")
     assert f"{path}:{line}: fee.amount: must not be negative" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_the_documented_example_is_valid(kb_dir):
+    doc = (PROJECT_ROOT / "docs" / "knowledge-base.md").read_text(encoding="utf-8")
+    example = doc.split("```yaml\n# knowledge/services/skck.yaml\n", 1)[1].split("```", 1)[0]
+    (kb_dir / "services" / "skck.yaml").write_text(example, encoding="utf-8")
+    kb = load_knowledge(kb_dir)
+    assert kb.services["skck"].fee.amount == 30000
+    assert kb.services["skck"].location.counter.get("en") == "Loket 14"
