@@ -121,6 +121,7 @@ were have has had need if when which who whom why any some our we they them thei
 kenapa mengapa siapa punya sekarang besok kemarin nanti tadi masih lewat via pakai bulan tahun
 tanggal mana anak cari lain sebagainya surat keterangan data nama emas game main yuk joke tell
 kota harapan dapat bikin urus perlu kapan gimana jadi sampai karena agar supaya maka jam
+umum biasa khusus cepat lambat pasien saat setelah sebelum masuk keluar pertama kali
 """.split())
 
 SUFFIXES = ("nya", "kah", "lah", "pun")
@@ -361,19 +362,23 @@ class Matcher:
         hits = self._service_hits(tokens, fuzzy)
         if hits:
             best = max(hits, key=lambda h: (h.score, h.size, -h.start))
-            # Other services named on tokens the best hit does not cover, as clearly.
+            topic = self._topics(tokens, best.service_id, set(range(best.start, best.end)))
+            # Other services named on tokens the best hit does not cover, as clearly; for a fee
+            # even a partly named one is enough doubt ("birth or death certificate price").
             rivals = [
                 h for h in hits
                 if h.service_id != best.service_id
                 and (h.end <= best.start or h.start >= best.end)
-                and h.size >= best.size and h.score >= min(best.score, CONFIDENT)
+                and (h.score >= PARTIAL if topic == "fee"
+                     else h.size >= best.size and h.score >= min(best.score, CONFIDENT))
             ]
             tied = False
             if rivals:
                 ranked = sorted([best, *rivals], key=lambda h: (-self._role(tokens, h), h.start))
                 tied = self._role(tokens, ranked[0]) == self._role(tokens, ranked[1])
-                best = ranked[0]
-            topic = self._topics(tokens, best.service_id, set(range(best.start, best.end)))
+                if ranked[0] is not best:
+                    best = ranked[0]
+                    topic = self._topics(tokens, best.service_id, set(range(best.start, best.end)))
             if topic is None and best.score <= PARTIAL:
                 # One word of a name and nothing asked about it: too little to go on.
                 return Match(None, None, best.score, self._suggest(tokens, hits))
