@@ -87,7 +87,8 @@ _topic("duration", 3, "berapa lama", "berapa hari", "how long", "processing time
        "durasi", "duration", "turnaround", "when will", "when is it ready", "waktu proses",
        "waktu penyelesaian", "lama jadi", "lama selesai", "ditunggu", "tunggu berapa lama",
        "jadinya kapan", "how soon", "berapa minggu", "aktif kapan", "kapan aktif")
-_topic("duration", 2, "lama", "lamanya", "selesai", "waktu", "jadi", "ready", "take",
+_topic("duration", 1, "jadi")
+_topic("duration", 2, "lama", "lamanya", "selesai", "waktu", "ready", "take",
        "takes", "days", "hari", "sehari", "jadi hari", "finished", "done", "wait", "aktif",
        "active")
 _topic("location", 3, "dimana", "di mana", "kemana", "ke mana", "lokasi", "alamat",
@@ -98,15 +99,21 @@ _topic("hours", 3, "jam buka", "jam berapa", "jam operasional", "jam pelayanan",
        "jam kerja", "opening hours", "opening times", "office hours", "business hours",
        "what time", "buka jam", "tutup jam", "jadwal", "schedule", "hours", "jam", "buka",
        "tutup", "open", "opens", "closed", "close", "closing", "hari sabtu", "hari minggu",
-       "saturday", "sunday", "weekend", "libur", "holiday", "operasional", "when open")
+       "saturday", "sunday", "weekend", "libur", "holiday", "operasional", "when open",
+       "tanggal merah", "hari libur", "libur nasional", "cuti bersama", "lebaran", "holidays",
+       "public holiday")
 _topic("product", 3, "produk", "hasil", "hasilnya", "yang didapat", "dapat apa", "output",
        "product", "what do i get", "what will i get", "masa berlaku", "berlaku berapa lama",
-       "berlaku sampai", "berlaku", "valid", "validity", "how long is it valid",
-       "berapa lama berlaku", "expire", "expires", "kedaluwarsa", "kadaluarsa")
+       "berlaku sampai", "berlaku", "how long is it valid", "berapa lama berlaku",
+       "kedaluwarsa", "kadaluarsa")
+# Validity outweighs "how long" in "how long is the SKCK valid".
+_topic("product", 4, "valid", "validity", "expire", "expires", "expiry")
 
 # Words that name the office as a whole rather than a service.
 OFFICE_WORDS = ("kantor", "mpp", "mal pelayanan publik", "mal pelayanan", "office", "gedung mpp",
-                "building", "mall pelayanan", "this office", "your office")
+                "building", "mall pelayanan", "this office", "your office", "kontak", "contact",
+                "telepon", "telpon", "phone", "email", "surel", "whatsapp", "hubungi",
+                "call center", "nomor telepon", "phone number", "website")
 
 # Common words that must never be "corrected" into a service name by typo tolerance.
 STOPWORDS = frozenset("""
@@ -122,6 +129,8 @@ kenapa mengapa siapa punya sekarang besok kemarin nanti tadi masih lewat via pak
 tanggal mana anak cari lain sebagainya surat keterangan data nama emas game main yuk joke tell
 kota harapan dapat bikin urus perlu kapan gimana jadi sampai karena agar supaya maka jam
 umum biasa khusus cepat lambat pasien saat setelah sebelum masuk keluar pertama kali
+senin selasa rabu kamis jumat monday tuesday wednesday thursday friday good morning afternoon
+evening night today tomorrow now sekarang besok
 """.split())
 
 SUFFIXES = ("nya", "kah", "lah", "pun")
@@ -370,7 +379,7 @@ class Matcher:
                 if h.service_id != best.service_id
                 and (h.end <= best.start or h.start >= best.end)
                 and (h.score >= PARTIAL if topic == "fee"
-                     else h.size >= best.size and h.score >= min(best.score, CONFIDENT))
+                     else h.size >= best.size and h.score >= max(best.score - 10, CONFIDENT))
             ]
             tied = False
             if rivals:
@@ -390,7 +399,10 @@ class Matcher:
         topic = self._topics(tokens, None)
         if self._mentions_office(tokens) and topic in (None, "hours", "location", "overview"):
             return Match(OFFICE_ID, topic or "overview", 90.0)
-        if topic in ("hours", "location") and len(tokens) <= 6:
-            # "jam buka?", "alamatnya dimana?": with no service named, the office is meant.
+        # A word we do not know ("jadwal kereta") means the question is about something else.
+        all_known = all(self._correct(token)[0] in self._known for token in tokens)
+        if all_known and (topic == "hours" or (topic == "location" and len(tokens) <= 6)):
+            # "jam buka?", "alamatnya dimana?": with no service named, the office is meant (a
+            # long "where" question naming nothing we know is more likely about elsewhere).
             return Match(OFFICE_ID, topic, 85.0)
         return Match(None, None, 0.0, self._suggest(tokens, hits))
