@@ -34,19 +34,22 @@ class Answer:
     suggestions: list[str] = field(default_factory=list)  # service ids, when abstaining
 
 
-def render_answer(kb: KnowledgeBase, match: Match, tr: Translator, tz: ZoneInfo) -> Answer:
+def render_answer(
+    kb: KnowledgeBase, match: Match, tr: Translator, tz: ZoneInfo, *, now: datetime | None = None
+) -> Answer:
     """The answer a citizen reads for ``match``: a topic of a service, the office, or a kind
-    'I don't know' with the closest services."""
+    'I don't know' with the closest services. ``now`` dates the upcoming closures."""
     if match.service_id == OFFICE_ID:
-        return _office_answer(kb, match.topic or "overview", tr, tz)
+        return _office_answer(kb, match.topic or "overview", tr, tz, now)
     service = kb.services.get(match.service_id or "")
     if service is None:
         return _abstain(kb, match, tr)
-    return render_topic(kb, service, match.topic or "overview", tr, tz)
+    return render_topic(kb, service, match.topic or "overview", tr, tz, now=now)
 
 
 def render_topic(
-    kb: KnowledgeBase, service: Service, topic: str, tr: Translator, tz: ZoneInfo
+    kb: KnowledgeBase, service: Service, topic: str, tr: Translator, tz: ZoneInfo,
+    *, now: datetime | None = None,
 ) -> Answer:
     _ = tr.gettext
     loc = tr.locale
@@ -70,7 +73,7 @@ def render_topic(
         venue = service_venue(kb, service, loc)
     elif topic == "hours":
         lines += hours_lines(service.hours or kb.office.opening_hours, tr)
-        lines += _closures(kb, tr, tz)
+        lines += _closures(kb, tr, tz, now)
     elif topic == "product":
         lines.append(escape(service.product.get(loc)))
     else:
@@ -199,9 +202,9 @@ def hours_lines(hours: WeekHours, tr: Translator) -> list[str]:
     return lines
 
 
-def _closures(kb: KnowledgeBase, tr: Translator, tz: ZoneInfo) -> list[str]:
+def _closures(kb: KnowledgeBase, tr: Translator, tz: ZoneInfo, now: datetime | None) -> list[str]:
     _ = tr.gettext
-    today = datetime.now(tz).date()
+    today = (now or datetime.now(tz)).astimezone(tz).date()
     upcoming = [c for c in kb.office.closures
                 if 0 <= (c.date - today).days <= UPCOMING_CLOSURE_DAYS]
     lines = ["", _("Closed on public holidays and joint leave days (cuti bersama).")]
@@ -238,7 +241,9 @@ def _overview(kb: KnowledgeBase, service: Service, tr: Translator) -> list[str]:
     ]
 
 
-def _office_answer(kb: KnowledgeBase, topic: str, tr: Translator, tz: ZoneInfo) -> Answer:
+def _office_answer(
+    kb: KnowledgeBase, topic: str, tr: Translator, tz: ZoneInfo, now: datetime | None
+) -> Answer:
     _ = tr.gettext
     office = kb.office
     lines = [f"<b>{escape(office.name)}</b>", ""]
@@ -249,7 +254,7 @@ def _office_answer(kb: KnowledgeBase, topic: str, tr: Translator, tz: ZoneInfo) 
         lines += ["", _("<b>Opening hours</b>")]
     lines += hours_lines(office.opening_hours, tr)
     if topic in ("hours", "overview"):
-        lines += _closures(kb, tr, tz)
+        lines += _closures(kb, tr, tz, now)
     if topic == "overview" and office.contacts:
         lines += ["", _("<b>Contacts</b>")]
         lines += [f"{escape(c.label.get(tr.locale))}: {escape(c.value)}" for c in office.contacts]

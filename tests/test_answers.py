@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -121,3 +122,18 @@ def test_every_topic_of_every_service_renders_in_both_languages(kb, topic):
             html = render_topic(kb, service, topic, Translator(locale), JAKARTA).html
             assert html.startswith(f"<b>{service.name(locale)}</b>".replace("&", "&amp;"))
             assert len(html) < 4096
+
+
+def test_hours_list_the_office_closures_ahead(kb):
+    tr = Translator("id")
+    december = datetime(2026, 12, 20, 3, 0, tzinfo=UTC)
+    html = render_answer(kb, Match("office", "hours", 90.0), tr, JAKARTA, now=december).html
+    assert "Tutup pada hari libur nasional dan cuti bersama." in html
+    assert ("Juga tutup pada 31 Desember 2026: Tutup buku akhir tahun dan pemeliharaan sistem"
+            in html)
+    june = datetime(2026, 6, 1, 3, 0, tzinfo=UTC)
+    assert "Juga tutup" not in render_answer(
+        kb, Match("office", "hours", 90.0), tr, JAKARTA, now=june).html
+    en = render_answer(kb, Match("skck", "hours", 100.0), Translator("en"), JAKARTA,
+                       now=december).html
+    assert "Also closed on 31 December 2026: Year-end closing and system maintenance" in en
