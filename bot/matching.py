@@ -334,8 +334,7 @@ class Matcher:
                 if tuple(tokens[start : start + size]) == phrase and not used & set(span):
                     used.update(span)
                     weights[topic] = weights.get(topic, 0.0) + weight
-                    first.setdefault(topic, start)
-                    first[topic] = min(first[topic], start)
+                    first[topic] = min(first.get(topic, start), start)
         if not weights:
             return None
         return max(weights, key=lambda t: (weights[t], -first[t]))
@@ -366,7 +365,7 @@ class Matcher:
         ``lang`` is the user's language; topic words of both languages are always read,
         because citizens mix them ("biaya passport").
         """
-        del lang  # both languages' words are read; kept for a future per-language tuning
+        del lang  # both languages' words are always read, see above
         tokens, fuzzy = self.normalise(question)
         hits = self._service_hits(tokens, fuzzy)
         if hits:
@@ -400,7 +399,7 @@ class Matcher:
         if self._mentions_office(tokens) and topic in (None, "hours", "location", "overview"):
             return Match(OFFICE_ID, topic or "overview", 90.0)
         # A word we do not know ("jadwal kereta") means the question is about something else.
-        all_known = all(self._correct(token)[0] in self._known for token in tokens)
+        all_known = all(token in self._known for token in tokens)
         if all_known and (topic == "hours" or (topic == "location" and len(tokens) <= 6)):
             # "jam buka?", "alamatnya dimana?": with no service named, the office is meant (a
             # long "where" question naming nothing we know is more likely about elsewhere).

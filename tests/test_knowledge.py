@@ -237,3 +237,9 @@ def test_the_documented_example_is_valid(kb_dir):
     kb = load_knowledge(kb_dir)
     assert kb.services["skck"].fee.amount == 30000
     assert kb.services["skck"].location.counter.get("en") == "Loket 14"
+
+
+def test_a_missing_folder_is_one_clear_problem(tmp_path):
+    assert _problems(tmp_path / "nowhere") == [
+        f"{tmp_path / 'nowhere' / 'office.yaml'}:1: (file): office.yaml is missing"
+    ]
