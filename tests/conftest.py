@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -85,3 +86,38 @@ def sqlite_db(tmp_path) -> Iterator[Database]:  # noqa: ANN001
     database.upgrade()
     yield database
     database.dispose()
+
+
+# --- end-to-end: the real bot against the Bot API emulator (see tests/e2e.py) ---------------
+
+
+@pytest.fixture
+async def make_bot() -> AsyncIterator[Callable[..., Any]]:
+    """Factory: ``await make_bot(database_url, admin_ids=[1], ...)`` or ``async with``; every
+    harness still running at the end of the test is stopped."""
+    from tests.e2e import BotHarness, _Starter
+
+    harnesses: list[BotHarness] = []
+
+    def factory(database_url: str, **kwargs: Any) -> _Starter:
+        harness = BotHarness(database_url, **kwargs)
+        harnesses.append(harness)
+        return _Starter(harness)
+
+    yield factory
+    for harness in reversed(harnesses):
+        await harness.stop()
+
+
+@pytest.fixture
+async def bot(database_url: str, make_bot) -> Any:  # noqa: ANN001
+    """The bot on SQLite and on PostgreSQL, polling a fresh emulator."""
+    return await make_bot(database_url)
+
+
+@pytest.fixture
+async def bot_sqlite(tmp_path, make_bot) -> Any:  # noqa: ANN001
+    """The bot on a fresh SQLite database only."""
+    url = f"sqlite:///{tmp_path}/bot.db"
+    Database(url).upgrade()
+    return await make_bot(url)
