@@ -87,6 +87,9 @@ def _parse_attributes(text: str, pos: int, tag: str, begin: int) -> tuple[dict[s
             )
         while pos < n and text[pos].isspace():
             pos += 1
+        if tag == "blockquote" and name == "expandable" and (pos >= n or text[pos] != "="):
+            attrs[name] = ""  # the one attribute Telegram takes without a value
+            continue
         if pos >= n or text[pos] != "=":
             raise EntityParseError(
                 f'Expected equal sign in declaration of an attribute of the tag "{tag}" at byte '

@@ -279,11 +279,40 @@ async def _json(request: Request) -> dict[str, Any]:
 
 
 class _Server(uvicorn.Server):
-    """uvicorn without its signal handlers: Ctrl-C belongs to whoever embeds the emulator."""
+    """uvicorn, stopping at once and without its signal handlers unless asked.
+
+    Ctrl-C belongs to whoever embeds the emulator. uvicorn's own loop notices a stop request
+    only every 0.1 s and its shutdown sleeps another 0.1 s; hundreds of end-to-end tests each
+    start and stop a server, so here stopping is event-driven.
+    """
 
     def __init__(self, config: uvicorn.Config, handle_signals: bool) -> None:
         super().__init__(config)
         self.handle_signals = handle_signals
+        self.exit_requested = asyncio.Event()
+
+    def request_exit(self) -> None:
+        self.should_exit = True
+        self.exit_requested.set()
+
+    async def main_loop(self) -> None:
+        await self.on_tick(0)  # sets the Date header once
+        await self.exit_requested.wait()
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        for server in self.servers:
+            server.close()
+        for connection in list(self.server_state.connections):
+            connection.shutdown()
+        deadline = asyncio.get_running_loop().time() + self.config.timeout_graceful_shutdown
+        while self.server_state.connections or self.server_state.tasks:
+            if asyncio.get_running_loop().time() > deadline:
+                for task in self.server_state.tasks:
+                    task.cancel()
+                break
+            await asyncio.sleep(0.005)
+        for server in self.servers:
+            await server.wait_closed()
 
     @contextlib.contextmanager
     def capture_signals(self) -> Iterator[None]:
@@ -325,7 +354,9 @@ class EmulatorServer:
         return f"{self.base_url}/bot"
 
     async def start(self) -> None:
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        # proto=IPPROTO_TCP, or asyncio skips TCP_NODELAY on accepted connections and every
+        # response waits 40 ms for a delayed ACK.
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         try:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             sock.bind((self.host, self.port))
@@ -351,7 +382,7 @@ class EmulatorServer:
     async def stop(self) -> None:
         self.emulator.close()
         if self._server is not None and self._task is not None:
-            self._server.should_exit = True
+            self._server.request_exit()
             await self._task
         self._server = None
         self._task = None
