@@ -1,37 +1,64 @@
 """End-to-end harness: the real bot (build_runtime, build_application) against the emulator.
 
-Usage (fixtures in tests/conftest.py)::
+Fixtures (tests/conftest.py):
+    bot           a running BotHarness, on SQLite and on PostgreSQL (parametrised database_url)
+    bot_sqlite    the same on SQLite only
+    make_bot      factory for settings or restarts: ``await make_bot(database_url, **kw)`` or
+                  ``async with make_bot(database_url, **kw) as bot``; kw are Settings fields
+                  (admin_ids=[1], complaints_chat_id=-100, ...) plus ``emulator=`` (reuse the
+                  chats of a stopped harness: a restart) and ``flood_limits=True``. Every harness
+                  still running is stopped at teardown.
 
-    async def test_start(bot):               # runs on SQLite and PostgreSQL (`bot_sqlite`: SQLite)
+Example::
+
+    async def test_start(bot):
         citizen = bot.user(1001, first_name="Sari", language_code="id")
-        await citizen.send("/start")
-        menu = await citizen.reply()         # waits up to 5 s for ONE new bot message
-        assert "📋 Layanan" in menu.labels   # menu.buttons: [(label, callback_data or url)]
-        await citizen.click("🌐 Bahasa")     # by label or by callback_data
-        answer = await citizen.callback_answer()   # {"text", "show_alert", "url", "cache_time"}
+        await citizen.send("/start")            # "/cmd args" arrives as a command
+        menu = await citizen.reply()            # waits up to 5 s for ONE new bot message
+        assert "📋 Layanan" in menu.labels      # menu.buttons: [(label, callback_data or url)]
+        await citizen.click("🌐 Bahasa")        # by label or callback_data, newest message first
+        answer = await citizen.callback_answer()  # {"text", "show_alert", "url", "cache_time"}
         choose = await citizen.reply()
-        await citizen.expect_silence()       # nothing more within 0.3 s
+        await citizen.expect_silence()          # nothing more within 0.3 s
 
-    async def test_admin(make_bot, database_url):    # extra settings, or a restart
-        async with make_bot(database_url, admin_ids=[1], complaints_chat_id=-100) as bot:
-            ...
-        first = await make_bot(database_url)         # also awaitable; stopped at teardown
+    async def test_restart(make_bot, database_url):
+        first = await make_bot(database_url, admin_ids=[1])
+        ...
         await first.stop()
-        again = await make_bot(database_url, emulator=first.emulator)   # same chats: a restart
+        second = await make_bot(database_url, admin_ids=[1], emulator=first.emulator)
 
-- ``user.replies(n)`` returns the next n bot messages in that user's chat, in order, counting
-  from the previous replies() call (or from the user's creation). Edits count too: they come
-  as a SentMessage with ``edited=True`` and ``method`` "editMessageText" or
+BotHarness: .rt (Runtime), .app (Application), .emulator (bot.emulator.Emulator),
+    .user(id, first_name="Citizen", language_code="id") -> ChatUser (same object on later calls),
+    .group(chat_id, title="Officers") -> ChatGroup (a group the bot is in),
+    await .settle() (every update sent so far fetched and fully handled: for database checks
+    after an action the bot answers with nothing), .context() (a CallbackContext to call a job
+    callback directly), .bot_errors, .tolerate_errors, await .stop().
+ChatUser (and ChatGroup, for the bot's messages in the group):
+    await send(text), send_location(lat, lon), send_contact(phone), send_photo(data=PNG_1PX,
+    caption=None), send_document(filename, data, mime="text/csv"); await click(label_or_data,
+    message=None); await forge_click(data, message=None) (data no button carries);
+    await replies(n=1, timeout=5.0), reply(timeout=5.0), expect_silence(seconds=0.3);
+    messages() (the bot's messages in the chat now: edits applied, deleted ones gone);
+    await callback_answer(timeout=5.0) (answer to the last click, None if none); block_bot(),
+    unblock_bot(). ChatGroup.send(user, text) writes in the group as that user.
+SentMessage: message_id, chat_id, method, text (text or caption as read), html (as sent with
+    parse_mode HTML, else None), buttons, labels, keyboard (reply-keyboard labels),
+    reply_markup, venue, location, photo, document, reply_to (message id or None), raw, edited.
+
+Semantics:
+- replies(n) returns the next n bot messages in that chat, in order, counting from the
+  previous replies() call (or from the user's creation). Edits count too: they come as a
+  SentMessage with ``edited=True`` and ``method`` "editMessageText" or
   "editMessageReplyMarkup", carrying the message as it stands after the edit. On a timeout the
   test fails listing what did arrive, what the emulator refused (e.g. "can't parse entities")
-  and the bot's logged errors.
+  and the errors the bot logged.
 - The emulator behaves like Telegram: the bot can only write to users who wrote to it first
-  (403 "bot can't initiate conversation with a user"), blocked users give 403, bad HTML 400.
+  (403 "bot can't initiate conversation with a user"), blocked users give 403, bad HTML or
+  text over 4,096 characters 400; a blocked user who writes again unblocks the bot.
 - A harness fails at stop when the bot logged an ERROR (an exception in a handler, ...);
   a test that provokes one on purpose sets ``bot.tolerate_errors = True``.
-- ``make_bot(..., flood_limits=True)`` turns on Telegram's flood limits (429 + retry_after).
-- Everything runs on the test's event loop; ``bot.emulator`` is the bot.emulator.Emulator for
-  lower-level checks (``emulator.errors``, ``emulator.chat_actions``, ``emulator.commands``).
+- Everything runs on the test's event loop; ``bot.emulator`` gives lower-level checks
+  (``emulator.errors``, ``emulator.chat_actions``, ``emulator.commands_for(user_id)``).
 """
 
 from __future__ import annotations
@@ -72,7 +99,8 @@ class SentMessage:
     location: dict | None
     photo: list | None
     document: dict | None
-    raw: dict = field(repr=False)
+    reply_to: int | None = None
+    raw: dict = field(repr=False, default_factory=dict)
     edited: bool = False
 
     @classmethod
@@ -100,6 +128,7 @@ class SentMessage:
             location=message.get("location"),
             photo=message.get("photo"),
             document=message.get("document"),
+            reply_to=(message.get("reply_to_message") or {}).get("message_id"),
             raw=message,
             edited=event.kind == "edit",
         )
@@ -400,6 +429,22 @@ class BotHarness:
                 self.emulator.add_group(chat_id, title)
             self._groups[chat_id] = ChatGroup(self, chat_id, title)
         return self._groups[chat_id]
+
+    async def settle(self, timeout: float = 5.0) -> None:
+        """Wait until the bot has fetched and fully handled every update sent so far: for
+        assertions on the database after an action the bot answers with nothing."""
+        emulator = self.emulator
+        if not await emulator.wait_for(lambda: not emulator.updates, timeout):
+            pytest.fail(f"the bot did not fetch its updates within {timeout}s")
+        # The updater queues what it fetched before confirming it with the next getUpdates,
+        # and the Application marks each update done only after every handler ran.
+        await asyncio.wait_for(self.app.update_queue.join(), timeout)
+
+    def context(self) -> Any:
+        """A CallbackContext of the running Application, to call a job callback directly."""
+        from telegram.ext import CallbackContext
+
+        return CallbackContext(self.app)
 
     @property
     def bot_errors(self) -> list[str]:

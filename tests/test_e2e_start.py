@@ -106,3 +106,19 @@ async def test_commands_menu_in_both_languages(bot):
     assert {"start", "layanan", "bahasa", "batal", "help"} <= set(indonesian)
     assert {"start", "services", "language", "cancel", "help"} <= set(english)
     assert other == indonesian  # no commands of its own: the default (Indonesian) set
+
+
+async def test_bot_rides_out_telegram_flood_limits(make_bot, tmp_path):
+    from bot.db import Database
+
+    url = f"sqlite:///{tmp_path}/flood.db"
+    Database(url).upgrade()
+    bot = await make_bot(url, flood_limits=True)
+    citizen = bot.user(1010, language_code="en")
+    for _ in range(6):
+        await citizen.send("/start")
+    # A private chat takes a burst of four; the rest wait for retry_after and are re-sent.
+    replies = await citizen.replies(6, timeout=10)
+    assert all(r.text.startswith("Hello!") for r in replies)
+    refused = [e for e in bot.emulator.errors if e["error_code"] == 429]
+    assert refused and all(e["method"] == "sendMessage" for e in refused)

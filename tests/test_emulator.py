@@ -209,6 +209,8 @@ def test_html_entities_have_telegram_offsets():
     ]
     with pytest.raises(EntityParseError):
         parse_html("<b><i>x</b></i>")
+    code = parse_html('<pre><code class="language-python">x = 1</code></pre>')
+    assert code == ("x = 1", [{"type": "pre", "offset": 0, "length": 5, "language": "python"}])
 
 
 async def test_plain_text_is_not_parsed_without_parse_mode(api: Api):
@@ -605,3 +607,53 @@ async def test_user_api_over_http(api: Api):
         f"{base}/users/55/click", json={"message_id": reply["message_id"], "data": "forged"}
     )
     assert bad.status_code == 400
+
+
+# --- python-telegram-bot reads what the emulator says ----------------------------------------
+
+
+async def test_python_telegram_bot_understands_every_update_and_file():
+    from telegram import Bot, Update
+
+    emulator = Emulator(TOKEN)
+    emulator.add_user(7, "Sari", "id")
+    emulator.add_group(-100555, "Officers")
+    async with EmulatorServer(emulator) as server:
+        bot = Bot(
+            TOKEN,
+            base_url=server.api_url,
+            base_file_url=server.api_url.replace("/bot", "/file/bot", 1),
+        )
+        async with bot:
+            emulator.send_text(7, "/lacak MPP-1")
+            emulator.send_location(7, -6.2, 106.8)
+            emulator.send_contact(7, "+628123456789")
+            emulator.send_photo(7, PNG_1PX, caption="KTP")
+            emulator.send_document(7, "data.csv", b"a,b\n", "text/csv")
+            emulator.send_text(7, "halo grup", chat_id=-100555)
+            sent = await bot.send_message(
+                7, "pick", reply_markup={"inline_keyboard": [[{"text": "A", "callback_data": "a"}]]}
+            )
+            emulator.click(7, 7, sent.message_id, "a")
+            emulator.block(7)
+            updates: list[Update] = await bot.get_updates()
+            assert updates[0].message.text == "/lacak MPP-1"
+            assert updates[0].message.entities[0].type == "bot_command"
+            assert updates[1].message.location.latitude == -6.2
+            assert updates[2].message.contact.user_id == 7
+            photo = updates[3].message.photo[-1]
+            assert updates[3].message.caption == "KTP"
+            assert bytes(await (await photo.get_file()).download_as_bytearray()) == PNG_1PX
+            document = updates[4].message.document
+            assert (document.file_name, document.mime_type) == ("data.csv", "text/csv")
+            assert bytes(await (await document.get_file()).download_as_bytearray()) == b"a,b\n"
+            assert updates[5].effective_chat.type == "supergroup"
+            assert updates[6].callback_query.data == "a"
+            assert updates[6].callback_query.message.message_id == sent.message_id
+            assert updates[7].my_chat_member.new_chat_member.status == "kicked"
+            # Writing again means pressing Restart: the bot is unblocked first.
+            emulator.send_text(7, "/start")
+            later = await bot.get_updates(offset=updates[-1].update_id + 1)
+            assert later[0].my_chat_member.new_chat_member.status == "member"
+            assert later[1].message.text == "/start"
+            await bot.send_message(7, "welcome back")

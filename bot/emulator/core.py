@@ -535,7 +535,7 @@ class Emulator:
     def _store_bot_message(
         self, method: str, chat: dict[str, Any], content: dict[str, Any], p: dict
     ) -> dict[str, Any]:
-        self._check_reply_to(chat, p)
+        replied = self._replied_message(chat, p)
         self._flood_check(method.lower(), chat)
         message = {
             "message_id": self._new_message_id(chat["id"]),
@@ -544,6 +544,10 @@ class Emulator:
             "date": int(time.time()),
             **content,
         }
+        if replied is not None:
+            message["reply_to_message"] = {
+                k: v for k, v in replied.items() if k != "reply_to_message"
+            }
         markup = p.get("reply_markup")
         if isinstance(markup, dict) and "inline_keyboard" in markup:
             # Telegram returns only inline keyboards as part of a message.
@@ -552,7 +556,7 @@ class Emulator:
         self._record(chat["id"], "bot", method, message, p)
         return copy.deepcopy(message)
 
-    def _check_reply_to(self, chat: dict[str, Any], p: dict) -> None:
+    def _replied_message(self, chat: dict[str, Any], p: dict) -> dict[str, Any] | None:
         target = None
         allow_missing = _bool(p, "allow_sending_without_reply")
         reply = p.get("reply_parameters")
@@ -561,10 +565,12 @@ class Emulator:
             allow_missing = allow_missing or bool(reply.get("allow_sending_without_reply"))
         elif p.get("reply_to_message_id") not in (None, ""):
             target = _int(p, "reply_to_message_id")
-        if target is None or allow_missing:
-            return
-        if int(target) not in self.messages.get(chat["id"], {}):
+        if target is None:
+            return None
+        replied = self.messages.get(chat["id"], {}).get(int(target))
+        if replied is None and not allow_missing:
             raise bad_request("message to be replied not found")
+        return replied
 
     def _formatted(self, p: dict, key: str, limit: int, *, required: bool) -> dict[str, Any]:
         """text/caption with its entities, validated the way Telegram does."""
@@ -974,6 +980,8 @@ class Emulator:
         if chat_id not in self.chats:
             raise KeyError(f"no chat {chat_id}")
         if chat_id == user_id:
+            # Writing to a bot you blocked means pressing "Restart" first: that unblocks it.
+            self.block(user_id, False)
             self.started.add(user_id)
         message = {
             "message_id": self._new_message_id(chat_id),
@@ -1098,14 +1106,16 @@ class Emulator:
                 "chat": copy.deepcopy(self.chats[user_id]),
                 "from": copy.deepcopy(user),
                 "date": int(time.time()),
-                "old_chat_member": {"user": self.bot_user, "status": old},
-                "new_chat_member": {
-                    "user": self.bot_user,
-                    "status": new,
-                    **({"until_date": 0} if blocked else {}),
-                },
+                "old_chat_member": self._bot_membership(old),
+                "new_chat_member": self._bot_membership(new),
             },
         )
+
+    def _bot_membership(self, status: str) -> dict[str, Any]:
+        member: dict[str, Any] = {"user": self._bot_sender(), "status": status}
+        if status == "kicked":
+            member["until_date"] = 0  # banned for ever, as a block is
+        return member
 
     def chat_events(
         self, chat_id: int, after: int = 0, *, kinds: tuple[str, ...] | None = None

@@ -145,6 +145,8 @@ def _entity(open_tag: _Open, end: int) -> dict | None:
             entity["url"] = url
     elif kind == "blockquote" and "expandable" in open_tag.attrs:
         entity["type"] = "expandable_blockquote"
+    elif kind == "pre" and open_tag.attrs.get("language"):
+        entity["language"] = open_tag.attrs["language"]
     elif kind == "custom_emoji":
         entity["custom_emoji_id"] = open_tag.attrs.get("emoji-id", "")
     return entity
@@ -200,6 +202,14 @@ def parse_html(text: str) -> tuple[str, list[dict]]:
                     f'"</{stack[-1].tag}>", found "</{name}>"'
                 )
             opened = stack.pop()
+            language = opened.attrs.get("class", "")
+            if opened.tag == "code" and stack and stack[-1].tag == "pre" and (
+                language.startswith("language-")
+            ):
+                # <pre><code class="language-x"> is one pre entity with a language.
+                stack[-1].attrs["language"] = language.removeprefix("language-")
+                pos = close + 1
+                continue
             entity = _entity(opened, out_len)
             if entity is not None and entity["length"] > 0:
                 entities.append(entity)
