@@ -40,7 +40,8 @@ ChatUser (and ChatGroup, for the bot's messages in the group):
     await replies(n=1, timeout=5.0), reply(timeout=5.0), expect_silence(seconds=0.3);
     messages() (the bot's messages in the chat now: edits applied, deleted ones gone);
     await callback_answer(timeout=5.0) (answer to the last click, None if none); block_bot(),
-    unblock_bot(). ChatGroup.send(user, text) writes in the group as that user.
+    unblock_bot(). ChatGroup.send(user, text) writes in the group as that user;
+    ChatGroup.kick_bot() removes the bot from it (403 afterwards).
 SentMessage: message_id, chat_id, method, text (text or caption as read), html (as sent with
     parse_mode HTML, else None), buttons, labels, keyboard (reply-keyboard labels),
     reply_markup, venue, location, photo, document, reply_to (message id or None), raw, edited.
@@ -138,12 +139,18 @@ class SentMessage:
         return [label for label, _ in self.buttons]
 
     def describe(self) -> str:
-        body = self.text if self.text is not None else (
-            "venue" if self.venue else "location" if self.location else "media"
-        )
+        if self.text is not None:
+            body = repr(self.text)
+        elif self.venue:
+            body = f"venue {self.venue['title']!r}, {self.venue['address']!r}"
+        elif self.location:
+            body = f"location {self.location['latitude']},{self.location['longitude']}"
+        else:
+            body = "photo" if self.photo else "document" if self.document else "?"
+
         extra = f" buttons={self.labels}" if self.buttons else ""
         extra += f" keyboard={self.keyboard}" if self.keyboard else ""
-        return f"{self.method}#{self.message_id}: {body!r}{extra}"
+        return f"{self.method}#{self.message_id}: {body}{extra}"
 
 
 class _Chat:
@@ -184,7 +191,8 @@ class _Chat:
             arrived = [self._sent(e).describe() for e in self._new_events()]
             pytest.fail(
                 f"expected {n} new bot message(s) in chat {self.chat_id} within {timeout}s, "
-                f"got {len(arrived)}: {arrived}{self.harness.diagnostics(self.chat_id)}"
+                f"got {len(arrived)}:" + "".join(f"\n    {line}" for line in arrived)
+                + self.harness.diagnostics(self.chat_id)
             )
         taken = events[:n]
         self._cursor = taken[-1].seq
@@ -310,6 +318,10 @@ class ChatGroup(_Chat):
         """``user`` writes ``text`` in this group."""
         self.emulator.send_text(user.id, text, chat_id=self.id)
         await asyncio.sleep(0)
+
+    def kick_bot(self) -> None:
+        """Remove the bot from the group: what it sends here is then refused with 403."""
+        self.emulator.kick_bot(self.id)
 
 
 class _ErrorLog(logging.Handler):
@@ -458,9 +470,9 @@ class BotHarness:
         ]
         text = ""
         if refused:
-            text += f"\n  the emulator refused: {refused}"
+            text += "\n  the emulator refused:" + "".join(f"\n    {line}" for line in refused)
         if self._errors.records:
-            text += "\n  the bot logged: " + "\n    ".join(self._errors.lines())
+            text += "\n  the bot logged:" + "".join(f"\n    {line}" for line in self.bot_errors)
         return text
 
 

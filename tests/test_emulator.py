@@ -259,6 +259,24 @@ async def test_blocked_user_is_403(api: Api):
     await api.ok("sendMessage", chat_id=7, text="again")
 
 
+async def test_bot_removed_from_a_group_is_403(api: Api):
+    api.emulator.add_group(-100777, "Officers")
+    api.emulator.add_group(-777, "Small office")
+    await api.ok("sendMessage", chat_id=-100777, text="hello officers")
+    api.emulator.kick_bot(-100777)
+    api.emulator.kick_bot(-777)
+    assert await api.error("sendMessage", chat_id=-100777, text="still there?") == (
+        403,
+        "Forbidden: bot was kicked from the supergroup chat",
+    )
+    assert await api.error("sendMessage", chat_id=-777, text="x") == (
+        403,
+        "Forbidden: bot was kicked from the group chat",
+    )
+    left = (await api.ok("getUpdates"))[-1]["my_chat_member"]
+    assert left["new_chat_member"]["status"] == "left"
+
+
 async def test_bot_cannot_write_first(api: Api):
     api.emulator.add_user(8, "Budi")
     assert await api.error("sendMessage", chat_id=8, text="hello") == (

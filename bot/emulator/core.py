@@ -232,6 +232,7 @@ class Emulator:
         self.clock = clock
         self.users: dict[int, dict[str, Any]] = {}
         self.blocked: set[int] = set()
+        self.kicked_from: set[int] = set()  # groups the bot was removed from
         self.started: set[int] = set()  # users who wrote to the bot, so it may write to them
         self.chats: dict[int, dict[str, Any]] = {}
         self.messages: dict[int, dict[int, dict[str, Any]]] = {}
@@ -488,6 +489,8 @@ class Emulator:
                 chat = None
         if chat is None:
             raise bad_request("chat not found")
+        if sending and chat["id"] in self.kicked_from:
+            raise forbidden(f"bot was kicked from the {chat['type']} chat")
         if sending and chat["type"] == "private":
             if chat["id"] in self.blocked:
                 raise forbidden("bot was blocked by the user")
@@ -1108,6 +1111,26 @@ class Emulator:
                 "date": int(time.time()),
                 "old_chat_member": self._bot_membership(old),
                 "new_chat_member": self._bot_membership(new),
+            },
+        )
+
+    def kick_bot(self, chat_id: int, by_user_id: int | None = None) -> None:
+        """Someone removes the bot from a group: sending there is then 403, as on Telegram."""
+        chat = self.chats[chat_id]
+        if chat["type"] == "private":
+            raise ValueError("use block() for a private chat")
+        if chat_id in self.kicked_from:
+            return
+        self.kicked_from.add(chat_id)
+        remover = self.users.get(by_user_id or 0) or next(iter(self.users.values()), None)
+        self._push_update(
+            "my_chat_member",
+            {
+                "chat": copy.deepcopy(chat),
+                "from": copy.deepcopy(remover or self._bot_sender()),
+                "date": int(time.time()),
+                "old_chat_member": self._bot_membership("member"),
+                "new_chat_member": self._bot_membership("left"),
             },
         )
 

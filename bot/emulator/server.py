@@ -240,6 +240,12 @@ def create_app(emulator: Emulator) -> Starlette:
             return _user_error(400, f"bad block: {exc}")
         return JSONResponse({"ok": True})
 
+    async def bot_info(request: Request) -> Response:
+        return JSONResponse({"ok": True, "bot": emulator.bot_user})
+
+    async def chats(request: Request) -> Response:
+        return JSONResponse({"ok": True, "chats": list(emulator.chats.values())})
+
     async def commands(request: Request) -> Response:
         user_id = int(request.path_params["user_id"])
         chat_id = int(request.query_params.get("chat_id", user_id))
@@ -254,6 +260,8 @@ def create_app(emulator: Emulator) -> Starlette:
     routes = [
         Route("/bot{token}/{method}", bot_api, methods=["GET", "POST"]),
         Route("/file/bot{token}/{path:path}", download),
+        Route("/_emulator/bot", bot_info),
+        Route("/_emulator/chats", chats),
         Route("/_emulator/users", users, methods=["GET", "POST"]),
         Route("/_emulator/groups", groups, methods=["POST"]),
         Route("/_emulator/users/{user_id}/messages", user_messages, methods=["GET", "POST"]),
