@@ -56,8 +56,9 @@ Semantics:
 - The emulator behaves like Telegram: the bot can only write to users who wrote to it first
   (403 "bot can't initiate conversation with a user"), blocked users give 403, bad HTML or
   text over 4,096 characters 400; a blocked user who writes again unblocks the bot.
-- A harness fails at stop when the bot logged an ERROR (an exception in a handler, ...);
-  a test that provokes one on purpose sets ``bot.tolerate_errors = True``.
+- A harness fails at stop when the bot logged an ERROR (an exception in a handler, ...) or
+  left a click it fetched without answerCallbackQuery (the button would keep spinning on
+  Telegram); a test that provokes either on purpose sets ``bot.tolerate_errors = True``.
 - Everything runs on the test's event loop; ``bot.emulator`` gives lower-level checks
   (``emulator.errors``, ``emulator.chat_actions``, ``emulator.commands_for(user_id)``).
 """
@@ -415,8 +416,16 @@ class BotHarness:
         finally:
             await self.server.stop()
             logging.getLogger().removeHandler(self._errors)
-        if self._errors.records and not self.tolerate_errors:
-            pytest.fail("the bot logged errors:\n" + "\n".join(self._errors.lines()))
+        if self.tolerate_errors:
+            return
+        problems = [f"the bot logged: {line}" for line in self.bot_errors]
+        # Telegram shows a spinner on a pressed button until answerCallbackQuery.
+        problems += [
+            f"the bot never answered the click on {q['data']!r} by user {q['user_id']}"
+            for q in self.emulator.unanswered_queries()
+        ]
+        if problems:
+            pytest.fail("\n".join(problems))
 
     async def __aenter__(self) -> BotHarness:
         return await self.start()

@@ -675,3 +675,51 @@ async def test_python_telegram_bot_understands_every_update_and_file():
             assert later[0].my_chat_member.new_chat_member.status == "member"
             assert later[1].message.text == "/start"
             await bot.send_message(7, "welcome back")
+
+
+async def test_forward_copy_and_caption_edit(api: Api):
+    api.emulator.add_group(-100300, "Officers")
+    photo = api.emulator.send_photo(7, PNG_1PX, caption="jalan rusak")
+    forwarded = await api.ok(
+        "forwardMessage", chat_id=-100300, from_chat_id=7, message_id=photo["message_id"]
+    )
+    assert forwarded["forward_origin"]["sender_user"]["id"] == 7
+    assert forwarded["photo"] == photo["photo"] and forwarded["caption"] == "jalan rusak"
+    copied = await api.ok(
+        "copyMessage", chat_id=-100300, from_chat_id=7, message_id=photo["message_id"],
+        caption="<b>Aduan #12</b>", parse_mode="HTML",
+    )
+    stored = api.emulator.messages[-100300][copied["message_id"]]
+    assert stored["caption"] == "Aduan #12" and "forward_origin" not in stored
+    edited = await api.ok(
+        "editMessageCaption", chat_id=-100300, message_id=copied["message_id"], caption="Selesai"
+    )
+    assert edited["caption"] == "Selesai"
+    assert await api.error("copyMessage", chat_id=-100300, from_chat_id=7, message_id=999) == (
+        400,
+        "Bad Request: message to copy not found",
+    )
+
+
+async def test_profile_texts_and_menu_button(api: Api):
+    await api.ok("setMyDescription", description="Asisten MPP", language_code="id")
+    assert await api.ok("getMyDescription", language_code="id") == {"description": "Asisten MPP"}
+    assert await api.ok("getMyDescription") == {"description": ""}
+    assert await api.error("setMyShortDescription", short_description="x" * 121) == (
+        400,
+        "Bad Request: short description is too long",
+    )
+    await api.ok("setChatMenuButton", menu_button={"type": "commands"})
+    assert await api.ok("getChatMenuButton") == {"type": "commands"}
+
+
+async def test_unanswered_clicks_are_reported(api: Api):
+    markup = {"inline_keyboard": [[{"text": "A", "callback_data": "a"}]]}
+    sent = await api.ok("sendMessage", chat_id=7, text="pick", reply_markup=markup)
+    query_id = api.emulator.click(7, 7, sent["message_id"], "a")
+    assert api.emulator.unanswered_queries() == []  # not fetched yet: nobody could answer
+    updates = await api.ok("getUpdates")
+    await api.ok("getUpdates", offset=updates[-1]["update_id"] + 1)  # fetched and confirmed
+    assert [q["id"] for q in api.emulator.unanswered_queries()] == [query_id]
+    await api.ok("answerCallbackQuery", callback_query_id=query_id)
+    assert api.emulator.unanswered_queries() == []

@@ -75,11 +75,21 @@ JSON_PARAMS = frozenset(
         "caption_entities",
         "link_preview_options",
         "reply_parameters",
+        "menu_button",
     }
 )
 # The sending methods Telegram's flood control counts.
 COUNTED_METHODS = frozenset(
-    {"sendmessage", "sendvenue", "sendlocation", "sendphoto", "senddocument", "sendcontact"}
+    {
+        "sendmessage",
+        "sendvenue",
+        "sendlocation",
+        "sendphoto",
+        "senddocument",
+        "sendcontact",
+        "forwardmessage",
+        "copymessage",
+    }
 )
 _COMMAND_NAME = re.compile(r"^[a-z0-9_]{1,32}$")
 _SECRET_TOKEN = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
@@ -244,6 +254,8 @@ class Emulator:
         self.callback_queries: dict[str, dict[str, Any]] = {}
         self._next_query = 1
         self.commands: dict[tuple[str, str], list[dict[str, str]]] = {}
+        self.profile: dict[tuple[str, str], str] = {}  # (description|short_description, lang)
+        self.menu_buttons: dict[str, dict[str, Any]] = {}
         self.files: dict[str, StoredFile] = {}
         self.chat_actions: list[tuple[int, str]] = []
         self.errors: list[dict[str, Any]] = []  # every error answered, for test diagnostics
@@ -345,6 +357,17 @@ class Emulator:
             "deletemycommands": self._delete_my_commands,
             "getfile": self._get_file,
             "getchat": lambda p, f: self._chat_for(p, sending=False),
+            "forwardmessage": lambda p, f: self._forward(p, copy_only=False),
+            "copymessage": lambda p, f: self._forward(p, copy_only=True),
+            "editmessagecaption": self._edit_message_caption,
+            "setmydescription": lambda p, f: self._set_text_setting(p, "description", 512),
+            "getmydescription": lambda p, f: self._get_text_setting(p, "description"),
+            "setmyshortdescription": lambda p, f: self._set_text_setting(
+                p, "short_description", 120
+            ),
+            "getmyshortdescription": lambda p, f: self._get_text_setting(p, "short_description"),
+            "setchatmenubutton": self._set_chat_menu_button,
+            "getchatmenubutton": self._get_chat_menu_button,
         }
 
     # --- updates -----------------------------------------------------------------------------
@@ -850,6 +873,84 @@ class Emulator:
         self.chat_actions.append((chat["id"], action))
         return True
 
+    def _forward(self, p: dict, *, copy_only: bool) -> dict:
+        action = "copy" if copy_only else "forward"
+        target = self._chat_for(p)
+        source = self._chat_for({"chat_id": p.get("from_chat_id")}, sending=False)
+        original = self.messages.get(source["id"], {}).get(_int(p, "message_id", default=0))
+        if original is None:
+            raise bad_request(f"message to {action} not found")
+        content = {
+            k: copy.deepcopy(v)
+            for k, v in original.items()
+            if k in ("text", "entities", "caption", "caption_entities", "photo", "document",
+                     "location", "venue", "contact")
+        }
+        if copy_only:
+            if "caption" in p:
+                content.pop("caption", None)
+                content.pop("caption_entities", None)
+                content.update(self._formatted(p, "caption", CAPTION_LIMIT, required=False))
+            self._check_markup(p)
+            sent = self._store_bot_message("copyMessage", target, content, p)
+            return {"message_id": sent["message_id"]}
+        origin_user = original["from"]
+        content["forward_origin"] = {
+            "type": "user",
+            "sender_user": copy.deepcopy(origin_user),
+            "date": original["date"],
+        }
+        params = {**p, "reply_markup": None}  # a forward carries no keyboard
+        return self._store_bot_message("forwardMessage", target, content, params)
+
+    def _edit_message_caption(self, p: dict, f: dict) -> dict:
+        message = self._bot_message(p, action="edit")
+        if message["from"]["id"] != self.bot_user["id"]:
+            raise bad_request("message can't be edited")
+        if not ({"photo", "document"} & message.keys()):
+            raise bad_request("there is no caption in the message to edit")
+        content = self._formatted(p, "caption", CAPTION_LIMIT, required=False)
+        self._check_markup(p, inline_only=True)
+        markup = p.get("reply_markup")
+        if (
+            content.get("caption") == message.get("caption")
+            and content.get("caption_entities", []) == message.get("caption_entities", [])
+            and markup == message.get("reply_markup")
+        ):
+            raise _not_modified()
+        message.pop("caption", None)
+        message.pop("caption_entities", None)
+        message.update(content)
+        self._set_markup(message, markup)
+        message["edit_date"] = int(time.time())
+        self._record(message["chat"]["id"], "edit", "editMessageCaption", message, p)
+        return copy.deepcopy(message)
+
+    def _set_text_setting(self, p: dict, name: str, limit: int) -> bool:
+        value = str(p.get(name) or "")
+        if len(value) > limit:
+            raise bad_request(f"{name.replace('_', ' ')} is too long")
+        key = (name, self._language(p))
+        if value:
+            self.profile[key] = value
+        else:
+            self.profile.pop(key, None)
+        return True
+
+    def _get_text_setting(self, p: dict, name: str) -> dict:
+        return {name: self.profile.get((name, self._language(p)), "")}
+
+    def _set_chat_menu_button(self, p: dict, f: dict) -> bool:
+        button = p.get("menu_button") or {"type": "default"}
+        if p.get("chat_id") not in (None, ""):
+            self._chat_for(p, sending=False)
+        self.menu_buttons[str(p.get("chat_id") or "")] = button
+        return True
+
+    def _get_chat_menu_button(self, p: dict, f: dict) -> dict:
+        key = str(p.get("chat_id") or "")
+        return self.menu_buttons.get(key, self.menu_buttons.get("", {"type": "commands"}))
+
     # --- commands ------------------------------------------------------------------------------
 
     def _scope_key(self, p: dict) -> str:
@@ -1076,8 +1177,7 @@ class Emulator:
             self.started.add(user_id)
         query_id = str(self._next_query)
         self._next_query += 1
-        self.callback_queries[query_id] = {"user_id": user_id, "data": data, "answer": None}
-        self._push_update(
+        update = self._push_update(
             "callback_query",
             {
                 "id": query_id,
@@ -1087,7 +1187,24 @@ class Emulator:
                 "data": data,
             },
         )
+        self.callback_queries[query_id] = {
+            "user_id": user_id,
+            "data": data,
+            "answer": None,
+            "update_id": update["update_id"] if update else None,
+        }
         return query_id
+
+    def unanswered_queries(self) -> list[dict[str, Any]]:
+        """Clicks the bot has fetched but never answered: their buttons would keep spinning."""
+        pending = {u["update_id"] for u in self.updates}
+        return [
+            {"id": query_id, **query}
+            for query_id, query in self.callback_queries.items()
+            if query["answer"] is None
+            and query["update_id"] is not None
+            and query["update_id"] not in pending
+        ]
 
     def callback_answer(self, query_id: str) -> dict[str, Any] | None:
         query = self.callback_queries.get(query_id)
