@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from bot.db import Database
+from tests.e2e import BotHarness, HarnessStarter
 
 # CI machines run PostgreSQL here with trust auth; each test run gets its own database so
 # parallel runs never meet.
@@ -92,17 +93,15 @@ def sqlite_db(tmp_path) -> Iterator[Database]:  # noqa: ANN001
 
 
 @pytest.fixture
-async def make_bot() -> AsyncIterator[Callable[..., Any]]:
+async def make_bot() -> AsyncIterator[Callable[..., HarnessStarter]]:
     """Factory: ``await make_bot(database_url, admin_ids=[1], ...)`` or ``async with``; every
     harness still running at the end of the test is stopped."""
-    from tests.e2e import BotHarness, _Starter
-
     harnesses: list[BotHarness] = []
 
-    def factory(database_url: str, **kwargs: Any) -> _Starter:
+    def factory(database_url: str, **kwargs: Any) -> HarnessStarter:
         harness = BotHarness(database_url, **kwargs)
         harnesses.append(harness)
-        return _Starter(harness)
+        return HarnessStarter(harness)
 
     yield factory
     for harness in reversed(harnesses):
@@ -110,14 +109,12 @@ async def make_bot() -> AsyncIterator[Callable[..., Any]]:
 
 
 @pytest.fixture
-async def bot(database_url: str, make_bot) -> Any:  # noqa: ANN001
+async def bot(database_url: str, make_bot: Callable[..., HarnessStarter]) -> BotHarness:
     """The bot on SQLite and on PostgreSQL, polling a fresh emulator."""
     return await make_bot(database_url)
 
 
 @pytest.fixture
-async def bot_sqlite(tmp_path, make_bot) -> Any:  # noqa: ANN001
+async def bot_sqlite(tmp_path, make_bot: Callable[..., HarnessStarter]) -> BotHarness:  # noqa: ANN001
     """The bot on a fresh SQLite database only."""
-    url = f"sqlite:///{tmp_path}/bot.db"
-    Database(url).upgrade()
-    return await make_bot(url)
+    return await make_bot(f"sqlite:///{tmp_path}/bot.db")

@@ -485,7 +485,7 @@ class BotHarness:
         return text
 
 
-class _Starter:
+class HarnessStarter:
     """What make_bot returns: await it for a running harness, or use it with ``async with``."""
 
     def __init__(self, harness: BotHarness) -> None:

@@ -109,11 +109,7 @@ async def test_commands_menu_in_both_languages(bot):
 
 
 async def test_bot_rides_out_telegram_flood_limits(make_bot, tmp_path):
-    from bot.db import Database
-
-    url = f"sqlite:///{tmp_path}/flood.db"
-    Database(url).upgrade()
-    bot = await make_bot(url, flood_limits=True)
+    bot = await make_bot(f"sqlite:///{tmp_path}/flood.db", flood_limits=True)
     citizen = bot.user(1010, language_code="en")
     for _ in range(6):
         await citizen.send("/start")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from collections.abc import AsyncIterator
 from typing import Any
@@ -435,10 +436,8 @@ async def test_webhook_receives_updates_with_the_secret_token(api: Api):
         await task
 
 
-def _no_signals():  # noqa: ANN202 - a context manager standing in for uvicorn's
-    import contextlib
-
-    return contextlib.nullcontext()
+def _no_signals() -> contextlib.AbstractContextManager[None]:
+    return contextlib.nullcontext()  # the test process keeps its own signal handlers
 
 
 # --- editing, deleting, callback queries -----------------------------------------------------

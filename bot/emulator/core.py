@@ -1,8 +1,4 @@
-"""The emulator's state and Telegram semantics: Bot API methods, and a user-side API to play users.
-
-Everything runs on one asyncio event loop (the one serving HTTP); the user-side methods are
-plain synchronous calls that must be made from that loop's thread.
-"""
+"""The emulator's state and Telegram's semantics: the Bot API methods and a user-side API."""
 
 from __future__ import annotations
 
@@ -212,7 +208,11 @@ def _png_size(data: bytes) -> tuple[int, int]:
 
 
 class Emulator:
-    """One bot's view of Telegram, in memory."""
+    """One bot's view of Telegram, in memory.
+
+    Everything runs on one asyncio event loop (the one serving HTTP): the user-side methods
+    (add_user, send_text, click, block, ...) are plain calls made from that loop's thread.
+    """
 
     def __init__(
         self,
