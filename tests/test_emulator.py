@@ -722,3 +722,40 @@ async def test_unanswered_clicks_are_reported(api: Api):
     assert [q["id"] for q in api.emulator.unanswered_queries()] == [query_id]
     await api.ok("answerCallbackQuery", callback_query_id=query_id)
     assert api.emulator.unanswered_queries() == []
+
+
+async def test_user_api_media_groups_and_menus(api: Api):
+    import base64
+
+    base = f"{api.server.base_url}/_emulator"
+    photo = await api.client.post(
+        f"{base}/users/7/messages",
+        json={"photo": base64.b64encode(PNG_1PX).decode(), "caption": "KTP"},
+    )
+    file_id = photo.json()["message"]["photo"][-1]["file_id"]
+    assert (await api.client.get(f"{base}/files/{file_id}")).content == PNG_1PX
+    document = await api.client.post(
+        f"{base}/users/7/messages",
+        json={"document": {"file_name": "a.csv", "data": base64.b64encode(b"x").decode(),
+                           "mime_type": "text/csv"}},
+    )
+    assert document.json()["message"]["document"]["file_name"] == "a.csv"
+    location = await api.client.post(
+        f"{base}/users/7/messages", json={"location": {"latitude": -6.2, "longitude": 106.8}}
+    )
+    assert location.json()["message"]["location"]["latitude"] == -6.2
+    bad = await api.client.post(f"{base}/users/7/messages", json={"sticker": "x"})
+    assert bad.status_code == 400
+    # A group, written to as a user, read back as events.
+    await api.client.post(f"{base}/groups", json={"id": -100900, "title": "Officers"})
+    await api.client.post(f"{base}/chats/-100900/messages?user_id=7", json={"text": "halo"})
+    events = (await api.client.get(f"{base}/chats/-100900/messages")).json()["events"]
+    assert [(e["kind"], e["message"]["from"]["id"]) for e in events] == [("user", 7)]
+    chats = (await api.client.get(f"{base}/chats")).json()["chats"]
+    assert {c["id"] for c in chats} == {7, -100900}
+    assert (await api.client.get(f"{base}/bot")).json()["bot"]["username"]
+    await api.ok("setMyCommands", commands=[{"command": "start", "description": "Mulai"}])
+    menu = (await api.client.get(f"{base}/users/7/commands")).json()["commands"]
+    assert menu == [{"command": "start", "description": "Mulai"}]
+    await api.client.post(f"{base}/users/7/block", json={"blocked": True})
+    assert api.emulator.blocked == {7}
