@@ -377,7 +377,6 @@ class BotHarness:
         from bot.config import load_settings
 
         logging.getLogger().addHandler(self._errors)
-        self.emulator.closing = False
         await self.server.start()
         settings = {
             "database_url": self.database_url,

@@ -265,6 +265,7 @@ class Emulator:
         self._poll_generation = 0
         self._changed = asyncio.Event()
         self.closing = False
+        self._handlers = self._methods()
 
     def _bot_sender(self) -> dict[str, Any]:
         # A message's "from" carries only the user fields, not getMe's capabilities.
@@ -288,7 +289,7 @@ class Emulator:
     async def wait_for(
         self, predicate: Callable[[], Any], timeout: float
     ) -> Any:
-        """Wait until ``predicate()`` is truthy (checked after every change); its value or None."""
+        """Wait until ``predicate()`` is truthy (checked after every change); its last value."""
         deadline = time.monotonic() + timeout
         while True:
             value = predicate()
@@ -312,7 +313,7 @@ class Emulator:
         self, method: str, params: dict[str, Any], files: dict[str, Upload] | None = None
     ) -> Any:
         """Run a Bot API method; raises BotApiError exactly where Telegram answers an error."""
-        handler = self._methods().get(method.lower())
+        handler = self._handlers.get(method.lower())
         if handler is None:
             raise BotApiError(404, "Not Found")
         try:

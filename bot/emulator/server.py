@@ -372,6 +372,7 @@ class EmulatorServer:
             sock.close()
             raise
         self.port = sock.getsockname()[1]
+        self.emulator.closing = False  # it may have served before (a restart)
         config = uvicorn.Config(
             create_app(self.emulator),
             log_level="warning",
