@@ -739,7 +739,9 @@ async def test_user_api_media_groups_and_menus(api: Api):
         json={"document": {"file_name": "a.csv", "data": base64.b64encode(b"x").decode(),
                            "mime_type": "text/csv"}},
     )
-    assert document.json()["message"]["document"]["file_name"] == "a.csv"
+    doc_id = document.json()["message"]["document"]["file_id"]
+    fetched = await api.client.get(f"{base}/files/{doc_id}")
+    assert fetched.headers["content-disposition"] == "inline; filename*=UTF-8''a.csv"
     location = await api.client.post(
         f"{base}/users/7/messages", json={"location": {"latitude": -6.2, "longitude": 106.8}}
     )

@@ -12,7 +12,7 @@ import socket
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, quote
 
 import uvicorn
 from starlette.applications import Starlette
@@ -116,7 +116,13 @@ def create_app(emulator: Emulator) -> Starlette:
         stored = emulator.files.get(request.path_params["file_id"])
         if stored is None or stored.data is None:
             return _user_error(404, "no such file")
-        return Response(stored.data, media_type=stored.mime_type or "image/jpeg")
+        headers = {}
+        if stored.file_name:
+            # The web chat offers documents under the name the sender gave them.
+            headers["Content-Disposition"] = f"inline; filename*=UTF-8''{quote(stored.file_name)}"
+        return Response(
+            stored.data, media_type=stored.mime_type or "image/jpeg", headers=headers
+        )
 
     async def users(request: Request) -> Response:
         if request.method == "GET":
