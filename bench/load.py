@@ -236,10 +236,6 @@ async def run(args: argparse.Namespace) -> int:
             capture_output=True,
         )
         await emulator_server.start()
-        # Accepted connections inherit TCP_NODELAY from the listening socket; without it every
-        # Bot API call would wait ~40 ms for a delayed ACK (see bot.server.listening_socket).
-        for listener in emulator_server._server.servers[0].sockets:
-            listener.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         ports = [free_port(), free_port()]
         upstreams = [f"http://127.0.0.1:{p}" for p in ports]
         emulator.upstreams = upstreams
