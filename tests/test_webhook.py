@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import copy
+import json
 from typing import Any
 
 import httpx
 import pytest
 import uvicorn
+from sqlmodel import select
 
 from bot.app import build_application, build_runtime
 from bot.config import load_settings
+from bot.db import Database
 from bot.metrics import METRICS
+from bot.runtime import Runtime
+from bot.scaleout import ProcessedUpdate
 from bot.server import SECRET_HEADER, WEBHOOK_PATH, create_server_app, listening_socket
 from tests.e2e import REPO, TOKEN, BotHarness
 
@@ -22,12 +28,7 @@ SECRET = "s3cret_Token-for-tests"
 class QuietServer(uvicorn.Server):
     """uvicorn inside the test's loop; signals stay with pytest."""
 
-    def install_signal_handlers(self) -> None:  # uvicorn < 0.29
-        return
-
-    def capture_signals(self):  # noqa: ANN201 - a context manager that does nothing
-        import contextlib
-
+    def capture_signals(self) -> contextlib.AbstractContextManager[None]:
         return contextlib.nullcontext()
 
 
@@ -94,8 +95,6 @@ async def emulated():
 async def post(url: str, body: bytes | str | dict, secret: str | None = SECRET,
                **headers: str) -> httpx.Response:
     if isinstance(body, dict):
-        import json
-
         body = json.dumps(body)
     if secret is not None:
         headers[SECRET_HEADER] = secret
@@ -143,9 +142,6 @@ async def test_bad_requests_are_refused_and_nothing_is_handled(emulated, sqlite_
     await asyncio.sleep(0.1)
     assert METRICS.updates_handled.value == handled
     with sqlite_db.session() as s:
-        from bot.scaleout import ProcessedUpdate
-        from sqlmodel import select
-
         assert s.exec(select(ProcessedUpdate)).all() == []
     # Still serving after all that.
     citizen = emulated.user(2002)
@@ -238,3 +234,21 @@ async def test_shutdown_finishes_the_updates_in_hand(emulated, sqlite_db):
     async with httpx.AsyncClient(timeout=5) as client:
         with pytest.raises(httpx.ConnectError):
             await client.get(instance.url + "/healthz")
+
+
+async def test_healthz_is_503_without_database_or_knowledge(emulated, sqlite_db):
+    instance = await emulated.start_instance(sqlite_db.url)
+    server = instance.app.state.server
+    working = server.rt
+    server.rt = Runtime(settings=working.settings, db=Database(
+        "postgresql+psycopg://nobody@127.0.0.1:9/none?connect_timeout=1"
+    ))
+    try:
+        async with httpx.AsyncClient(base_url=instance.url, timeout=5) as client:
+            health = await client.get("/healthz")
+    finally:
+        server.rt.db.dispose()
+        server.rt = working
+    assert health.status_code == 503
+    assert health.json()["database"].startswith("unreachable")
+    assert health.json()["knowledge"] == "not loaded"
