@@ -233,10 +233,18 @@ class Matcher:
                 for tok in alias.tokens:
                     owners.setdefault(tok, set()).add(alias.service_id)
         generic = STOPWORDS | topic_vocab | office_vocab
-        self._owners = {tok: sorted(ids) for tok, ids in owners.items() if tok not in generic}
         self._distinctive = {
-            tok: ids[0] for tok, ids in self._owners.items() if len(ids) == 1 and len(tok) >= 4
+            tok: next(iter(ids)) for tok, ids in owners.items()
+            if len(ids) == 1 and len(tok) >= 4 and tok not in generic
         }
+        # The unit that serves a service ("Disdukcapil", "Polres") only suggests it: one unit
+        # serves several services. Its words are known, so "jam layanan disdukcapil" is an
+        # office-hours question rather than a question about something unknown.
+        for service in kb.services.values():
+            for tok in tokens_of(f"{service.location.unit.id} {service.location.unit.en or ''}"):
+                owners.setdefault(tok, set()).add(service.id)
+                self._known.add(tok)
+        self._owners = {tok: sorted(ids) for tok, ids in owners.items() if tok not in generic}
 
     def _add_alias(self, service_id: str, tokens: list[str]) -> None:
         if not tokens:
