@@ -28,7 +28,8 @@ SLANG: dict[str, str] = {
     "yg": "yang", "utk": "untuk", "untk": "untuk", "dgn": "dengan", "dg": "dengan",
     "dmn": "dimana", "dmana": "dimana", "dimn": "dimana", "kmn": "kemana",
     "kpn": "kapan", "jd": "jadi", "sy": "saya", "aq": "saya", "aku": "saya", "gue": "saya",
-    "gw": "saya", "sya": "saya", "bs": "bisa", "bsa": "bisa", "hrs": "harus", "sm": "sama",
+    "gw": "saya", "gua": "saya", "ane": "saya", "ku": "saya", "mu": "kamu", "sya": "saya",
+    "bs": "bisa", "bsa": "bisa", "hrs": "harus", "sm": "sama",
     "lg": "lagi", "udh": "sudah", "udah": "sudah", "sdh": "sudah", "blm": "belum",
     "klo": "kalau", "kalo": "kalau", "kl": "kalau", "knp": "kenapa", "pengen": "ingin",
     "pingin": "ingin", "pgn": "ingin", "mo": "mau", "bkn": "bukan", "skrg": "sekarang",
@@ -309,8 +310,14 @@ class Matcher:
                 hits.append(_Hit(alias.service_id, start, end, len(alias.tokens), score))
         for index, token in enumerate(tokens):
             owner = self._distinctive.get(token)
-            if owner and not any(h.start <= index < h.end for h in hits):
-                hits.append(_Hit(owner, index, index + 1, 1, PARTIAL - 18.0 * fuzzy[index]))
+            if not owner or any(h.start <= index < h.end for h in hits):
+                continue
+            # A word we do not know next to it makes it part of another name: "pajak
+            # kendaraan" (vehicle tax) is not the tax number, nor "vehicle tax" in English.
+            neighbours = tokens[max(0, index - 1) : index] + tokens[index + 1 : index + 2]
+            if any(word not in self._known for word in neighbours):
+                continue
+            hits.append(_Hit(owner, index, index + 1, 1, PARTIAL - 18.0 * fuzzy[index]))
         return hits
 
     @staticmethod
