@@ -186,7 +186,7 @@ class _Hit:
 
 
 CONFIDENT = 80.0  # below this service score the matcher abstains
-CONFIDENT_FEE = 92.0  # a wrong fee is worse than no answer: ask for more certainty
+CONFIDENT_FEE = 90.0  # a wrong fee is worse than none: a typo in a one-word name is too much
 PARTIAL = 84.0  # one distinctive word of a service's name
 
 
