@@ -71,6 +71,8 @@ class Text(_Model):
     @model_validator(mode="before")
     @classmethod
     def _plain_string_is_indonesian(cls, value: Any) -> Any:
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            value = str(value)  # "counter: 14"
         if isinstance(value, str):
             return {"id": value}
         return value
@@ -424,6 +426,8 @@ def _field_name(loc: Path_) -> str:
 _MESSAGES = {
     "missing": "required field is missing",
     "extra_forbidden": "unknown field (check the spelling)",
+    "model_type": "expected fields here (name: value lines), see docs/knowledge-base.md",
+    "list_type": "expected a list here (lines starting with '- ')",
 }
 
 
@@ -435,13 +439,10 @@ def _problems_from(exc: ValidationError, file: str, lines: dict[Path_, int]) -> 
             p for p in error["loc"]
             if isinstance(p, int) or not (p.startswith("function-") or p == "[key]")
         )
-        known = loc
+        # A missing field has no line of its own: point at the mapping that lacks it.
+        known = loc[:-1] if error["type"] == "missing" else loc
         while known and known not in lines:
             known = known[:-1]
-        if error["type"] == "missing":
-            known = loc[:-1]
-            while known and known not in lines:
-                known = known[:-1]
         message = _MESSAGES.get(error["type"], error["msg"].removeprefix("Value error, "))
         problems.append(Problem(file, lines.get(known, 1), _field_name(loc), message))
     return problems

@@ -28,7 +28,8 @@ SLANG: dict[str, str] = {
     "yg": "yang", "utk": "untuk", "untk": "untuk", "dgn": "dengan", "dg": "dengan",
     "dmn": "dimana", "dmana": "dimana", "dimn": "dimana", "kmn": "kemana",
     "kpn": "kapan", "jd": "jadi", "sy": "saya", "aq": "saya", "aku": "saya", "gue": "saya",
-    "gw": "saya", "sya": "saya", "bs": "bisa", "bsa": "bisa", "hrs": "harus", "sm": "sama",
+    "gw": "saya", "gua": "saya", "ane": "saya", "ku": "saya", "mu": "kamu", "sya": "saya",
+    "bs": "bisa", "bsa": "bisa", "hrs": "harus", "sm": "sama",
     "lg": "lagi", "udh": "sudah", "udah": "sudah", "sdh": "sudah", "blm": "belum",
     "klo": "kalau", "kalo": "kalau", "kl": "kalau", "knp": "kenapa", "pengen": "ingin",
     "pingin": "ingin", "pgn": "ingin", "mo": "mau", "bkn": "bukan", "skrg": "sekarang",
@@ -185,7 +186,7 @@ class _Hit:
 
 
 CONFIDENT = 80.0  # below this service score the matcher abstains
-CONFIDENT_FEE = 92.0  # a wrong fee is worse than no answer: ask for more certainty
+CONFIDENT_FEE = 90.0  # a wrong fee is worse than none: a typo in a one-word name is too much
 PARTIAL = 84.0  # one distinctive word of a service's name
 
 
@@ -233,10 +234,18 @@ class Matcher:
                 for tok in alias.tokens:
                     owners.setdefault(tok, set()).add(alias.service_id)
         generic = STOPWORDS | topic_vocab | office_vocab
-        self._owners = {tok: sorted(ids) for tok, ids in owners.items() if tok not in generic}
         self._distinctive = {
-            tok: ids[0] for tok, ids in self._owners.items() if len(ids) == 1 and len(tok) >= 4
+            tok: next(iter(ids)) for tok, ids in owners.items()
+            if len(ids) == 1 and len(tok) >= 4 and tok not in generic
         }
+        # The unit that serves a service ("Disdukcapil", "Polres") only suggests it: one unit
+        # serves several services. Its words are known, so "jam layanan disdukcapil" is an
+        # office-hours question rather than a question about something unknown.
+        for service in kb.services.values():
+            for tok in tokens_of(f"{service.location.unit.id} {service.location.unit.en or ''}"):
+                owners.setdefault(tok, set()).add(service.id)
+                self._known.add(tok)
+        self._owners = {tok: sorted(ids) for tok, ids in owners.items() if tok not in generic}
 
     def _add_alias(self, service_id: str, tokens: list[str]) -> None:
         if not tokens:
@@ -301,8 +310,14 @@ class Matcher:
                 hits.append(_Hit(alias.service_id, start, end, len(alias.tokens), score))
         for index, token in enumerate(tokens):
             owner = self._distinctive.get(token)
-            if owner and not any(h.start <= index < h.end for h in hits):
-                hits.append(_Hit(owner, index, index + 1, 1, PARTIAL - 18.0 * fuzzy[index]))
+            if not owner or any(h.start <= index < h.end for h in hits):
+                continue
+            # A word we do not know next to it makes it part of another name: "pajak
+            # kendaraan" (vehicle tax) is not the tax number, nor "vehicle tax" in English.
+            neighbours = tokens[max(0, index - 1) : index] + tokens[index + 1 : index + 2]
+            if any(word not in self._known for word in neighbours):
+                continue
+            hits.append(_Hit(owner, index, index + 1, 1, PARTIAL - 18.0 * fuzzy[index]))
         return hits
 
     @staticmethod
