@@ -92,6 +92,22 @@ def apply_retention(
     return done
 
 
+def mask_nik(nik: str) -> str:
+    """A NIK as shown to officers who do not need it whole: region code and last four digits."""
+    digits = "".join(ch for ch in nik if ch.isdigit())
+    if len(digits) != 16:
+        return "*" * len(digits)
+    return digits[:4] + "*" * 8 + digits[-4:]
+
+
+def mask_phone(phone: str) -> str:
+    """A phone number with all but its first four and last three digits hidden."""
+    digits = "".join(ch for ch in phone if ch.isdigit() or ch == "+")
+    if len(digits) < 8:
+        return "*" * len(digits)
+    return digits[:4] + "*" * (len(digits) - 7) + digits[-3:]
+
+
 def _iso(moment: datetime | None) -> str | None:
     return moment.isoformat() if moment is not None else None
 

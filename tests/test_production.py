@@ -26,6 +26,8 @@ from bot.personal_data import (
     audit_csv,
     erase_personal_data,
     export_personal_data,
+    mask_nik,
+    mask_phone,
 )
 from bot.roles import audit
 from bot.scaleout import (
@@ -154,6 +156,13 @@ def test_erasure_removes_the_person_keeps_others_and_staff_records(db):
         assert [m.chat_id for m in s.exec(select(OutboxMessage)).all()] == [43, 43]
         assert [a.actor_id for a in s.exec(select(AuditEntry)).all()] == [7, 7]
         assert export_personal_data(s, 42)["profile"]["profile"] is None
+
+
+def test_masks_for_officers():
+    assert mask_nik("3171 0123 4567 8901") == "3171********8901"
+    assert mask_nik("12345") == "*****"
+    assert mask_phone("0812-3456-7890") == "0812*****890"
+    assert mask_phone("+6281234567890") == "+628*******890"
 
 
 def test_retention_with_zero_days_keeps_everything(db):
