@@ -216,17 +216,20 @@ def create_server_app(rt: Runtime, application: Application, *, set_webhook: boo
     ]
     api = _api_app(rt)
     if api is not None:
-        routes.append(Mount("/api/v1", app=api))
+        # Its routes carry their full /api/v1/... paths; mounted last, it gets the rest.
+        routes.append(Mount("", app=api))
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.server = server
     return app
 
 
 def _api_app(rt: Runtime) -> Any:
-    """The back-office API of the status feature, when that feature is installed."""
+    """The back-office API of the status feature, when installed and enabled (API_TOKENS)."""
     try:
         from bot.api import create_api_app  # type: ignore[import-not-found]
     except ImportError:
+        return None
+    if not getattr(rt.settings, "api_tokens", None):
         return None
     return create_api_app(rt)
 
