@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 # Seconds; chosen around the 300 ms update-to-reply target.
@@ -54,6 +54,9 @@ class Metrics:
         )
         self.updates_handled = Counter(
             "servicebot_updates_handled_total", "Updates handled to the end."
+        )
+        self.updates_recovered = Counter(
+            "servicebot_updates_recovered_total", "Updates taken over from a stopped instance."
         )
         self.updates_duplicate = Counter(
             "servicebot_updates_duplicate_total", "Redelivered updates skipped (already handled)."
@@ -141,5 +144,3 @@ def record_api_call(method: str, status: int, metrics: Metrics = METRICS) -> Non
     elif method in SEND_METHODS:
         metrics.messages_sent.inc()
 
-
-GaugeSource = Callable[[], Iterable[tuple[str, str, float]]]

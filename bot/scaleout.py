@@ -6,8 +6,9 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import BigInteger, Column, Integer, delete, text
+from sqlalchemy import JSON, BigInteger, Column, Integer, delete, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, Session, SQLModel, select
@@ -19,17 +20,96 @@ from bot.personal_data import register_personal_data
 # Telegram keeps an undelivered update for 24 hours, so a redelivery can only come within that;
 # twice that is a safe margin for the record of handled ids.
 PROCESSED_KEEP = timedelta(hours=48)
+# A webhook update taken this long ago and not finished is presumed orphaned (its process
+# died) and is taken again by whichever instance looks first. Handling takes well under a
+# second; a lease far above that keeps a slow but alive instance from being overtaken.
+LEASE = timedelta(seconds=20)
+# Application.bot_data key: ids of the updates the webhook server took and is handling, so the
+# guard in handlers/production.py does not claim them a second time.
+TAKEN_BY_SERVER = "updates_taken_by_server"
 
 
 class ProcessedUpdate(SQLModel, table=True):
-    """One row per update some process has taken; the primary key makes taking it atomic."""
+    """One row per update some process has taken; the primary key makes taking it atomic.
+
+    In webhook mode the row also keeps the update itself until it is finished, so an update
+    accepted by an instance that then dies is handled by another one (see retake_orphans).
+    """
 
     __tablename__ = "processed_updates"
 
     update_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
-    processed_at: datetime = Field(
+    processed_at: datetime = Field(  # when taken (again)
         default_factory=utcnow, sa_column=UtcDateTime(nullable=False, index=True)
     )
+    finished_at: datetime | None = Field(default=None, sa_column=UtcDateTime(nullable=True))
+    payload: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+
+
+def take_update(
+    db: Database, update_id: int, payload: dict[str, Any], *, now: datetime | None = None
+) -> bool:
+    """The webhook's claim: True when this process now owns the update (store it first)."""
+    try:
+        with db.session() as session:
+            if db.is_postgres:
+                session.exec(text("SET LOCAL synchronous_commit TO OFF"))
+            session.add(
+                ProcessedUpdate(update_id=update_id, processed_at=now or utcnow(), payload=payload)
+            )
+    except IntegrityError:
+        return False
+    return True
+
+
+def finish_update(db: Database, update_id: int, *, now: datetime | None = None) -> None:
+    with db.session() as session:
+        if db.is_postgres:
+            session.exec(text("SET LOCAL synchronous_commit TO OFF"))
+        session.exec(
+            update(ProcessedUpdate)
+            .where(ProcessedUpdate.update_id == update_id)
+            .values(finished_at=now or utcnow(), payload=None)
+        )
+
+
+def retake_orphans(
+    db: Database, *, now: datetime | None = None, limit: int = 50
+) -> list[dict[str, Any]]:
+    """Updates taken more than LEASE ago and never finished, now taken by the caller.
+
+    The conditional UPDATE is the atomic step: of two instances retaking one row, only one
+    sees it change. Oldest first, so a chat's updates keep their order.
+    """
+    now = now or utcnow()
+    cutoff = now - LEASE
+    taken: list[dict[str, Any]] = []
+    with db.session() as session:
+        candidates = session.exec(
+            select(ProcessedUpdate.update_id)
+            .where(
+                ProcessedUpdate.finished_at.is_(None),
+                ProcessedUpdate.payload.is_not(None),
+                ProcessedUpdate.processed_at < cutoff,
+            )
+            .order_by(ProcessedUpdate.update_id)
+            .limit(limit)
+        ).all()
+    for update_id in candidates:
+        with db.session() as session:
+            changed = session.exec(
+                update(ProcessedUpdate)
+                .where(
+                    ProcessedUpdate.update_id == update_id,
+                    ProcessedUpdate.finished_at.is_(None),
+                    ProcessedUpdate.processed_at < cutoff,
+                )
+                .values(processed_at=now)
+            ).rowcount
+            if changed == 1:
+                row = session.get(ProcessedUpdate, update_id)
+                taken.append(dict(row.payload))
+    return taken
 
 
 class FloodCount(SQLModel, table=True):
@@ -49,13 +129,16 @@ def claim_update(db: Database, update_id: int, *, now: datetime | None = None) -
 
 def admit_update(
     db: Database,
-    update_id: int,
+    update_id: int | None,
     *,
     user_id: int | None,
     flood_limit: int,
     now: datetime | None = None,
 ) -> str:
     """Both guards in one short transaction: "duplicate", or the flood verdict for the user.
+
+    ``update_id`` None: the update was already taken (by the webhook, take_update); only
+    count it for flood control.
 
     Insert-first on the primary key is atomic across processes: of two concurrent inserts of one
     id, PostgreSQL lets one commit and fails the other with a unique violation. The commit does
@@ -68,8 +151,9 @@ def admit_update(
         with db.session() as session:
             if db.is_postgres:
                 session.exec(text("SET LOCAL synchronous_commit TO OFF"))
-            session.add(ProcessedUpdate(update_id=update_id, processed_at=now))
-            session.flush()
+            if update_id is not None:
+                session.add(ProcessedUpdate(update_id=update_id, processed_at=now))
+                session.flush()
             if user_id is None:
                 return "ok"
             return flood_verdict(session, user_id=user_id, limit=flood_limit, now=now)

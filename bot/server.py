@@ -13,7 +13,7 @@ import socket
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import UTC
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import func, text
@@ -28,7 +28,13 @@ from telegram.ext import Application
 from bot.metrics import METRICS
 from bot.models import OutboxMessage, utcnow
 from bot.runtime import Runtime
-from bot.scaleout import ChatLocks
+from bot.scaleout import (
+    TAKEN_BY_SERVER,
+    ChatLocks,
+    finish_update,
+    retake_orphans,
+    take_update,
+)
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +48,8 @@ DRAIN_TIMEOUT = 25.0
 # The webhook answers once the update holds its chat's lock (its place in the chat's order is
 # secured), or after this long anyway, so Telegram is never kept waiting on a slow chat.
 ADMIT_TIMEOUT = 2.0
+# How often each instance looks for updates orphaned by a dead instance (see LEASE).
+RECOVERY_INTERVAL = 5.0
 
 
 class WebhookServer:
@@ -55,6 +63,8 @@ class WebhookServer:
         self.draining = False
         self.tasks: set[asyncio.Task[None]] = set()
         self.locks = ChatLocks(rt.db)
+        # Shared with the guard (handlers.production), which then does not claim them again.
+        self.taken: set[int] = application.bot_data.setdefault(TAKEN_BY_SERVER, set())
         self._slots = asyncio.Semaphore(HANDLING_CONCURRENCY)
 
     async def webhook(self, request: Request) -> Response:
@@ -82,11 +92,13 @@ class WebhookServer:
             update = Update.de_json(data, self.application.bot)
         except Exception:  # noqa: BLE001 - any shape PTB cannot read is the sender's fault
             return _refuse(400, "not a Telegram update")
+        if not take_update(self.rt.db, update.update_id, data):
+            # Redelivered: handled, or in hand here or elsewhere (and retaken if that one dies).
+            METRICS.updates_duplicate.inc()
+            return JSONResponse({"ok": True})
         METRICS.updates_received.inc()
         admitted = asyncio.Event()
-        task = asyncio.create_task(self._handle(update, time.perf_counter(), admitted))
-        self.tasks.add(task)
-        task.add_done_callback(self.tasks.discard)
+        self._spawn(update, admitted)
         # Answering only once this update holds its chat's lock means that a sender which waits
         # for the answer before the next update (the emulator always; Telegram on one
         # connection) has that next update, on whichever instance, queue behind this one.
@@ -98,17 +110,47 @@ class WebhookServer:
 
     async def _handle(self, update: Update, received: float, admitted: asyncio.Event) -> None:
         chat = update.effective_chat or update.effective_user
+        self.taken.add(update.update_id)
         try:
             async with self._slots, self.locks.hold(chat.id if chat else None):
                 admitted.set()
                 await self.application.process_update(update)
+        except asyncio.CancelledError:
+            # Shut down before it was done: left unfinished, so another instance retakes it.
+            raise
         except Exception:  # noqa: BLE001 - one bad update must not stop the others
-            admitted.set()
             METRICS.handler_failures.inc()
             log.exception("update %s could not be handled", update.update_id)
-            return
-        METRICS.updates_handled.inc()
-        METRICS.observe_latency(time.perf_counter() - received)
+        else:
+            METRICS.updates_handled.inc()
+            METRICS.observe_latency(time.perf_counter() - received)
+        finally:
+            admitted.set()
+            self.taken.discard(update.update_id)
+        finish_update(self.rt.db, update.update_id)
+
+    def _spawn(self, update: Update, admitted: asyncio.Event) -> None:
+        task = asyncio.create_task(self._handle(update, time.perf_counter(), admitted))
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+    async def recover_orphans(self) -> None:
+        """Every few seconds, take over updates whose instance died while handling them."""
+        while not self.draining:
+            await asyncio.sleep(RECOVERY_INTERVAL)
+            try:
+                self.recover_once()
+            except Exception:  # noqa: BLE001 - the database may be briefly away; try again
+                log.warning("could not look for orphaned updates", exc_info=True)
+
+    def recover_once(self, *, now: datetime | None = None) -> int:
+        """One look for orphaned updates; each one found is handled here. Returns how many."""
+        orphans = retake_orphans(self.rt.db, now=now)
+        for data in orphans:
+            log.warning("taking over update %s from a stopped instance", data["update_id"])
+            METRICS.updates_recovered.inc()
+            self._spawn(Update.de_json(data, self.application.bot), asyncio.Event())
+        return len(orphans)
 
     async def drain(self, timeout: float = DRAIN_TIMEOUT) -> None:
         """Stop taking updates and wait for those in hand."""
@@ -117,7 +159,10 @@ class WebhookServer:
             log.info("draining %d update(s) in hand", len(self.tasks))
             _, pending = await asyncio.wait(set(self.tasks), timeout=timeout)
             if pending:
-                log.warning("%d update(s) still running at shutdown", len(pending))
+                log.warning("%d update(s) left to other instances at shutdown", len(pending))
+                for task in pending:
+                    task.cancel()
+                await asyncio.gather(*pending, return_exceptions=True)
 
     def healthz(self, request: Request) -> Response:
         checks: dict[str, str] = {}
@@ -193,6 +238,7 @@ def create_server_app(rt: Runtime, application: Application, *, set_webhook: boo
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await start_application(application)
+        recovery: asyncio.Task[None] | None = None
         try:
             if set_webhook:
                 # Every instance sets the same URL and secret: idempotent, and whichever starts
@@ -204,9 +250,12 @@ def create_server_app(rt: Runtime, application: Application, *, set_webhook: boo
                     drop_pending_updates=False,
                 )
                 log.info("webhook set to %s", webhook_address(rt))
+            recovery = asyncio.create_task(server.recover_orphans())
             yield
         finally:
             await server.drain()
+            if recovery is not None:
+                recovery.cancel()
             await stop_application(application)
 
     routes: list[Any] = [

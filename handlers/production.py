@@ -28,7 +28,7 @@ from bot.personal_data import (
     export_personal_data,
 )
 from bot.roles import audit, has_role, role_of
-from bot.scaleout import admit_update, prune_flood_counts, prune_processed
+from bot.scaleout import TAKEN_BY_SERVER, admit_update, prune_flood_counts, prune_processed
 from handlers.common import (
     CITIZEN_COMMANDS,
     GROUP_FEATURES,
@@ -54,9 +54,11 @@ async def guard_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     updates past FLOOD_MAX_PER_MINUTE: one polite notice, then silence until they calm down."""
     rt = runtime(context)
     user = update.effective_user
+    # In webhook mode the server has already taken the update (bot.server, take_update).
+    taken_by_server = update.update_id in context.bot_data.get(TAKEN_BY_SERVER, ())
     verdict = admit_update(
         rt.db,
-        update.update_id,
+        None if taken_by_server else update.update_id,
         user_id=user.id if user is not None else None,
         flood_limit=rt.settings.flood_max_per_minute,
     )

@@ -31,12 +31,16 @@ from bot.personal_data import (
 )
 from bot.roles import audit
 from bot.scaleout import (
+    LEASE,
     FloodCount,
     ProcessedUpdate,
     claim_update,
+    finish_update,
     flood_verdict,
     prune_flood_counts,
     prune_processed,
+    retake_orphans,
+    take_update,
 )
 from bot.schema import SchemaTooNew, check_schema_not_newer
 from bot.users import ensure_user
@@ -288,3 +292,24 @@ def test_serve_without_secret_explains_and_exits_2(tmp_path):
     assert proc.returncode == 2
     assert "WEBHOOK_SECRET" in proc.stderr and "token_urlsafe" in proc.stderr
     assert "WEBHOOK_URL " not in proc.stderr.split("needs", 1)[1].splitlines()[0]
+
+
+def test_an_orphaned_webhook_update_is_retaken_once_after_the_lease(db):
+    payload = {"update_id": 42, "message": {"text": "hi"}}
+    assert take_update(db, 42, payload, now=NOON) is True
+    assert take_update(db, 42, payload, now=NOON) is False
+    assert take_update(db, 43, {"update_id": 43}, now=NOON) is True
+    finish_update(db, 43, now=NOON + timedelta(seconds=1))
+    # Within the lease the owner may still be working on it.
+    assert retake_orphans(db, now=NOON + LEASE - timedelta(seconds=1)) == []
+    later = NOON + LEASE + timedelta(seconds=1)
+    assert retake_orphans(db, now=later) == [payload]
+    # Retaking renewed the lease: nobody else takes it now.
+    assert retake_orphans(db, now=later) == []
+    finish_update(db, 42, now=later)
+    assert retake_orphans(db, now=later + 2 * LEASE) == []
+    with db.session() as s:
+        rows = s.exec(select(ProcessedUpdate).order_by(ProcessedUpdate.update_id)).all()
+        assert [(r.update_id, r.payload, r.finished_at is not None) for r in rows] == [
+            (42, None, True), (43, None, True)
+        ]

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import copy
 import json
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -17,8 +18,9 @@ from bot.app import build_application, build_runtime
 from bot.config import load_settings
 from bot.db import Database
 from bot.metrics import METRICS
+from bot.models import utcnow
 from bot.runtime import Runtime
-from bot.scaleout import ProcessedUpdate
+from bot.scaleout import LEASE, ProcessedUpdate, take_update
 from bot.server import SECRET_HEADER, WEBHOOK_PATH, create_server_app, listening_socket
 from tests.e2e import REPO, TOKEN, BotHarness
 
@@ -252,3 +254,20 @@ async def test_healthz_is_503_without_database_or_knowledge(emulated, sqlite_db)
     assert health.status_code == 503
     assert health.json()["database"].startswith("unreachable")
     assert health.json()["knowledge"] == "not loaded"
+
+
+async def test_an_update_orphaned_by_a_dead_instance_is_answered_by_another(emulated, db):
+    instance = await emulated.start_instance(db.url)
+    citizen = emulated.user(2007)
+    await citizen.send("/start")
+    await citizen.reply()
+    emulated.emulator.webhook = {}  # the update below reached an instance that then died
+    await citizen.send("/help")
+    update = copy.deepcopy(emulated.emulator.updates[-1])
+    assert take_update(db, update["update_id"], update, now=utcnow() - LEASE - timedelta(seconds=1))
+    assert (await post(instance.webhook, update)).status_code == 200  # Telegram's retry
+    await citizen.expect_silence(0.3)
+    assert instance.app.state.server.recover_once() == 1
+    assert "/start" in (await citizen.reply()).text
+    assert instance.app.state.server.recover_once() == 0
+    await citizen.expect_silence(0.3)

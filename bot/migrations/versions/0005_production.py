@@ -1,4 +1,4 @@
-"""Scale-out tables: handled update ids and per-user flood counts.
+"""Scale-out tables: taken updates (with the webhook's stored copy) and per-user flood counts.
 
 Revision ID: 0005_production
 Revises: 0001_core
@@ -20,6 +20,8 @@ def upgrade() -> None:
         "processed_updates",
         sa.Column("update_id", sa.BigInteger(), primary_key=True, autoincrement=False),
         sa.Column("processed_at", AwareDateTime(), nullable=False),
+        sa.Column("finished_at", AwareDateTime(), nullable=True),
+        sa.Column("payload", sa.JSON(), nullable=True),
     )
     op.create_index("ix_processed_updates_processed_at", "processed_updates", ["processed_at"])
     op.create_table(
