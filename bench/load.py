@@ -41,8 +41,9 @@ SECRET = "bench_secret_token"
 MAX_DURATION = 300.0
 MAX_UPDATES = 100_000
 # After the load: wait while replies keep coming (a backlog draining), at most DRAIN_LIMIT s;
-# what is unanswered after QUIET s without any progress is lost.
-QUIET = 10.0
+# what is unanswered after QUIET s without any progress is lost (QUIET exceeds the lease
+# after which an update orphaned by a killed instance is retaken: 20 s + 5 s).
+QUIET = 30.0
 DRAIN_LIMIT = 180.0
 QUESTIONS = (
     "syarat bikin ktp",
@@ -354,7 +355,8 @@ async def run(args: argparse.Namespace) -> int:
                 print(
                     f"instance {url}: handled {count:.0f}, mean arrival-to-handled "
                     f"{total_s / max(count, 1) * 1000:.0f} ms, duplicates skipped "
-                    f"{values['servicebot_updates_duplicate_total']}, flood-dropped "
+                    f"{values['servicebot_updates_duplicate_total']}, taken over from a dead "
+                    f"instance {values['servicebot_updates_recovered_total']}, flood-dropped "
                     f"{values['servicebot_updates_flood_dropped_total']}"
                 )
         print(f"balancer failovers: {emulator.failovers}; "
