@@ -124,6 +124,10 @@ async def test_paging_through_a_long_category(bot_sqlite, monkeypatch):
     first = await citizen.reply()
     assert len(first.labels) == 6  # four services, Next, All categories
     assert first.buttons[4] == ("Next ▶", "svc:cat:0:1")
+    # Pressed again (a double tap): the page is already shown, which is no error.
+    await citizen.forge_click("svc:cat:0:0")
+    assert (await citizen.callback_answer())["show_alert"] is False
+    await citizen.expect_silence()
     await citizen.click("Next ▶")
     second = await citizen.reply()
     assert second.labels[2:] == ["◀ Previous", "⬅ All categories"]
