@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 from typing import Any
@@ -62,13 +62,19 @@ def take_update(
     return True
 
 
-def finish_update(db: Database, update_id: int, *, now: datetime | None = None) -> None:
+def finish_updates(
+    db: Database, update_ids: Iterable[int], *, now: datetime | None = None
+) -> None:
+    """Mark handled updates finished (and drop their stored copy), several in one statement."""
+    ids = list(update_ids)
+    if not ids:
+        return
     with db.session() as session:
         if db.is_postgres:
             session.exec(text("SET LOCAL synchronous_commit TO OFF"))
         session.exec(
             update(ProcessedUpdate)
-            .where(ProcessedUpdate.update_id == update_id)
+            .where(ProcessedUpdate.update_id.in_(ids))
             .values(finished_at=now or utcnow(), payload=None)
         )
 

@@ -31,7 +31,7 @@ from bot.runtime import Runtime
 from bot.scaleout import (
     TAKEN_BY_SERVER,
     ChatLocks,
-    finish_update,
+    finish_updates,
     retake_orphans,
     take_update,
 )
@@ -50,6 +50,10 @@ DRAIN_TIMEOUT = 25.0
 ADMIT_TIMEOUT = 2.0
 # How often each instance looks for updates orphaned by a dead instance (see LEASE).
 RECOVERY_INTERVAL = 5.0
+# Handled updates are marked finished in batches: one statement per interval instead of one
+# per update. If the process dies, the last interval's updates are retaken and answered twice,
+# a window far smaller than the lease.
+FINISH_INTERVAL = 0.1
 
 
 class WebhookServer:
@@ -65,6 +69,7 @@ class WebhookServer:
         self.locks = ChatLocks(rt.db)
         # Shared with the guard (handlers.production), which then does not claim them again.
         self.taken: set[int] = application.bot_data.setdefault(TAKEN_BY_SERVER, set())
+        self.finished: list[int] = []  # handled, not yet marked so in the database
         self._slots = asyncio.Semaphore(HANDLING_CONCURRENCY)
 
     async def webhook(self, request: Request) -> Response:
@@ -127,7 +132,24 @@ class WebhookServer:
         finally:
             admitted.set()
             self.taken.discard(update.update_id)
-        finish_update(self.rt.db, update.update_id)
+        self.finished.append(update.update_id)
+
+    async def record_finished(self) -> None:
+        """Every FINISH_INTERVAL, mark the updates handled since in one statement."""
+        while True:
+            await asyncio.sleep(FINISH_INTERVAL)
+            try:
+                self.flush_finished()
+            except Exception:  # noqa: BLE001 - kept for the next round
+                log.warning("could not record finished updates", exc_info=True)
+
+    def flush_finished(self) -> None:
+        batch, self.finished = self.finished, []
+        try:
+            finish_updates(self.rt.db, batch)
+        except Exception:
+            self.finished = batch + self.finished
+            raise
 
     def _spawn(self, update: Update, admitted: asyncio.Event) -> None:
         task = asyncio.create_task(self._handle(update, time.perf_counter(), admitted))
@@ -238,7 +260,7 @@ def create_server_app(rt: Runtime, application: Application, *, set_webhook: boo
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await start_application(application)
-        recovery: asyncio.Task[None] | None = None
+        background: list[asyncio.Task[None]] = []
         try:
             if set_webhook:
                 # Every instance sets the same URL and secret: idempotent, and whichever starts
@@ -250,12 +272,19 @@ def create_server_app(rt: Runtime, application: Application, *, set_webhook: boo
                     drop_pending_updates=False,
                 )
                 log.info("webhook set to %s", webhook_address(rt))
-            recovery = asyncio.create_task(server.recover_orphans())
+            background = [
+                asyncio.create_task(server.recover_orphans()),
+                asyncio.create_task(server.record_finished()),
+            ]
             yield
         finally:
             await server.drain()
-            if recovery is not None:
-                recovery.cancel()
+            for task in background:
+                task.cancel()
+            try:
+                server.flush_finished()
+            except Exception:  # noqa: BLE001 - they will be retaken: late, not lost
+                log.warning("could not record the last finished updates", exc_info=True)
             await stop_application(application)
 
     routes: list[Any] = [

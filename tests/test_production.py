@@ -35,7 +35,7 @@ from bot.scaleout import (
     FloodCount,
     ProcessedUpdate,
     claim_update,
-    finish_update,
+    finish_updates,
     flood_verdict,
     prune_flood_counts,
     prune_processed,
@@ -299,14 +299,14 @@ def test_an_orphaned_webhook_update_is_retaken_once_after_the_lease(db):
     assert take_update(db, 42, payload, now=NOON) is True
     assert take_update(db, 42, payload, now=NOON) is False
     assert take_update(db, 43, {"update_id": 43}, now=NOON) is True
-    finish_update(db, 43, now=NOON + timedelta(seconds=1))
+    finish_updates(db, [43], now=NOON + timedelta(seconds=1))
     # Within the lease the owner may still be working on it.
     assert retake_orphans(db, now=NOON + LEASE - timedelta(seconds=1)) == []
     later = NOON + LEASE + timedelta(seconds=1)
     assert retake_orphans(db, now=later) == [payload]
     # Retaking renewed the lease: nobody else takes it now.
     assert retake_orphans(db, now=later) == []
-    finish_update(db, 42, now=later)
+    finish_updates(db, [42], now=later)
     assert retake_orphans(db, now=later + 2 * LEASE) == []
     with db.session() as s:
         rows = s.exec(select(ProcessedUpdate).order_by(ProcessedUpdate.update_id)).all()
