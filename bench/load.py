@@ -223,8 +223,11 @@ def percentile(values: list[float], p: float) -> float:
 
 
 async def run(args: argparse.Namespace) -> int:
-    admin_url = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+    admin_url = os.environ.get(
+        "TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+    )
     local_only(admin_url)
+    load_before = os.getloadavg()[0]
     name = f"servicebot_bench_{uuid.uuid4().hex[:10]}"
     admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
@@ -327,7 +330,9 @@ async def run(args: argparse.Namespace) -> int:
         )
         got = sum(len(v) for v in tally.replies_at.values())
         lat = tally.latencies
-        print(f"instances: 2 x servicebot serve on PostgreSQL, fault: {args.fault}")
+        print(f"instances: 2 x servicebot serve on PostgreSQL, fault: {args.fault}; "
+              f"{os.cpu_count()} cores, load average before {load_before:.2f}, "
+              f"after {os.getloadavg()[0]:.2f} (other processes share the machine)")
         print(f"updates sent: {sent} in {load_seconds:.1f} s ({sent / load_seconds:.0f}/s, "
               f"target {args.rate}/s), citizens: {len(asked)} of {args.users}")
         if lat:
