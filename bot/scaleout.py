@@ -24,8 +24,8 @@ PROCESSED_KEEP = timedelta(hours=48)
 # died) and is taken again by whichever instance looks first. Handling takes well under a
 # second; a lease far above that keeps a slow but alive instance from being overtaken.
 LEASE = timedelta(seconds=20)
-# Application.bot_data key: ids of the updates the webhook server took and is handling, so the
-# guard in handlers/production.py does not claim them a second time.
+# Application.bot_data key: {update id: flood verdict} of the updates the webhook server took
+# and is handling, so the guard in handlers/production.py neither claims nor counts them again.
 TAKEN_BY_SERVER = "updates_taken_by_server"
 
 
@@ -47,19 +47,19 @@ class ProcessedUpdate(SQLModel, table=True):
 
 
 def take_update(
-    db: Database, update_id: int, payload: dict[str, Any], *, now: datetime | None = None
-) -> bool:
-    """The webhook's claim: True when this process now owns the update (store it first)."""
-    try:
-        with db.session() as session:
-            if db.is_postgres:
-                session.exec(text("SET LOCAL synchronous_commit TO OFF"))
-            session.add(
-                ProcessedUpdate(update_id=update_id, processed_at=now or utcnow(), payload=payload)
-            )
-    except IntegrityError:
-        return False
-    return True
+    db: Database,
+    update_id: int,
+    payload: dict[str, Any],
+    *,
+    user_id: int | None = None,
+    flood_limit: int = 0,
+    now: datetime | None = None,
+) -> str:
+    """The webhook's claim, storing the update: "duplicate" when some process already took
+    it, else the user's flood verdict (see admit_update), counted in the same transaction."""
+    return admit_update(
+        db, update_id, user_id=user_id, flood_limit=flood_limit, now=now, payload=payload
+    )
 
 
 def finish_updates(
@@ -140,6 +140,7 @@ def admit_update(
     user_id: int | None,
     flood_limit: int,
     now: datetime | None = None,
+    payload: dict[str, Any] | None = None,
 ) -> str:
     """Both guards in one short transaction: "duplicate", or the flood verdict for the user.
 
@@ -158,7 +159,9 @@ def admit_update(
             if db.is_postgres:
                 session.exec(text("SET LOCAL synchronous_commit TO OFF"))
             if update_id is not None:
-                session.add(ProcessedUpdate(update_id=update_id, processed_at=now))
+                session.add(
+                    ProcessedUpdate(update_id=update_id, processed_at=now, payload=payload)
+                )
                 session.flush()
             if user_id is None:
                 return "ok"

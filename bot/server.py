@@ -68,7 +68,7 @@ class WebhookServer:
         self.tasks: set[asyncio.Task[None]] = set()
         self.locks = ChatLocks(rt.db)
         # Shared with the guard (handlers.production), which then does not claim them again.
-        self.taken: set[int] = application.bot_data.setdefault(TAKEN_BY_SERVER, set())
+        self.taken: dict[int, str] = application.bot_data.setdefault(TAKEN_BY_SERVER, {})
         self.finished: list[int] = []  # handled, not yet marked so in the database
         self._slots = asyncio.Semaphore(HANDLING_CONCURRENCY)
 
@@ -97,13 +97,21 @@ class WebhookServer:
             update = Update.de_json(data, self.application.bot)
         except Exception:  # noqa: BLE001 - any shape PTB cannot read is the sender's fault
             return _refuse(400, "not a Telegram update")
-        if not take_update(self.rt.db, update.update_id, data):
+        user = update.effective_user
+        verdict = take_update(
+            self.rt.db,
+            update.update_id,
+            data,
+            user_id=user.id if user is not None else None,
+            flood_limit=self.rt.settings.flood_max_per_minute,
+        )
+        if verdict == "duplicate":
             # Redelivered: handled, or in hand here or elsewhere (and retaken if that one dies).
             METRICS.updates_duplicate.inc()
             return JSONResponse({"ok": True})
         METRICS.updates_received.inc()
         admitted = asyncio.Event()
-        self._spawn(update, admitted)
+        self._spawn(update, verdict, admitted)
         # Answering only once this update holds its chat's lock means that a sender which waits
         # for the answer before the next update (the emulator always; Telegram on one
         # connection) has that next update, on whichever instance, queue behind this one.
@@ -113,9 +121,11 @@ class WebhookServer:
             pass
         return JSONResponse({"ok": True})
 
-    async def _handle(self, update: Update, received: float, admitted: asyncio.Event) -> None:
+    async def _handle(
+        self, update: Update, verdict: str, received: float, admitted: asyncio.Event
+    ) -> None:
         chat = update.effective_chat or update.effective_user
-        self.taken.add(update.update_id)
+        self.taken[update.update_id] = verdict
         try:
             async with self._slots, self.locks.hold(chat.id if chat else None):
                 admitted.set()
@@ -131,7 +141,7 @@ class WebhookServer:
             METRICS.observe_latency(time.perf_counter() - received)
         finally:
             admitted.set()
-            self.taken.discard(update.update_id)
+            self.taken.pop(update.update_id, None)
         self.finished.append(update.update_id)
 
     async def record_finished(self) -> None:
@@ -151,8 +161,8 @@ class WebhookServer:
             self.finished = batch + self.finished
             raise
 
-    def _spawn(self, update: Update, admitted: asyncio.Event) -> None:
-        task = asyncio.create_task(self._handle(update, time.perf_counter(), admitted))
+    def _spawn(self, update: Update, verdict: str, admitted: asyncio.Event) -> None:
+        task = asyncio.create_task(self._handle(update, verdict, time.perf_counter(), admitted))
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
 
@@ -171,7 +181,8 @@ class WebhookServer:
         for data in orphans:
             log.warning("taking over update %s from a stopped instance", data["update_id"])
             METRICS.updates_recovered.inc()
-            self._spawn(Update.de_json(data, self.application.bot), asyncio.Event())
+            # Counted for flood control when first taken; not a second time.
+            self._spawn(Update.de_json(data, self.application.bot), "ok", asyncio.Event())
         return len(orphans)
 
     async def drain(self, timeout: float = DRAIN_TIMEOUT) -> None:

@@ -54,14 +54,15 @@ async def guard_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     updates past FLOOD_MAX_PER_MINUTE: one polite notice, then silence until they calm down."""
     rt = runtime(context)
     user = update.effective_user
-    # In webhook mode the server has already taken the update (bot.server, take_update).
-    taken_by_server = update.update_id in context.bot_data.get(TAKEN_BY_SERVER, ())
-    verdict = admit_update(
-        rt.db,
-        None if taken_by_server else update.update_id,
-        user_id=user.id if user is not None else None,
-        flood_limit=rt.settings.flood_max_per_minute,
-    )
+    # In webhook mode the server has already taken and counted the update (take_update).
+    verdict = context.bot_data.get(TAKEN_BY_SERVER, {}).get(update.update_id)
+    if verdict is None:
+        verdict = admit_update(
+            rt.db,
+            update.update_id,
+            user_id=user.id if user is not None else None,
+            flood_limit=rt.settings.flood_max_per_minute,
+        )
     if verdict == "duplicate":
         METRICS.updates_duplicate.inc()
         raise ApplicationHandlerStop

@@ -296,9 +296,9 @@ def test_serve_without_secret_explains_and_exits_2(tmp_path):
 
 def test_an_orphaned_webhook_update_is_retaken_once_after_the_lease(db):
     payload = {"update_id": 42, "message": {"text": "hi"}}
-    assert take_update(db, 42, payload, now=NOON) is True
-    assert take_update(db, 42, payload, now=NOON) is False
-    assert take_update(db, 43, {"update_id": 43}, now=NOON) is True
+    assert take_update(db, 42, payload, user_id=7, flood_limit=1, now=NOON) == "ok"
+    assert take_update(db, 42, payload, user_id=7, flood_limit=1, now=NOON) == "duplicate"
+    assert take_update(db, 43, {"update_id": 43}, user_id=7, flood_limit=1, now=NOON) == "notify"
     finish_updates(db, [43], now=NOON + timedelta(seconds=1))
     # Within the lease the owner may still be working on it.
     assert retake_orphans(db, now=NOON + LEASE - timedelta(seconds=1)) == []

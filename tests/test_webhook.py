@@ -264,10 +264,23 @@ async def test_an_update_orphaned_by_a_dead_instance_is_answered_by_another(emul
     emulated.emulator.webhook = {}  # the update below reached an instance that then died
     await citizen.send("/help")
     update = copy.deepcopy(emulated.emulator.updates[-1])
-    assert take_update(db, update["update_id"], update, now=utcnow() - LEASE - timedelta(seconds=1))
+    long_ago = utcnow() - LEASE - timedelta(seconds=1)
+    assert take_update(db, update["update_id"], update, now=long_ago) == "ok"
     assert (await post(instance.webhook, update)).status_code == 200  # Telegram's retry
     await citizen.expect_silence(0.3)
     assert instance.app.state.server.recover_once() == 1
     assert "/start" in (await citizen.reply()).text
     assert instance.app.state.server.recover_once() == 0
     await citizen.expect_silence(0.3)
+
+
+async def test_flood_control_in_webhook_mode(emulated, sqlite_db):
+    await emulated.start_instance(sqlite_db.url, flood_max_per_minute=2)
+    citizen = emulated.user(2008)
+    for _ in range(2):
+        await citizen.send("/help")
+        await citizen.reply()
+    await citizen.send("/help")
+    assert "tunggu satu menit" in (await citizen.reply()).text
+    await citizen.send("/help")
+    await citizen.expect_silence(0.4)
