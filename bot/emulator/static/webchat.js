@@ -1,0 +1,794 @@
+// The offline web chat: plays Telegram users against the emulator's /_emulator/ API.
+// Everything the bot sends is untrusted text: the DOM is built with textContent and
+// createElement from the message entities, never with innerHTML.
+"use strict";
+
+const STORE = "servicebot.webchat";
+const POLL_SECONDS = 25;
+const LINK_SCHEMES = ["http:", "https:", "mailto:", "tel:"];
+
+const state = {
+  panes: new Map(), // user id -> Pane
+  active: null,
+  sideBySide: false,
+  cursor: 0, // the last event seq the poller has seen
+  poll: null, // AbortController of the running long poll
+};
+
+// --- small helpers ----------------------------------------------------------------------
+
+function el(tag, className, text) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined && text !== null) node.textContent = text;
+  return node;
+}
+
+async function api(path, body) {
+  const options = body === undefined ? {} : {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify(body),
+  };
+  const response = await fetch(path, options);
+  const data = await response.json();
+  if (!data.ok) throw new Error(data.error || data.description || "request failed");
+  return data;
+}
+
+function safeUrl(raw) {
+  try {
+    const url = new URL(raw, window.location.href);
+    return LINK_SCHEMES.includes(url.protocol) ? url.href : null;
+  } catch {
+    return null;
+  }
+}
+
+function osmUrl(location) {
+  const lat = Number(location.latitude).toFixed(6);
+  const lon = Number(location.longitude).toFixed(6);
+  return `https://www.openstreetmap.org/?mlat=${lat}&mlon=${lon}#map=17/${lat}/${lon}`;
+}
+
+function externalLink(href, text) {
+  const a = el("a", null, text);
+  a.href = href;
+  a.target = "_blank";
+  a.rel = "noopener noreferrer";
+  return a;
+}
+
+function timeOf(unix) {
+  const date = new Date(unix * 1000);
+  return date.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+}
+
+function save() {
+  const open = [...state.panes.values()].map((p) => p.user);
+  localStorage.setItem(STORE, JSON.stringify({
+    open, active: state.active, sideBySide: state.sideBySide,
+  }));
+}
+
+function load() {
+  try {
+    return JSON.parse(localStorage.getItem(STORE)) || {};
+  } catch {
+    return {};
+  }
+}
+
+// --- rendering text with entities -----------------------------------------------------------
+
+// Plain stretches still get what Telegram clients link by themselves: /commands and URLs.
+const AUTO_LINK = /(\/[A-Za-z0-9_]{1,32}\b)|(https?:\/\/[^\s<>"]+[^\s<>".,;:!?)])/g;
+
+function appendPlain(parent, text, pane) {
+  let last = 0;
+  for (const match of text.matchAll(AUTO_LINK)) {
+    const before = text.slice(0, match.index);
+    // A slash inside a word or a path (a/b, 1/2) is no command.
+    if (match[1] && before && /[\w/.:]$/.test(before)) continue;
+    parent.append(text.slice(last, match.index));
+    if (match[1] && pane) {
+      const command = el("button", "link-command", match[1]);
+      command.type = "button";
+      command.title = `Send ${match[1]}`;
+      command.addEventListener("click", () => pane.sendText(match[1]));
+      parent.append(command);
+    } else if (match[2] && safeUrl(match[2])) {
+      parent.append(externalLink(safeUrl(match[2]), match[2]));
+    } else {
+      parent.append(match[0]);
+    }
+    last = match.index + match[0].length;
+  }
+  parent.append(text.slice(last));
+}
+
+function entityNode(entity, text) {
+  switch (entity.type) {
+    case "bold": return el("strong");
+    case "italic": return el("em");
+    case "underline": return el("u");
+    case "strikethrough": return el("s");
+    case "spoiler": {
+      const node = el("span", "spoiler");
+      node.tabIndex = 0;
+      node.title = "Spoiler: click to show";
+      node.addEventListener("click", () => node.classList.add("shown"));
+      return node;
+    }
+    case "code": return el("code");
+    case "pre": {
+      const node = el("pre");
+      if (entity.language) node.dataset.language = entity.language;
+      return node;
+    }
+    case "blockquote":
+    case "expandable_blockquote": return el("blockquote");
+    case "text_link": {
+      const href = safeUrl(entity.url || "");
+      return href ? externalLink(href) : el("span");
+    }
+    case "url": {
+      const href = safeUrl(text.includes("://") ? text : `https://${text}`);
+      return href ? externalLink(href) : el("span");
+    }
+    case "email": {
+      const href = safeUrl(`mailto:${text}`);
+      return href ? externalLink(href) : el("span");
+    }
+    default: return el("span");
+  }
+}
+
+// Offsets count UTF-16 code units, exactly as JavaScript strings index.
+function renderEntities(parent, text, entities, pane) {
+  const sorted = [...(entities || [])]
+    .filter((e) => e.length > 0)
+    .sort((a, b) => a.offset - b.offset || b.length - a.length);
+  const build = (node, start, end, list) => {
+    let pos = start;
+    let i = 0;
+    while (i < list.length) {
+      const entity = list[i];
+      const from = Math.max(entity.offset, pos);
+      const to = Math.min(entity.offset + entity.length, end);
+      const inside = [];
+      let j = i + 1;
+      while (j < list.length && list[j].offset < to) {
+        inside.push(list[j]);
+        j += 1;
+      }
+      if (from < to) {
+        if (from > pos) appendPlain(node, text.slice(pos, from), pane);
+        const child = entityNode(entity, text.slice(from, to));
+        const plainInside = ["code", "pre"].includes(entity.type) ? null : pane;
+        if (plainInside === null) child.textContent = text.slice(from, to);
+        else build(child, from, to, inside);
+        node.append(child);
+        pos = to;
+      }
+      i = j;
+    }
+    if (pos < end) appendPlain(node, text.slice(pos, end), pane);
+  };
+  build(parent, 0, text.length, sorted);
+}
+
+// --- one chat ---------------------------------------------------------------------------------
+
+class Pane {
+  constructor(user) {
+    this.user = user;
+    this.id = user.id;
+    this.lastSeq = 0;
+    this.unread = 0;
+    this.replyKeyboard = null;
+    this.nodes = new Map(); // message id -> element
+    this.root = document.getElementById("pane-template").content.firstElementChild
+      .cloneNode(true);
+    this.root.id = `pane-${this.id}`;
+    this.root.dataset.userId = String(this.id);
+    this.q = (selector) => this.root.querySelector(selector);
+    this.messages = this.q(".messages");
+    this.input = this.q(".text-input");
+    this.messages.setAttribute("aria-label", `Messages with ${user.first_name}`);
+    this.root.setAttribute("aria-label", `Chat as ${user.first_name}`);
+    this.q(".pane-name").textContent = user.first_name;
+    this.q(".pane-meta").textContent =
+      `Telegram id ${user.id} · ${user.language_code === "en" ? "English" : "Bahasa Indonesia"}`;
+    this.q(".avatar").textContent = (user.first_name || "?").trim().charAt(0).toUpperCase();
+    this.q(".avatar").style.setProperty("--hue", String((user.id * 47) % 360));
+
+    this.tab = el("button", "tab");
+    this.tab.type = "button";
+    this.tab.id = `tab-${this.id}`;
+    this.tab.setAttribute("role", "tab");
+    this.tab.setAttribute("aria-controls", this.root.id);
+    this.root.setAttribute("aria-labelledby", this.tab.id);
+    this.tab.append(el("span", "tab-name", user.first_name), el("span", "badge"));
+    this.tab.addEventListener("click", () => activate(this.id));
+    this.tab.addEventListener("keydown", (event) => moveTab(event, this.id));
+
+    this.wire();
+  }
+
+  wire() {
+    this.q(".composer").addEventListener("submit", (event) => {
+      event.preventDefault();
+      const text = this.input.value;
+      if (!text.trim()) return;
+      this.input.value = "";
+      this.closeCommands();
+      this.sendText(text);
+    });
+    this.input.addEventListener("input", () => {
+      const value = this.input.value;
+      if (/^\/\w*$/.test(value)) this.openCommands(value.slice(1));
+      else this.closeCommands();
+    });
+    this.input.addEventListener("keydown", (event) => {
+      if (event.key === "Escape") this.closeCommands();
+      if (event.key === "ArrowDown" && !this.q(".command-menu").hidden) {
+        event.preventDefault();
+        this.q(".command-menu button")?.focus();
+      }
+    });
+    this.q(".commands-button").addEventListener("click", () => {
+      if (this.q(".command-menu").hidden) this.openCommands("");
+      else this.closeCommands();
+    });
+    this.q(".command-menu").addEventListener("keydown", (event) => this.menuKeys(event));
+    this.q(".attach-button").addEventListener("click", () => this.toggleAttach());
+    this.q(".keyboard-button").addEventListener("click", () => {
+      const board = this.q(".reply-keyboard");
+      board.hidden = !board.hidden;
+      this.q(".keyboard-button").setAttribute("aria-pressed", String(!board.hidden));
+    });
+    this.q(".preset").addEventListener("change", (event) => {
+      const [lat, lon] = event.target.value.split(",");
+      this.q(".lat").value = lat;
+      this.q(".lon").value = lon;
+    });
+    this.q(".send-location").addEventListener("click", () => this.sendLocationFromPanel());
+    this.q(".send-file").addEventListener("click", () => this.sendFileFromPanel());
+    this.q(".close-pane").addEventListener("click", () => closePane(this.id));
+    this.q(".toast-ok").addEventListener("click", () => this.hideToast());
+  }
+
+  // --- sending ---
+
+  async post(body) {
+    try {
+      await api(`/_emulator/users/${this.id}/messages`, body);
+    } catch (error) {
+      this.toast(`Not sent: ${error.message}`, true);
+    }
+  }
+
+  sendText(text) {
+    return this.post({ text });
+  }
+
+  toggleAttach(open) {
+    const panel = this.q(".attach-panel");
+    panel.hidden = open === undefined ? !panel.hidden : !open;
+    this.q(".attach-button").setAttribute("aria-expanded", String(!panel.hidden));
+    if (!panel.hidden) this.q(".lat").focus();
+  }
+
+  async sendLocationFromPanel() {
+    const latitude = Number(this.q(".lat").value);
+    const longitude = Number(this.q(".lon").value);
+    if (!Number.isFinite(latitude) || Math.abs(latitude) > 90 ||
+        !Number.isFinite(longitude) || Math.abs(longitude) > 180) {
+      this.toast("Latitude is -90 to 90, longitude -180 to 180.", true);
+      return;
+    }
+    this.toggleAttach(false);
+    await this.post({ location: { latitude, longitude } });
+    this.input.focus();
+  }
+
+  async sendFileFromPanel() {
+    const file = this.q(".file").files[0];
+    if (!file) {
+      this.toast("Choose a file first.", true);
+      return;
+    }
+    const data = await new Promise((resolve, reject) => {
+      const reader = new FileReader();
+      reader.onload = () => resolve(String(reader.result).split(",", 2)[1] || "");
+      reader.onerror = () => reject(reader.error);
+      reader.readAsDataURL(file);
+    });
+    const caption = this.q(".caption").value.trim() || undefined;
+    const body = file.type.startsWith("image/")
+      ? { photo: data, caption }
+      : { document: { file_name: file.name, data, mime_type: file.type }, caption };
+    this.q(".file").value = "";
+    this.q(".caption").value = "";
+    this.toggleAttach(false);
+    await this.post(body);
+    this.input.focus();
+  }
+
+  async click(message, button, node) {
+    node.classList.add("pending");
+    node.setAttribute("aria-busy", "true");
+    try {
+      const { callback_query_id: query } = await api(`/_emulator/users/${this.id}/click`, {
+        chat_id: message.chat.id, message_id: message.message_id, data: button.callback_data,
+      });
+      const { answer } = await api(`/_emulator/callback_answers/${query}?timeout=10`);
+      if (answer && answer.text) this.toast(answer.text, answer.show_alert);
+      if (answer && answer.url && safeUrl(answer.url)) window.open(safeUrl(answer.url), "_blank");
+    } catch (error) {
+      this.toast(`The button did not work: ${error.message}`, true);
+    } finally {
+      node.classList.remove("pending");
+      node.removeAttribute("aria-busy");
+    }
+  }
+
+  async pressKey(button) {
+    const keyboard = this.replyKeyboard;
+    if (keyboard && keyboard.one_time_keyboard) this.showKeyboard(keyboard, false);
+    if (typeof button === "object" && button.request_location) {
+      this.toggleAttach(true);
+      return;
+    }
+    if (typeof button === "object" && button.request_contact) {
+      const phone = window.prompt("Phone number to share", "+6281234567890");
+      if (phone) await this.post({ contact: { phone_number: phone } });
+      return;
+    }
+    await this.sendText(typeof button === "string" ? button : button.text);
+  }
+
+  // --- commands menu ---
+
+  async openCommands(prefix) {
+    const menu = this.q(".command-menu");
+    let commands = [];
+    try {
+      commands = (await api(`/_emulator/users/${this.id}/commands`)).commands;
+    } catch {
+      commands = [];
+    }
+    const shown = commands.filter((c) => c.command.startsWith(prefix.toLowerCase()));
+    menu.replaceChildren();
+    if (!shown.length) {
+      menu.hidden = true;
+      this.q(".commands-button").setAttribute("aria-expanded", "false");
+      return;
+    }
+    for (const command of shown) {
+      const item = el("button", "command");
+      item.type = "button";
+      item.setAttribute("role", "option");
+      item.append(el("span", "command-name", `/${command.command}`),
+        el("span", "command-description", command.description));
+      item.addEventListener("click", () => {
+        this.closeCommands();
+        this.input.value = "";
+        this.sendText(`/${command.command}`);
+        this.input.focus();
+      });
+      menu.append(item);
+    }
+    menu.hidden = false;
+    this.q(".commands-button").setAttribute("aria-expanded", "true");
+  }
+
+  closeCommands() {
+    this.q(".command-menu").hidden = true;
+    this.q(".commands-button").setAttribute("aria-expanded", "false");
+  }
+
+  menuKeys(event) {
+    const items = [...this.q(".command-menu").querySelectorAll("button")];
+    const at = items.indexOf(document.activeElement);
+    if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+      event.preventDefault();
+      const step = event.key === "ArrowDown" ? 1 : -1;
+      const next = at + step;
+      if (next < 0) this.input.focus();
+      else items[Math.min(next, items.length - 1)].focus();
+    } else if (event.key === "Escape") {
+      this.closeCommands();
+      this.input.focus();
+    }
+  }
+
+  // --- feedback ---
+
+  toast(text, sticky) {
+    const toast = this.q(".toast");
+    this.q(".toast-text").textContent = text;
+    toast.hidden = false;
+    toast.classList.toggle("alert", Boolean(sticky));
+    this.q(".toast-ok").hidden = !sticky;
+    clearTimeout(this.toastTimer);
+    if (sticky) this.q(".toast-ok").focus();
+    else this.toastTimer = setTimeout(() => this.hideToast(), 3500);
+  }
+
+  hideToast() {
+    this.q(".toast").hidden = true;
+  }
+
+  // --- receiving ---
+
+  apply(event) {
+    if (event.seq <= this.lastSeq) return;
+    this.lastSeq = event.seq;
+    const message = event.message;
+    const existing = this.nodes.get(message.message_id);
+    if (event.kind === "delete") {
+      if (existing) existing.remove();
+      this.nodes.delete(message.message_id);
+      return;
+    }
+    const stick = this.nearBottom();
+    const node = this.renderMessage(event);
+    if (existing) existing.replaceWith(node);
+    else this.messages.append(node);
+    this.nodes.set(message.message_id, node);
+    if (event.kind === "bot") this.applyReplyMarkup(event.reply_markup);
+    if (!existing || stick) this.scrollDown();
+    if (event.kind !== "user" && !existing && state.active !== this.id && !state.sideBySide) {
+      this.unread += 1;
+      this.tab.querySelector(".badge").textContent = String(this.unread);
+    }
+  }
+
+  nearBottom() {
+    const m = this.messages;
+    return m.scrollHeight - m.scrollTop - m.clientHeight < 80;
+  }
+
+  scrollDown() {
+    this.messages.scrollTop = this.messages.scrollHeight;
+  }
+
+  applyReplyMarkup(markup) {
+    if (!markup) return;
+    if (markup.keyboard) this.showKeyboard(markup, true);
+    else if (markup.remove_keyboard) this.showKeyboard(null, false);
+    if (markup.input_field_placeholder) this.input.placeholder = markup.input_field_placeholder;
+    else if (markup.keyboard || markup.remove_keyboard || markup.force_reply) {
+      this.input.placeholder = "Write a message…";
+    }
+  }
+
+  showKeyboard(markup, visible) {
+    const board = this.q(".reply-keyboard");
+    const toggle = this.q(".keyboard-button");
+    if (markup !== this.replyKeyboard) {
+      this.replyKeyboard = markup;
+      board.replaceChildren();
+      for (const row of (markup && markup.keyboard) || []) {
+        const line = el("div", "key-row");
+        for (const button of row) {
+          const label = typeof button === "string" ? button : button.text;
+          const key = el("button", "key", label);
+          key.type = "button";
+          if (typeof button === "object" && (button.request_location || button.request_contact)) {
+            key.classList.add("request");
+          }
+          key.addEventListener("click", () => this.pressKey(button));
+          line.append(key);
+        }
+        board.append(line);
+      }
+    }
+    board.hidden = !(markup && visible);
+    toggle.hidden = !markup;
+    toggle.setAttribute("aria-pressed", String(!board.hidden));
+  }
+
+  renderMessage(event) {
+    const message = event.message;
+    const mine = event.kind === "user";
+    const row = el("div", `message ${mine ? "from-user" : "from-bot"}`);
+    row.dataset.messageId = String(message.message_id);
+    const bubble = el("div", "bubble");
+    row.append(bubble);
+
+    if (message.photo && message.photo.length) {
+      const biggest = message.photo[message.photo.length - 1];
+      const img = el("img", "photo");
+      img.src = `/_emulator/files/${encodeURIComponent(biggest.file_id)}`;
+      img.alt = message.caption ? `Photo: ${message.caption}` : "Photo";
+      img.loading = "lazy";
+      bubble.append(img);
+    }
+    if (message.document) {
+      const doc = message.document;
+      const link = el("a", "document");
+      link.href = `/_emulator/files/${encodeURIComponent(doc.file_id)}`;
+      link.download = doc.file_name || "file";
+      link.append(el("span", "document-icon", "📄"),
+        el("span", "document-name", doc.file_name || "Document"),
+        el("span", "document-size", sizeOf(doc.file_size)));
+      bubble.append(link);
+    }
+    if (message.venue) {
+      bubble.append(placeCard("venue", message.venue.title, message.venue.address,
+        message.venue.location));
+    } else if (message.location) {
+      const { latitude, longitude } = message.location;
+      bubble.append(placeCard("location", "Location",
+        `${Number(latitude).toFixed(5)}, ${Number(longitude).toFixed(5)}`, message.location));
+    }
+    if (message.contact) {
+      const card = el("div", "contact");
+      card.append(el("span", "contact-icon", "👤"),
+        el("span", null, `${message.contact.first_name} · ${message.contact.phone_number}`));
+      bubble.append(card);
+    }
+    const text = message.text ?? message.caption;
+    if (text !== undefined && text !== null) {
+      const body = el("div", "text");
+      renderEntities(body, text, message.entities || message.caption_entities, this);
+      bubble.append(body);
+    }
+    const meta = el("div", "meta");
+    if (message.edit_date) meta.append(el("span", "edited", "edited"));
+    meta.append(el("time", null, timeOf(message.edit_date || message.date)));
+    bubble.append(meta);
+
+    const inline = (message.reply_markup && message.reply_markup.inline_keyboard) ||
+      (event.kind === "bot" && event.reply_markup && event.reply_markup.inline_keyboard);
+    if (inline && inline.length) row.append(this.inlineKeyboard(message, inline));
+    return row;
+  }
+
+  inlineKeyboard(message, rows) {
+    const board = el("div", "inline-keyboard");
+    board.setAttribute("role", "group");
+    board.setAttribute("aria-label", "Buttons");
+    for (const row of rows) {
+      const line = el("div", "button-row");
+      for (const button of row) {
+        let node;
+        if (button.url && safeUrl(button.url)) {
+          node = externalLink(safeUrl(button.url), button.text);
+          node.className = "inline-button link";
+        } else {
+          node = el("button", "inline-button", button.text);
+          node.type = "button";
+          if (button.callback_data !== undefined) {
+            node.addEventListener("click", () => this.click(message, button, node));
+          } else {
+            node.disabled = true;
+            node.title = "Not available in the offline chat";
+          }
+        }
+        line.append(node);
+      }
+      board.append(line);
+    }
+    return board;
+  }
+}
+
+function sizeOf(bytes) {
+  if (!bytes && bytes !== 0) return "";
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KB`;
+  return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+}
+
+function placeCard(kind, title, address, location) {
+  const card = el("div", `place ${kind}`);
+  card.append(el("span", "place-pin", "📍"));
+  const body = el("div", "place-body");
+  body.append(el("strong", "place-title", title), el("span", "place-address", address));
+  const link = externalLink(osmUrl(location), "Open in OpenStreetMap ↗");
+  link.className = "osm-link";
+  body.append(link);
+  card.append(body);
+  return card;
+}
+
+// --- tabs, panes and the poller ------------------------------------------------------------
+
+function activate(id, focus) {
+  state.active = id;
+  for (const [paneId, pane] of state.panes) {
+    const on = paneId === id;
+    pane.tab.setAttribute("aria-selected", String(on));
+    pane.tab.tabIndex = on ? 0 : -1;
+    pane.root.classList.toggle("active", on);
+    if (on) {
+      pane.unread = 0;
+      pane.tab.querySelector(".badge").textContent = "";
+      pane.scrollDown();
+      if (focus !== false) pane.input.focus();
+    }
+  }
+  document.getElementById("empty").hidden = state.panes.size > 0;
+  save();
+}
+
+function moveTab(event, id) {
+  const ids = [...state.panes.keys()];
+  const at = ids.indexOf(id);
+  let next = null;
+  if (event.key === "ArrowRight") next = ids[(at + 1) % ids.length];
+  if (event.key === "ArrowLeft") next = ids[(at - 1 + ids.length) % ids.length];
+  if (next === null) return;
+  event.preventDefault();
+  activate(next, false);
+  state.panes.get(next).tab.focus();
+}
+
+async function openPane(user) {
+  if (state.panes.has(user.id)) {
+    activate(user.id);
+    return;
+  }
+  const pane = new Pane(user);
+  state.panes.set(user.id, pane);
+  document.getElementById("tabs").append(pane.tab);
+  document.getElementById("panes").append(pane.root);
+  const history = await api(`/_emulator/users/${user.id}/messages?after=0&timeout=0`);
+  for (const event of history.events) pane.apply(event);
+  activate(user.id);
+  restartPoll();
+}
+
+function closePane(id) {
+  const pane = state.panes.get(id);
+  if (!pane) return;
+  pane.tab.remove();
+  pane.root.remove();
+  state.panes.delete(id);
+  const next = [...state.panes.keys()].pop() ?? null;
+  if (next !== null) activate(next);
+  else {
+    state.active = null;
+    document.getElementById("empty").hidden = false;
+    save();
+  }
+  restartPoll();
+}
+
+function restartPoll() {
+  if (state.poll) state.poll.abort();
+  state.poll = new AbortController();
+  poll(state.poll.signal);
+}
+
+async function poll(signal) {
+  let delay = 500;
+  while (!signal.aborted && state.panes.size) {
+    const chats = [...state.panes.keys()].map((id) => `chat_id=${id}`).join("&");
+    try {
+      const response = await fetch(
+        `/_emulator/events?after=${state.cursor}&timeout=${POLL_SECONDS}&${chats}`, { signal });
+      const data = await response.json();
+      for (const event of data.events) state.panes.get(event.chat_id)?.apply(event);
+      state.cursor = Math.max(state.cursor, data.last);
+      delay = 500;
+      setOffline(false);
+    } catch (error) {
+      if (signal.aborted) return;
+      setOffline(true);
+      await new Promise((resolve) => setTimeout(resolve, delay));
+      delay = Math.min(delay * 2, 5000);
+    }
+  }
+}
+
+function setOffline(down) {
+  document.body.classList.toggle("server-down", down);
+}
+
+// --- the user dialog ----------------------------------------------------------------------
+
+const NAMES = ["Sari", "Budi", "Dewi", "Agus", "Rina", "Joko", "Maya", "Andi"];
+
+async function openUserDialog() {
+  const dialog = document.getElementById("user-dialog");
+  let users = [];
+  try {
+    users = (await api("/_emulator/users")).users;
+  } catch {
+    users = [];
+  }
+  const known = document.getElementById("known-users");
+  known.replaceChildren();
+  const others = users.filter((u) => !state.panes.has(u.id));
+  if (others.length) {
+    known.append(el("p", "known-title", "Existing users"));
+    for (const user of others) {
+      const pick = el("button", "known-user", `${user.first_name} · ${user.id}`);
+      pick.type = "button";
+      pick.addEventListener("click", () => {
+        dialog.close();
+        openPane(user);
+      });
+      known.append(pick);
+    }
+  }
+  const taken = new Set(users.map((u) => u.id));
+  let next = 1001;
+  while (taken.has(next)) next += 1;
+  document.getElementById("new-id").value = String(next);
+  document.getElementById("new-name").value = NAMES[(next - 1001) % NAMES.length];
+  document.getElementById("new-language").value = "id";
+  document.getElementById("user-error").hidden = true;
+  dialog.showModal();
+  document.getElementById("new-name").select();
+}
+
+async function createUser(event) {
+  event.preventDefault();
+  const form = new FormData(document.getElementById("user-form"));
+  const error = document.getElementById("user-error");
+  const id = Number(form.get("id"));
+  const firstName = String(form.get("first_name") || "").trim();
+  if (!Number.isInteger(id) || id <= 0 || !firstName) {
+    error.textContent = "Give a name and a positive whole number as the id.";
+    error.hidden = false;
+    return;
+  }
+  try {
+    const { user } = await api("/_emulator/users", {
+      id, first_name: firstName, language_code: form.get("language_code"),
+    });
+    document.getElementById("user-dialog").close();
+    await openPane(user);
+  } catch (failure) {
+    error.textContent = failure.message;
+    error.hidden = false;
+  }
+}
+
+function setLayout(sideBySide) {
+  state.sideBySide = sideBySide;
+  document.getElementById("panes").classList.toggle("side-by-side", sideBySide);
+  document.getElementById("layout-toggle").setAttribute("aria-pressed", String(sideBySide));
+  save();
+}
+
+async function start() {
+  document.getElementById("add-user").addEventListener("click", openUserDialog);
+  document.getElementById("empty-add").addEventListener("click", openUserDialog);
+  document.getElementById("user-form").addEventListener("submit", createUser);
+  document.getElementById("user-cancel").addEventListener("click",
+    () => document.getElementById("user-dialog").close());
+  document.getElementById("layout-toggle").addEventListener("click",
+    () => setLayout(!state.sideBySide));
+  try {
+    const { bot } = await api("/_emulator/bot");
+    document.getElementById("bot-name").textContent = bot.first_name;
+    document.title = `${bot.first_name} · offline chat`;
+  } catch {
+    setOffline(true);
+  }
+  const saved = load();
+  setLayout(Boolean(saved.sideBySide));
+  let known = [];
+  try {
+    known = (await api("/_emulator/users")).users;
+  } catch {
+    known = [];
+  }
+  for (const user of saved.open || []) {
+    // The emulator forgets its users when it restarts; the page remembers them.
+    const current = known.find((u) => u.id === user.id) ||
+      (await api("/_emulator/users", user).catch(() => null))?.user;
+    if (current) await openPane(current);
+  }
+  if (saved.active && state.panes.has(saved.active)) activate(saved.active);
+  if (!state.panes.size) openUserDialog();
+}
+
+start();
