@@ -61,7 +61,7 @@ function externalLink(href, text) {
 
 function timeOf(unix) {
   const date = new Date(unix * 1000);
-  return date.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+  return date.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", hour12: false });
 }
 
 function save() {
@@ -195,6 +195,13 @@ class Pane {
     this.q = (selector) => this.root.querySelector(selector);
     this.messages = this.q(".messages");
     this.input = this.q(".text-input");
+    // Follow new messages while the reader is at the bottom, also when the pane is resized
+    // (another pane opened beside it, a phone turned).
+    this.stuck = true;
+    this.messages.addEventListener("scroll", () => { this.stuck = this.nearBottom(); });
+    new ResizeObserver(() => {
+      if (this.stuck) this.messages.scrollTop = this.messages.scrollHeight;
+    }).observe(this.messages);
     this.messages.setAttribute("aria-label", `Messages with ${user.first_name}`);
     this.root.setAttribute("aria-label", `Chat as ${user.first_name}`);
     this.q(".pane-name").textContent = user.first_name;
@@ -433,7 +440,7 @@ class Pane {
       this.nodes.delete(message.message_id);
       return;
     }
-    const stick = this.nearBottom();
+    const stick = this.stuck;
     const node = this.renderMessage(event);
     if (existing) existing.replaceWith(node);
     else this.messages.append(node);
@@ -453,6 +460,8 @@ class Pane {
 
   scrollDown() {
     this.messages.scrollTop = this.messages.scrollHeight;
+    // Again once the layout has settled (images, a pane just shown, fonts).
+    requestAnimationFrame(() => { this.messages.scrollTop = this.messages.scrollHeight; });
   }
 
   applyReplyMarkup(markup) {
@@ -696,6 +705,7 @@ const NAMES = ["Sari", "Budi", "Dewi", "Agus", "Rina", "Joko", "Maya", "Andi"];
 
 async function openUserDialog() {
   const dialog = document.getElementById("user-dialog");
+  if (dialog.open) return;
   let users = [];
   try {
     users = (await api("/_emulator/users")).users;
@@ -724,7 +734,7 @@ async function openUserDialog() {
   document.getElementById("new-name").value = NAMES[(next - 1001) % NAMES.length];
   document.getElementById("new-language").value = "id";
   document.getElementById("user-error").hidden = true;
-  dialog.showModal();
+  if (!dialog.open) dialog.showModal(); // a second caller may have opened it meanwhile
   document.getElementById("new-name").select();
 }
 
@@ -755,6 +765,7 @@ function setLayout(sideBySide) {
   state.sideBySide = sideBySide;
   document.getElementById("panes").classList.toggle("side-by-side", sideBySide);
   document.getElementById("layout-toggle").setAttribute("aria-pressed", String(sideBySide));
+  for (const pane of state.panes.values()) pane.scrollDown();
   save();
 }
 
@@ -788,7 +799,8 @@ async function start() {
     if (current) await openPane(current);
   }
   if (saved.active && state.panes.has(saved.active)) activate(saved.active);
-  if (!state.panes.size) openUserDialog();
+  if (!state.panes.size) await openUserDialog();
+  document.body.dataset.ready = "true"; // for scripts driving the page
 }
 
 start();
