@@ -107,3 +107,108 @@ async def test_a_citizen_chats_in_the_browser(bot_sqlite, browser):
 
     assert problems == []
     await page.close()
+
+
+async def _open_chat(page, base_url: str, user_id: int, name: str):  # noqa: ANN001, ANN202
+    await page.goto(base_url)
+    await page.fill("#new-name", name)
+    await page.fill("#new-id", str(user_id))
+    await page.click("#user-create")
+    pane = page.locator(f"#pane-{user_id}")
+    await pane.wait_for()
+    return pane
+
+
+async def test_the_page_shows_what_a_telegram_client_shows(bot_sqlite, browser):
+    """Formatting built from entities (never markup), edits in place, reply keyboards, files."""
+    from playwright.async_api import expect
+
+    from tests.e2e import PNG_1PX
+
+    emulator = bot_sqlite.emulator
+    page = await browser.new_page(viewport={"width": 1000, "height": 800})
+    page.set_default_timeout(8_000)
+    pane = await _open_chat(page, bot_sqlite.server.base_url, 77, "Budi")
+    citizen = bot_sqlite.user(77)
+    box = pane.locator(".text-input")
+    await box.fill("/start")
+    await box.press("Enter")
+    await citizen.reply()
+
+    # What the bot could send, sent straight to the emulator as the bot would.
+    sent = await emulator.call(
+        "sendMessage",
+        {
+            "chat_id": 77,
+            "parse_mode": "HTML",
+            "text": '<b>Tebal</b> <i>miring <u>garis</u></i> <s>coret</s> <code>&lt;b&gt;</code>\n'
+            '<pre>kode</pre><blockquote>kutipan</blockquote> <a href="https://example.org/">'
+            'tautan</a> <a href="javascript:alert(1)">jahat</a> &lt;img src=x&gt;',
+            "reply_markup": {"keyboard": [["Ya", "Tidak"]], "one_time_keyboard": True},
+        },
+    )
+    message = pane.locator(f'.message[data-message-id="{sent["message_id"]}"]')
+    text = message.locator(".text")
+    await expect(text.locator("strong")).to_have_text("Tebal")
+    await expect(text.locator("em u")).to_have_text("garis")
+    await expect(text.locator("s")).to_have_text("coret")
+    await expect(text.locator("code")).to_have_text("<b>")
+    await expect(text.locator("pre")).to_have_text("kode")
+    await expect(text.locator("blockquote")).to_have_text("kutipan")
+    await expect(text.locator("a")).to_have_count(1)
+    await expect(text.locator("a")).to_have_attribute("href", "https://example.org/")
+    await expect(text).to_contain_text("jahat <img src=x>")
+    assert await text.locator("img, b").count() == 0
+
+    # An edit replaces the message where it stands.
+    await emulator.call(
+        "editMessageText",
+        {"chat_id": 77, "message_id": sent["message_id"], "text": "Sudah diubah"},
+    )
+    await expect(message.locator(".text")).to_have_text("Sudah diubah")
+    await expect(message.locator(".edited")).to_be_visible()
+    await expect(pane.locator(".message.from-bot")).to_have_count(2)
+
+    # The reply keyboard: pressing a key sends its text, and a one-time keyboard goes away.
+    keyboard = pane.locator(".reply-keyboard")
+    await expect(keyboard.locator(".key")).to_have_text(["Ya", "Tidak"])
+    await keyboard.get_by_role("button", name="Ya").click()
+    await expect(pane.locator(".message.from-user .text").last).to_have_text("Ya")
+    await expect(keyboard).to_be_hidden()
+    await citizen.reply()
+
+    # A photo shown inline from the emulator, a document as a download link.
+    await emulator.call("sendPhoto", {"chat_id": 77, "photo": "attach://p"}, {
+        "p": _upload("peta.png", PNG_1PX, "image/png"),
+    })
+    await emulator.call("sendDocument", {"chat_id": 77, "caption": "Formulir"}, {
+        "document": _upload("formulir.pdf", b"%PDF-1.4 formulir", "application/pdf"),
+    })
+    photo = pane.locator(".message.from-bot img.photo")
+    await expect(photo).to_have_count(1)
+    assert await photo.evaluate("img => img.decode().then(() => img.naturalWidth)") == 1
+    document = pane.locator(".message.from-bot a.document")
+    await expect(document).to_have_attribute("download", "formulir.pdf")
+    href = await document.get_attribute("href")
+    response = await page.request.get(bot_sqlite.server.base_url + href)
+    assert await response.body() == b"%PDF-1.4 formulir"
+
+    # The user sends a photo from the file picker.
+    await pane.locator(".attach-button").click()
+    await pane.locator(".file").set_input_files(
+        files=[{"name": "ktp.png", "mimeType": "image/png", "buffer": PNG_1PX}]
+    )
+    await pane.locator(".caption").fill("foto KTP")
+    await pane.locator(".send-file").click()
+    mine = pane.locator(".message.from-user").last
+    await expect(mine.locator(".text")).to_have_text("foto KTP")
+    await expect(mine.locator("img.photo")).to_have_count(1)
+    assert emulator.chat_events(77, kinds=("user",))[-1].message["caption"] == "foto KTP"
+    await citizen.replies(3)  # the photo, the document, the answer to the user's photo
+    await page.close()
+
+
+def _upload(name: str, data: bytes, mime: str):  # noqa: ANN202 - bot.emulator.Upload
+    from bot.emulator import Upload
+
+    return Upload(filename=name, data=data, content_type=mime)

@@ -682,10 +682,15 @@ async function poll(signal) {
       const response = await fetch(
         `/_emulator/events?after=${state.cursor}&timeout=${POLL_SECONDS}&${chats}`, { signal });
       const data = await response.json();
+      if (document.body.classList.contains("server-down")) {
+        // Back after an outage: a restarted emulator forgot its users and numbers its
+        // events from 1 again, so start over (start() re-creates the open users).
+        window.location.reload();
+        return;
+      }
       for (const event of data.events) state.panes.get(event.chat_id)?.apply(event);
       state.cursor = Math.max(state.cursor, data.last);
       delay = 500;
-      setOffline(false);
     } catch (error) {
       if (signal.aborted) return;
       setOffline(true);
