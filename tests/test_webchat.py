@@ -143,7 +143,7 @@ async def test_the_page_shows_what_a_telegram_client_shows(bot_sqlite, browser):
             "parse_mode": "HTML",
             "text": '<b>Tebal</b> <i>miring <u>garis</u></i> <s>coret</s> <code>&lt;b&gt;</code>\n'
             '<pre>kode</pre><blockquote>kutipan</blockquote> <a href="https://example.org/">'
-            'tautan</a> <a href="javascript:alert(1)">jahat</a> &lt;img src=x&gt;',
+            'tautan</a> <a href="javascript:alert(1)">jahat</a> &lt;img src=x&gt; Ketik /help',
             "reply_markup": {"keyboard": [["Ya", "Tidak"]], "one_time_keyboard": True},
         },
     )
@@ -159,6 +159,11 @@ async def test_the_page_shows_what_a_telegram_client_shows(bot_sqlite, browser):
     await expect(text.locator("a")).to_have_attribute("href", "https://example.org/")
     await expect(text).to_contain_text("jahat <img src=x>")
     assert await text.locator("img, b").count() == 0
+    # A /command in the text is a button that sends it, as in Telegram's apps.
+    await text.locator(".link-command").click()
+    await expect(pane.locator(".message.from-user .text").last).to_have_text("/help")
+    help_text = await citizen.reply()
+    await expect(pane.locator(".message.from-bot .text").last).to_have_text(help_text.text)
 
     # An edit replaces the message where it stands.
     await emulator.call(
@@ -167,7 +172,7 @@ async def test_the_page_shows_what_a_telegram_client_shows(bot_sqlite, browser):
     )
     await expect(message.locator(".text")).to_have_text("Sudah diubah")
     await expect(message.locator(".edited")).to_be_visible()
-    await expect(pane.locator(".message.from-bot")).to_have_count(2)
+    await expect(pane.locator(".message.from-bot")).to_have_count(3)
 
     # The reply keyboard: pressing a key sends its text, and a one-time keyboard goes away.
     keyboard = pane.locator(".reply-keyboard")

@@ -82,22 +82,27 @@ function load() {
 // --- rendering text with entities -----------------------------------------------------------
 
 // Plain stretches still get what Telegram clients link by themselves: /commands and URLs.
+// ``pane`` is null inside links and code, where nothing more is linked.
 const AUTO_LINK = /(\/[A-Za-z0-9_]{1,32}\b)|(https?:\/\/[^\s<>"]+[^\s<>".,;:!?)])/g;
 
 function appendPlain(parent, text, pane) {
+  if (!pane) {
+    parent.append(text);
+    return;
+  }
   let last = 0;
   for (const match of text.matchAll(AUTO_LINK)) {
     const before = text.slice(0, match.index);
     // A slash inside a word or a path (a/b, 1/2) is no command.
     if (match[1] && before && /[\w/.:]$/.test(before)) continue;
     parent.append(text.slice(last, match.index));
-    if (match[1] && pane) {
+    if (match[1]) {
       const command = el("button", "link-command", match[1]);
       command.type = "button";
       command.title = `Send ${match[1]}`;
       command.addEventListener("click", () => pane.sendText(match[1]));
       parent.append(command);
-    } else if (match[2] && safeUrl(match[2])) {
+    } else if (safeUrl(match[2])) {
       parent.append(externalLink(safeUrl(match[2]), match[2]));
     } else {
       parent.append(match[0]);
@@ -118,6 +123,9 @@ function entityNode(entity, text) {
       node.tabIndex = 0;
       node.title = "Spoiler: click to show";
       node.addEventListener("click", () => node.classList.add("shown"));
+      node.addEventListener("keydown", (event) => {
+        if (event.key === "Enter" || event.key === " ") node.classList.add("shown");
+      });
       return node;
     }
     case "code": return el("code");
@@ -144,12 +152,15 @@ function entityNode(entity, text) {
   }
 }
 
+const LITERAL = new Set(["code", "pre"]);
+const LINKS = new Set(["text_link", "url", "email"]);
+
 // Offsets count UTF-16 code units, exactly as JavaScript strings index.
 function renderEntities(parent, text, entities, pane) {
   const sorted = [...(entities || [])]
     .filter((e) => e.length > 0)
     .sort((a, b) => a.offset - b.offset || b.length - a.length);
-  const build = (node, start, end, list) => {
+  const build = (node, start, end, list, linking) => {
     let pos = start;
     let i = 0;
     while (i < list.length) {
@@ -163,19 +174,18 @@ function renderEntities(parent, text, entities, pane) {
         j += 1;
       }
       if (from < to) {
-        if (from > pos) appendPlain(node, text.slice(pos, from), pane);
+        if (from > pos) appendPlain(node, text.slice(pos, from), linking);
         const child = entityNode(entity, text.slice(from, to));
-        const plainInside = ["code", "pre"].includes(entity.type) ? null : pane;
-        if (plainInside === null) child.textContent = text.slice(from, to);
-        else build(child, from, to, inside);
+        if (LITERAL.has(entity.type)) child.textContent = text.slice(from, to);
+        else build(child, from, to, inside, LINKS.has(entity.type) ? null : linking);
         node.append(child);
         pos = to;
       }
       i = j;
     }
-    if (pos < end) appendPlain(node, text.slice(pos, end), pane);
+    if (pos < end) appendPlain(node, text.slice(pos, end), linking);
   };
-  build(parent, 0, text.length, sorted);
+  build(parent, 0, text.length, sorted, pane);
 }
 
 // --- one chat ---------------------------------------------------------------------------------
