@@ -147,6 +147,7 @@ async def test_the_page_shows_what_a_telegram_client_shows(bot_sqlite, browser):
             "reply_markup": {"keyboard": [["Ya", "Tidak"]], "one_time_keyboard": True},
         },
     )
+    assert (await citizen.reply()).message_id == sent["message_id"]
     message = pane.locator(f'.message[data-message-id="{sent["message_id"]}"]')
     text = message.locator(".text")
     await expect(text.locator("strong")).to_have_text("Tebal")
@@ -170,6 +171,7 @@ async def test_the_page_shows_what_a_telegram_client_shows(bot_sqlite, browser):
         "editMessageText",
         {"chat_id": 77, "message_id": sent["message_id"], "text": "Sudah diubah"},
     )
+    assert (await citizen.reply()).edited
     await expect(message.locator(".text")).to_have_text("Sudah diubah")
     await expect(message.locator(".edited")).to_be_visible()
     await expect(pane.locator(".message.from-bot")).to_have_count(3)
@@ -217,3 +219,32 @@ def _upload(name: str, data: bytes, mime: str):  # noqa: ANN202 - bot.emulator.U
     from bot.emulator import Upload
 
     return Upload(filename=name, data=data, content_type=mime)
+
+
+async def test_a_group_where_any_open_user_writes(bot_sqlite, browser):
+    from playwright.async_api import expect
+
+    emulator = bot_sqlite.emulator
+    page = await browser.new_page(viewport={"width": 900, "height": 700})
+    page.set_default_timeout(8_000)
+    await _open_chat(page, bot_sqlite.server.base_url, 31, "Rina")
+    await page.click("#add-user")
+    await page.click(".new-group summary")
+    await page.fill("#group-title", "Petugas loket")
+    await page.fill("#group-id", "-100555")
+    await page.click("#group-create")
+    group = page.locator("#pane--100555")
+    await expect(group).to_be_visible()
+    assert emulator.chats[-100555]["title"] == "Petugas loket"
+    await expect(group.locator(".sender option")).to_have_text(["Rina (31)"])
+
+    box = group.locator(".text-input")
+    await box.fill("halo semua")
+    await box.press("Enter")
+    await expect(group.locator(".message.from-user .sender-name")).to_have_text("Rina")
+    written = emulator.chat_events(-100555, kinds=("user",))
+    assert [(e.message["from"]["id"], e.message["text"]) for e in written] == [(31, "halo semua")]
+
+    await emulator.call("sendMessage", {"chat_id": -100555, "text": "Antrean A-012 dipanggil"})
+    await expect(group.locator(".message.from-bot .text")).to_have_text(["Antrean A-012 dipanggil"])
+    await page.close()

@@ -8,7 +8,8 @@ const POLL_SECONDS = 25;
 const LINK_SCHEMES = ["http:", "https:", "mailto:", "tel:"];
 
 const state = {
-  panes: new Map(), // user id -> Pane
+  panes: new Map(), // chat id -> Pane: a user's private chat (id > 0) or a group (id < 0)
+  users: [], // every user the emulator knows, for "write as" in groups
   active: null,
   sideBySide: false,
   cursor: 0, // the last event seq the poller has seen
@@ -65,7 +66,7 @@ function timeOf(unix) {
 }
 
 function save() {
-  const open = [...state.panes.values()].map((p) => p.user);
+  const open = [...state.panes.values()].map((p) => p.chat);
   localStorage.setItem(STORE, JSON.stringify({
     open, active: state.active, sideBySide: state.sideBySide,
   }));
@@ -191,9 +192,10 @@ function renderEntities(parent, text, entities, pane) {
 // --- one chat ---------------------------------------------------------------------------------
 
 class Pane {
-  constructor(user) {
-    this.user = user;
-    this.id = user.id;
+  constructor(chat) {
+    this.chat = chat;
+    this.id = chat.id;
+    this.isGroup = chat.id < 0;
     this.lastSeq = 0;
     this.unread = 0;
     this.replyKeyboard = null;
@@ -201,7 +203,7 @@ class Pane {
     this.root = document.getElementById("pane-template").content.firstElementChild
       .cloneNode(true);
     this.root.id = `pane-${this.id}`;
-    this.root.dataset.userId = String(this.id);
+    this.root.dataset.chatId = String(this.id);
     this.q = (selector) => this.root.querySelector(selector);
     this.messages = this.q(".messages");
     this.input = this.q(".text-input");
@@ -212,13 +214,18 @@ class Pane {
     new ResizeObserver(() => {
       if (this.stuck) this.messages.scrollTop = this.messages.scrollHeight;
     }).observe(this.messages);
-    this.messages.setAttribute("aria-label", `Messages with ${user.first_name}`);
-    this.root.setAttribute("aria-label", `Chat as ${user.first_name}`);
-    this.q(".pane-name").textContent = user.first_name;
-    this.q(".pane-meta").textContent =
-      `Telegram id ${user.id} · ${user.language_code === "en" ? "English" : "Bahasa Indonesia"}`;
-    this.q(".avatar").textContent = (user.first_name || "?").trim().charAt(0).toUpperCase();
-    this.q(".avatar").style.setProperty("--hue", String((user.id * 47) % 360));
+    const name = this.isGroup ? chat.title : chat.first_name;
+    this.messages.setAttribute("aria-label", `Messages in ${name}`);
+    this.root.setAttribute("aria-label", this.isGroup ? `Group ${name}` : `Chat as ${name}`);
+    this.q(".pane-name").textContent = name;
+    this.q(".pane-meta").textContent = this.isGroup
+      ? `Group id ${chat.id} · write as any user`
+      : `Telegram id ${chat.id} · ${chat.language_code === "en" ? "English" : "Bahasa Indonesia"}`;
+    this.q(".avatar").textContent =
+      this.isGroup ? "👥" : (name || "?").trim().charAt(0).toUpperCase();
+    this.q(".avatar").style.setProperty("--hue", String((Math.abs(chat.id) * 47) % 360));
+    this.q(".sender").hidden = !this.isGroup;
+    this.refreshSenders();
 
     this.tab = el("button", "tab");
     this.tab.type = "button";
@@ -226,7 +233,8 @@ class Pane {
     this.tab.setAttribute("role", "tab");
     this.tab.setAttribute("aria-controls", this.root.id);
     this.root.setAttribute("aria-labelledby", this.tab.id);
-    this.tab.append(el("span", "tab-name", user.first_name), el("span", "badge"));
+    this.tab.append(el("span", "tab-name", this.isGroup ? `👥 ${name}` : name),
+      el("span", "badge"));
     this.tab.addEventListener("click", () => activate(this.id));
     this.tab.addEventListener("keydown", (event) => moveTab(event, this.id));
 
@@ -278,9 +286,34 @@ class Pane {
 
   // --- sending ---
 
+  // Who writes: the user of a private chat, or the one chosen under a group.
+  get senderId() {
+    return this.isGroup ? Number(this.q(".sender").value) || null : this.id;
+  }
+
+  refreshSenders() {
+    if (!this.isGroup) return;
+    const select = this.q(".sender");
+    const chosen = select.value;
+    select.replaceChildren(...state.users.map((user) => {
+      const option = el("option", null, `${user.first_name} (${user.id})`);
+      option.value = String(user.id);
+      return option;
+    }));
+    if (chosen && state.users.some((u) => String(u.id) === chosen)) select.value = chosen;
+  }
+
   async post(body) {
+    const sender = this.senderId;
+    if (!sender) {
+      this.toast("Create a user first: they write in the group.", true);
+      return;
+    }
+    const path = this.isGroup
+      ? `/_emulator/chats/${this.id}/messages?user_id=${sender}`
+      : `/_emulator/users/${this.id}/messages`;
     try {
-      await api(`/_emulator/users/${this.id}/messages`, body);
+      await api(path, body);
     } catch (error) {
       this.toast(`Not sent: ${error.message}`, true);
     }
@@ -337,7 +370,9 @@ class Pane {
     node.classList.add("pending");
     node.setAttribute("aria-busy", "true");
     try {
-      const { callback_query_id: query } = await api(`/_emulator/users/${this.id}/click`, {
+      const sender = this.senderId;
+      if (!sender) throw new Error("no user to press it");
+      const { callback_query_id: query } = await api(`/_emulator/users/${sender}/click`, {
         chat_id: message.chat.id, message_id: message.message_id, data: button.callback_data,
       });
       const { answer } = await api(`/_emulator/callback_answers/${query}?timeout=10`);
@@ -372,7 +407,10 @@ class Pane {
     const menu = this.q(".command-menu");
     let commands = [];
     try {
-      commands = (await api(`/_emulator/users/${this.id}/commands`)).commands;
+      const sender = this.senderId;
+      commands = sender
+        ? (await api(`/_emulator/users/${sender}/commands?chat_id=${this.id}`)).commands
+        : [];
     } catch {
       commands = [];
     }
@@ -517,6 +555,7 @@ class Pane {
     row.dataset.messageId = String(message.message_id);
     const bubble = el("div", "bubble");
     row.append(bubble);
+    if (this.isGroup && mine) bubble.append(el("div", "sender-name", message.from.first_name));
 
     if (message.photo && message.photo.length) {
       const biggest = message.photo[message.photo.length - 1];
@@ -647,19 +686,26 @@ function moveTab(event, id) {
   state.panes.get(next).tab.focus();
 }
 
-async function openPane(user) {
-  if (state.panes.has(user.id)) {
-    activate(user.id);
+async function openPane(chat) {
+  if (state.panes.has(chat.id)) {
+    activate(chat.id);
     return;
   }
-  const pane = new Pane(user);
-  state.panes.set(user.id, pane);
+  const pane = new Pane(chat);
+  state.panes.set(chat.id, pane);
   document.getElementById("tabs").append(pane.tab);
   document.getElementById("panes").append(pane.root);
-  const history = await api(`/_emulator/users/${user.id}/messages?after=0&timeout=0`);
+  const history = await api(chat.id < 0
+    ? `/_emulator/chats/${chat.id}/messages?after=0&timeout=0`
+    : `/_emulator/users/${chat.id}/messages?after=0&timeout=0`);
   for (const event of history.events) pane.apply(event);
-  activate(user.id);
+  activate(chat.id);
   restartPoll();
+}
+
+function knowUsers(users) {
+  state.users = users;
+  for (const pane of state.panes.values()) pane.refreshSenders();
 }
 
 function closePane(id) {
@@ -722,26 +768,33 @@ async function openUserDialog() {
   const dialog = document.getElementById("user-dialog");
   if (dialog.open) return;
   let users = [];
+  let groups = [];
   try {
     users = (await api("/_emulator/users")).users;
+    groups = (await api("/_emulator/chats")).chats.filter((c) => c.type !== "private");
+    knowUsers(users);
   } catch {
     users = [];
   }
   const known = document.getElementById("known-users");
   known.replaceChildren();
-  const others = users.filter((u) => !state.panes.has(u.id));
+  const others = [...users, ...groups].filter((c) => !state.panes.has(c.id));
   if (others.length) {
-    known.append(el("p", "known-title", "Existing users"));
-    for (const user of others) {
-      const pick = el("button", "known-user", `${user.first_name} · ${user.id}`);
+    known.append(el("p", "known-title", "Open again"));
+    for (const chat of others) {
+      const label = chat.id < 0 ? `👥 ${chat.title}` : `${chat.first_name} · ${chat.id}`;
+      const pick = el("button", "known-user", label);
       pick.type = "button";
       pick.addEventListener("click", () => {
         dialog.close();
-        openPane(user);
+        openPane(chat);
       });
       known.append(pick);
     }
   }
+  let group = -1001000000001;
+  while (groups.some((g) => g.id === group)) group -= 1;
+  document.getElementById("group-id").value = String(group);
   const taken = new Set(users.map((u) => u.id));
   let next = 1001;
   while (taken.has(next)) next += 1;
@@ -768,8 +821,28 @@ async function createUser(event) {
     const { user } = await api("/_emulator/users", {
       id, first_name: firstName, language_code: form.get("language_code"),
     });
+    knowUsers([...state.users.filter((u) => u.id !== user.id), user]);
     document.getElementById("user-dialog").close();
     await openPane(user);
+  } catch (failure) {
+    error.textContent = failure.message;
+    error.hidden = false;
+  }
+}
+
+async function createGroup() {
+  const error = document.getElementById("user-error");
+  const id = Number(document.getElementById("group-id").value);
+  const title = document.getElementById("group-title").value.trim() || "Officers";
+  if (!Number.isInteger(id) || id >= 0) {
+    error.textContent = "A group id is a negative whole number, e.g. -1001000000001.";
+    error.hidden = false;
+    return;
+  }
+  try {
+    const { chat } = await api("/_emulator/groups", { id, title });
+    document.getElementById("user-dialog").close();
+    await openPane(chat);
   } catch (failure) {
     error.textContent = failure.message;
     error.hidden = false;
@@ -788,6 +861,7 @@ async function start() {
   document.getElementById("add-user").addEventListener("click", openUserDialog);
   document.getElementById("empty-add").addEventListener("click", openUserDialog);
   document.getElementById("user-form").addEventListener("submit", createUser);
+  document.getElementById("group-create").addEventListener("click", createGroup);
   document.getElementById("user-cancel").addEventListener("click",
     () => document.getElementById("user-dialog").close());
   document.getElementById("layout-toggle").addEventListener("click",
@@ -803,14 +877,20 @@ async function start() {
   setLayout(Boolean(saved.sideBySide));
   let known = [];
   try {
-    known = (await api("/_emulator/users")).users;
+    known = (await api("/_emulator/chats")).chats;
+    knowUsers((await api("/_emulator/users")).users);
   } catch {
     known = [];
   }
-  for (const user of saved.open || []) {
-    // The emulator forgets its users when it restarts; the page remembers them.
-    const current = known.find((u) => u.id === user.id) ||
-      (await api("/_emulator/users", user).catch(() => null))?.user;
+  for (const chat of saved.open || []) {
+    // The emulator forgets its chats when it restarts; the page remembers them.
+    let current = known.find((c) => c.id === chat.id) && chat;
+    if (!current && chat.id < 0) {
+      current = (await api("/_emulator/groups", chat).catch(() => null))?.chat;
+    } else if (!current) {
+      current = (await api("/_emulator/users", chat).catch(() => null))?.user;
+      if (current) knowUsers([...state.users, current]);
+    }
     if (current) await openPane(current);
   }
   if (saved.active && state.panes.has(saved.active)) activate(saved.active);
