@@ -26,7 +26,7 @@ async def browser():  # noqa: ANN201 - a Playwright Browser
         await chromium.close()
 
 
-async def test_a_citizen_chats_in_the_browser(bot_sqlite, browser):
+async def test_a_citizen_chats_in_the_browser(browser, bot_sqlite):
     from playwright.async_api import expect
 
     page = await browser.new_page(viewport={"width": 400, "height": 800})
@@ -119,7 +119,7 @@ async def _open_chat(page, base_url: str, user_id: int, name: str):  # noqa: ANN
     return pane
 
 
-async def test_the_page_shows_what_a_telegram_client_shows(bot_sqlite, browser):
+async def test_the_page_shows_what_a_telegram_client_shows(browser, bot_sqlite):
     """Formatting built from entities (never markup), edits in place, reply keyboards, files."""
     from playwright.async_api import expect
 
@@ -221,7 +221,7 @@ def _upload(name: str, data: bytes, mime: str):  # noqa: ANN202 - bot.emulator.U
     return Upload(filename=name, data=data, content_type=mime)
 
 
-async def test_a_group_where_any_open_user_writes(bot_sqlite, browser):
+async def test_a_group_where_any_open_user_writes(browser, bot_sqlite):
     from playwright.async_api import expect
 
     emulator = bot_sqlite.emulator
