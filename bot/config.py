@@ -47,6 +47,7 @@ class Settings(BaseSettings):
     retention_days_applications: int = Field(default=730, ge=0)
     retention_days_complaints: int = Field(default=1825, ge=0)
     retention_days_surveys: int = Field(default=365, ge=0)
+    port: int = 8080  # the offline web chat (servicebot offline)
 
     @field_validator("admin_ids", mode="before")
     @classmethod
@@ -80,6 +81,13 @@ class Settings(BaseSettings):
     def _known_database(cls, value: str) -> str:
         if not value.startswith(("sqlite://", "postgresql")):
             raise ValueError("must start with sqlite:/// or postgresql+psycopg://")
+        return value
+
+    @field_validator("port")
+    @classmethod
+    def _valid_port(cls, value: int) -> int:
+        if not 0 <= value <= 65535:
+            raise ValueError("must be a TCP port number, 1 to 65535 (0: any free port)")
         return value
 
     @field_validator("log_level")
