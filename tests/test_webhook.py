@@ -20,7 +20,7 @@ from bot.db import Database
 from bot.metrics import METRICS
 from bot.models import utcnow
 from bot.runtime import Runtime
-from bot.scaleout import LEASE, ProcessedUpdate, take_update
+from bot.scaleout import LEASE, ChatLocks, ProcessedUpdate, take_update
 from bot.server import SECRET_HEADER, WEBHOOK_PATH, create_server_app, listening_socket
 from tests.e2e import REPO, TOKEN, BotHarness
 
@@ -284,3 +284,23 @@ async def test_flood_control_in_webhook_mode(emulated, sqlite_db):
     assert "tunggu satu menit" in (await citizen.reply()).text
     await citizen.send("/help")
     await citizen.expect_silence(0.4)
+
+
+@pytest.mark.postgres
+async def test_a_chat_busy_on_one_instance_waits_on_another(emulated, postgres_url):
+    from tests.conftest import _fresh_postgres
+
+    db = _fresh_postgres(postgres_url)
+    await emulated.start_instance(postgres_url)
+    citizen = emulated.user(2009)
+    elsewhere = ChatLocks(db)  # another instance, in the middle of this chat's last update
+    try:
+        async with elsewhere.hold(2009):
+            await citizen.send("/help")
+            await citizen.expect_silence(0.5)
+            other = emulated.user(2010)  # other chats are not held up
+            await other.send("/help")
+            await other.reply()
+        assert "/start" in (await citizen.reply()).text
+    finally:
+        db.dispose()
