@@ -54,10 +54,11 @@ def build_application(rt: Runtime, *, token: str | None = None) -> Application:
 def register_handlers(app: Application) -> None:
     # Order matters: within a group the first matching handler wins, so every feature comes
     # before the fallbacks, and the guards (negative groups) before everything.
-    from handlers import common, qa
+    from handlers import common, qa, sender
 
     common.register(app)
     qa.register(app)
+    sender.register(app)
     common.register_fallbacks(app)
     app.add_error_handler(common.error_handler)
 
@@ -82,5 +83,8 @@ async def _post_init(app: Application) -> None:
 
 
 async def _post_shutdown(app: Application) -> None:
+    from handlers.sender import close_sender
+
     rt: Runtime = app.bot_data["runtime"]
+    await close_sender(rt)
     rt.db.dispose()
