@@ -18,7 +18,7 @@ from telegram import Bot, Update
 from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter
 from telegram.ext import Application, CommandHandler, ContextTypes
 from telegram.request import HTTPXRequest
-from telegram.warnings import PTBUserWarning
+from telegram.warnings import PTBDeprecationWarning, PTBUserWarning
 
 from bot.models import OutboxMessage, utcnow
 from bot.outbox import (
@@ -151,7 +151,7 @@ class _Sender:
     stopping: bool = False
 
 
-def _sender(rt: Runtime) -> _Sender:
+def outbox_sender(rt: Runtime) -> _Sender:
     sender = rt.extras.get("outbox_sender")
     if sender is None:
         worker = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
@@ -167,7 +167,7 @@ async def _plain_bot(sender: _Sender, app_or_bot: Application | Bot) -> Bot:
     sleeping while this sender holds claimed rows, and knows nothing of per-chat pacing. The
     sender paces itself (SendLimiter) and must see each 429 to put the row back and pause.
     """
-    source: Bot = getattr(app_or_bot, "bot", app_or_bot)
+    source = app_or_bot if isinstance(app_or_bot, Bot) else app_or_bot.bot
     if type(source) is Bot:  # already plain (a test or bench may pass one)
         return source
     if sender.bot is None or sender.bot.token != source.token:
@@ -203,7 +203,10 @@ async def close_sender(rt: Runtime) -> None:
 
 
 def _retry_after_seconds(exc: RetryAfter) -> float:
-    value: Any = exc.retry_after
+    with warnings.catch_warnings():
+        # PTB 22 warns that the int form is deprecated; either form is read the same here.
+        warnings.simplefilter("ignore", PTBDeprecationWarning)
+        value: Any = exc.retry_after
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
@@ -262,7 +265,7 @@ async def drain_outbox(
     ``now`` moves the clock for tests (rows with a later ``not_before`` become due); the rate
     windows then run on that moved clock too.
     """
-    sender = _sender(rt)
+    sender = outbox_sender(rt)
     bot = await _plain_bot(sender, app_or_bot)
     clock = _Clock(now)
     limiter = sender.limiter
@@ -316,7 +319,7 @@ async def outbox_job(context: ContextTypes.DEFAULT_TYPE) -> None:
     queue nor makes the scheduler skip ticks; one drain at a time per process.
     """
     rt = runtime(context)
-    sender = _sender(rt)
+    sender = outbox_sender(rt)
     if sender.stopping or (sender.task is not None and not sender.task.done()):
         return
     sender.task = asyncio.create_task(_background_drain(context.application, rt))
