@@ -709,7 +709,7 @@ def followed_by(session: Session, user_id: int) -> list[Application]:
 
 # --- bulk updates from a CSV file (tracking_number,status,note) -------------------------------
 
-MAX_CSV_ROWS = 5000
+MAX_CSV_ROWS = 10_000
 
 
 class CsvProblem(Exception):
@@ -741,7 +741,7 @@ def read_status_csv(data: bytes) -> list[tuple[int, dict[str, str]]]:
             cells = [cell.strip() for cell in row] + [""] * (len(header) - len(row))
             rows.append((reader.line_num, dict(zip(header, cells, strict=False))))
             if len(rows) > MAX_CSV_ROWS:
-                raise CsvProblem(N_("Too many rows: at most 5,000 per file."))
+                raise CsvProblem(N_("Too many rows: at most 10,000 per file."))
     except csv.Error:
         raise CsvProblem(N_("This file is not a valid CSV file.")) from None
     return rows

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import logging
@@ -720,7 +721,10 @@ async def csv_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         return
     data = bytes(await (await context.bot.get_file(document.file_id)).download_as_bytearray())
     try:
-        report = apps.bulk_update(rt, data, actor_id=update.effective_user.id)
+        # In a thread: thousands of rows take a while, and the bot keeps answering meanwhile.
+        report = await asyncio.to_thread(
+            apps.bulk_update, rt, data, actor_id=update.effective_user.id
+        )
     except apps.CsvProblem as problem:
         await reply_html(update, _(problem.args[0]))
         return
@@ -858,18 +862,27 @@ def register(app: Application) -> None:
     # /start <invite code> must be seen before common's /start: an earlier group, which stops
     # the update only when it carries a code.
     app.add_handler(
-        CommandHandler("start", start_with_invite, filters=filters.Regex(r"^/start\s+INV")),
+        CommandHandler(
+            "start",
+            start_with_invite,
+            filters=filters.ChatType.PRIVATE & filters.Regex(r"^/start\s+INV"),
+        ),
         GROUP_FEATURES - 1,
     )
-    app.add_handler(CommandHandler(["cekstatus", "status"], status_command), GROUP_FEATURES)
+    # Private chats only: a lookup, a receipt or a verification code must not land in a group.
+    private = filters.ChatType.PRIVATE
+    for names, callback in (
+        (["cekstatus", "status"], status_command),
+        (["register"], register_command),
+        (["update"], update_command),
+        (["find"], find_command),
+        (["overdue"], overdue_command),
+        (["officer"], officer_command),
+        (["join"], join_command),
+    ):
+        app.add_handler(CommandHandler(names, callback, filters=private), GROUP_FEATURES)
     app.add_handler(CallbackQueryHandler(menu_status, pattern=r"^menu:status$"), GROUP_FEATURES)
     app.add_handler(CallbackQueryHandler(status_button, pattern=r"^st:"), GROUP_FEATURES)
-    app.add_handler(CommandHandler("register", register_command), GROUP_FEATURES)
     app.add_handler(CallbackQueryHandler(register_button, pattern=r"^rg:"), GROUP_FEATURES)
-    app.add_handler(CommandHandler("update", update_command), GROUP_FEATURES)
     app.add_handler(CallbackQueryHandler(update_button, pattern=r"^up:"), GROUP_FEATURES)
-    app.add_handler(CommandHandler("find", find_command), GROUP_FEATURES)
-    app.add_handler(CommandHandler("overdue", overdue_command), GROUP_FEATURES)
-    app.add_handler(CommandHandler("officer", officer_command), GROUP_FEATURES)
-    app.add_handler(CommandHandler("join", join_command), GROUP_FEATURES)
 

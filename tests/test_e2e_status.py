@@ -213,3 +213,44 @@ async def test_bulk_csv_with_good_and_bad_rows(make_bot, database_url):
     citizen = bot.user(CITIZEN)
     await citizen.send_document("status.csv", data)
     assert "baris" not in (await citizen.reply()).text
+
+
+async def test_the_menu_button_and_one_message_lookup(make_bot, database_url):
+    bot = await make_bot(database_url)
+    with bot.rt.db.session() as s:
+        application = apps.register_application(
+            s, bot.rt, service_id="ktp-el", applicant_name="Ani", actor_id=OFFICER
+        )
+    citizen = bot.user(CITIZEN)
+    await _hello(citizen)
+    await citizen.click("menu:status")
+    prompt = await citizen.reply()
+    assert "Kirim nomor registrasi dan kode verifikasi" in prompt.text
+    await citizen.send(f"{application.display_number} {application.verification_code}")
+    card = await citizen.reply()
+    assert "Status: Diterima" in card.text
+    await citizen.click("🔔 Ikuti permohonan ini")
+    await citizen.callback_answer()
+    await citizen.reply()
+    # A forged "show" for an application this user does not follow changes nothing.
+    await citizen.forge_click(f"st:sh:{application.id + 1}")
+    assert (await citizen.callback_answer())["show_alert"] is True
+    await citizen.click("menu:status")
+    listing = await citizen.reply()
+    assert application.display_number in listing.text
+    await citizen.click(application.display_number)
+    await citizen.callback_answer()
+    assert "Riwayat" in (await citizen.reply()).text
+    await citizen.click("🔕 Berhenti mengikuti")
+    assert "tidak lagi mengikuti" in (await citizen.callback_answer())["text"]
+    with bot.rt.db.session() as s:
+        assert s.exec(select(ApplicationFollower)).all() == []
+
+
+async def test_status_is_not_answered_in_a_group(make_bot, database_url):
+    bot = await make_bot(database_url)
+    citizen = bot.user(CITIZEN)
+    group = bot.group(-555, "Warga")
+    await group.send(citizen, "/cekstatus K7QM-3XPA 123456")
+    answer = await group.reply()
+    assert "Ketik /help" in answer.text

@@ -142,3 +142,13 @@ async def test_openapi_describes_the_three_endpoints(client):
         "/api/v1/applications/{tracking_number}/status",
     }
     assert "StatusIn" in spec["components"]["schemas"]
+
+
+def test_a_short_api_token_is_a_configuration_error(monkeypatch):
+    from bot.config import ConfigError, load_settings
+
+    monkeypatch.setenv("API_TOKENS", "good-token-of-the-back-office-123,short")
+    with pytest.raises(ConfigError, match="^API_TOKENS: each token must be at least 24"):
+        load_settings()
+    monkeypatch.setenv("API_TOKENS", " good-token-of-the-back-office-123 , ")
+    assert load_settings().api_tokens == ["good-token-of-the-back-office-123"]
