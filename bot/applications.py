@@ -13,7 +13,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import BigInteger, Column, ForeignKey, Index, Integer, String, func
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, Session, SQLModel, select
 
 from bot.i18n import N_, Translator
@@ -344,27 +343,28 @@ def register_application(
         raise InvalidInput(N_("The applicant's name must be 2 to 200 characters."))
     phone = clean_phone(phone)
     due = rt.calendar.due_at(now, service.duration.amount, service.duration.unit)
-    for _attempt in range(5):
-        application = Application(
-            tracking_number=new_tracking_number(),
-            service_id=service_id,
-            applicant_name=name,
-            phone=phone,
-            verification_code=new_verification_code(),
-            status=RECEIVED,
-            received_at=now,
-            due_at=due,
-            updated_at=now,
-            registered_by=actor_id,
-        )
-        try:
-            with session.begin_nested():
-                session.add(application)
-        except IntegrityError:
-            continue  # the one-in-billions clash with an existing number: draw again
-        break
-    else:  # pragma: no cover - five clashes in a row means the table is full
-        raise RuntimeError("could not draw a free tracking number")
+    # A clash with an existing number is a one-in-billions event: draw again. (No savepoint
+    # and retry on the unique constraint: with pysqlite a savepoint opened first in a session
+    # commits on release, which would split this unit of work.)
+    tracking_number = new_tracking_number()
+    while session.exec(
+        select(Application.id).where(Application.tracking_number == tracking_number)
+    ).first() is not None:
+        tracking_number = new_tracking_number()
+    application = Application(
+        tracking_number=tracking_number,
+        service_id=service_id,
+        applicant_name=name,
+        phone=phone,
+        verification_code=new_verification_code(),
+        status=RECEIVED,
+        received_at=now,
+        due_at=due,
+        updated_at=now,
+        registered_by=actor_id,
+    )
+    session.add(application)
+    session.flush()
     session.add(
         ApplicationEvent(
             application_id=application.id, status=RECEIVED, actor_id=actor_id, source=source, at=now
@@ -410,8 +410,15 @@ def get_application(session: Session, tracking_text: str, *, lock: bool = False)
     return application
 
 
-def find_applications(session: Session, query: str, *, limit: int = 10) -> list[Application]:
-    """By tracking number, or else by part of the applicant's name (newest first)."""
+def find_applications(
+    session: Session, query: str, *, limit: int = 10, actor_id: int | None = None
+) -> list[Application]:
+    """By tracking number, or else by part of the applicant's name (newest first).
+
+    Searching applicants' personal data is an officer action: audited when ``actor_id`` is given.
+    """
+    if actor_id is not None:
+        audit(session, actor_id=actor_id, action="application.find", subject=query.strip()[:120])
     tracking_number = normalize_tracking_number(query)
     if tracking_number is not None:
         found = session.exec(
@@ -695,6 +702,14 @@ def is_follower(session: Session, *, application_id: int, user_id: int) -> bool:
     return session.get(ApplicationFollower, (application_id, user_id)) is not None
 
 
+def follower_count(session: Session, application_id: int) -> int:
+    return session.exec(
+        select(func.count())
+        .select_from(ApplicationFollower)
+        .where(ApplicationFollower.application_id == application_id)
+    ).one()
+
+
 def followed_by(session: Session, user_id: int) -> list[Application]:
     return list(
         session.exec(
@@ -710,6 +725,7 @@ def followed_by(session: Session, user_id: int) -> list[Application]:
 # --- bulk updates from a CSV file (tracking_number,status,note) -------------------------------
 
 MAX_CSV_ROWS = 10_000
+BULK_CHUNK = 200
 
 
 class CsvProblem(Exception):
@@ -757,26 +773,33 @@ class BulkReport:
 def bulk_update(
     rt: Runtime, data: bytes, *, actor_id: int | None, now: datetime | None = None
 ) -> BulkReport:
-    """Apply every row of a status CSV, each in its own transaction: a bad row is refused
-    alone and the others stand. Raises CsvProblem when the file itself is unreadable."""
+    """Apply every row of a status CSV: a bad row is refused alone and the others stand.
+
+    Each row runs in its own savepoint, committed in chunks: one commit per row would make a
+    10,000-row file crawl on SQLite, one commit for the file would hold the write lock too long.
+    Raises CsvProblem when the file itself is unreadable.
+    """
     report = BulkReport()
-    for line, row in read_status_csv(data):
-        try:
-            with rt.db.session() as session:
-                change_status(
-                    session,
-                    rt,
-                    tracking_number=row.get("tracking_number", ""),
-                    status=row.get("status", "").lower().replace(" ", "_"),
-                    note=row.get("note") or None,
-                    actor_id=actor_id,
-                    source="csv",
-                    now=now,
-                )
-            report.applied += 1
-        except ApplicationError as err:
-            report.refused.append((line, err))
-        except Exception:  # noqa: BLE001 - reported as refused; the rest of the file goes on
-            log.exception("CSV row %s could not be saved", line)
-            report.refused.append((line, None))
+    rows = read_status_csv(data)
+    for start in range(0, len(rows), BULK_CHUNK):
+        with rt.db.session() as session:
+            for line, row in rows[start : start + BULK_CHUNK]:
+                try:
+                    with session.begin_nested():
+                        change_status(
+                            session,
+                            rt,
+                            tracking_number=row.get("tracking_number", ""),
+                            status=row.get("status", "").lower().replace(" ", "_"),
+                            note=row.get("note") or None,
+                            actor_id=actor_id,
+                            source="csv",
+                            now=now,
+                        )
+                    report.applied += 1
+                except ApplicationError as err:
+                    report.refused.append((line, err))
+                except Exception:  # noqa: BLE001 - reported as refused; the rest goes on
+                    log.exception("CSV row %s could not be saved", line)
+                    report.refused.append((line, None))
     return report

@@ -8,8 +8,6 @@ import hmac
 import logging
 from datetime import datetime
 
-from sqlalchemy import func
-from sqlmodel import select
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatType
 from telegram.ext import (
@@ -22,14 +20,8 @@ from telegram.ext import (
 )
 
 from bot import applications as apps
-from bot.applications import (
-    Application as App,
-)
-from bot.applications import (
-    ApplicationError,
-    ApplicationFollower,
-    ServiceSteps,
-)
+from bot.applications import Application as App
+from bot.applications import ApplicationError, ServiceSteps
 from bot.conversations import clear_state, set_state
 from bot.i18n import N_, Translator
 from bot.models import ConversationState, utcnow
@@ -48,6 +40,7 @@ from bot.staff import (
 from handlers.common import (
     CITIZEN_COMMANDS,
     GROUP_FEATURES,
+    current_flow,
     escape,
     main_menu,
     register_flow,
@@ -65,6 +58,7 @@ log = logging.getLogger(__name__)
 CITIZEN_COMMANDS.append(("cekstatus", "status", N_("Check an application's status")))
 
 MAX_CSV_BYTES = 1_000_000
+ROLE_LABELS = {"officer": N_("officer"), "supervisor": N_("supervisor"), "admin": N_("admin")}
 REPORT_REFUSED_SHOWN = 50
 
 
@@ -346,8 +340,7 @@ async def register_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -
 def _open_state(
     update: Update, context: ContextTypes.DEFAULT_TYPE, flow: str, step: str
 ) -> ConversationState | None:
-    from handlers.common import current_flow
-
+    """The user's open flow if it is at ``step``: a button from an older form is refused."""
     state = current_flow(update, context)
     if state is None or state.flow != flow or state.step != step:
         return None
@@ -623,11 +616,7 @@ async def _apply_update(
                 note=note,
                 actor_id=state.user_id,
             )
-            followers = session.exec(
-                select(func.count())
-                .select_from(ApplicationFollower)
-                .where(ApplicationFollower.application_id == application.id)
-            ).one()
+            followers = apps.follower_count(session, application.id)
             clear_state(session, chat_id=state.chat_id, user_id=state.user_id)
     except ApplicationError as err:
         with rt.db.session() as session:
@@ -667,7 +656,7 @@ async def find_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         await reply_html(update, _("Usage: /find <tracking number or applicant name>"))
         return
     with rt.db.session() as session:
-        found = apps.find_applications(session, query)
+        found = apps.find_applications(session, query, actor_id=update.effective_user.id)
     if not found:
         await reply_html(update, _("Nothing found for {query}.").format(query=escape(query)))
         return
@@ -813,8 +802,6 @@ async def officer_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     except ApplicationError as err:
         await reply_html(update, err.message(tr))
 
-
-ROLE_LABELS = {"officer": N_("officer"), "supervisor": N_("supervisor"), "admin": N_("admin")}
 
 
 async def join_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 from sqlmodel import select
 
 from bot import applications as apps
 from bot.applications import ApplicationFollower
+from bot.models import AuditEntry, utcnow
 from bot.roles import role_of
 from bot.staff import add_staff
 from handlers.sender import drain_outbox
@@ -254,3 +256,35 @@ async def test_status_is_not_answered_in_a_group(make_bot, database_url):
     await group.send(citizen, "/cekstatus K7QM-3XPA 123456")
     answer = await group.reply()
     assert "Ketik /help" in answer.text
+
+
+async def test_officer_finds_and_lists_overdue(make_bot, database_url):
+    bot = await make_bot(database_url)
+    long_ago = utcnow() - timedelta(days=40)
+    with bot.rt.db.session() as s:
+        add_staff(s, telegram_id=OFFICER, role="officer", actor_id=ADMIN)
+        older = apps.register_application(
+            s, bot.rt, service_id="paspor", applicant_name="Ani Lestari", actor_id=OFFICER,
+            now=long_ago,
+        )
+        late = apps.register_application(
+            s, bot.rt, service_id="ktp-el", applicant_name="Budi", actor_id=OFFICER,
+            now=long_ago + timedelta(days=5),
+        )
+        apps.register_application(
+            s, bot.rt, service_id="ktp-el", applicant_name="Citra", actor_id=OFFICER
+        )
+    officer = bot.user(OFFICER)
+    await officer.send("/find lestari")
+    found = (await officer.reply()).text
+    assert older.display_number in found
+    assert older.verification_code in found
+    assert "Budi" not in found
+    await officer.send("/overdue")
+    overdue = (await officer.reply()).text
+    assert overdue.index(older.display_number) < overdue.index(late.display_number)
+    assert "Citra" not in overdue
+    assert "melewati batas waktu" in overdue
+    with bot.rt.db.session() as s:
+        audit = s.exec(select(AuditEntry).where(AuditEntry.action == "application.find")).one()
+    assert (audit.actor_id, audit.subject) == (OFFICER, "lestari")
