@@ -5,9 +5,11 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+import httpx
 from sqlmodel import select
 
 from bot import applications as apps
+from bot.api import create_api_app
 from bot.applications import ApplicationFollower
 from bot.models import AuditEntry, utcnow
 from bot.roles import role_of
@@ -288,3 +290,36 @@ async def test_officer_finds_and_lists_overdue(make_bot, database_url):
     with bot.rt.db.session() as s:
         audit = s.exec(select(AuditEntry).where(AuditEntry.action == "application.find")).one()
     assert (audit.actor_id, audit.subject) == (OFFICER, "lestari")
+
+
+async def test_the_back_office_api_reaches_followers_only_with_a_token(make_bot, database_url):
+    token = "back-office-token-0123456789abcdef"
+    bot = await make_bot(database_url, api_tokens=[token])
+    api = httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=create_api_app(bot.rt)), base_url="http://office"
+    )
+    async with api:
+        created = await api.post(
+            "/api/v1/applications",
+            json={"service_id": "ktp-el", "applicant_name": "Eko"},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        assert created.status_code == 201
+        number, code = created.json()["tracking_number"], created.json()["verification_code"]
+        citizen = bot.user(CITIZEN)
+        await citizen.send(f"/cekstatus {number} {code}")
+        await citizen.reply()
+        await citizen.click("🔔 Ikuti permohonan ini")
+        await citizen.callback_answer()
+        await citizen.reply()
+        url = f"/api/v1/applications/{number}/status"
+        refused = await api.post(url, json={"status": "in_process"})
+        assert refused.status_code == 401
+        await drain_outbox(bot.app, bot.rt)
+        await citizen.expect_silence()
+        moved = await api.post(
+            url, json={"status": "in_process"}, headers={"Authorization": f"Bearer {token}"}
+        )
+        assert moved.status_code == 200
+    await drain_outbox(bot.app, bot.rt)
+    assert "Status: Sedang diproses" in (await citizen.reply()).text
