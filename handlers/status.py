@@ -40,6 +40,7 @@ from bot.staff import (
 from handlers.common import (
     CITIZEN_COMMANDS,
     GROUP_FEATURES,
+    MESSAGE_ROUTES,
     current_flow,
     escape,
     main_menu,
@@ -845,7 +846,9 @@ def register(app: Application) -> None:
     register_flow("status_lookup", status_flow)
     register_flow("register", register_flow_step)
     register_flow("update", update_flow_step)
-    register_message_route(_is_staff_document, csv_document)
+    # The route table is per process and tests build many Applications: add it once.
+    if (_is_staff_document, csv_document) not in MESSAGE_ROUTES:
+        register_message_route(_is_staff_document, csv_document)
     # /start <invite code> must be seen before common's /start: an earlier group, which stops
     # the update only when it carries a code.
     app.add_handler(
