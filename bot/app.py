@@ -16,7 +16,8 @@ log = logging.getLogger(__name__)
 
 def build_runtime(settings: Settings, *, migrate: bool = True) -> Runtime:
     """Database (migrated), knowledge base (validated) and calendar: everything but Telegram."""
-    from bot.knowledge import load_knowledge
+    from bot.applications import status_mapping_problems
+    from bot.knowledge import KnowledgeError, load_knowledge
     from bot.matching import Matcher
     from bot.workdays import WorkingCalendar
 
@@ -24,6 +25,9 @@ def build_runtime(settings: Settings, *, migrate: bool = True) -> Runtime:
     if migrate:
         db.upgrade()
     knowledge = load_knowledge(settings.knowledge_dir)
+    problems = status_mapping_problems(knowledge)
+    if problems:
+        raise KnowledgeError(problems)
     return Runtime(
         settings=settings,
         db=db,

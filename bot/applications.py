@@ -176,6 +176,20 @@ class ServiceSteps:
         return [s for s in allowed_next(current) if s not in self.omitted]
 
 
+def status_mapping_problems(kb: Any) -> list[Any]:
+    """Every service whose ``statuses`` mapping is wrong, as knowledge-base problems, so the bot
+    refuses to start with a clear line instead of failing at the first status change."""
+    from bot.knowledge import Problem
+
+    problems = []
+    for service in kb.services.values():
+        try:
+            ServiceSteps.of(service)
+        except ValueError as err:
+            problems.append(Problem(str(kb.directory), 1, f"{service.id}.statuses", str(err)))
+    return problems
+
+
 # --- errors with a translatable reason -------------------------------------------------------
 
 

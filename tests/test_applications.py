@@ -356,3 +356,22 @@ def test_semicolon_csv_from_a_spreadsheet():
     data = "\ufefftracking_number;status;note\nK7QM-3XPA;in_process;ok\n".encode()
     rows = apps.read_status_csv(data)
     assert rows == [(2, {"tracking_number": "K7QM-3XPA", "status": "in_process", "note": "ok"})]
+
+
+def test_a_bad_statuses_mapping_stops_the_start(tmp_path):
+    import shutil
+
+    from bot.app import build_runtime
+    from bot.config import PROJECT_ROOT, load_settings
+    from bot.knowledge import KnowledgeError
+
+    shutil.copytree(PROJECT_ROOT / "knowledge", tmp_path / "knowledge")
+    ktp = tmp_path / "knowledge" / "services" / "ktp-el.yaml"
+    ktp.write_text(ktp.read_text() + "\nstatuses:\n  completed: false\n")
+    settings = load_settings(
+        knowledge_dir=tmp_path / "knowledge", database_url=f"sqlite:///{tmp_path}/x.db"
+    )
+    with pytest.raises(KnowledgeError) as err:
+        build_runtime(settings)
+    assert [p.field for p in err.value.problems] == ["ktp-el.statuses"]
+    assert "cannot be omitted" in err.value.problems[0].message
