@@ -29,6 +29,7 @@ class Settings(BaseSettings):
     timezone: str = "Asia/Jakarta"
     admin_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
     log_level: str = "INFO"
+    port: int = 8080  # the offline web chat (servicebot offline)
     # Bearer tokens of the back-office HTTP API, comma-separated; empty means no API.
     api_tokens: Annotated[list[str], NoDecode] = Field(default_factory=list)
     api_host: str = "127.0.0.1"
@@ -80,6 +81,13 @@ class Settings(BaseSettings):
     def _known_database(cls, value: str) -> str:
         if not value.startswith(("sqlite://", "postgresql")):
             raise ValueError("must start with sqlite:/// or postgresql+psycopg://")
+        return value
+
+    @field_validator("port")
+    @classmethod
+    def _valid_port(cls, value: int) -> int:
+        if not 0 <= value <= 65535:
+            raise ValueError("must be a TCP port number, 1 to 65535 (0: any free port)")
         return value
 
     @field_validator("log_level")

@@ -100,17 +100,12 @@ def _non_negative_rupiah(value: int) -> int:
     return value
 
 
-class Amount(_Model):
-    amount: int
-
-    @field_validator("amount")
-    @classmethod
-    def _not_negative(cls, value: int) -> int:
-        return _non_negative_rupiah(value)
+Rupiah = Annotated[int, AfterValidator(_non_negative_rupiah)]
 
 
-class FeeVariant(Amount):
+class FeeVariant(_Model):
     label: Text
+    amount: Rupiah
 
 
 class Fee(_Model):
@@ -119,16 +114,11 @@ class Fee(_Model):
     ``label`` names what ``amount`` is for when variants (SIM A vs SIM C, ...) follow.
     """
 
-    amount: int | None
+    amount: Rupiah | None
     label: Text | None = None
     variants: list[FeeVariant] = Field(default_factory=list)
     note: Text | None = None
     legal_basis: Text | None = None
-
-    @field_validator("amount")
-    @classmethod
-    def _not_negative(cls, value: int | None) -> int | None:
-        return None if value is None else _non_negative_rupiah(value)
 
     @model_validator(mode="after")
     def _explained_when_unknown(self) -> Fee:
@@ -259,24 +249,6 @@ class Closure(_Model):
     reason: Text
 
 
-class Category(_Model):
-    id: str
-    name: Text
-
-    @field_validator("id")
-    @classmethod
-    def _valid_id(cls, value: str) -> str:
-        return _service_id(value)
-
-
-class RequirementGroup(_Model):
-    """Requirements for one case (new, lost, damaged, ...); ``variant`` is a short key."""
-
-    variant: str | None = None
-    label: Text | None = None
-    items: list[Text] = Field(min_length=1)
-
-
 def _service_id(value: str) -> str:
     if len(value) > MAX_ID_LENGTH:
         raise PydanticCustomError(
@@ -289,6 +261,22 @@ def _service_id(value: str) -> str:
             "hyphens (e.g. akta-kelahiran)", {"value": value},
         )
     return value
+
+
+Identifier = Annotated[str, AfterValidator(_service_id)]
+
+
+class Category(_Model):
+    id: Identifier
+    name: Text
+
+
+class RequirementGroup(_Model):
+    """Requirements for one case (new, lost, damaged, ...); ``variant`` is a short key."""
+
+    variant: str | None = None
+    label: Text | None = None
+    items: list[Text] = Field(min_length=1)
 
 
 def _known_topic(value: str) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -170,6 +171,17 @@ class Match:
     suggestions: list[str] = field(default_factory=list)  # service ids, closest first
 
 
+_Phrase = tuple[tuple[str, ...], str, float]  # words, topic, weight
+
+
+def _index_phrases(phrases: Iterable[_Phrase]) -> dict[str, list[_Phrase]]:
+    index: dict[str, list[_Phrase]] = {}
+    for phrase in phrases:
+        if phrase[0]:
+            index.setdefault(phrase[0][0], []).append(phrase)
+    return index
+
+
 @dataclass(frozen=True)
 class _Alias:
     service_id: str
@@ -196,23 +208,26 @@ class Matcher:
     def __init__(self, kb: KnowledgeBase) -> None:
         self.kb = kb
         self._aliases_by_token: dict[str, list[_Alias]] = {}
-        self._topic_aliases: dict[str, dict[tuple[str, ...], str]] = {}
+        # Topic phrases by their first word; a service's own topic words come first.
+        self._service_topics: dict[str, dict[str, list[_Phrase]]] = {}
         for service in kb.services.values():
             for phrase in {*service.all_names(), service.id.replace("-", " ")}:
                 self._add_alias(service.id, tokens_of(phrase))
-            self._topic_aliases[service.id] = {
-                tuple(tokens_of(word)): topic
+            self._service_topics[service.id] = _index_phrases(
+                (tuple(tokens_of(word)), topic, 3.0)
                 for topic, words in service.topic_aliases.items()
                 for word in words.all()
-            }
+            )
         office_phrases = [tokens_of(p) for p in OFFICE_WORDS]
         self._office_phrases = sorted({tuple(p) for p in office_phrases if p}, key=len,
                                       reverse=True)
-        self._topic_phrases = sorted(
-            ((tuple(tokens_of(p)), t, w) for p, (t, w) in TOPIC_WORDS.items()),
-            key=lambda item: len(item[0]), reverse=True,
+        self._topics_index = _index_phrases(
+            (tuple(tokens_of(p)), t, w) for p, (t, w) in TOPIC_WORDS.items()
         )
-        topic_vocab = {tok for phrase, _t, _w in self._topic_phrases for tok in phrase}
+        topic_vocab = {
+            tok for bucket in self._topics_index.values() for phrase, _t, _w in bucket
+            for tok in phrase
+        }
         office_vocab = {tok for phrase in self._office_phrases for tok in phrase}
         self._alias_vocab = {
             tok for bucket in self._aliases_by_token.values() for a in bucket for tok in a.tokens
@@ -334,22 +349,26 @@ class Matcher:
         self, tokens: list[str], service_id: str | None, used: set[int] | None = None
     ) -> str | None:
         """The strongest topic named in the question outside the positions already ``used``
-        (by the service's name: "change of address" is not a location question)."""
+        (by the service's name: "change of address" is not a location question). Longer
+        phrases claim their words first, so "berapa lama" is duration, not "berapa" (fee)."""
         used = set(used or ())
+        indexes = [self._service_topics.get(service_id or "", {}), self._topics_index]
+        found: list[tuple[int, int, str, float]] = []
+        for start, token in enumerate(tokens):
+            for index in indexes:
+                for phrase, topic, weight in index.get(token, ()):
+                    if tuple(tokens[start : start + len(phrase)]) == phrase:
+                        found.append((len(phrase), start, topic, weight))
+        found.sort(key=lambda item: (-item[0], item[1]))
         weights: dict[str, float] = {}
         first: dict[str, int] = {}
-        phrases = list(self._topic_phrases)
-        if service_id in self._topic_aliases:
-            phrases = [(p, t, 3.0) for p, t in self._topic_aliases[service_id].items()] + phrases
-            phrases.sort(key=lambda item: len(item[0]), reverse=True)
-        for phrase, topic, weight in phrases:
-            size = len(phrase)
-            for start in range(len(tokens) - size + 1):
-                span = range(start, start + size)
-                if tuple(tokens[start : start + size]) == phrase and not used & set(span):
-                    used.update(span)
-                    weights[topic] = weights.get(topic, 0.0) + weight
-                    first[topic] = min(first.get(topic, start), start)
+        for size, start, topic, weight in found:
+            span = set(range(start, start + size))
+            if used & span:
+                continue
+            used |= span
+            weights[topic] = weights.get(topic, 0.0) + weight
+            first[topic] = min(first.get(topic, start), start)
         if not weights:
             return None
         return max(weights, key=lambda t: (weights[t], -first[t]))

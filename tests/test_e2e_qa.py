@@ -29,10 +29,15 @@ async def test_citizen_asks_browses_and_switches_language(bot):
     assert requirements.text.startswith("Akta Kelahiran · Persyaratan")
     assert "• Surat keterangan kelahiran" in requirements.text
 
+    # The main menu's Services button and /layanan open the same list of categories.
+    await citizen.click("menu:services")
+    from_menu = await citizen.reply()
+    assert from_menu.text == "Layanan kami\nSilakan pilih kategori:"
+
     # Browse: categories -> a category (edited in place) -> a service card -> a topic.
     await citizen.send("/layanan")
     categories = await citizen.reply()
-    assert categories.text == "Layanan kami\nSilakan pilih kategori:"
+    assert categories.text == from_menu.text and categories.buttons == from_menu.buttons
     assert categories.labels == [c.name.id for c in kb.office.categories]
     await citizen.click("Keimigrasian dan Kepolisian")
     category = await citizen.reply()
@@ -124,6 +129,10 @@ async def test_paging_through_a_long_category(bot_sqlite, monkeypatch):
     first = await citizen.reply()
     assert len(first.labels) == 6  # four services, Next, All categories
     assert first.buttons[4] == ("Next ▶", "svc:cat:0:1")
+    # Pressed again (a double tap): the page is already shown, which is no error.
+    await citizen.forge_click("svc:cat:0:0")
+    assert (await citizen.callback_answer())["show_alert"] is False
+    await citizen.expect_silence()
     await citizen.click("Next ▶")
     second = await citizen.reply()
     assert second.labels[2:] == ["◀ Previous", "⬅ All categories"]
