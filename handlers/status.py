@@ -47,6 +47,7 @@ from handlers.common import (
     register_flow,
     register_message_route,
     reply_html,
+    route_message,
     runtime,
     staff_only,
     translator,
@@ -217,6 +218,12 @@ async def status_flow(
         await reply_html(update, _("Please send the tracking number and code as text."))
         return
     parts = text.split()
+    if len(parts) > 2 or any(len(part) > 12 for part in parts):
+        # A sentence, not a number and a code: the citizen moved on (asked a question, say).
+        with runtime(context).db.session() as session:
+            clear_state(session, chat_id=state.chat_id, user_id=state.user_id)
+        await route_message(update, context)
+        return
     if state.step == "code":
         await _lookup_and_show(update, context, state.data.get("number", ""), parts[0])
     elif len(parts) >= 2:

@@ -323,3 +323,15 @@ async def test_the_back_office_api_reaches_followers_only_with_a_token(make_bot,
         assert moved.status_code == 200
     await drain_outbox(bot.app, bot.rt)
     assert "Status: Sedang diproses" in (await citizen.reply()).text
+
+
+async def test_a_question_typed_at_the_status_prompt_is_answered(make_bot, database_url):
+    bot = await make_bot(database_url)
+    citizen = bot.user(CITIZEN)
+    await citizen.send("/cekstatus")
+    await citizen.reply()
+    await citizen.send("berapa biaya bikin paspor?")
+    answer = await citizen.reply()
+    assert "Rp350.000" in answer.text  # the fee answer, not a refused lookup
+    with bot.rt.db.session() as s:
+        assert s.exec(select(apps.LookupFailure)).all() == []
