@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import logging
 import subprocess
 import sys
@@ -15,6 +16,8 @@ import pytest
 from sqlalchemy import text
 from sqlmodel import select
 
+import bot.application_privacy  # noqa: F401 - its registrations are under test
+from bot.applications import Application, ApplicationFollower, LookupFailure
 from bot.config import ConfigError, load_settings
 from bot.conversations import set_state
 from bot.logging import PersonalDataFilter, mask_personal
@@ -313,3 +316,56 @@ def test_an_orphaned_webhook_update_is_retaken_once_after_the_lease(db):
         assert [(r.update_id, r.payload, r.finished_at is not None) for r in rows] == [
             (42, None, True), (43, None, True)
         ]
+
+
+def _application(s, number: str, *, closed_at=None) -> Application:  # noqa: ANN001
+    row = Application(
+        tracking_number=number, service_id="ktp-el", applicant_name="Sari Dewi",
+        phone="081234567890", verification_code="123456", due_at=NOON, closed_at=closed_at,
+        status="completed" if closed_at else "received",
+    )
+    s.add(row)
+    s.flush()
+    return row
+
+
+def test_applications_followed_are_exported_and_unfollowed_on_erasure(db):
+    with db.session() as s:
+        ensure_user(s, telegram_id=42, language_code="id")
+        mine = _application(s, "AB12CD34")
+        s.add(ApplicationFollower(application_id=mine.id, user_id=42))
+        s.add(ApplicationFollower(application_id=mine.id, user_id=43))
+        s.add(LookupFailure(user_id=42))
+    with db.session() as s:
+        doc = export_personal_data(s, 42)
+        assert [f["tracking_number"] for f in doc["applications"]["following"]] == ["AB12CD34"]
+        assert "Sari Dewi" not in json.dumps(doc)
+        assert len(doc["applications"]["wrong_code_attempts"]) == 1
+        report = erase_personal_data(s, 42)
+    assert any(line.startswith("You no longer follow any application") for line in report)
+    with db.session() as s:
+        assert [f.user_id for f in s.exec(select(ApplicationFollower)).all()] == [43]
+        assert s.exec(select(LookupFailure)).all() == []
+        assert s.exec(select(Application)).one().applicant_name == "Sari Dewi"
+
+
+def test_retention_anonymises_applications_closed_long_ago(db):
+    with db.session() as s:
+        old = _application(s, "OLD00001", closed_at=NOON - timedelta(days=800))
+        _application(s, "NEW00001", closed_at=NOON - timedelta(days=10))
+        _application(s, "OPEN0001")
+        s.add(ApplicationFollower(application_id=old.id, user_id=42))
+    with db.session() as s:
+        done = apply_retention(s, {"applications": 730, "complaints": 0, "surveys": 0}, now=NOON)
+    assert done == {"applications": 1}
+    with db.session() as s:
+        rows = {a.tracking_number: (a.applicant_name, a.phone)
+                for a in s.exec(select(Application)).all()}
+        assert rows == {
+            "OLD00001": ("-", None),
+            "NEW00001": ("Sari Dewi", "081234567890"),
+            "OPEN0001": ("Sari Dewi", "081234567890"),
+        }
+        assert s.exec(select(ApplicationFollower)).all() == []
+        # Run again: nothing left to do.
+        assert apply_retention(s, {"applications": 730}, now=NOON) == {"applications": 0}

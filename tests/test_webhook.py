@@ -304,3 +304,23 @@ async def test_a_chat_busy_on_one_instance_waits_on_another(emulated, postgres_u
         assert "/start" in (await citizen.reply()).text
     finally:
         db.dispose()
+
+
+async def test_the_back_office_api_is_served_beside_the_webhook(emulated, sqlite_db):
+    token = "t" * 32
+    instance = await emulated.start_instance(sqlite_db.url, api_tokens=[token])
+    async with httpx.AsyncClient(base_url=instance.url, timeout=5) as client:
+        refused = await client.get("/api/v1/applications/AB12CD34")
+        assert refused.status_code == 401
+        missing = await client.get(
+            "/api/v1/applications/AB12CD34", headers={"Authorization": f"Bearer {token}"}
+        )
+        assert missing.status_code == 404
+        assert (await client.get("/api/v1/openapi.json")).status_code == 200
+        assert (await client.get("/healthz")).status_code == 200
+
+
+async def test_no_api_without_tokens(emulated, sqlite_db):
+    instance = await emulated.start_instance(sqlite_db.url)
+    async with httpx.AsyncClient(base_url=instance.url, timeout=5) as client:
+        assert (await client.get("/api/v1/openapi.json")).status_code == 404
