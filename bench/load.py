@@ -1,6 +1,10 @@
 """Load test of webhook mode: the emulator pushes citizens' questions through a round-robin
 balancer to two `servicebot serve` processes on one PostgreSQL; prints update-to-reply times.
 
+Mid-load an officer's bulk update moves --notifications followed applications, so the
+instances' outbox senders deliver one status notification per follower at the same time;
+each must arrive exactly once.
+
     .venv/bin/python bench/load.py                      # 200 updates/s for 30 s
     .venv/bin/python bench/load.py --fault kill         # one instance SIGKILLed mid-load
     .venv/bin/python bench/load.py --fault term         # ... or stopped gracefully (SIGTERM)
@@ -268,6 +272,7 @@ async def run(args: argparse.Namespace) -> int:
         for port, url in zip(ports, upstreams, strict=True):
             await wait_healthy(url, procs[port])
 
+        followers = prepare_followers(emulator, database_url, args.notifications)
         users = list(range(10_000_001, 10_000_001 + args.users))
         for user_id in users:
             emulator.add_user(user_id, f"Warga {user_id}", random.choice(("id", "id", "en")))
@@ -292,6 +297,7 @@ async def run(args: argparse.Namespace) -> int:
         interval = 1.0 / args.rate
         asked: dict[int, list[str]] = {}
         fault_at = total // 2 if args.fault != "none" else -1
+        notify_at = max(total // 2 - 1, 0)  # status changes just before the fault, if any
         victim = ports[1]
         restarted = None
         start = time.monotonic()
@@ -309,12 +315,16 @@ async def run(args: argparse.Namespace) -> int:
             question = order.choice(QUESTIONS)
             asked.setdefault(user_id, []).append(question)
             emulator.send_text(user_id, question)
+            if index == notify_at and followers:
+                # An officer's bulk update: one outbox row per follower, sent by whichever
+                # instance's sender claims it.
+                await asyncio.to_thread(move_applications, database_url, followers)
             if index == fault_at:
                 stop = signal.SIGKILL if args.fault == "kill" else signal.SIGTERM
                 procs[victim].send_signal(stop)
                 restarted = asyncio.create_task(restart_later(procs, victim, env, upstreams[1]))
         load_seconds = time.monotonic() - start
-        await drain(emulator)
+        await drain(emulator, followers)
         drained_seconds = time.monotonic() - start - load_seconds
         if restarted is not None:
             await restarted
@@ -344,6 +354,13 @@ async def run(args: argparse.Namespace) -> int:
             )
         print(f"last reply {drained_seconds:.1f} s after the load ended; "
               f"updates without any reply (lost): {lost}")
+        notes = [len(tally.replies_at.get(uid, [])) for uid in followers]
+        notes_lost = sum(1 for n in notes if n == 0)
+        notes_twice = sum(n - 1 for n in notes if n > 1)
+        got -= sum(notes)
+        if followers:
+            print(f"status notifications (outbox): {sum(notes)} for {len(followers)} followers: "
+                  f"{notes_lost} lost, {notes_twice} duplicated")
         print(f"bot messages: {got}, expected {expected}: "
               f"{max(got - expected, 0)} extra (duplicated), {max(expected - got, 0)} missing")
         async with httpx.AsyncClient(timeout=5) as client:
@@ -366,7 +383,7 @@ async def run(args: argparse.Namespace) -> int:
                 )
         print(f"balancer failovers: {emulator.failovers}; "
               f"webhook errors seen by the emulator: {emulator.webhook.get('last_error_message')}")
-        return 0 if lost == 0 and got == expected else 1
+        return 0 if lost == notes_lost == notes_twice == 0 and got == expected else 1
     finally:
         for proc in procs.values():
             if proc.poll() is None:
@@ -382,13 +399,64 @@ async def run(args: argparse.Namespace) -> int:
         admin.dispose()
 
 
-async def drain(emulator: BenchEmulator) -> None:
+async def drain(emulator: BenchEmulator, followers: dict[int, str]) -> None:
+    """Wait for the answers and notifications still due, while they keep coming."""
+
+    def due() -> int:
+        unnotified = sum(1 for uid in followers if not emulator.tally.replies_at.get(uid))
+        return len(emulator.tally.pending) + unnotified
+
     deadline = time.monotonic() + DRAIN_LIMIT
-    while emulator.tally.pending and time.monotonic() < deadline:
-        before = len(emulator.tally.latencies)
-        await emulator.wait_for(lambda: not emulator.tally.pending, QUIET)
-        if len(emulator.tally.latencies) == before:
+    while due() and time.monotonic() < deadline:
+        before = due()
+        await emulator.wait_for(lambda before=before: due() < before, QUIET)
+        if due() == before:
             return
+
+
+def _bench_runtime(database_url: str) -> Any:
+    from bot.app import build_runtime
+    from bot.config import load_settings
+
+    settings = load_settings(database_url=database_url, knowledge_dir=REPO / "knowledge")
+    return build_runtime(settings, migrate=False)
+
+
+def prepare_followers(emulator: BenchEmulator, database_url: str, count: int) -> dict[int, str]:
+    """``count`` citizens who followed an application each earlier: {user id: tracking no.}."""
+    from bot.applications import follow, register_application
+
+    if count <= 0:
+        return {}
+    rt = _bench_runtime(database_url)
+    service_id = next(iter(rt.knowledge.services))
+    followers: dict[int, str] = {}
+    with rt.db.session() as session:
+        for offset in range(count):
+            user_id = 30_000_001 + offset
+            emulator.add_user(user_id, f"Pemohon {offset}", "id")
+            emulator.started.add(user_id)  # they wrote to the bot before: it may write to them
+            application = register_application(
+                session, rt, service_id=service_id, applicant_name=f"Pemohon {offset}",
+                actor_id=None, source="api",
+            )
+            follow(session, application=application, user_id=user_id)
+            followers[user_id] = application.tracking_number
+    rt.db.dispose()
+    return followers
+
+
+def move_applications(database_url: str, followers: dict[int, str]) -> None:
+    from bot.applications import IN_VERIFICATION, change_status
+
+    rt = _bench_runtime(database_url)
+    with rt.db.session() as session:
+        for tracking_number in followers.values():
+            change_status(
+                session, rt, tracking_number=tracking_number, status=IN_VERIFICATION,
+                actor_id=None, source="api",
+            )
+    rt.db.dispose()
 
 
 async def restart_later(
@@ -408,6 +476,10 @@ def main() -> int:
     parser.add_argument("--duration", type=float, default=30.0, help="seconds of load")
     parser.add_argument("--users", type=int, default=5000, help="simulated citizens")
     parser.add_argument("--fault", choices=("none", "kill", "term"), default="none")
+    parser.add_argument(
+        "--notifications", type=int, default=500,
+        help="followed applications moved mid-load (status notifications via the outbox)",
+    )
     args = parser.parse_args()
     if not 0 < args.duration <= MAX_DURATION or not 0 < args.rate <= 1000:
         parser.error(f"duration must be in (0, {MAX_DURATION:.0f}] s and rate in (0, 1000]")
