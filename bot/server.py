@@ -98,13 +98,17 @@ class WebhookServer:
         except Exception:  # noqa: BLE001 - any shape PTB cannot read is the sender's fault
             return _refuse(400, "not a Telegram update")
         user = update.effective_user
-        verdict = take_update(
-            self.rt.db,
-            update.update_id,
-            data,
-            user_id=user.id if user is not None else None,
-            flood_limit=self.rt.settings.flood_max_per_minute,
-        )
+        try:
+            verdict = take_update(
+                self.rt.db,
+                update.update_id,
+                data,
+                user_id=user.id if user is not None else None,
+                flood_limit=self.rt.settings.flood_max_per_minute,
+            )
+        except Exception:  # noqa: BLE001 - database away: Telegram keeps it and retries
+            log.warning("could not store update %s", update.update_id, exc_info=True)
+            return _refuse(503, "database unavailable", headers={"Retry-After": "5"})
         if verdict == "duplicate":
             # Redelivered: handled, or in hand here or elsewhere (and retaken if that one dies).
             METRICS.updates_duplicate.inc()

@@ -324,3 +324,25 @@ async def test_no_api_without_tokens(emulated, sqlite_db):
     instance = await emulated.start_instance(sqlite_db.url)
     async with httpx.AsyncClient(base_url=instance.url, timeout=5) as client:
         assert (await client.get("/api/v1/openapi.json")).status_code == 404
+
+
+async def test_an_update_is_refused_with_503_while_the_database_is_away(emulated, sqlite_db):
+    instance = await emulated.start_instance(sqlite_db.url)
+    server = instance.app.state.server
+    working = server.rt
+    server.rt = Runtime(settings=working.settings, db=Database(
+        "postgresql+psycopg://nobody@127.0.0.1:9/none?connect_timeout=1"
+    ))
+    citizen = emulated.user(2011)
+    emulated.emulator.webhook = {}  # this test delivers by hand
+    await citizen.send("/help")
+    update = copy.deepcopy(emulated.emulator.updates[-1])
+    try:
+        answer = await post(instance.webhook, update)
+    finally:
+        server.rt.db.dispose()
+        server.rt = working
+    assert (answer.status_code, answer.headers["retry-after"]) == (503, "5")
+    # Telegram's retry, once the database is back, is taken and handled.
+    assert (await post(instance.webhook, update)).status_code == 200
+    assert "/start" in (await citizen.reply()).text
