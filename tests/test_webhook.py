@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import copy
 import json
+import logging
 from datetime import timedelta
 from typing import Any
 
@@ -80,6 +81,7 @@ class Instance:
 async def emulated():
     harness = BotHarness("sqlite://")  # only its emulator, users and diagnostics are used
     await harness.server.start()
+    logging.getLogger().addHandler(harness._errors)
     instances: list[Instance] = []
 
     async def start(database_url: str, **settings: Any) -> Instance:
@@ -92,6 +94,8 @@ async def emulated():
     for instance in instances:
         await instance.stop()
     await harness.server.stop()
+    logging.getLogger().removeHandler(harness._errors)
+    assert harness.bot_errors == [], "the bot logged errors"
 
 
 async def post(url: str, body: bytes | str | dict, secret: str | None = SECRET,
