@@ -154,11 +154,6 @@ class Report:
     population_from: str  # "applications" (completed in the period) or "responses"
 
 
-PopulationCounter = Callable[[Session, datetime, datetime, str], dict[str | None, int] | None]
-# Set by bot.applications' integration: counts completed transactions per group key.
-POPULATION_COUNTER: list[PopulationCounter] = []
-
-
 def _group_column(by: str) -> Any:
     if by == "service":
         return SurveyResponse.service_id
@@ -177,11 +172,13 @@ def build_report(
     *,
     by: str = "service",
     only: str | None = None,
+    unit_of: Callable[[str], str | None] | None = None,
 ) -> Report:
     """Every figure from one aggregate query: sums and counts per element and group.
 
     Responses count once all their elements are answered (``completed_at``), in the period of
-    that moment. ``only`` keeps one group (a service id or a unit).
+    that moment. ``only`` keeps one group (a service id or a unit). ``unit_of`` maps a service
+    to its unit, to count each unit's completed transactions.
     """
     start, end = period.bounds(tz)
     group = _group_column(by)
@@ -198,7 +195,7 @@ def build_report(
         query = query.group_by(group).order_by(group)
     rows = session.execute(query).all()
     codes = tuple(e.code for e in config.elements)
-    population = _population(session, start, end, by)
+    population = _population(session, start, end, by, unit_of)
 
     def figures(key: str | None, respondents: int, values: list[int]) -> Figures:
         totals = {
@@ -237,13 +234,37 @@ def build_report(
 
 
 def _population(
-    session: Session, start: datetime, end: datetime, by: str
+    session: Session,
+    start: datetime,
+    end: datetime,
+    by: str,
+    unit_of: Callable[[str], str | None] | None,
 ) -> dict[str | None, int] | None:
-    for counter in POPULATION_COUNTER:
-        counts = counter(session, start, end, by)
-        if counts is not None:
-            return counts
-    return None
+    """Completed transactions in the period per group, from the applications feature; None
+    when it is not installed (the report then counts its respondents as the population)."""
+    try:
+        from bot.applications import COMPLETED, Application
+    except ImportError:
+        return None
+    rows = session.execute(
+        select(Application.service_id, func.count())
+        .where(
+            Application.status == COMPLETED,
+            Application.closed_at >= start,
+            Application.closed_at < end,
+        )
+        .group_by(Application.service_id)
+    ).all()
+    counts: dict[str | None, int] = {}
+    for service_id, count in rows:
+        if by == "service":
+            key: str | None = service_id
+        elif by == "unit":
+            key = unit_of(service_id) if unit_of is not None else None
+        else:
+            key = None
+        counts[key] = counts.get(key, 0) + int(count)
+    return counts
 
 
 def index_trend(
@@ -254,7 +275,6 @@ def index_trend(
     *,
     count: int = 6,
     only: str | None = None,
-    by: str = "service",
 ) -> list[tuple[Period, ikm.Score | None, int]]:
     """The index of the ``count`` periods ending with ``period``, oldest first."""
     periods = [period]
@@ -262,7 +282,8 @@ def index_trend(
         periods.append(periods[-1].previous())
     trend = []
     for p in reversed(periods):
-        figures = build_report(session, config, p, tz, by=by if only else "overall", only=only)
+        figures = build_report(session, config, p, tz, by="service" if only else "overall",
+                               only=only)
         trend.append((p, figures.overall.score, figures.overall.respondents))
     return trend
 

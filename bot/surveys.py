@@ -527,6 +527,31 @@ def schedule_after_completion(
     )
 
 
+def invite_for_application(
+    session: Session, rt: Any, application: Any
+) -> SurveyInvitation | None:
+    """The hook for a completed application (bot.applications.FINAL_STATUS_HOOKS): invite the
+    citizen who follows it on Telegram (the first to follow, if several), once."""
+    from bot.applications import ApplicationFollower
+
+    user_id = session.exec(
+        select(ApplicationFollower.user_id)
+        .where(ApplicationFollower.application_id == application.id)
+        .order_by(ApplicationFollower.since, ApplicationFollower.user_id)
+    ).first()
+    if user_id is None:
+        return None  # nobody follows it in the chat: nobody to ask
+    return schedule_after_completion(
+        session,
+        application_id=application.id,
+        user_id=user_id,
+        service_id=application.service_id,
+        unit=service_unit(rt, application.service_id),
+        completed_at=application.closed_at or utcnow(),
+        schedule=schedule_from_settings(rt.settings),
+    )
+
+
 def start_on_demand(
     session: Session,
     *,
@@ -535,6 +560,7 @@ def start_on_demand(
     unit: str | None,
     now: datetime,
     tz: ZoneInfo,
+    expires_after: timedelta = timedelta(days=7),
 ) -> SurveyInvitation:
     """A survey the citizen asked for: no message to schedule, it starts at once."""
     invitation = invite(
@@ -549,7 +575,7 @@ def start_on_demand(
     )
     if invitation.sent_at is None:
         invitation.sent_at = now
-        invitation.expires_at = now + timedelta(days=7)
+        invitation.expires_at = now + expires_after
         invitation.next_at = invitation.expires_at
         session.add(invitation)
     return invitation
