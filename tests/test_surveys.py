@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
 
@@ -425,3 +426,33 @@ def test_bad_period_says_what_to_write():
     with pytest.raises(ValueError, match="2026-Q3"):
         parse_period("last week", date(2026, 11, 24))
     assert parse_period("2026-01", date(2026, 11, 24)).previous().label == "2025-12"
+
+
+def test_the_older_fourteen_element_rule_reports_with_its_bands(db):
+    old = load_survey_config(PROJECT_ROOT / "knowledge" / "survey-25-2004.yaml")
+    assert (old.rule, len(old.elements), old.weights[0]) == ("25/2004", 14, Fraction(1, 14))
+    # 3 respondents: index 25 * (2+3+3)/3 = 66.67: B under 25/2004, C under 14/2017.
+    _fill(db, old, [("ktp-el", "dukcapil", local(2026, 11, 3, 10, 0), [v] * 14)
+                    for v in (2, 3, 3)])
+    with db.session() as s:
+        report = build_report(s, old, parse_period("2026-11", date(2026, 11, 24)), JAKARTA)
+    assert report.rule.code == "25/2004"
+    assert (report.overall.score.index, report.overall.score.grade) == (Decimal("66.67"), "B")
+    assert ikm.RULE_2017.grade(Decimal("66.67")) == "C"
+
+
+def test_chart_is_a_png_with_bars_and_trend(db, config):
+    from bot.i18n import Translator
+    from bot.ikm_chart import render_chart
+    from bot.ikm_report import render_report
+
+    _fill(db, config, [("ktp-el", "dukcapil", local(2026, 11, 3, 10, 0), [3] * 9)])
+    period = parse_period("2026-11", date(2026, 11, 24))
+    with db.session() as s:
+        report = build_report(s, config, period, JAKARTA)
+        trend = index_trend(s, config, period, JAKARTA)
+    png = render_chart(report, trend, config, title="IKM", trend_title="trend")
+    assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 10_000
+    text = render_report(Translator("id"), report, config, lambda key: key or "Semua layanan")
+    assert "Indeks 75,00, mutu C (kurang baik)" in text
+    assert "U4 Biaya/tarif: 3,00" in text
