@@ -18,19 +18,22 @@ def build_runtime(settings: Settings, *, migrate: bool = True) -> Runtime:
     """Database (migrated), knowledge base (validated) and calendar: everything but Telegram."""
     from bot.knowledge import load_knowledge
     from bot.matching import Matcher
+    from bot.surveys import install as install_surveys
     from bot.workdays import WorkingCalendar
 
     db = Database(settings.database_url)
     if migrate:
         db.upgrade()
     knowledge = load_knowledge(settings.knowledge_dir)
-    return Runtime(
+    rt = Runtime(
         settings=settings,
         db=db,
         knowledge=knowledge,
         matcher=Matcher(knowledge),
         calendar=WorkingCalendar(settings.tz, closed_dates=knowledge.office.closed_dates),
     )
+    install_surveys(rt)  # validates the questionnaire; completed applications invite citizens
+    return rt
 
 
 def build_application(rt: Runtime, *, token: str | None = None) -> Application:

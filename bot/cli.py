@@ -239,7 +239,13 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except Exception as exc:  # noqa: BLE001 - one clear line instead of a traceback
         from bot.knowledge import KnowledgeError
+        from bot.surveys import SurveyConfigError
 
+        if isinstance(exc, SurveyConfigError):
+            for problem in exc.problems:
+                print(problem, file=sys.stderr)
+            print("the survey questionnaire is invalid; fix it and start again", file=sys.stderr)
+            return 1
         if isinstance(exc, KnowledgeError):
             for problem in exc.problems:
                 print(problem, file=sys.stderr)

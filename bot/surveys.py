@@ -1008,3 +1008,25 @@ def service_unit(rt: Any, service_id: str) -> str | None:
     kb = rt.knowledge
     service = kb.services.get(service_id) if kb is not None else None
     return survey_config(rt).unit_of(service_id, getattr(service, "category", None))
+
+
+# The process's runtime, for the completed-application hook (whose signature carries none).
+_INSTALLED: list[Any] = []
+
+
+def _on_final_status(session: Session, application: Any) -> None:
+    if _INSTALLED:
+        invite_for_application(session, _INSTALLED[-1], application)
+
+
+def install(rt: Any) -> None:
+    """Load (and so validate) the questionnaire, and invite the citizen of every application
+    that is completed from now on, whether the change comes from the chat or the HTTP API."""
+    survey_config(rt)
+    _INSTALLED[:] = [rt]
+    try:
+        from bot.applications import FINAL_STATUS_HOOKS
+    except ImportError:  # the application-status feature is not part of this installation
+        return
+    if _on_final_status not in FINAL_STATUS_HOOKS:
+        FINAL_STATUS_HOOKS.append(_on_final_status)

@@ -553,32 +553,9 @@ async def tick(context: ContextTypes.DEFAULT_TYPE) -> None:
         log.info("surveys: %s", result)
 
 
-_HOOK_RUNTIME: list[Runtime] = []
-
-
-def _on_final_status(session, application) -> None:  # noqa: ANN001 - bot.applications types
-    """Completed application -> invitation after the delay (in the same transaction)."""
-    if not _HOOK_RUNTIME:
-        return
-    rt = _HOOK_RUNTIME[-1]
-    surveys.invite_for_application(session, rt, application)
-
-
-def _register_completion_hook(rt: Runtime) -> None:
-    # The process has one Application; the latest registered runtime's settings apply.
-    _HOOK_RUNTIME[:] = [rt]
-    try:
-        from bot.applications import FINAL_STATUS_HOOKS
-    except ImportError:  # the application-status feature is not installed
-        return
-    if _on_final_status not in FINAL_STATUS_HOOKS:
-        FINAL_STATUS_HOOKS.append(_on_final_status)
-
-
 def register(app: Application) -> None:
     rt: Runtime = app.bot_data["runtime"]
-    surveys_config(rt)  # a broken questionnaire file stops the start, with its problems
-    _register_completion_hook(rt)
+    surveys.install(rt)  # normally done by build_runtime already; idempotent
     app.add_handler(CommandHandler(["survei", "survey"], survey_command), GROUP_FEATURES)
     app.add_handler(CommandHandler("ikm", ikm_command), GROUP_FEATURES)
     app.add_handler(CallbackQueryHandler(menu_survey, pattern=r"^menu:survey$"), GROUP_FEATURES)
