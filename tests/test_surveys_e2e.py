@@ -8,7 +8,8 @@ from datetime import UTC, datetime, timedelta
 from sqlmodel import select
 
 from bot.applications import change_status, follow, register_application
-from bot.models import Staff
+from bot.ikm_report import parse_period
+from bot.models import Staff, utcnow
 from bot.surveys import SurveyInvitation, SurveyResponse, process_due_invitations
 from handlers.sender import drain_outbox
 
@@ -139,19 +140,25 @@ async def test_survey_after_completion_reminder_double_press_and_chart(bot):
     with rt.db.session() as s:
         s.add(Staff(telegram_id=SUPERVISOR, role="supervisor"))
     supervisor = bot.user(SUPERVISOR, "Kepala", language_code="id")
-    await supervisor.send("/ikm 2027-03")
+    # The answers were given now (real time), so they count in the running month.
+    month = parse_period("", utcnow().astimezone(rt.tz).date()).label
+    await supervisor.send(f"/ikm {month}")
     figures, chart, responses, summary = await supervisor.replies(4)
-    assert "Indeks Kepuasan Masyarakat (IKM), 2027-03" in figures.text
+    assert f"Indeks Kepuasan Masyarakat (IKM), {month}" in figures.text
     assert "Indeks 83,33, mutu B (baik)" in figures.text
     assert chart.photo
     png = bot.emulator.files[chart.photo[-1]["file_id"]].data
     assert png.startswith(b"\x89PNG")
-    assert responses.document["file_name"] == "ikm-responses-2027-03.csv"
+    assert responses.document["file_name"] == f"ikm-responses-{month}.csv"
     csv_text = bot.emulator.files[responses.document["file_id"]].data.decode()
     assert csv_text.splitlines()[1].endswith(",3,3,3,4,3,3,3,4,4,a30_39,,,,"
                                               "\"Ruang tunggu <panas>, mohon tambah kipas\"")
     assert str(CITIZEN) not in csv_text
-    assert summary.document["file_name"] == "ikm-summary-2027-03.csv"
+    assert summary.document["file_name"] == f"ikm-summary-{month}.csv"
+    # A citizen asking the same gets the public view, not the report.
+    await citizen.send("/ikm")
+    public = await citizen.reply()
+    assert "Semua layanan" in public.labels and not public.photo
 
 
 async def test_restart_between_scheduling_and_sending_sends_once(make_bot, database_url):
@@ -168,9 +175,9 @@ async def test_restart_between_scheduling_and_sending_sends_once(make_bot, datab
     await first.stop()
 
     again = await make_bot(database_url, emulator=first.emulator)
+    citizen = again.user(CITIZEN)
     assert tick(again.rt, at(rt, 10, 11, 1)).invited == 0
     await drain_outbox(again.app, again.rt, now=at(rt, 10, 11, 1))
-    citizen = again.user(CITIZEN)
     invite = await citizen.reply()
     assert "How was our service?" in invite.text
     tick(again.rt, at(rt, 10, 11, 2))
@@ -186,9 +193,10 @@ async def test_declined_and_forged_presses_change_nothing(bot):
         await user.send("/start")
         await user.reply()
     complete_application(rt, CITIZEN, at(rt, 10, 9, 0))
+    await drain_outbox(bot.app, rt, now=at(rt, 10, 9, 0))
+    await citizen.reply()  # the application's completion notice
     tick(rt, at(rt, 10, 11, 0))
     await drain_outbox(bot.app, rt, now=at(rt, 10, 11, 0))
-    await citizen.reply()
     invite = await citizen.reply()
     with rt.db.session() as s:
         invitation_id = s.exec(select(SurveyInvitation)).one().id
