@@ -453,3 +453,24 @@ def test_chart_is_a_png_with_bars_and_trend(db, config):
     text = render_report(Translator("id"), report, config, lambda key: key or "Semua layanan")
     assert "Indeks 75,00, mutu C (kurang baik)" in text
     assert "U4 Biaya/tarif: 3,00" in text
+
+
+def test_two_processes_at_once_take_different_invitations(db, rt):
+    """PostgreSQL: while one process holds an invitation (mid-transaction), another skips it."""
+    if not db.is_postgres:
+        pytest.skip("row locks with SKIP LOCKED are PostgreSQL's; SQLite has a single writer")
+    with db.session() as s:
+        first = _invitation(s, rt, application_id=1).id
+        second = _invitation(s, rt, application_id=2).id
+    now = local(2026, 11, 24, 12, 5)
+    with db.session() as a:
+        # Process A claims only the first one, and has not committed yet.
+        a.exec(
+            select(SurveyInvitation).where(SurveyInvitation.id == first).with_for_update()
+        ).one()
+        with db.session() as b:
+            assert process_due_invitations(b, rt, now).invited == 1
+        assert process_due_invitations(a, rt, now).invited == 1
+    with db.session() as s:
+        keys = sorted(m.dedupe_key for m in s.exec(select(OutboxMessage)).all())
+    assert keys == [f"survey-invite:{first}", f"survey-invite:{second}"]
