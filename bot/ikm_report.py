@@ -136,7 +136,9 @@ class Figures:
 
     @property
     def minimum_sample(self) -> int:
-        return ikm.minimum_sample(self.population or 0)
+        # Every respondent used the service, so the population is at least the respondents
+        # (on-demand surveys come from transactions the bot never saw).
+        return ikm.minimum_sample(max(self.population or 0, self.respondents))
 
     @property
     def sample_reached(self) -> bool:
