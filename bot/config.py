@@ -37,6 +37,7 @@ class Settings(BaseSettings):
     survey_expiry_days: int = Field(default=7, ge=1, le=90)
     survey_tick_seconds: int = Field(default=30, ge=5, le=3600)
     quiet_hours: str = "21:00-07:00"  # office time; "off" to send at any hour
+    port: int = 8080  # the offline web chat (servicebot offline)
 
     @field_validator("admin_ids", mode="before")
     @classmethod
@@ -78,6 +79,13 @@ class Settings(BaseSettings):
     def _known_database(cls, value: str) -> str:
         if not value.startswith(("sqlite://", "postgresql")):
             raise ValueError("must start with sqlite:/// or postgresql+psycopg://")
+        return value
+
+    @field_validator("port")
+    @classmethod
+    def _valid_port(cls, value: int) -> int:
+        if not 0 <= value <= 65535:
+            raise ValueError("must be a TCP port number, 1 to 65535 (0: any free port)")
         return value
 
     @field_validator("log_level")
