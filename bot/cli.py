@@ -47,7 +47,17 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     rt = build_runtime(settings)
     app = build_application(rt)
-    app.run_polling(allowed_updates=None, drop_pending_updates=False)
+    api = None
+    if settings.api_tokens:
+        from bot.api import ApiServer
+
+        api = ApiServer(rt)
+        api.start()
+    try:
+        app.run_polling(allowed_updates=None, drop_pending_updates=False)
+    finally:
+        if api is not None:
+            api.stop()
     return 0
 
 

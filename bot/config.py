@@ -38,6 +38,10 @@ class Settings(BaseSettings):
     survey_tick_seconds: int = Field(default=30, ge=5, le=3600)
     quiet_hours: str = "21:00-07:00"  # office time; "off" to send at any hour
     port: int = 8080  # the offline web chat (servicebot offline)
+    # Bearer tokens of the back-office HTTP API, comma-separated; empty means no API.
+    api_tokens: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    api_host: str = "127.0.0.1"
+    api_port: int = Field(default=8081, ge=1, le=65535)
 
     @field_validator("admin_ids", mode="before")
     @classmethod
@@ -48,6 +52,20 @@ class Settings(BaseSettings):
                 if not part.lstrip("-").isdigit():
                     raise ValueError(f"{part!r} is not a Telegram user id (digits only)")
             return [int(p) for p in parts]
+        return value
+
+    @field_validator("api_tokens", mode="before")
+    @classmethod
+    def _split_tokens(cls, value: object) -> object:
+        if isinstance(value, str):
+            tokens = [t.strip() for t in value.split(",") if t.strip()]
+            for token in tokens:
+                # A short token can be guessed; ask for something like `openssl rand -hex 24`.
+                if len(token) < 24:
+                    raise ValueError(
+                        "each token must be at least 24 characters (e.g. openssl rand -hex 24)"
+                    )
+            return tokens
         return value
 
     @field_validator("default_locale")

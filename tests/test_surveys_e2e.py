@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-import pytest
 from sqlmodel import select
 
+from bot.applications import change_status, follow, register_application
 from bot.ikm_report import parse_period
 from bot.models import Staff, utcnow
 from bot.surveys import (
@@ -18,6 +18,7 @@ from bot.surveys import (
     schedule_from_settings,
     service_unit,
 )
+from handlers.sender import drain_outbox
 
 CITIZEN = 1001
 SUPERVISOR = 9001
@@ -36,9 +37,6 @@ def service_id(rt) -> str:  # noqa: ANN001
 
 def complete_application(rt, user_id: int, completed_at: datetime) -> int:  # noqa: ANN001
     """Register an application, let the citizen follow it, and walk it to completed."""
-    applications = pytest.importorskip("bot.applications", reason="needs the status feature")
-    change_status, follow = applications.change_status, applications.follow
-    register_application = applications.register_application
     with rt.db.session() as s:
         application = register_application(
             s, rt, service_id=service_id(rt), applicant_name="Sari Dewi", actor_id=None,
@@ -66,11 +64,6 @@ def invitation_after(rt, user_id: int, completed_at: datetime) -> int:  # noqa: 
             unit=service_unit(rt, service_id(rt)), completed_at=completed_at,
             schedule=schedule_from_settings(rt.settings),
         ).id
-
-
-async def drain_outbox(app, rt, *, now: datetime) -> None:  # noqa: ANN001
-    sender = pytest.importorskip("handlers.sender", reason="needs the outbox sender")
-    await sender.drain_outbox(app, rt, now=now)
 
 
 def tick(rt, now: datetime):  # noqa: ANN001, ANN201

@@ -1,7 +1,7 @@
 """Satisfaction surveys: invitations (one per transaction) and responses (one per invitation).
 
 Revision ID: 0004_surveys
-Revises: 0001_core
+Revises: 0002_applications
 """
 
 import sqlalchemy as sa
@@ -10,7 +10,7 @@ from alembic import op
 from bot.models import AwareDateTime
 
 revision = "0004_surveys"
-down_revision = "0001_core"
+down_revision = "0002_applications"
 branch_labels = None
 depends_on = None
 
