@@ -1,5 +1,4 @@
-"""IKM reports computed by the database: per element NRR, index and grade per service, unit,
-overall, for a period; the sample against Krejcie-Morgan; CSV exports."""
+"""IKM reports computed by the database per service, unit and period; sample check; CSV."""
 
 from __future__ import annotations
 

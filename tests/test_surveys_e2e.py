@@ -1,5 +1,4 @@
-"""End to end through the Bot API emulator: a completed application's survey, with the clock
-moved by calling the job and the outbox sender directly."""
+"""End to end through the emulator: a completed application's survey, with the clock moved."""
 
 from __future__ import annotations
 
@@ -14,9 +13,6 @@ from bot.surveys import (
     SurveyInvitation,
     SurveyResponse,
     process_due_invitations,
-    schedule_after_completion,
-    schedule_from_settings,
-    service_unit,
 )
 from handlers.sender import drain_outbox
 
@@ -54,16 +50,6 @@ def complete_application(rt, user_id: int, completed_at: datetime) -> int:  # no
         change_status(s, rt, tracking_number=number, status="completed", actor_id=None,
                       now=completed_at)
     return application_id
-
-
-def invitation_after(rt, user_id: int, completed_at: datetime) -> int:  # noqa: ANN001
-    """What the completed-application hook does, without the application feature."""
-    with rt.db.session() as s:
-        return schedule_after_completion(
-            s, application_id=77, user_id=user_id, service_id=service_id(rt),
-            unit=service_unit(rt, service_id(rt)), completed_at=completed_at,
-            schedule=schedule_from_settings(rt.settings),
-        ).id
 
 
 def tick(rt, now: datetime):  # noqa: ANN001, ANN201
@@ -184,7 +170,10 @@ async def test_restart_between_scheduling_and_sending_sends_once(make_bot, datab
     citizen = first.user(CITIZEN, "Sari", language_code="en")
     await citizen.send("/start")
     await citizen.reply()
-    invitation_after(rt, CITIZEN, at(rt, 10, 9, 0))
+    completed = at(rt, 10, 9, 0)
+    complete_application(rt, CITIZEN, completed)
+    await drain_outbox(first.app, rt, now=completed)
+    await citizen.reply()  # the application's completion notice
     assert tick(rt, at(rt, 10, 11, 0)).invited == 1  # queued, not yet sent: then a restart
     await first.stop()
 
@@ -206,7 +195,9 @@ async def test_declined_and_forged_presses_change_nothing(bot):
     for user in (citizen, intruder):
         await user.send("/start")
         await user.reply()
-    invitation_after(rt, CITIZEN, at(rt, 10, 9, 0))
+    complete_application(rt, CITIZEN, at(rt, 10, 9, 0))
+    await drain_outbox(bot.app, rt, now=at(rt, 10, 9, 0))
+    await citizen.reply()  # the application's completion notice
     tick(rt, at(rt, 10, 11, 0))
     await drain_outbox(bot.app, rt, now=at(rt, 10, 11, 0))
     invite = await citizen.reply()
