@@ -174,6 +174,7 @@ def build_report(
     by: str = "service",
     only: str | None = None,
     unit_of: Callable[[str], str | None] | None = None,
+    count_population: bool = True,
 ) -> Report:
     """Every figure from one aggregate query: sums and counts per element and group.
 
@@ -196,7 +197,7 @@ def build_report(
         query = query.group_by(group).order_by(group)
     rows = session.execute(query).all()
     codes = tuple(e.code for e in config.elements)
-    population = _population(session, start, end, by, unit_of)
+    population = _population(session, start, end, by, unit_of) if count_population else None
 
     def figures(key: str | None, respondents: int, values: list[int]) -> Figures:
         totals = {
@@ -283,8 +284,10 @@ def index_trend(
         periods.append(periods[-1].previous())
     trend = []
     for p in reversed(periods):
-        figures = build_report(session, config, p, tz, by="service" if only else "overall",
-                               only=only)
+        figures = build_report(
+            session, config, p, tz, by="service" if only else "overall", only=only,
+            count_population=False,  # a trend shows the index only
+        )
         trend.append((p, figures.overall.score, figures.overall.respondents))
     return trend
 

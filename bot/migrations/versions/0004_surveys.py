@@ -73,8 +73,11 @@ def upgrade() -> None:
     op.create_index(
         "ix_survey_responses_service", "survey_responses", ["service_id", "completed_at"]
     )
+    # The report's sample check counts the applications completed in a period.
+    op.create_index("ix_applications_completed", "applications", ["status", "closed_at"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_applications_completed", table_name="applications")
     op.drop_table("survey_responses")
     op.drop_table("survey_invitations")
