@@ -474,3 +474,20 @@ def test_two_processes_at_once_take_different_invitations(db, rt):
     with db.session() as s:
         keys = sorted(m.dedupe_key for m in s.exec(select(OutboxMessage)).all())
     assert keys == [f"survey-invite:{first}", f"survey-invite:{second}"]
+
+
+def test_an_empty_period_still_reports_and_draws(sqlite_db, config):
+    from bot.i18n import Translator
+    from bot.ikm_chart import render_chart
+    from bot.ikm_report import render_report
+
+    period = parse_period("2026-11", date(2026, 11, 24))
+    with sqlite_db.session() as s:
+        report = build_report(s, config, period, JAKARTA)
+        trend = index_trend(s, config, period, JAKARTA)
+        lines = list(responses_csv(s, config, period, JAKARTA))
+    assert report.overall.score is None and report.groups == ()
+    assert render_chart(report, trend, config, title="IKM", trend_title="t").startswith(b"\x89PNG")
+    text = render_report(Translator("en"), report, config, lambda key: key or "All services")
+    assert "No complete answers in this period." in text
+    assert len(lines) == 1
