@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import io
 import logging
 from datetime import date
@@ -47,6 +48,7 @@ log = logging.getLogger(__name__)
 
 FLOW = "survey"
 CALLBACK_LIMIT = 64  # bytes, Telegram's limit for callback_data
+COMPRESS_ABOVE = 10 * 1024 * 1024  # bytes of CSV sent as they are; above, gzipped
 
 for _command in (
     ("survei", "survey", N_("Rate our service (satisfaction survey)")),
@@ -465,10 +467,12 @@ async def _supervisor_report(update: Update, context: ContextTypes.DEFAULT_TYPE)
         caption=_("Elements (NRR × 25) against the grade bands of {rule}; below, the index over "
                   "the last periods.").format(rule=report.rule.title),
     )
+    data, filename = responses.encode("utf-8"), f"ikm-responses-{period.label}.csv"
+    if len(data) > COMPRESS_ABOVE:
+        # A year of a busy office can pass Telegram's 50 MB for bots; CSV shrinks well.
+        data, filename = gzip.compress(data), filename + ".gz"
     await chat.send_document(
-        InputFile(
-            io.BytesIO(responses.encode("utf-8")), filename=f"ikm-responses-{period.label}.csv"
-        ),
+        InputFile(io.BytesIO(data), filename=filename),
         caption=_("Responses, without personal data."),
     )
     await chat.send_document(
