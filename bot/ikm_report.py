@@ -7,7 +7,7 @@ import io
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from fractions import Fraction
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -470,3 +470,31 @@ def summary_csv(report: Report, config: SurveyConfig) -> str:
             ]
         )
     return buffer.getvalue()
+
+
+def report_as_dict(report: Report) -> dict[str, Any]:
+    """The report as JSON for the HTTP API: NRR to 4 decimals, the index as the rounded text."""
+
+    def figures(f: Figures) -> dict[str, Any]:
+        score = f.score
+        return {
+            "key": f.key,
+            "respondents": f.respondents,
+            "population": f.population,
+            "minimum_sample": f.minimum_sample,
+            "sample_reached": f.sample_reached,
+            "nrr": {c: round(float(v), 4) if v is not None else None for c, v in f.nrr.items()},
+            "index": f"{score.index:.2f}" if score else None,
+            "grade": score.grade if score else None,
+        }
+
+    return {
+        "period": report.period.label,
+        "from": report.period.start.isoformat(),
+        "until": (report.period.end - timedelta(days=1)).isoformat(),
+        "rule": report.rule.code,
+        "by": report.by,
+        "population_from": report.population_from,
+        "overall": figures(report.overall),
+        "groups": [figures(g) for g in report.groups],
+    }
