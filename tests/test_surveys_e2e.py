@@ -174,6 +174,7 @@ async def test_restart_between_scheduling_and_sending_sends_once(make_bot, datab
     complete_application(rt, CITIZEN, completed)
     await drain_outbox(first.app, rt, now=completed)
     await citizen.reply()  # the application's completion notice
+    assert tick(rt, at(rt, 10, 10, 59)).invited == 0  # the two hours are not over yet
     assert tick(rt, at(rt, 10, 11, 0)).invited == 1  # queued, not yet sent: then a restart
     await first.stop()
 
