@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -54,3 +54,33 @@ async def test_ikm_as_json(client, rt):
     assert bad.status_code == 422
     paths = (await client.get("/api/v1/openapi.json")).json()["paths"]
     assert "/api/v1/ikm" in paths
+
+
+async def test_completion_through_the_api_schedules_the_invitation(client, rt):
+    from sqlmodel import select
+
+    from bot.applications import follow, get_application
+    from bot.surveys import SCHEDULED, install
+
+    install(rt)  # what build_runtime does in every process, the API's included
+    created = (
+        await client.post(
+            "/api/v1/applications", json={"service_id": "ktp-el", "applicant_name": "Siti"},
+            headers=AUTH,
+        )
+    ).json()
+    number = created["tracking_number"]
+    with rt.db.session() as s:
+        follow(s, application=get_application(s, number), user_id=77)
+    for status in ("in_process", "completed"):
+        response = await client.post(
+            f"/api/v1/applications/{number}/status", json={"status": status}, headers=AUTH
+        )
+        assert response.status_code == 200, response.text
+    with rt.db.session() as s:
+        [invitation] = s.exec(select(SurveyInvitation)).all()
+        closed_at = get_application(s, number).closed_at
+    assert (invitation.user_id, invitation.service_id, invitation.status) == (
+        77, "ktp-el", SCHEDULED
+    )
+    assert invitation.due_at >= closed_at + timedelta(hours=2)
