@@ -17,6 +17,7 @@ from sqlalchemy import text
 from sqlmodel import select
 
 import bot.application_privacy  # noqa: F401 - its registrations are under test
+import bot.survey_privacy  # noqa: F401 - its registrations are under test
 from bot.applications import Application, ApplicationFollower, LookupFailure
 from bot.config import ConfigError, load_settings
 from bot.conversations import set_state
@@ -46,6 +47,7 @@ from bot.scaleout import (
     take_update,
 )
 from bot.schema import SchemaTooNew, check_schema_not_newer
+from bot.surveys import SurveyInvitation, SurveyResponse
 from bot.users import ensure_user
 
 NOON = datetime(2026, 3, 2, 5, 0, 30, tzinfo=UTC)
@@ -369,3 +371,52 @@ def test_retention_anonymises_applications_closed_long_ago(db):
         assert s.exec(select(ApplicationFollower)).all() == []
         # Run again: nothing left to do.
         assert apply_retention(s, {"applications": 730}, now=NOON) == {"applications": 0}
+
+
+def _invitation(s, key: str, user_id: int, *, answered: bool | None, created=NOON):  # noqa: ANN001
+    invitation = SurveyInvitation(
+        transaction_key=key, user_id=user_id, service_id="ktp-el", due_at=created,
+        created_at=created, status="answered" if answered else "sent",
+    )
+    s.add(invitation)
+    s.flush()
+    if answered is not None:
+        s.add(SurveyResponse(
+            invitation_id=invitation.id, service_id="ktp-el", u1=4, u2=3, suggestion="Cepat",
+            completed_at=created if answered else None,
+        ))
+    return invitation
+
+
+def test_survey_answers_stay_in_the_index_unlinked_after_erasure(db):
+    with db.session() as s:
+        _invitation(s, "application:1", 42, answered=True)
+        _invitation(s, "application:2", 42, answered=False)  # half-way
+        _invitation(s, "application:3", 42, answered=None)  # not started
+        _invitation(s, "application:4", 43, answered=True)
+    with db.session() as s:
+        doc = export_personal_data(s, 42)["surveys"]["items"]
+        assert [item.get("answers") for item in doc] == [{"U1": 4, "U2": 3}] * 2 + [None]
+        report = erase_personal_data(s, 42)
+    assert any(line.startswith("Your survey answers stay in the satisfaction index")
+               for line in report)
+    with db.session() as s:
+        invitations = s.exec(select(SurveyInvitation).order_by(SurveyInvitation.id)).all()
+        assert [(i.transaction_key, i.user_id) for i in invitations] == [
+            ("application:1", 0), ("application:4", 43)
+        ]
+        responses = s.exec(select(SurveyResponse)).all()
+        assert sorted(r.invitation_id for r in responses) == [i.id for i in invitations]
+        assert export_personal_data(s, 42)["surveys"]["items"] == []
+
+
+def test_retention_unlinks_old_survey_answers(db):
+    with db.session() as s:
+        _invitation(s, "application:1", 42, answered=True, created=NOON - timedelta(days=400))
+        _invitation(s, "application:2", 42, answered=True, created=NOON - timedelta(days=10))
+    with db.session() as s:
+        assert apply_retention(s, {"surveys": 365}, now=NOON) == {"surveys": 1}
+        assert apply_retention(s, {"surveys": 365}, now=NOON) == {"surveys": 0}
+        users = [i.user_id for i in s.exec(select(SurveyInvitation).order_by(SurveyInvitation.id))]
+        assert users == [0, 42]
+        assert len(s.exec(select(SurveyResponse)).all()) == 2
