@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 SUPPORTED_LOCALES = ("id", "en")
@@ -29,6 +29,15 @@ class Settings(BaseSettings):
     timezone: str = "Asia/Jakarta"
     admin_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
     log_level: str = "INFO"
+    # Complaints (docs/complaints.md): the officers' group, the daily limit per citizen and the
+    # time limits in working days.
+    complaints_chat_id: int | None = None
+    complaints_per_day: int = Field(default=5, ge=1, le=100)
+    complaint_verify_days: int = Field(default=3, ge=1, le=60)
+    complaint_response_days: int = Field(default=5, ge=1, le=60)
+    complaint_resolve_days: int = Field(default=14, ge=1, le=365)
+    complaint_levy_resolve_days: int = Field(default=60, ge=1, le=365)
+    complaint_silence_days: int = Field(default=10, ge=1, le=60)
 
     @field_validator("admin_ids", mode="before")
     @classmethod
@@ -40,6 +49,30 @@ class Settings(BaseSettings):
                     raise ValueError(f"{part!r} is not a Telegram user id (digits only)")
             return [int(p) for p in parts]
         return value
+
+    @field_validator("complaints_chat_id", mode="before")
+    @classmethod
+    def _chat_id(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = value.strip()
+            if not value:
+                return None
+            if not value.lstrip("-").isdigit():
+                raise ValueError(f"{value!r} is not a Telegram chat id (a group id is negative)")
+        return value
+
+    @model_validator(mode="after")
+    def _ordered_limits(self) -> Settings:
+        # A first response cannot be due before verification, nor a resolution before it.
+        if self.complaint_response_days < self.complaint_verify_days:
+            raise ValueError(
+                "COMPLAINT_RESPONSE_DAYS: must not be less than COMPLAINT_VERIFY_DAYS"
+            )
+        if self.complaint_resolve_days < self.complaint_response_days:
+            raise ValueError(
+                "COMPLAINT_RESOLVE_DAYS: must not be less than COMPLAINT_RESPONSE_DAYS"
+            )
+        return self
 
     @field_validator("default_locale")
     @classmethod
@@ -84,7 +117,10 @@ def load_settings(**overrides: object) -> Settings:
     except ValidationError as exc:
         lines = []
         for err in exc.errors():
-            field = str(err["loc"][0]) if err["loc"] else "?"
             message = str(err["msg"]).removeprefix("Value error, ")
-            lines.append(f"{field.upper()}: {message}")
+            if not err["loc"]:
+                # A check across fields names its variables in the message itself.
+                lines.append(message)
+                continue
+            lines.append(f"{str(err['loc'][0]).upper()}: {message}")
         raise ConfigError("; ".join(lines)) from None
