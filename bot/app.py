@@ -54,10 +54,11 @@ def build_application(rt: Runtime, *, token: str | None = None) -> Application:
 def register_handlers(app: Application) -> None:
     # Order matters: within a group the first matching handler wins, so every feature comes
     # before the fallbacks, and the guards (negative groups) before everything.
-    from handlers import common, qa
+    from handlers import common, complaints, qa
 
     common.register(app)
     qa.register(app)
+    complaints.register(app)
     common.register_fallbacks(app)
     app.add_error_handler(common.error_handler)
 

@@ -626,6 +626,17 @@ def units(session: Session) -> list[str]:
     return sorted(u for u in rows.all() if u)
 
 
+def assignable_staff(session: Session) -> list[Staff]:
+    """Officers and supervisors a ticket can be given to, by unit."""
+    return list(
+        session.exec(
+            select(Staff)
+            .where(col(Staff.role).in_(("officer", "supervisor")))
+            .order_by(col(Staff.unit), col(Staff.telegram_id))
+        ).all()
+    )
+
+
 def user_locale(session: Session, rt: Runtime, telegram_id: int) -> str:
     user = session.get(User, telegram_id)
     return user.language if user is not None else rt.settings.default_locale
@@ -1360,13 +1371,13 @@ def render_staff_card(
     )
     lines.append(_("Received: {date}").format(date=tr.datetime(complaint.received_at, rt.tz)))
     if complaint.occurred_on:
-        lines.append(_("Happened on: {date}").format(date=_format_day(complaint.occurred_on, tr)))
+        lines.append(_("Happened on: {date}").format(date=format_day(complaint.occurred_on, tr)))
     if complaint.latitude is not None:
         lines.append(
             _("Location: {lat}, {lon}").format(lat=complaint.latitude, lon=complaint.longitude)
         )
     if complaint.unit or complaint.assignee_id:
-        lines.append(_("Handled by: {who}").format(who=_handler_label(complaint, tr)))
+        lines.append(_("Handled by: {who}").format(who=handler_label(complaint, tr)))
     if complaint.status in OPEN_STATUSES:
         lines.append(
             _("Due: verify {verify} · first response {response} · resolve {resolve}").format(
@@ -1459,7 +1470,7 @@ def _render_thread(
     return lines
 
 
-def _handler_label(complaint: Complaint, tr: Translator) -> str:
+def handler_label(complaint: Complaint, tr: Translator) -> str:
     parts = []
     if complaint.unit:
         parts.append(escape(complaint.unit))
@@ -1468,7 +1479,7 @@ def _handler_label(complaint: Complaint, tr: Translator) -> str:
     return " · ".join(parts)
 
 
-def _format_day(day: date, tr: Translator) -> str:
+def format_day(day: date, tr: Translator) -> str:
     return tr.date(datetime.combine(day, time(12), tzinfo=UTC), UTC)
 
 
@@ -1671,7 +1682,7 @@ def render_report(rt: Runtime, report: ComplaintReport, tr: Translator) -> str:
     _ = tr.gettext
     lines = [
         _("📊 <b>Complaints {start} – {end}</b>").format(
-            start=_format_day(report.start, tr), end=_format_day(report.end, tr)
+            start=format_day(report.start, tr), end=format_day(report.end, tr)
         ),
         _("Received: {n}").format(n=report.total),
     ]

@@ -115,19 +115,38 @@ def test_named_complaint_from_filing_to_closure(rt, db):
         assert c.verified_at is not None
     with db.session() as s:
         c = cp.get_complaint(s, cid)
-        cp.reply(s, rt, c, actor=viewer(s, OFFICER_A), body="We are checking <the counter>.",
-                 now=FILED + timedelta(hours=2))
+        cp.reply(
+            s,
+            rt,
+            c,
+            actor=viewer(s, OFFICER_A),
+            body="We are checking <the counter>.",
+            now=FILED + timedelta(hours=2),
+        )
         assert c.status == cp.IN_PROGRESS
         assert c.first_response_at == FILED + timedelta(hours=2)
     with db.session() as s:
         c = cp.get_complaint(s, cid)
-        cp.add_addition(s, rt, c, complainant_id=CITIZEN_EN, body="It was counter 3.",
-                        evidence=[cp.Evidence("photo", "PHOTO-2")])
-        cp.resolve(s, rt, c, actor=viewer(s, OFFICER_A), answer="The officer was warned.",
-                   now=FILED + timedelta(days=1))
+        cp.add_addition(
+            s,
+            rt,
+            c,
+            complainant_id=CITIZEN_EN,
+            body="It was counter 3.",
+            evidence=[cp.Evidence("photo", "PHOTO-2")],
+        )
+        cp.resolve(
+            s,
+            rt,
+            c,
+            actor=viewer(s, OFFICER_A),
+            answer="The officer was warned.",
+            now=FILED + timedelta(days=1),
+        )
         assert c.status == cp.RESOLVED
-        cp.record_feedback(s, rt, c, complainant_id=CITIZEN_EN, solved=True,
-                           now=FILED + timedelta(days=2))
+        cp.record_feedback(
+            s, rt, c, complainant_id=CITIZEN_EN, solved=True, now=FILED + timedelta(days=2)
+        )
         cp.record_rating(s, c, complainant_id=CITIZEN_EN, rating=4)
         assert (c.status, c.solved, c.rating) == (cp.CLOSED, True, 4)
     with db.session() as s:
@@ -258,8 +277,14 @@ def test_officers_handle_only_their_units_tickets(rt, db):
 def test_anonymous_complainant_never_reaches_officers(rt, db):
     secret_name = "Budi Santoso"
     with db.session() as s:
-        c = file(rt, s, privacy=cp.ANONYMOUS, complainant_name=secret_name,
-                 category="illegal_levy", evidence=[cp.Evidence("photo", "P")])
+        c = file(
+            rt,
+            s,
+            privacy=cp.ANONYMOUS,
+            complainant_name=secret_name,
+            category="illegal_levy",
+            evidence=[cp.Evidence("photo", "P")],
+        )
         named = file(rt, s, complainant_id=CITIZEN_ID, complainant_name="Siti Rahayu")
         assert c.complainant_name is None
         cp.take(s, rt, c, actor=viewer(s, OFFICER_A))
@@ -272,8 +297,9 @@ def test_anonymous_complainant_never_reaches_officers(rt, db):
             if m.chat_id != CITIZEN_EN
         ]
         officer_texts.append(cp.render_staff_card(s, rt, c, tr, with_thread=True))
-        listing = cp.render_staff_list(rt, cp.list_for_staff(s, viewer(s, SUPERVISOR),
-                                                             cp.ListFilter(status="all")), tr)
+        listing = cp.render_staff_list(
+            rt, cp.list_for_staff(s, viewer(s, SUPERVISOR), cp.ListFilter(status="all")), tr
+        )
         officer_texts.append(listing)
         exported = cp.export_rows(s, rt, date(2026, 11, 1), date(2026, 11, 30))
         officer_texts += [str(row) for row in exported]
@@ -334,8 +360,14 @@ def test_escalation_once_per_missed_deadline(rt, db):
         assert "Overdue complaint" in notice and "verification" in notice
     with db.session() as s:
         c = cp.get_complaint(s, cid)
-        cp.assign(s, rt, c, actor=viewer(s, SUPERVISOR), assignee_id=OFFICER_A,
-                  now=wib(2026, 11, 26, 9, 0, 0))
+        cp.assign(
+            s,
+            rt,
+            c,
+            actor=viewer(s, SUPERVISOR),
+            assignee_id=OFFICER_A,
+            now=wib(2026, 11, 26, 9, 0, 0),
+        )
     with db.session() as s:
         # The following Monday the first response (due Friday) is missing.
         monday = wib(2026, 11, 30, 9, 0, 0)
@@ -365,8 +397,14 @@ def test_escalation_without_supervisors_goes_to_the_group(rt, db):
 def test_silence_closes_after_ten_working_days(rt, db):
     with db.session() as s:
         c = file(rt, s)
-        cp.resolve(s, rt, c, actor=viewer(s, OFFICER_A), answer="Answered.",
-                   now=wib(2026, 11, 23, 10, 0, 0))
+        cp.resolve(
+            s,
+            rt,
+            c,
+            actor=viewer(s, OFFICER_A),
+            answer="Answered.",
+            now=wib(2026, 11, 23, 10, 0, 0),
+        )
         cid = c.id
     # Monday 23 Nov + 10 working days = Monday 7 Dec, end of day.
     with db.session() as s:
@@ -404,8 +442,11 @@ def test_input_checks():
     assert cp.parse_occurred_on("2026-11-17", today) == date(2026, 11, 17)
     assert cp.parse_occurred_on("17-11-26", today) == date(2026, 11, 17)
     assert cp.parse_occurred_on("Kemarin", today) == date(2026, 11, 19)
-    for bad, code in (("31/02/2026", "bad_date"), ("soon", "bad_date"),
-                      ("21/11/2026", "future_date")):
+    for bad, code in (
+        ("31/02/2026", "bad_date"),
+        ("soon", "bad_date"),
+        ("21/11/2026", "future_date"),
+    ):
         with pytest.raises(cp.InvalidInput) as err:
             cp.parse_occurred_on(bad, today)
         assert err.value.code == code
@@ -430,8 +471,9 @@ def test_report_counts_medians_and_shares(rt, db):
         file(rt, s, now=wib(2026, 10, 1, 9, 0, 0))  # outside the period
         assert waiting.status == cp.RECEIVED
     with db.session() as s:
-        report = cp.complaint_report(s, rt, date(2026, 11, 1), date(2026, 11, 30),
-                                     now=wib(2026, 12, 20, 9, 0, 0))
+        report = cp.complaint_report(
+            s, rt, date(2026, 11, 1), date(2026, 11, 30), now=wib(2026, 12, 20, 9, 0, 0)
+        )
         assert report.total == 4
         assert report.by_category == {"slow_service": 1, "facilities": 2, "other": 1}
         assert report.by_status == {"resolved": 2, "received": 1, "rejected": 1}
@@ -442,8 +484,14 @@ def test_report_counts_medians_and_shares(rt, db):
         # Response: quick on time, slow late, waiting past due -> 1 of 3.
         assert (report.responded_on_time, report.response_counted) == (1, 3)
         assert (report.resolved_on_time, report.resolution_counted) == (1, 3)
-        public = cp.complaint_report(s, rt, date(2026, 11, 1), date(2026, 11, 30), public=True,
-                                     now=wib(2026, 12, 20, 9, 0, 0))
+        public = cp.complaint_report(
+            s,
+            rt,
+            date(2026, 11, 1),
+            date(2026, 11, 30),
+            public=True,
+            now=wib(2026, 12, 20, 9, 0, 0),
+        )
         assert public.total == 3 and public.by_category["facilities"] == 1
         text = cp.render_report(rt, report, cp.Translator("en"))
         assert "Received: 4" in text and "33% (1/3)" in text
