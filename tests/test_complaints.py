@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -9,8 +11,9 @@ import pytest
 from sqlmodel import select
 
 from bot import complaints as cp
+from bot.cli import main as cli_main
 from bot.complaint_models import Complaint, ComplaintMessage
-from bot.config import load_settings
+from bot.config import ConfigError, load_settings
 from bot.models import OutboxMessage, Staff, User
 from bot.runtime import Runtime
 from bot.workdays import WorkingCalendar
@@ -495,3 +498,48 @@ def test_report_counts_medians_and_shares(rt, db):
         assert public.total == 3 and public.by_category["facilities"] == 1
         text = cp.render_report(rt, report, cp.Translator("en"))
         assert "Received: 4" in text and "33% (1/3)" in text
+
+
+def test_cli_export_and_report_keep_anonymity(rt, db, monkeypatch, capsys):
+    with db.session() as s:
+        file(rt, s, privacy=cp.ANONYMOUS, complainant_name="Budi Santoso")
+        file(rt, s, complainant_id=CITIZEN_ID, privacy=cp.CONFIDENTIAL)
+    monkeypatch.setenv("DATABASE_URL", db.url)
+    assert cli_main(["complaints", "export", "2026-11-01", "2026-11-30"]) == 0
+    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert [(r["privacy"], r["complainant"]) for r in rows] == [
+        ("anonymous", ""),
+        ("confidential", "Siti Rahayu"),
+    ]
+    assert cli_main(["complaints", "export", "2026-11-01", "2026-11-30", "--public"]) == 0
+    assert len(list(csv.DictReader(io.StringIO(capsys.readouterr().out)))) == 1
+    assert cli_main(["complaints", "report", "2026-11-01", "2026-11-30", "--lang", "en"]) == 0
+    report = capsys.readouterr().out
+    assert "Received: 2" in report and "<b>" not in report
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"COMPLAINTS_CHAT_ID": "officers"}, "COMPLAINTS_CHAT_ID:"),
+        ({"COMPLAINTS_PER_DAY": "0"}, "COMPLAINTS_PER_DAY:"),
+        ({"COMPLAINT_RESPONSE_DAYS": "2"}, "COMPLAINT_RESPONSE_DAYS: must not be less than"),
+        ({"COMPLAINT_RESOLVE_DAYS": "4"}, "COMPLAINT_RESOLVE_DAYS: must not be less than"),
+    ],
+)
+def test_bad_complaint_settings_name_the_variable(monkeypatch, env, message):
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    with pytest.raises(ConfigError) as err:
+        load_settings()
+    assert str(err.value).startswith(message)
+
+
+def test_complaint_settings_from_the_environment(monkeypatch):
+    monkeypatch.setenv("COMPLAINTS_CHAT_ID", "-1001234567890")
+    monkeypatch.setenv("COMPLAINT_LEVY_RESOLVE_DAYS", "45")
+    settings = load_settings()
+    assert settings.complaints_chat_id == -1001234567890
+    assert settings.complaint_levy_resolve_days == 45
+    monkeypatch.setenv("COMPLAINTS_CHAT_ID", "")
+    assert load_settings().complaints_chat_id is None
