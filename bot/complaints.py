@@ -136,7 +136,7 @@ class Category:
 
     def title(self, tr: Translator) -> str:
         if isinstance(self.label, dict):
-            return self.label.get(tr.locale) or next(iter(self.label.values()), self.key)
+            return self.label.get(tr.locale) or self.label.get("id") or self.key
         return tr.gettext(self.label)
 
 
@@ -152,30 +152,44 @@ DEFAULT_CATEGORIES = (
 
 
 def categories(rt: Runtime) -> tuple[Category, ...]:
-    """The office's categories: the knowledge base's ``complaint_categories`` when it has
-    them, otherwise the defaults above."""
+    """The office's categories: the knowledge base's ``office.complaint_categories`` when it
+    has them, otherwise the defaults above. A knowledge-base category is supervisory (pungli:
+    the long limit, supervisors told at once) when it says so or when its id is listed in
+    COMPLAINT_LEVY_CATEGORIES."""
     office = getattr(rt.knowledge, "office", None)
     configured = getattr(office, "complaint_categories", None)
     if not configured:
         return DEFAULT_CATEGORIES
-    return tuple(_category_from_config(item) for item in configured)
+    levy = set(rt.settings.complaint_levy_categories)
+    return tuple(_category_from_config(item, levy) for item in configured)
 
 
-def _category_from_config(item: Any) -> Category:
+def _category_from_config(item: Any, levy: set[str]) -> Category:
     if isinstance(item, Category):
         return item
-    get = (
-        item.get
-        if isinstance(item, dict)
-        else lambda name, default=None: getattr(item, name, default)
-    )
+
+    def get(name: str) -> Any:
+        return item.get(name) if isinstance(item, dict) else getattr(item, name, None)
+
+    key = str(get("id") or get("key"))
+    supervisory = bool(get("supervisory")) or key in levy
+    priority = get("priority") or (PRIORITY_HIGHEST if supervisory else PRIORITY_NORMAL)
     return Category(
-        key=str(get("key") or get("id")),
-        label=get("label") or get("name") or str(get("key") or get("id")),
-        priority=int(get("priority", PRIORITY_NORMAL) or PRIORITY_NORMAL),
+        key=key,
+        label=_label_of(get("name") or get("label") or key),
+        priority=int(priority),
         resolve_days=get("resolve_days"),
-        supervisory=bool(get("supervisory", False)),
+        supervisory=supervisory,
     )
+
+
+def _label_of(value: Any) -> dict[str, str]:
+    """A knowledge-base text (a string, {id, en}, or its Text model) as text per locale."""
+    if isinstance(value, str):
+        return {"id": value}
+    if isinstance(value, dict):
+        return {k: str(v) for k, v in value.items() if v}
+    return {"id": value.id, **({"en": value.en} if getattr(value, "en", None) else {})}
 
 
 def category_of(rt: Runtime, key: str) -> Category:

@@ -38,6 +38,12 @@ class Settings(BaseSettings):
     complaint_resolve_days: int = Field(default=14, ge=1, le=365)
     complaint_levy_resolve_days: int = Field(default=60, ge=1, le=365)
     complaint_silence_days: int = Field(default=10, ge=1, le=60)
+    # Knowledge-base complaint categories treated as illegal levies (pungli): highest priority,
+    # COMPLAINT_LEVY_RESOLVE_DAYS, supervisors told at once. "biaya" is the sample knowledge
+    # base's "fees or illegal levies".
+    complaint_levy_categories: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["illegal_levy", "pungli", "biaya"]
+    )
 
     @field_validator("admin_ids", mode="before")
     @classmethod
@@ -48,6 +54,13 @@ class Settings(BaseSettings):
                 if not part.lstrip("-").isdigit():
                     raise ValueError(f"{part!r} is not a Telegram user id (digits only)")
             return [int(p) for p in parts]
+        return value
+
+    @field_validator("complaint_levy_categories", mode="before")
+    @classmethod
+    def _split_words(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [p.strip() for p in value.split(",") if p.strip()]
         return value
 
     @field_validator("complaints_chat_id", mode="before")
