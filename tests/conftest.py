@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, text
 
 from bot.db import Database
+from tests.e2e import BotHarness, HarnessStarter
 
 # CI machines run PostgreSQL here with trust auth; each test run gets its own database so
 # parallel runs never meet.
@@ -85,3 +87,34 @@ def sqlite_db(tmp_path) -> Iterator[Database]:  # noqa: ANN001
     database.upgrade()
     yield database
     database.dispose()
+
+
+# --- end-to-end: the real bot against the Bot API emulator (see tests/e2e.py) ---------------
+
+
+@pytest.fixture
+async def make_bot() -> AsyncIterator[Callable[..., HarnessStarter]]:
+    """Factory: ``await make_bot(database_url, admin_ids=[1], ...)`` or ``async with``; every
+    harness still running at the end of the test is stopped."""
+    harnesses: list[BotHarness] = []
+
+    def factory(database_url: str, **kwargs: Any) -> HarnessStarter:
+        harness = BotHarness(database_url, **kwargs)
+        harnesses.append(harness)
+        return HarnessStarter(harness)
+
+    yield factory
+    for harness in reversed(harnesses):
+        await harness.stop()
+
+
+@pytest.fixture
+async def bot(database_url: str, make_bot: Callable[..., HarnessStarter]) -> BotHarness:
+    """The bot on SQLite and on PostgreSQL, polling a fresh emulator."""
+    return await make_bot(database_url)
+
+
+@pytest.fixture
+async def bot_sqlite(tmp_path, make_bot: Callable[..., HarnessStarter]) -> BotHarness:  # noqa: ANN001
+    """The bot on a fresh SQLite database only."""
+    return await make_bot(f"sqlite:///{tmp_path}/bot.db")

@@ -1,0 +1,109 @@
+"""Matcher latency per question (p50, p95) on the sample and a generated 1,000-service base,
+and the accuracy on the development questions. Run: make bench (or python bench/matcher.py)."""
+
+from __future__ import annotations
+
+import json
+import platform
+import random
+import statistics
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bot.knowledge import KnowledgeBase, Service, Text, Words, load_knowledge  # noqa: E402
+from bot.matching import Matcher  # noqa: E402
+
+DEV_SET = ROOT.parent / "shared" / "eval" / "dev-questions.jsonl"
+OWN_SET = ROOT / "tests" / "data" / "matcher_questions.jsonl"
+SYLLABLES = "ba be bi bo bu da de di do du ka ke ki ko ku la le li lo lu ma me mi mo mu na ne " \
+            "ni no nu pa pe pi po pu ra re ri ro ru sa se si so su ta te ti to tu".split()
+KINDS = ["izin", "surat keterangan", "sertifikat", "rekomendasi", "kartu", "pendaftaran",
+         "legalisir", "tanda daftar", "persetujuan", "pengesahan"]
+TOPICS_ID = ["syarat", "biaya", "berapa lama", "dimana loket", "jam buka", "cara daftar",
+             "hasilnya apa"]
+
+
+def _word(rng: random.Random) -> str:
+    return "".join(rng.choice(SYLLABLES) for _ in range(rng.randint(2, 4)))
+
+
+def generated_kb(base: KnowledgeBase, count: int, seed: int = 7) -> KnowledgeBase:
+    """``count`` services with made-up two-word names on top of one real service's standard."""
+    rng = random.Random(seed)
+    template = next(iter(base.services.values()))
+    services: dict[str, Service] = {}
+    while len(services) < count:
+        words = [_word(rng), _word(rng)]
+        kind = rng.choice(KINDS)
+        service_id = "-".join(words)
+        if service_id in services:
+            continue
+        services[service_id] = template.model_copy(update={
+            "id": service_id,
+            "names": Text(id=f"{kind} {' '.join(words)}".title()),
+            "aliases": Words(id=[" ".join(words), f"{kind} {words[0]}"], en=[words[1]]),
+        })
+    return replace(base, services=services)
+
+
+def _latencies(matcher: Matcher, questions: list[str]) -> list[float]:
+    times = []
+    for question in questions:
+        start = time.perf_counter()
+        matcher.match(question, "id")
+        times.append((time.perf_counter() - start) * 1000)
+    return times
+
+
+def _report(label: str, kb: KnowledgeBase, questions: list[str]) -> None:
+    start = time.perf_counter()
+    matcher = Matcher(kb)
+    index_ms = (time.perf_counter() - start) * 1000
+    times = _latencies(matcher, questions)
+    p95 = statistics.quantiles(times, n=20)[18]
+    print(f"{label}: {len(kb.services)} services, {len(questions)} questions, "
+          f"index {index_ms:.0f} ms, per question p50 {statistics.median(times):.3f} ms, "
+          f"p95 {p95:.3f} ms, max {max(times):.3f} ms")
+
+
+def _accuracy(matcher: Matcher, path: Path) -> str:
+    items = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+    right = 0
+    for item in items:
+        found = matcher.match(item["q"], item.get("lang", "id"))
+        right += found.service_id == item["service"] and (
+            item["service"] is None or found.topic == item["topic"])
+    return f"{right}/{len(items)} ({right / len(items):.1%})"
+
+
+def main() -> None:
+    cpu = next((line.split(":", 1)[1].strip() for line in
+                Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("model name")),
+               platform.processor() or "unknown CPU")
+    print(f"{platform.machine()}, {cpu}, Python {platform.python_version()}, one thread")
+    sample = load_knowledge(ROOT / "knowledge")
+    own = [json.loads(line)["q"] for line in OWN_SET.read_text(encoding="utf-8").splitlines()]
+    dev = ([json.loads(line)["q"] for line in DEV_SET.read_text(encoding="utf-8").splitlines()
+            if line] if DEV_SET.is_file() else [])
+    _report("sample knowledge base", sample, own + dev)
+
+    big = generated_kb(sample, 1000)
+    rng = random.Random(11)
+    names = [s.aliases.id[0] for s in big.services.values()]
+    generated = [f"{rng.choice(TOPICS_ID)} {rng.choice(names)}" for _ in range(300)]
+    typos = [q[:-2] + q[-1] for q in generated[:100]]  # one letter dropped near the end
+    _report("generated knowledge base", big, generated + typos + own)
+
+    matcher = Matcher(sample)
+    if DEV_SET.is_file():
+        print(f"development set accuracy (service and topic): {_accuracy(matcher, DEV_SET)}")
+    print(f"own question set accuracy: {_accuracy(matcher, OWN_SET)}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,202 @@
+"""Questions and answers on Telegram: free-text questions, browsing services, service cards."""
+
+from __future__ import annotations
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
+
+from bot.answers import TOPIC_TITLES, Answer, render_answer, render_topic
+from bot.i18n import Translator
+from bot.knowledge import TOPICS, KnowledgeBase
+from bot.text import escape
+from handlers.common import (
+    GROUP_FEATURES,
+    MESSAGE_ROUTES,
+    main_menu,
+    register_message_route,
+    reply_html,
+    runtime,
+    translator,
+    unknown_button,
+)
+
+PAGE_SIZE = 6
+MAX_QUESTION = 500  # characters read from a question; longer text is not a question
+CARD_TOPICS = tuple(t for t in TOPICS if t != "overview")
+
+
+# --- keyboards -----------------------------------------------------------------------------
+
+
+def _menu_rows(tr: Translator) -> list[list[InlineKeyboardButton]]:
+    return list(main_menu(tr.gettext).inline_keyboard)
+
+
+def categories_keyboard(kb: KnowledgeBase, tr: Translator) -> InlineKeyboardMarkup:
+    rows = [
+        [InlineKeyboardButton(category.name.get(tr.locale), callback_data=f"svc:cat:{n}:0")]
+        for n, category in enumerate(kb.office.categories)
+    ]
+    return InlineKeyboardMarkup(rows)
+
+
+def category_keyboard(
+    kb: KnowledgeBase, tr: Translator, index: int, page: int
+) -> InlineKeyboardMarkup:
+    _ = tr.gettext
+    services = kb.services_in(kb.office.categories[index].id)
+    shown = services[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
+    rows = [
+        [InlineKeyboardButton(s.name(tr.locale), callback_data=f"svc:card:{s.id}")] for s in shown
+    ]
+    paging = []
+    if page > 0:
+        paging.append(
+            InlineKeyboardButton(_("◀ Previous"), callback_data=f"svc:cat:{index}:{page - 1}")
+        )
+    if (page + 1) * PAGE_SIZE < len(services):
+        paging.append(
+            InlineKeyboardButton(_("Next ▶"), callback_data=f"svc:cat:{index}:{page + 1}")
+        )
+    if paging:
+        rows.append(paging)
+    rows.append([InlineKeyboardButton(_("⬅ All categories"), callback_data="svc:cats")])
+    return InlineKeyboardMarkup(rows)
+
+
+def card_keyboard(kb: KnowledgeBase, tr: Translator, service_id: str) -> InlineKeyboardMarkup:
+    _ = tr.gettext
+    buttons = [
+        InlineKeyboardButton(_(TOPIC_TITLES[t]), callback_data=f"svc:topic:{service_id}:{t}")
+        for t in CARD_TOPICS
+    ]
+    rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
+    category = kb.services[service_id].category
+    index = next(n for n, c in enumerate(kb.office.categories) if c.id == category)
+    back = InlineKeyboardButton(_("⬅ Back to the list"), callback_data=f"svc:cat:{index}:0")
+    rows.append([back])
+    return InlineKeyboardMarkup(rows)
+
+
+def topic_keyboard(tr: Translator, service_id: str, name: str) -> InlineKeyboardMarkup:
+    _ = tr.gettext
+    label = _("More about {service}").format(service=name)
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(label, callback_data=f"svc:card:{service_id}")], *_menu_rows(tr)]
+    )
+
+
+def suggestions_keyboard(
+    kb: KnowledgeBase, tr: Translator, ids: list[str]
+) -> InlineKeyboardMarkup:
+    rows = [
+        [InlineKeyboardButton(kb.services[s].name(tr.locale), callback_data=f"svc:card:{s}")]
+        for s in ids
+    ]
+    return InlineKeyboardMarkup([*rows, *_menu_rows(tr)])
+
+
+# --- sending -------------------------------------------------------------------------------
+
+
+async def send_answer(update: Update, answer: Answer, markup: InlineKeyboardMarkup) -> None:
+    """A location answer is a map pin first, then the floor, counter and hours."""
+    chat = update.effective_chat
+    if answer.venue and chat is not None:
+        await chat.send_venue(
+            latitude=answer.venue["latitude"],
+            longitude=answer.venue["longitude"],
+            title=answer.venue["title"],
+            address=answer.venue["address"],
+        )
+    await reply_html(update, answer.html, markup)
+
+
+# --- handlers ------------------------------------------------------------------------------
+
+
+def is_text_question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+    message = update.effective_message
+    return bool(message and message.text and not message.text.startswith("/"))
+
+
+async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    rt = runtime(context)
+    tr = translator(update, context)
+    question = update.effective_message.text[:MAX_QUESTION]
+    match = rt.matcher.match(question, tr.locale)
+    answer = render_answer(rt.knowledge, match, tr, rt.tz)
+    if answer.suggestions or match.service_id is None:
+        markup = suggestions_keyboard(rt.knowledge, tr, answer.suggestions)
+    elif match.service_id in rt.knowledge.services:
+        name = rt.knowledge.services[match.service_id].name(tr.locale)
+        markup = topic_keyboard(tr, match.service_id, name)
+    else:
+        markup = main_menu(tr.gettext)
+    await send_answer(update, answer, markup)
+
+
+def _browse_text(tr: Translator) -> str:
+    return tr.gettext("<b>Our services</b>\nChoose a category:")
+
+
+async def services_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    tr = translator(update, context)
+    await reply_html(update, _browse_text(tr), categories_keyboard(runtime(context).knowledge, tr))
+
+
+async def menu_services(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await update.callback_query.answer()
+    await services_command(update, context)
+
+
+async def service_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Every svc: button. Data are checked against the knowledge base: anything else is stale
+    or forged and gets the unknown-button answer."""
+    query = update.callback_query
+    rt = runtime(context)
+    kb = rt.knowledge
+    tr = translator(update, context)
+    parts = (query.data or "").split(":")
+    if parts == ["svc", "cats"]:
+        await query.answer()
+        await query.edit_message_text(
+            _browse_text(tr), parse_mode="HTML", reply_markup=categories_keyboard(kb, tr)
+        )
+        return
+    if len(parts) == 4 and parts[1] == "cat" and parts[2].isdigit() and parts[3].isdigit():
+        index, page = int(parts[2]), int(parts[3])
+        if index < len(kb.office.categories):
+            category = kb.office.categories[index]
+            count = len(kb.services_in(category.id))
+            if page * PAGE_SIZE < count or page == 0:
+                await query.answer()
+                text = f"<b>{escape(category.name.get(tr.locale))}</b>\n" + tr.gettext(
+                    "Choose a service:"
+                )
+                await query.edit_message_text(
+                    text, parse_mode="HTML", reply_markup=category_keyboard(kb, tr, index, page)
+                )
+                return
+    if len(parts) == 3 and parts[1] == "card" and parts[2] in kb.services:
+        await query.answer()
+        answer = render_topic(kb, kb.services[parts[2]], "overview", tr, rt.tz)
+        await reply_html(update, answer.html, card_keyboard(kb, tr, parts[2]))
+        return
+    if len(parts) == 4 and parts[1] == "topic" and parts[2] in kb.services and parts[3] in TOPICS:
+        await query.answer()
+        service = kb.services[parts[2]]
+        answer = render_topic(kb, service, parts[3], tr, rt.tz)
+        await send_answer(update, answer, topic_keyboard(tr, service.id, service.name(tr.locale)))
+        return
+    await unknown_button(update, context)
+
+
+def register(app: Application) -> None:
+    app.add_handler(CommandHandler(["layanan", "services"], services_command), GROUP_FEATURES)
+    app.add_handler(CallbackQueryHandler(menu_services, pattern=r"^menu:services$"), GROUP_FEATURES)
+    app.add_handler(CallbackQueryHandler(service_button, pattern=r"^svc:"), GROUP_FEATURES)
+    # Free text is a question unless the user is in a flow (common.route_message sees to that).
+    # The route table is per process, and tests build many Applications: add it once.
+    if (is_text_question, answer_question) not in MESSAGE_ROUTES:
+        register_message_route(is_text_question, answer_question)
