@@ -13,7 +13,8 @@ from sqlmodel import select
 from bot import complaints as cp
 from bot.cli import main as cli_main
 from bot.complaint_models import Complaint, ComplaintMessage
-from bot.config import ConfigError, load_settings
+from bot.config import PROJECT_ROOT, ConfigError, load_settings
+from bot.knowledge import load_knowledge
 from bot.models import OutboxMessage, Staff, User
 from bot.runtime import Runtime
 from bot.workdays import WorkingCalendar
@@ -543,3 +544,31 @@ def test_complaint_settings_from_the_environment(monkeypatch):
     assert settings.complaint_levy_resolve_days == 45
     monkeypatch.setenv("COMPLAINTS_CHAT_ID", "")
     assert load_settings().complaints_chat_id is None
+
+
+def test_categories_come_from_the_knowledge_base(db):
+    kb = load_knowledge(PROJECT_ROOT / "knowledge")
+    rt = Runtime(
+        settings=load_settings(),
+        db=db,
+        knowledge=kb,
+        calendar=WorkingCalendar(JAKARTA),
+    )
+    cats = {c.key: c for c in cp.categories(rt)}
+    assert list(cats) == [c.id for c in kb.office.complaint_categories]
+    levy, normal = cats["biaya"], cats["pelayanan"]
+    assert (levy.priority, levy.supervisory) == (cp.PRIORITY_HIGHEST, True)
+    assert (normal.priority, normal.supervisory) == (cp.PRIORITY_NORMAL, False)
+    assert levy.title(cp.Translator("en")) == "Fees or illegal levies"
+    assert levy.title(cp.Translator("id")) == "Biaya atau pungutan liar"
+    assert cp.time_limits(rt, levy).resolve_days == 60
+    assert cp.time_limits(rt, normal).resolve_days == 14
+    with db.session() as s:
+        s.add(Staff(telegram_id=SUPERVISOR, role="supervisor"))
+    with db.session() as s:
+        c = file(rt, s, category="biaya", service_id="ktp-el")
+        with pytest.raises(cp.InvalidInput):
+            file(rt, s, category="slow_service")  # a default category the office replaced
+        card = cp.render_staff_card(s, rt, c, cp.Translator("id"))
+        assert "KTP Elektronik (KTP-el)" in card and "Biaya atau pungutan liar" in card
+        assert len(outbox(s, SUPERVISOR)) == 1
