@@ -56,14 +56,14 @@ ALLOWED_MOVES: dict[str, frozenset[str]] = {
 }
 
 STATUS_LABELS = {
-    RECEIVED: N_("received"),
-    VERIFIED: N_("verified"),
-    ASSIGNED: N_("assigned"),
-    IN_PROGRESS: N_("in progress"),
-    RESOLVED: N_("resolved"),
-    CLOSED: N_("closed"),
-    REJECTED: N_("rejected"),
-    DUPLICATE: N_("duplicate"),
+    RECEIVED: N_("Received"),
+    VERIFIED: N_("Verified"),
+    ASSIGNED: N_("Assigned"),
+    IN_PROGRESS: N_("In progress"),
+    RESOLVED: N_("Resolved"),
+    CLOSED: N_("Closed"),
+    REJECTED: N_("Rejected"),
+    DUPLICATE: N_("Duplicate"),
 }
 
 NAMED = "named"
