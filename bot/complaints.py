@@ -16,13 +16,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, func, or_, true
+from sqlalchemy import and_, case, false, func, or_, true
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 
 from bot.complaint_models import Complaint, ComplaintEvidence, ComplaintMessage
 from bot.i18n import N_, Translator
-from bot.models import Staff, User, utcnow
+from bot.models import OutboxMessage, Staff, User, utcnow
 from bot.outbox import enqueue
 from bot.roles import audit, has_role, role_of
 from bot.runtime import Runtime
@@ -299,7 +299,7 @@ def _handled_by(viewer: Viewer) -> ColumnElement[bool]:
     if viewer.sees_all:
         return true()
     if not viewer.is_staff:
-        return Complaint.complainant_id != Complaint.complainant_id  # nothing
+        return false()
     clauses: list[ColumnElement[bool]] = [
         Complaint.assignee_id == viewer.telegram_id,
         and_(col(Complaint.unit).is_(None), col(Complaint.assignee_id).is_(None)),
@@ -1208,8 +1208,6 @@ def escalate_overdue(session: Session, rt: Runtime, now: datetime | None = None)
 
 
 def _queue_once(session: Session, key: str, queue: Callable[[str], None]) -> int:
-    from bot.models import OutboxMessage
-
     # Checked first so rendering is skipped on every later run; enqueue's key is the guarantee.
     exists = session.exec(
         select(OutboxMessage.id).where(col(OutboxMessage.dedupe_key).startswith(key + ":"))

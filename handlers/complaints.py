@@ -510,13 +510,12 @@ async def complainant_button(update: Update, context: ContextTypes.DEFAULT_TYPE)
                 step="text",
                 data={"complaint_id": complaint_id},
             )
-        await context.bot.send_message(
-            user_id,
+        await _say(
+            update,
             _(
                 "Write what you want to add to {ticket}. You may also send a photo or a document "
                 "with a caption. /batal to cancel."
             ).format(ticket=complaint.ticket),
-            parse_mode=ParseMode.HTML,
         )
         return
     try:
