@@ -201,7 +201,7 @@ def _summary(rt: Runtime, data: dict[str, Any], tr: Translator) -> str:
     return "\n".join(lines)
 
 
-def _next_step(rt: Runtime, step: str, data: dict[str, Any]) -> str:
+def _next_step(step: str, data: dict[str, Any]) -> str:
     following = STEPS[STEPS.index(step) + 1]
     if following == "service" and not data.get("services"):
         return "description"
@@ -306,7 +306,7 @@ async def flow_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         await _file(update, context, state)
         return
     await query.answer()
-    await _go(update, context, _next_step(rt, state.step, data), data)
+    await _go(update, context, _next_step(state.step, data), data)
 
 
 async def flow_message(
@@ -353,7 +353,7 @@ async def flow_message(
         text, markup = _question(rt, step, data, tr)
         await _say(update, error_text(exc, tr), markup)
         return
-    await _go(update, context, _next_step(rt, step, data), data)
+    await _go(update, context, _next_step(step, data), data)
 
 
 async def _file(
