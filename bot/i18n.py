@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from functools import lru_cache
+from functools import cache
 from zoneinfo import ZoneInfo
 
 from babel import Locale
@@ -33,7 +33,7 @@ def normalize_locale(code: str | None, default: str = "id") -> str:
     return "en"
 
 
-@lru_cache(maxsize=None)
+@cache
 def translations(locale: str) -> NullTranslations:
     if locale not in SUPPORTED_LOCALES:
         locale = "id"
@@ -65,7 +65,7 @@ class Translator:
         )
 
 
-@lru_cache(maxsize=None)
+@cache
 def _babel_locale(locale: str) -> Locale:
     return Locale.parse("id_ID" if locale == "id" else "en_ID")
 
@@ -75,4 +75,6 @@ def format_money(amount: int, locale: str) -> str:
     # The CLDR pattern without decimals: rupiah is always whole.
     loc = _babel_locale(locale)
     pattern = loc.currency_formats["standard"].pattern.replace(".00", "").replace(",00", "")
-    return format_currency(Decimal(amount), "IDR", format=pattern, locale=loc, currency_digits=False)
+    return format_currency(
+        Decimal(amount), "IDR", format=pattern, locale=loc, currency_digits=False
+    )

@@ -71,6 +71,8 @@ class Text(_Model):
     @model_validator(mode="before")
     @classmethod
     def _plain_string_is_indonesian(cls, value: Any) -> Any:
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            value = str(value)  # "counter: 14"
         if isinstance(value, str):
             return {"id": value}
         return value
@@ -98,17 +100,12 @@ def _non_negative_rupiah(value: int) -> int:
     return value
 
 
-class Amount(_Model):
-    amount: int
-
-    @field_validator("amount")
-    @classmethod
-    def _not_negative(cls, value: int) -> int:
-        return _non_negative_rupiah(value)
+Rupiah = Annotated[int, AfterValidator(_non_negative_rupiah)]
 
 
-class FeeVariant(Amount):
+class FeeVariant(_Model):
     label: Text
+    amount: Rupiah
 
 
 class Fee(_Model):
@@ -117,16 +114,11 @@ class Fee(_Model):
     ``label`` names what ``amount`` is for when variants (SIM A vs SIM C, ...) follow.
     """
 
-    amount: int | None
+    amount: Rupiah | None
     label: Text | None = None
     variants: list[FeeVariant] = Field(default_factory=list)
     note: Text | None = None
     legal_basis: Text | None = None
-
-    @field_validator("amount")
-    @classmethod
-    def _not_negative(cls, value: int | None) -> int | None:
-        return None if value is None else _non_negative_rupiah(value)
 
     @model_validator(mode="after")
     def _explained_when_unknown(self) -> Fee:
@@ -257,24 +249,6 @@ class Closure(_Model):
     reason: Text
 
 
-class Category(_Model):
-    id: str
-    name: Text
-
-    @field_validator("id")
-    @classmethod
-    def _valid_id(cls, value: str) -> str:
-        return _service_id(value)
-
-
-class RequirementGroup(_Model):
-    """Requirements for one case (new, lost, damaged, ...); ``variant`` is a short key."""
-
-    variant: str | None = None
-    label: Text | None = None
-    items: list[Text] = Field(min_length=1)
-
-
 def _service_id(value: str) -> str:
     if len(value) > MAX_ID_LENGTH:
         raise PydanticCustomError(
@@ -287,6 +261,22 @@ def _service_id(value: str) -> str:
             "hyphens (e.g. akta-kelahiran)", {"value": value},
         )
     return value
+
+
+Identifier = Annotated[str, AfterValidator(_service_id)]
+
+
+class Category(_Model):
+    id: Identifier
+    name: Text
+
+
+class RequirementGroup(_Model):
+    """Requirements for one case (new, lost, damaged, ...); ``variant`` is a short key."""
+
+    variant: str | None = None
+    label: Text | None = None
+    items: list[Text] = Field(min_length=1)
 
 
 def _known_topic(value: str) -> str:
@@ -424,6 +414,8 @@ def _field_name(loc: Path_) -> str:
 _MESSAGES = {
     "missing": "required field is missing",
     "extra_forbidden": "unknown field (check the spelling)",
+    "model_type": "expected fields here (name: value lines), see docs/knowledge-base.md",
+    "list_type": "expected a list here (lines starting with '- ')",
 }
 
 
@@ -435,13 +427,10 @@ def _problems_from(exc: ValidationError, file: str, lines: dict[Path_, int]) -> 
             p for p in error["loc"]
             if isinstance(p, int) or not (p.startswith("function-") or p == "[key]")
         )
-        known = loc
+        # A missing field has no line of its own: point at the mapping that lacks it.
+        known = loc[:-1] if error["type"] == "missing" else loc
         while known and known not in lines:
             known = known[:-1]
-        if error["type"] == "missing":
-            known = loc[:-1]
-            while known and known not in lines:
-                known = known[:-1]
         message = _MESSAGES.get(error["type"], error["msg"].removeprefix("Value error, "))
         problems.append(Problem(file, lines.get(known, 1), _field_name(loc), message))
     return problems

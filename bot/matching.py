@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -28,7 +29,8 @@ SLANG: dict[str, str] = {
     "yg": "yang", "utk": "untuk", "untk": "untuk", "dgn": "dengan", "dg": "dengan",
     "dmn": "dimana", "dmana": "dimana", "dimn": "dimana", "kmn": "kemana",
     "kpn": "kapan", "jd": "jadi", "sy": "saya", "aq": "saya", "aku": "saya", "gue": "saya",
-    "gw": "saya", "sya": "saya", "bs": "bisa", "bsa": "bisa", "hrs": "harus", "sm": "sama",
+    "gw": "saya", "gua": "saya", "ane": "saya", "ku": "saya", "mu": "kamu", "sya": "saya",
+    "bs": "bisa", "bsa": "bisa", "hrs": "harus", "sm": "sama",
     "lg": "lagi", "udh": "sudah", "udah": "sudah", "sdh": "sudah", "blm": "belum",
     "klo": "kalau", "kalo": "kalau", "kl": "kalau", "knp": "kenapa", "pengen": "ingin",
     "pingin": "ingin", "pgn": "ingin", "mo": "mau", "bkn": "bukan", "skrg": "sekarang",
@@ -169,6 +171,17 @@ class Match:
     suggestions: list[str] = field(default_factory=list)  # service ids, closest first
 
 
+_Phrase = tuple[tuple[str, ...], str, float]  # words, topic, weight
+
+
+def _index_phrases(phrases: Iterable[_Phrase]) -> dict[str, list[_Phrase]]:
+    index: dict[str, list[_Phrase]] = {}
+    for phrase in phrases:
+        if phrase[0]:
+            index.setdefault(phrase[0][0], []).append(phrase)
+    return index
+
+
 @dataclass(frozen=True)
 class _Alias:
     service_id: str
@@ -185,7 +198,7 @@ class _Hit:
 
 
 CONFIDENT = 80.0  # below this service score the matcher abstains
-CONFIDENT_FEE = 92.0  # a wrong fee is worse than no answer: ask for more certainty
+CONFIDENT_FEE = 90.0  # a wrong fee is worse than none: a typo in a one-word name is too much
 PARTIAL = 84.0  # one distinctive word of a service's name
 
 
@@ -195,23 +208,26 @@ class Matcher:
     def __init__(self, kb: KnowledgeBase) -> None:
         self.kb = kb
         self._aliases_by_token: dict[str, list[_Alias]] = {}
-        self._topic_aliases: dict[str, dict[tuple[str, ...], str]] = {}
+        # Topic phrases by their first word; a service's own topic words come first.
+        self._service_topics: dict[str, dict[str, list[_Phrase]]] = {}
         for service in kb.services.values():
             for phrase in {*service.all_names(), service.id.replace("-", " ")}:
                 self._add_alias(service.id, tokens_of(phrase))
-            self._topic_aliases[service.id] = {
-                tuple(tokens_of(word)): topic
+            self._service_topics[service.id] = _index_phrases(
+                (tuple(tokens_of(word)), topic, 3.0)
                 for topic, words in service.topic_aliases.items()
                 for word in words.all()
-            }
+            )
         office_phrases = [tokens_of(p) for p in OFFICE_WORDS]
         self._office_phrases = sorted({tuple(p) for p in office_phrases if p}, key=len,
                                       reverse=True)
-        self._topic_phrases = sorted(
-            ((tuple(tokens_of(p)), t, w) for p, (t, w) in TOPIC_WORDS.items()),
-            key=lambda item: len(item[0]), reverse=True,
+        self._topics_index = _index_phrases(
+            (tuple(tokens_of(p)), t, w) for p, (t, w) in TOPIC_WORDS.items()
         )
-        topic_vocab = {tok for phrase, _t, _w in self._topic_phrases for tok in phrase}
+        topic_vocab = {
+            tok for bucket in self._topics_index.values() for phrase, _t, _w in bucket
+            for tok in phrase
+        }
         office_vocab = {tok for phrase in self._office_phrases for tok in phrase}
         self._alias_vocab = {
             tok for bucket in self._aliases_by_token.values() for a in bucket for tok in a.tokens
@@ -233,10 +249,18 @@ class Matcher:
                 for tok in alias.tokens:
                     owners.setdefault(tok, set()).add(alias.service_id)
         generic = STOPWORDS | topic_vocab | office_vocab
-        self._owners = {tok: sorted(ids) for tok, ids in owners.items() if tok not in generic}
         self._distinctive = {
-            tok: ids[0] for tok, ids in self._owners.items() if len(ids) == 1 and len(tok) >= 4
+            tok: next(iter(ids)) for tok, ids in owners.items()
+            if len(ids) == 1 and len(tok) >= 4 and tok not in generic
         }
+        # The unit that serves a service ("Disdukcapil", "Polres") only suggests it: one unit
+        # serves several services. Its words are known, so "jam layanan disdukcapil" is an
+        # office-hours question rather than a question about something unknown.
+        for service in kb.services.values():
+            for tok in tokens_of(f"{service.location.unit.id} {service.location.unit.en or ''}"):
+                owners.setdefault(tok, set()).add(service.id)
+                self._known.add(tok)
+        self._owners = {tok: sorted(ids) for tok, ids in owners.items() if tok not in generic}
 
     def _add_alias(self, service_id: str, tokens: list[str]) -> None:
         if not tokens:
@@ -301,8 +325,14 @@ class Matcher:
                 hits.append(_Hit(alias.service_id, start, end, len(alias.tokens), score))
         for index, token in enumerate(tokens):
             owner = self._distinctive.get(token)
-            if owner and not any(h.start <= index < h.end for h in hits):
-                hits.append(_Hit(owner, index, index + 1, 1, PARTIAL - 18.0 * fuzzy[index]))
+            if not owner or any(h.start <= index < h.end for h in hits):
+                continue
+            # A word we do not know next to it makes it part of another name: "pajak
+            # kendaraan" (vehicle tax) is not the tax number, nor "vehicle tax" in English.
+            neighbours = tokens[max(0, index - 1) : index] + tokens[index + 1 : index + 2]
+            if any(word not in self._known for word in neighbours):
+                continue
+            hits.append(_Hit(owner, index, index + 1, 1, PARTIAL - 18.0 * fuzzy[index]))
         return hits
 
     @staticmethod
@@ -319,22 +349,26 @@ class Matcher:
         self, tokens: list[str], service_id: str | None, used: set[int] | None = None
     ) -> str | None:
         """The strongest topic named in the question outside the positions already ``used``
-        (by the service's name: "change of address" is not a location question)."""
+        (by the service's name: "change of address" is not a location question). Longer
+        phrases claim their words first, so "berapa lama" is duration, not "berapa" (fee)."""
         used = set(used or ())
+        indexes = [self._service_topics.get(service_id or "", {}), self._topics_index]
+        found: list[tuple[int, int, str, float]] = []
+        for start, token in enumerate(tokens):
+            for index in indexes:
+                for phrase, topic, weight in index.get(token, ()):
+                    if tuple(tokens[start : start + len(phrase)]) == phrase:
+                        found.append((len(phrase), start, topic, weight))
+        found.sort(key=lambda item: (-item[0], item[1]))
         weights: dict[str, float] = {}
         first: dict[str, int] = {}
-        phrases = list(self._topic_phrases)
-        if service_id in self._topic_aliases:
-            phrases = [(p, t, 3.0) for p, t in self._topic_aliases[service_id].items()] + phrases
-            phrases.sort(key=lambda item: len(item[0]), reverse=True)
-        for phrase, topic, weight in phrases:
-            size = len(phrase)
-            for start in range(len(tokens) - size + 1):
-                span = range(start, start + size)
-                if tuple(tokens[start : start + size]) == phrase and not used & set(span):
-                    used.update(span)
-                    weights[topic] = weights.get(topic, 0.0) + weight
-                    first[topic] = min(first.get(topic, start), start)
+        for size, start, topic, weight in found:
+            span = set(range(start, start + size))
+            if used & span:
+                continue
+            used |= span
+            weights[topic] = weights.get(topic, 0.0) + weight
+            first[topic] = min(first.get(topic, start), start)
         if not weights:
             return None
         return max(weights, key=lambda t: (weights[t], -first[t]))

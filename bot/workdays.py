@@ -96,6 +96,5 @@ class WorkingCalendar:
         """``moment`` moved forward by ``count`` working days, keeping the local time of day."""
         local = moment.astimezone(self.tz)
         day = self.add_working_days(local.date(), count)
-        return datetime.combine(day, local.timetz().replace(tzinfo=None), tzinfo=self.tz).astimezone(
-            UTC
-        )
+        moved = datetime.combine(day, local.time(), tzinfo=self.tz)
+        return moved.astimezone(UTC)

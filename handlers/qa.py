@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.constants import ParseMode
+from telegram.error import BadRequest
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
 
 from bot.answers import TOPIC_TITLES, Answer, render_answer, render_topic
@@ -112,6 +114,16 @@ async def send_answer(update: Update, answer: Answer, markup: InlineKeyboardMark
     await reply_html(update, answer.html, markup)
 
 
+async def _edit(query: CallbackQuery, text: str, markup: InlineKeyboardMarkup) -> None:
+    """Browse in place; pressing a button twice would not change the message, which
+    Telegram refuses with "message is not modified": that is no error for the user."""
+    try:
+        await query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
+    except BadRequest as exc:
+        if "not modified" not in str(exc).lower():
+            raise
+
+
 # --- handlers ------------------------------------------------------------------------------
 
 
@@ -160,9 +172,7 @@ async def service_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     parts = (query.data or "").split(":")
     if parts == ["svc", "cats"]:
         await query.answer()
-        await query.edit_message_text(
-            _browse_text(tr), parse_mode="HTML", reply_markup=categories_keyboard(kb, tr)
-        )
+        await _edit(query, _browse_text(tr), categories_keyboard(kb, tr))
         return
     if len(parts) == 4 and parts[1] == "cat" and parts[2].isdigit() and parts[3].isdigit():
         index, page = int(parts[2]), int(parts[3])
@@ -174,9 +184,7 @@ async def service_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
                 text = f"<b>{escape(category.name.get(tr.locale))}</b>\n" + tr.gettext(
                     "Choose a service:"
                 )
-                await query.edit_message_text(
-                    text, parse_mode="HTML", reply_markup=category_keyboard(kb, tr, index, page)
-                )
+                await _edit(query, text, category_keyboard(kb, tr, index, page))
                 return
     if len(parts) == 3 and parts[1] == "card" and parts[2] in kb.services:
         await query.answer()

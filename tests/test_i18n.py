@@ -37,7 +37,7 @@ def test_every_message_is_translated(locale):
         if m.id and (all(m.string) if isinstance(m.string, tuple) else m.string)
     }
     missing = sorted(_messages_in_code() - translated)
-    assert not missing, f"{locale}: untranslated or missing from the catalog (make update): {missing}"
+    assert not missing, f"{locale}: untranslated or not in the catalog (make update): {missing}"
 
 
 def test_compiled_catalog_is_used():
