@@ -16,7 +16,8 @@ log = logging.getLogger(__name__)
 
 def build_runtime(settings: Settings, *, migrate: bool = True) -> Runtime:
     """Database (migrated), knowledge base (validated) and calendar: everything but Telegram."""
-    from bot.knowledge import load_knowledge
+    from bot.applications import status_mapping_problems
+    from bot.knowledge import KnowledgeError, load_knowledge
     from bot.matching import Matcher
     from bot.workdays import WorkingCalendar
 
@@ -24,6 +25,9 @@ def build_runtime(settings: Settings, *, migrate: bool = True) -> Runtime:
     if migrate:
         db.upgrade()
     knowledge = load_knowledge(settings.knowledge_dir)
+    problems = status_mapping_problems(knowledge)
+    if problems:
+        raise KnowledgeError(problems)
     return Runtime(
         settings=settings,
         db=db,
@@ -54,11 +58,13 @@ def build_application(rt: Runtime, *, token: str | None = None) -> Application:
 def register_handlers(app: Application) -> None:
     # Order matters: within a group the first matching handler wins, so every feature comes
     # before the fallbacks, and the guards (negative groups) before everything.
-    from handlers import common, complaints, qa
+    from handlers import common, complaints, qa, sender, status
 
     common.register(app)
     qa.register(app)
+    status.register(app)
     complaints.register(app)
+    sender.register(app)
     common.register_fallbacks(app)
     app.add_error_handler(common.error_handler)
 
@@ -83,5 +89,8 @@ async def _post_init(app: Application) -> None:
 
 
 async def _post_shutdown(app: Application) -> None:
+    from handlers.sender import close_sender
+
     rt: Runtime = app.bot_data["runtime"]
+    await close_sender(rt)
     rt.db.dispose()

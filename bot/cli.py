@@ -13,14 +13,10 @@ from bot.config import ConfigError, Settings, load_settings
 
 EXIT_CONFIG = 2
 
-BOTFATHER_HELP = """No TELEGRAM_BOT_TOKEN is set.
-
-To run on Telegram, get a token from BotFather:
-  1. Open https://t.me/BotFather in Telegram and send /newbot.
-  2. Choose a name and a username ending in "bot".
-  3. Put the token it gives you in .env as TELEGRAM_BOT_TOKEN=123456:ABC...
-Then run `servicebot run` (or `make run`) again.
-"""
+OFFLINE_NOTE = (
+    "No TELEGRAM_BOT_TOKEN set: starting the offline web chat. To go live on Telegram, put "
+    "a token from @BotFather in .env as TELEGRAM_BOT_TOKEN=... and run again."
+)
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -37,19 +33,55 @@ def _configure_logging(settings: Settings) -> None:
     )
     # httpx logs every request URL, which contains the bot token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    # Start-up chatter that tells an office's IT person nothing.
+    for name in ("alembic.runtime.plugins", "apscheduler"):
+        logging.getLogger(name).setLevel(logging.WARNING)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
     settings = _settings(args)
     _configure_logging(settings)
     if not settings.telegram_bot_token:
-        print(BOTFATHER_HELP, file=sys.stderr)
-        return EXIT_CONFIG
+        print(OFFLINE_NOTE, flush=True)
+        return _offline(settings, settings.port)
     from bot.app import build_application, build_runtime
 
     rt = build_runtime(settings)
     app = build_application(rt)
-    app.run_polling(allowed_updates=None, drop_pending_updates=False)
+    api = None
+    if settings.api_tokens:
+        from bot.api import ApiServer
+
+        api = ApiServer(rt)
+        api.start()
+    try:
+        app.run_polling(allowed_updates=None, drop_pending_updates=False)
+    finally:
+        if api is not None:
+            api.stop()
+    return 0
+
+
+def cmd_offline(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    _configure_logging(settings)
+    return _offline(settings, settings.port if args.port is None else args.port)
+
+
+def _offline(settings: Settings, port: int) -> int:
+    import asyncio
+
+    from bot.offline import PortInUse, serve_offline
+
+    def ready(url: str) -> None:
+        print(f"Open {url} in your browser to chat with the bot. Ctrl-C stops it.", flush=True)
+
+    try:
+        asyncio.run(serve_offline(settings, port=port, ready=ready))
+    except PortInUse as exc:
+        print(f"{exc}; choose another port with --port N or PORT=N", file=sys.stderr)
+        return EXIT_CONFIG
+    print("Stopped.", flush=True)
     return 0
 
 
@@ -167,14 +199,28 @@ def cmd_complaints_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _port(value: str) -> int:
+    if not value.isdigit() or int(value) > 65535:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a port number (1 to 65535)")
+    return int(value)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="servicebot", description="Telegram assistant for public-service offices."
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
-    run = sub.add_parser("run", help="run the bot on Telegram (long polling)")
+    run = sub.add_parser(
+        "run", help="run the bot on Telegram (long polling); without a token, the offline chat"
+    )
     run.set_defaults(func=cmd_run)
+
+    offline = sub.add_parser(
+        "offline", help="chat with the bot in the browser, without Telegram (local emulator)"
+    )
+    offline.add_argument("--port", type=_port, help="port on 127.0.0.1 (default PORT, 8080)")
+    offline.set_defaults(func=cmd_offline)
 
     ask = sub.add_parser("ask", help="answer questions from the knowledge base, without Telegram")
     ask.add_argument("question", nargs="?", help="the question; without it, one per stdin line")

@@ -44,6 +44,11 @@ class Settings(BaseSettings):
     complaint_levy_categories: Annotated[list[str], NoDecode] = Field(
         default_factory=lambda: ["illegal_levy", "pungli", "biaya"]
     )
+    port: int = 8080  # the offline web chat (servicebot offline)
+    # Bearer tokens of the back-office HTTP API, comma-separated; empty means no API.
+    api_tokens: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    api_host: str = "127.0.0.1"
+    api_port: int = Field(default=8081, ge=1, le=65535)
 
     @field_validator("admin_ids", mode="before")
     @classmethod
@@ -87,6 +92,20 @@ class Settings(BaseSettings):
             )
         return self
 
+    @field_validator("api_tokens", mode="before")
+    @classmethod
+    def _split_tokens(cls, value: object) -> object:
+        if isinstance(value, str):
+            tokens = [t.strip() for t in value.split(",") if t.strip()]
+            for token in tokens:
+                # A short token can be guessed; ask for something like `openssl rand -hex 24`.
+                if len(token) < 24:
+                    raise ValueError(
+                        "each token must be at least 24 characters (e.g. openssl rand -hex 24)"
+                    )
+            return tokens
+        return value
+
     @field_validator("default_locale")
     @classmethod
     def _known_locale(cls, value: str) -> str:
@@ -108,6 +127,13 @@ class Settings(BaseSettings):
     def _known_database(cls, value: str) -> str:
         if not value.startswith(("sqlite://", "postgresql")):
             raise ValueError("must start with sqlite:/// or postgresql+psycopg://")
+        return value
+
+    @field_validator("port")
+    @classmethod
+    def _valid_port(cls, value: int) -> int:
+        if not 0 <= value <= 65535:
+            raise ValueError("must be a TCP port number, 1 to 65535 (0: any free port)")
         return value
 
     @field_validator("log_level")

@@ -27,6 +27,14 @@ def make_engine(url: str) -> Engine:
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA busy_timeout=30000")
             cur.close()
+            # pysqlite's own transaction handling commits a SAVEPOINT opened first in a
+            # transaction; let SQLAlchemy issue BEGIN itself so savepoints nest properly
+            # (the recipe in SQLAlchemy's SQLite dialect documentation).
+            dbapi_conn.isolation_level = None
+
+        @event.listens_for(engine, "begin")
+        def _sqlite_begin(conn) -> None:  # noqa: ANN001
+            conn.exec_driver_sql("BEGIN")
 
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)

@@ -20,6 +20,10 @@ def ensure_user(
         )
         session.add(user)
         session.flush()
+    elif user.unreachable_since is not None:
+        # They are writing to us, so they unblocked the bot: the outbox may reach them again.
+        user.unreachable_since = None
+        session.add(user)
     return user
 
 

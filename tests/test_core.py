@@ -93,3 +93,15 @@ def test_split_message_keeps_lines_whole():
     assert len(parts) > 1
     assert all(len(p) <= 4096 for p in parts)
     assert "\n".join(parts) == text
+
+
+def test_savepoint_first_in_a_transaction_rolls_back_with_it(db):
+    from bot.models import User
+
+    with pytest.raises(RuntimeError):
+        with db.session() as s:
+            with s.begin_nested():
+                s.add(User(telegram_id=42))
+            raise RuntimeError("the unit of work fails after the savepoint")
+    with db.session() as s:
+        assert s.get(User, 42) is None

@@ -183,6 +183,29 @@ def create_app(emulator: Emulator) -> Starlette:
             }
         )
 
+    async def all_events(request: Request) -> Response:
+        """Events of several chats (?chat_id=1&chat_id=2) after ?after=N, in one long poll:
+        a browser opens at most six connections to a host, and the web chat shows many chats."""
+        try:
+            chat_ids = {int(c) for c in request.query_params.getlist("chat_id")}
+            after = max(int(request.query_params.get("after", 0)), 0)
+            timeout = min(float(request.query_params.get("timeout", 0)), POLL_LIMIT)
+        except ValueError:
+            return _user_error(400, "chat_id, after and timeout are numbers")
+
+        def pending() -> list[Any]:
+            # seq n is events[n - 1]: the events after ``after`` are one slice.
+            return [e for e in emulator.events[after:] if e.chat_id in chat_ids]
+
+        events = await emulator.wait_for(pending, timeout)
+        return JSONResponse(
+            {
+                "ok": True,
+                "events": [e.as_dict() for e in events or []],
+                "last": max(after, len(emulator.events)),
+            }
+        )
+
     async def _user_writes(request: Request, *, user_id: int, chat_id: int) -> Response:
         data = await _json(request)
         try:
@@ -270,6 +293,7 @@ def create_app(emulator: Emulator) -> Starlette:
         Route("/_emulator/chats", chats),
         Route("/_emulator/users", users, methods=["GET", "POST"]),
         Route("/_emulator/groups", groups, methods=["POST"]),
+        Route("/_emulator/events", all_events),
         Route("/_emulator/users/{user_id}/messages", user_messages, methods=["GET", "POST"]),
         Route("/_emulator/users/{user_id}/click", click, methods=["POST"]),
         Route("/_emulator/users/{user_id}/block", block, methods=["POST"]),

@@ -1,7 +1,7 @@
 """Complaints: tickets, evidence by Telegram file id, the message thread.
 
 Revision ID: 0003_complaints
-Revises: 0001_core
+Revises: 0002_applications
 """
 
 import sqlalchemy as sa
@@ -10,7 +10,7 @@ from alembic import op
 from bot.models import AwareDateTime
 
 revision = "0003_complaints"
-down_revision = "0001_core"
+down_revision = "0002_applications"
 branch_labels = None
 depends_on = None
 
