@@ -640,6 +640,32 @@ def units(session: Session) -> list[str]:
     return sorted(u for u in rows.all() if u)
 
 
+UNIT_MAX = 80
+
+
+def set_staff_unit(
+    session: Session, *, telegram_id: int, unit: str | None, actor_id: int | None
+) -> Staff:
+    """Put a staff member in a unit (None: no unit). Officers handle their unit's tickets."""
+    staff = session.get(Staff, telegram_id)
+    if staff is None:
+        raise InvalidInput("unknown_officer")
+    cleaned = (unit or "").strip() or None
+    if cleaned is not None and len(cleaned) > UNIT_MAX:
+        raise InvalidInput("too_long", maximum=UNIT_MAX, length=len(cleaned))
+    before, staff.unit = staff.unit, cleaned
+    session.add(staff)
+    audit(
+        session,
+        actor_id=actor_id,
+        action="staff.unit",
+        subject=str(telegram_id),
+        unit=cleaned,
+        before=before,
+    )
+    return staff
+
+
 def assignable_staff(session: Session) -> list[Staff]:
     """Officers and supervisors a ticket can be given to, by unit."""
     return list(

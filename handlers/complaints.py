@@ -86,6 +86,7 @@ def error_text(exc: cp.ComplaintError, tr: Translator) -> str:
         ),
         "not_your_ticket": _("You cannot handle this ticket: it belongs to another unit."),
         "unknown_ticket": _("No such ticket."),
+        "unknown_officer": _("That person has no staff role; add them with /officer add first."),
         "illegal_move": _("This cannot be done now: the ticket is {status}."),
     }
     text = messages.get(exc.code, _("That choice is no longer valid. Please start again."))
@@ -879,6 +880,38 @@ async def _officer_ticket_command(
         await _say(update, error_text(exc, tr))
 
 
+@staff_only("admin")
+async def unit_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/unit <user id> <unit name>: the unit whose complaints an officer handles ("-": none)."""
+    rt = runtime(context)
+    tr = translator(update, context)
+    _ = tr.gettext
+    args = context.args or []
+    if len(args) < 2 or not args[0].lstrip("-").isdigit():
+        await _say(update, _("Usage: /unit <user id> <unit name>, or /unit <user id> - for none"))
+        return
+    unit = " ".join(args[1:])
+    try:
+        with rt.db.session() as s:
+            staff = cp.set_staff_unit(
+                s,
+                telegram_id=int(args[0]),
+                unit=None if unit == "-" else unit,
+                actor_id=update.effective_user.id,
+            )
+            text = (
+                _("{user} now handles the complaints of {unit}.").format(
+                    user=staff.telegram_id, unit=escape(staff.unit)
+                )
+                if staff.unit
+                else _("{user} has no unit now.").format(user=staff.telegram_id)
+            )
+    except cp.ComplaintError as exc:
+        await _say(update, error_text(exc, tr))
+        return
+    await _say(update, text)
+
+
 LIST_WORDS = {
     "overdue": "overdue",
     "terlambat": "overdue",
@@ -1065,6 +1098,7 @@ def register(app: Application) -> None:
     app.add_handler(CommandHandler(["reply", "balas"], reply_command), GROUP_FEATURES)
     app.add_handler(CommandHandler(["duplikat", "duplicate"], duplicate_command), GROUP_FEATURES)
     app.add_handler(CommandHandler("complaints", complaints_command), GROUP_FEATURES)
+    app.add_handler(CommandHandler("unit", unit_command), GROUP_FEATURES)
     app.add_handler(CommandHandler(["laporan", "report"], report_command), GROUP_FEATURES)
     app.add_handler(CallbackQueryHandler(flow_button, pattern=r"^cf:"), GROUP_FEATURES)
     app.add_handler(CallbackQueryHandler(complainant_button, pattern=r"^cc:"), GROUP_FEATURES)

@@ -572,3 +572,22 @@ def test_categories_come_from_the_knowledge_base(db):
         card = cp.render_staff_card(s, rt, c, cp.Translator("id"))
         assert "KTP Elektronik (KTP-el)" in card and "Biaya atau pungutan liar" in card
         assert len(outbox(s, SUPERVISOR)) == 1
+
+
+def test_staff_units_are_set_by_admins(rt, db):
+    with db.session() as s:
+        staff = cp.set_staff_unit(s, telegram_id=OFFICER_B, unit="  Dukcapil ", actor_id=1)
+        assert staff.unit == "Dukcapil"
+        with pytest.raises(cp.InvalidInput) as err:
+            cp.set_staff_unit(s, telegram_id=CITIZEN_EN, unit="Dukcapil", actor_id=1)
+        assert err.value.code == "unknown_officer"
+        with pytest.raises(cp.InvalidInput):
+            cp.set_staff_unit(s, telegram_id=OFFICER_B, unit="x" * 81, actor_id=1)
+    with db.session() as s:
+        c = file(rt, s)
+        cp.assign(s, rt, c, actor=viewer(s, SUPERVISOR), unit="Dukcapil")
+        # Officer B moved into Dukcapil now handles its tickets; moved out, no longer.
+        assert cp.can_handle(viewer(s, OFFICER_B), c)
+        cp.set_staff_unit(s, telegram_id=OFFICER_B, unit=None, actor_id=1)
+        assert not cp.can_handle(viewer(s, OFFICER_B), c)
+        assert cp.units(s) == ["Dukcapil"]

@@ -14,7 +14,7 @@ from bot.db import Database
 from bot.models import Staff, utcnow
 
 GROUP = -100777
-CITIZEN, OTHER, OFFICER, OFFICER_B, SUPERVISOR = 1001, 1002, 2001, 2002, 3001
+CITIZEN, OTHER, OFFICER, OFFICER_B, SUPERVISOR, ADMIN = 1001, 1002, 2001, 2002, 3001, 9001
 STORY = "Petugas loket 3 meminta uang Rp50.000 <tanpa kuitansi> agar KTP cepat jadi."
 
 
@@ -23,7 +23,7 @@ async def desk(tmp_path, make_bot) -> Any:  # noqa: ANN001
     """The bot on SQLite with the officers' group as its complaints desk."""
     url = f"sqlite:///{tmp_path}/desk.db"
     Database(url).upgrade()
-    return await make_bot(url, complaints_chat_id=GROUP)
+    return await make_bot(url, complaints_chat_id=GROUP, admin_ids=[ADMIN])
 
 
 def _staff(bot) -> None:
@@ -378,3 +378,23 @@ def test_list_filters_and_report_periods(sqlite_db):
     assert report_period("30", today) == (date(2026, 2, 14), today)
     assert report_period("year", today) == (date(2026, 1, 1), today)
     assert report_period("forever", today) is None
+
+
+async def test_admin_puts_officers_in_units(desk):
+    bot = desk
+    _staff(bot)
+    admin = bot.user(ADMIN, language_code="en")
+    officer = bot.user(OFFICER, language_code="id")
+    await admin.send("/unit 2002 Dinas Kependudukan & Pencatatan Sipil")
+    assert (await admin.reply()).text == (
+        "2002 now handles the complaints of Dinas Kependudukan & Pencatatan Sipil."
+    )
+    await admin.send("/unit 2001 -")
+    assert (await admin.reply()).text == "2001 has no unit now."
+    await admin.send("/unit 1001 Dukcapil")
+    assert "no staff role" in (await admin.reply()).text
+    await officer.send("/unit 2001 Dukcapil")
+    assert "/help" in (await officer.reply()).text  # admins only
+    with bot.rt.db.session() as s:
+        assert s.get(Staff, OFFICER_B).unit == "Dinas Kependudukan & Pencatatan Sipil"
+        assert s.get(Staff, OFFICER).unit is None
