@@ -258,8 +258,10 @@ async def test_overdue_ticket_escalates_once(bot_sqlite):
 async def test_filing_survives_a_restart(make_bot, database_url):
     first = await make_bot(database_url)
     citizen = first.user(CITIZEN, language_code="id")
-    await citizen.send("/pengaduan")
+    await citizen.send("/start")
     await citizen.reply()
+    await citizen.click("📣 Pengaduan")  # the main menu's button
+    assert "Apa yang ingin Anda adukan?" in (await citizen.reply()).text
     await citizen.click("cf:cat:petugas")
     await citizen.reply()
     await citizen.click("cf:svc:1")
