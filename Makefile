@@ -35,6 +35,7 @@ lint: $(STAMP)
 
 bench: install
 	$(BIN)/python bench/matcher.py
+	$(BIN)/python bench/ikm.py
 
 clean:
 	rm -rf $(VENV) data

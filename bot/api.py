@@ -208,6 +208,30 @@ def create_api_app(rt: Runtime) -> Starlette:
 
         return JSONResponse(await run_in_threadpool(work))
 
+    async def ikm(request: Request) -> JSONResponse:
+        from bot.ikm_report import GROUPINGS, build_report, parse_period, report_as_dict
+        from bot.models import utcnow
+        from bot.surveys import service_unit, survey_config
+
+        by = request.query_params.get("by", "service")
+        try:
+            if by not in GROUPINGS:
+                raise ValueError(f"by: use {', '.join(GROUPINGS)}")
+            today = utcnow().astimezone(rt.tz).date()
+            period = parse_period(request.query_params.get("period", ""), today)
+        except ValueError as exc:
+            return _error(422, "invalid", str(exc))
+
+        def work() -> dict[str, Any]:
+            with rt.db.session() as session:
+                report = build_report(
+                    session, survey_config(rt), period, rt.tz, by=by,
+                    unit_of=lambda service_id: service_unit(rt, service_id),
+                )
+                return report_as_dict(report)
+
+        return JSONResponse(await run_in_threadpool(work))
+
     async def openapi(_request: Request) -> JSONResponse:
         return JSONResponse(openapi_document())
 
@@ -220,6 +244,7 @@ def create_api_app(rt: Runtime) -> Starlette:
                 guarded(change),
                 methods=["POST"],
             ),
+            Route("/api/v1/ikm", guarded(ikm), methods=["GET"]),
             Route("/api/v1/openapi.json", openapi, methods=["GET"]),
         ]
     )
@@ -304,6 +329,34 @@ def openapi_document() -> dict[str, Any]:
                         "200": response("Changed", "ApplicationOut"),
                         "409": response("Not an allowed move; the message says why", "Error"),
                         **errors,
+                    },
+                }
+            },
+            "/api/v1/ikm": {
+                "get": {
+                    "summary": "Satisfaction index (IKM) of a period, per service, unit or overall",
+                    "parameters": [
+                        {
+                            "name": "period",
+                            "in": "query",
+                            "schema": {"type": "string"},
+                            "description": "2026-11, 2026-Q3, 2026-S1, 2026, "
+                            "2026-01-01..2026-03-31, or month/quarter/semester/year (current);"
+                            " default the current month",
+                        },
+                        {
+                            "name": "by",
+                            "in": "query",
+                            "schema": {"enum": ["service", "unit", "overall"]},
+                        },
+                    ],
+                    "responses": {
+                        "200": {
+                            "description": "NRR per element, index, grade and sample check",
+                            "content": {"application/json": {"schema": {"type": "object"}}},
+                        },
+                        "401": errors["401"],
+                        "422": errors["422"],
                     },
                 }
             },

@@ -19,6 +19,7 @@ def build_runtime(settings: Settings, *, migrate: bool = True) -> Runtime:
     from bot.applications import status_mapping_problems
     from bot.knowledge import KnowledgeError, load_knowledge
     from bot.matching import Matcher
+    from bot.surveys import install as install_surveys
     from bot.workdays import WorkingCalendar
 
     db = Database(settings.database_url)
@@ -28,13 +29,15 @@ def build_runtime(settings: Settings, *, migrate: bool = True) -> Runtime:
     problems = status_mapping_problems(knowledge)
     if problems:
         raise KnowledgeError(problems)
-    return Runtime(
+    rt = Runtime(
         settings=settings,
         db=db,
         knowledge=knowledge,
         matcher=Matcher(knowledge),
         calendar=WorkingCalendar(settings.tz, closed_dates=knowledge.office.closed_dates),
     )
+    install_surveys(rt)  # validates the questionnaire; completed applications invite citizens
+    return rt
 
 
 def build_application(rt: Runtime, *, token: str | None = None) -> Application:
@@ -58,12 +61,13 @@ def build_application(rt: Runtime, *, token: str | None = None) -> Application:
 def register_handlers(app: Application) -> None:
     # Order matters: within a group the first matching handler wins, so every feature comes
     # before the fallbacks, and the guards (negative groups) before everything.
-    from handlers import common, complaints, qa, sender, status
+    from handlers import common, complaints, qa, sender, status, surveys
 
     common.register(app)
     qa.register(app)
     status.register(app)
     complaints.register(app)
+    surveys.register(app)
     sender.register(app)
     common.register_fallbacks(app)
     app.add_error_handler(common.error_handler)

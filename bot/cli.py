@@ -199,6 +199,71 @@ def cmd_complaints_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_survey_check(args: argparse.Namespace) -> int:
+    from bot.surveys import SurveyConfigError, load_survey_config
+
+    settings = _settings(args)
+    path = Path(args.file) if args.file else (
+        settings.survey_file or Path(settings.knowledge_dir) / "survey.yaml"
+    )
+    try:
+        config = load_survey_config(path)
+    except SurveyConfigError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        print(f"{len(exc.problems)} problem(s) in {path}", file=sys.stderr)
+        return 1
+    print(f"{path}: OK, rule {config.rule}, {len(config.elements)} elements "
+          f"({', '.join(e.code for e in config.elements)})")
+    return 0
+
+
+def cmd_ikm(args: argparse.Namespace) -> int:
+    """The index report in the terminal, and optionally its CSV files."""
+    from datetime import UTC, datetime
+
+    from bot.db import Database
+    from bot.i18n import Translator
+    from bot.ikm_report import build_report, parse_period, render_report, responses_csv, summary_csv
+    from bot.knowledge import KnowledgeError, load_knowledge
+    from bot.runtime import Runtime
+    from bot.surveys import service_name, service_unit, survey_config
+    from bot.text import html_to_plain
+
+    settings = _settings(args)
+    try:
+        knowledge = load_knowledge(settings.knowledge_dir)
+    except KnowledgeError:
+        knowledge = None  # names fall back to service ids
+    rt = Runtime(settings=settings, db=Database(settings.database_url), knowledge=knowledge)
+    config = survey_config(rt)
+    try:
+        period = parse_period(args.period or "", datetime.now(UTC).astimezone(settings.tz).date())
+    except ValueError as exc:
+        print(f"period: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    tr = Translator(args.lang or settings.default_locale)
+    with rt.db.session() as session:
+        report = build_report(
+            session, config, period, settings.tz, by=args.by,
+            unit_of=lambda service_id: service_unit(rt, service_id),
+        )
+
+        def name(key: str | None) -> str:
+            if key is None:
+                return tr.gettext("All services")
+            return service_name(rt, key, tr.locale) if args.by == "service" else key
+
+        print(html_to_plain(render_report(tr, report, config, name)))
+        if args.csv:
+            with open(args.csv, "w", encoding="utf-8", newline="") as out:
+                out.writelines(responses_csv(session, config, period, settings.tz))
+        if args.summary:
+            Path(args.summary).write_text(summary_csv(report, config), encoding="utf-8")
+    rt.db.dispose()
+    return 0
+
+
 def _port(value: str) -> int:
     if not value.isdigit() or int(value) > 65535:
         raise argparse.ArgumentTypeError(f"{value!r} is not a port number (1 to 65535)")
@@ -234,6 +299,24 @@ def build_parser() -> argparse.ArgumentParser:
     check = ksub.add_parser("check", help="validate every knowledge file")
     check.add_argument("dir", nargs="?", help="folder to check (default KNOWLEDGE_DIR)")
     check.set_defaults(func=cmd_knowledge_check)
+
+    survey = sub.add_parser("survey", help="satisfaction survey tools")
+    ssub = survey.add_subparsers(dest="survey_command", metavar="ACTION", required=True)
+    scheck = ssub.add_parser("check", help="validate the questionnaire file")
+    scheck.add_argument("file", nargs="?", help="file to check (default SURVEY_FILE)")
+    scheck.set_defaults(func=cmd_survey_check)
+
+    ikm = sub.add_parser("ikm", help="satisfaction index (IKM) report for a period")
+    ikm.add_argument(
+        "period", nargs="?",
+        help="month (default), quarter, semester, year, 2026-11, 2026-Q3, 2026-S1, 2026, "
+        "or 2026-01-01..2026-03-31",
+    )
+    ikm.add_argument("--by", choices=("service", "unit", "overall"), default="service")
+    ikm.add_argument("--lang", choices=("id", "en"), help="report language")
+    ikm.add_argument("--csv", help="also write the responses (no personal data) to this file")
+    ikm.add_argument("--summary", help="also write the summary CSV to this file")
+    ikm.set_defaults(func=cmd_ikm)
 
     db = sub.add_parser("db", help="database tools")
     dsub = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
@@ -275,7 +358,13 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except Exception as exc:  # noqa: BLE001 - one clear line instead of a traceback
         from bot.knowledge import KnowledgeError
+        from bot.surveys import SurveyConfigError
 
+        if isinstance(exc, SurveyConfigError):
+            for problem in exc.problems:
+                print(problem, file=sys.stderr)
+            print("the survey questionnaire is invalid; fix it and start again", file=sys.stderr)
+            return 1
         if isinstance(exc, KnowledgeError):
             for problem in exc.problems:
                 print(problem, file=sys.stderr)

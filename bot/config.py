@@ -44,6 +44,14 @@ class Settings(BaseSettings):
     complaint_levy_categories: Annotated[list[str], NoDecode] = Field(
         default_factory=lambda: ["illegal_levy", "pungli", "biaya"]
     )
+    # Satisfaction surveys (SKM): questionnaire file (default KNOWLEDGE_DIR/survey.yaml) and
+    # the timing of invitations after an application is completed.
+    survey_file: Path | None = None
+    survey_delay_minutes: int = Field(default=120, ge=0, le=7 * 24 * 60)
+    survey_reminder_hours: int = Field(default=24, ge=0, le=24 * 30)  # 0: no reminder
+    survey_expiry_days: int = Field(default=7, ge=1, le=90)
+    survey_tick_seconds: int = Field(default=30, ge=5, le=3600)
+    quiet_hours: str = "21:00-07:00"  # office time; "off" to send at any hour
     port: int = 8080  # the offline web chat (servicebot offline)
     # Bearer tokens of the back-office HTTP API, comma-separated; empty means no API.
     api_tokens: Annotated[list[str], NoDecode] = Field(default_factory=list)
@@ -120,6 +128,14 @@ class Settings(BaseSettings):
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError("unknown timezone (use e.g. Asia/Jakarta, Asia/Makassar)") from exc
+        return value
+
+    @field_validator("quiet_hours")
+    @classmethod
+    def _quiet_hours(cls, value: str) -> str:
+        from bot.surveys import QuietHours
+
+        QuietHours.parse(value, ZoneInfo("UTC"))
         return value
 
     @field_validator("database_url")

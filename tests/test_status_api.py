@@ -140,6 +140,7 @@ async def test_openapi_describes_the_three_endpoints(client):
         "/api/v1/applications",
         "/api/v1/applications/{tracking_number}",
         "/api/v1/applications/{tracking_number}/status",
+        "/api/v1/ikm",
     }
     assert "StatusIn" in spec["components"]["schemas"]
 

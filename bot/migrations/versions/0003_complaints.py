@@ -1,7 +1,7 @@
 """Complaints: tickets, evidence by Telegram file id, the message thread.
 
 Revision ID: 0003_complaints
-Revises: 0002_applications
+Revises: 0004_surveys
 """
 
 import sqlalchemy as sa
@@ -10,7 +10,7 @@ from alembic import op
 from bot.models import AwareDateTime
 
 revision = "0003_complaints"
-down_revision = "0002_applications"
+down_revision = "0004_surveys"
 branch_labels = None
 depends_on = None
 
