@@ -1,10 +1,9 @@
-"""Complaints (pengaduan): filing, lifecycle, time limits, escalation, access rules and reports.
+"""Complaints (pengaduan): filing, lifecycle, time limits, escalation, access rules, reports."""
 
-No Telegram here. Every change is one call inside the caller's transaction, and every message it
-causes (to the complainant, the officers' group, supervisors) is queued in the outbox in that
-same transaction, rendered in the recipient's language. Buttons are the Bot API's JSON shape;
-their callback data is read back by handlers/complaints.py and checked against the presser.
-"""
+# No Telegram here. Every change is one call inside the caller's transaction, and every message
+# it causes (to the complainant, the officers' group, supervisors) is queued in the outbox in that
+# same transaction, rendered in the recipient's language. Buttons are the Bot API's JSON shape;
+# their callback data is read back by handlers/complaints.py and checked against the presser.
 
 from __future__ import annotations
 
