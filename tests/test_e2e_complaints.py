@@ -10,6 +10,7 @@ from sqlmodel import select
 
 from bot import complaints as cp
 from bot.complaint_models import Complaint
+from bot.conversations import get_state
 from bot.db import Database
 from bot.models import Staff, utcnow
 
@@ -354,6 +355,12 @@ async def test_supervisor_assigns_to_a_unit_and_reports(desk):
     # Now it belongs to Perizinan: an officer of Dukcapil cannot take it.
     await officer.click("🙋 Ambil", post)
     assert "milik unit lain" in (await officer.callback_answer())["text"]
+    # Perizinan's officer never opened a private chat with the bot: told to, nothing kept.
+    newcomer = bot.user(OFFICER_B, language_code="id")
+    await newcomer.click("💬 Balas", post)
+    assert "buka obrolan pribadi" in (await newcomer.callback_answer())["text"]
+    with bot.rt.db.session() as s:
+        assert get_state(s, chat_id=OFFICER_B, user_id=OFFICER_B) is None
 
     await supervisor.send("/report")
     await supervisor.reply()
