@@ -70,12 +70,13 @@ def build_application(rt: Runtime, *, token: str | None = None) -> Application:
 def register_handlers(app: Application) -> None:
     # Order matters: within a group the first matching handler wins, so every feature comes
     # before the fallbacks, and the guards (negative groups) before everything.
-    from handlers import common, production, qa, sender, status, surveys
+    from handlers import common, complaints, production, qa, sender, status, surveys
 
     common.register(app)
     production.register(app)  # guards in negative groups: they run before every feature
     qa.register(app)
     status.register(app)
+    complaints.register(app)
     surveys.register(app)
     sender.register(app)
     common.register_fallbacks(app)

@@ -6,6 +6,7 @@ import argparse
 import json
 import logging
 import sys
+from datetime import date
 from pathlib import Path
 
 from bot.config import ConfigError, Settings, load_settings
@@ -196,6 +197,57 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
     return 0
 
 
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date (use YYYY-MM-DD)") from None
+
+
+def _complaints_runtime(args: argparse.Namespace):  # noqa: ANN202 - bot.runtime.Runtime
+    from bot.db import Database
+    from bot.runtime import Runtime
+    from bot.workdays import WorkingCalendar
+
+    settings = _settings(args)
+    return Runtime(
+        settings=settings, db=Database(settings.database_url), calendar=WorkingCalendar(settings.tz)
+    )
+
+
+def cmd_complaints_export(args: argparse.Namespace) -> int:
+    """CSV of the period's complaints; anonymous complainants stay anonymous."""
+    import csv
+
+    from bot.complaints import EXPORT_COLUMNS, export_rows
+
+    rt = _complaints_runtime(args)
+    with rt.db.session() as session:
+        rows = export_rows(session, rt, args.start, args.end, public=args.public)
+    out = open(args.output, "w", newline="", encoding="utf-8") if args.output else sys.stdout
+    try:
+        writer = csv.DictWriter(out, fieldnames=EXPORT_COLUMNS)
+        writer.writeheader()
+        writer.writerows(rows)
+    finally:
+        if out is not sys.stdout:
+            out.close()
+    return 0
+
+
+def cmd_complaints_report(args: argparse.Namespace) -> int:
+    from bot.complaints import complaint_report, render_report
+    from bot.i18n import Translator
+    from bot.text import html_to_plain
+
+    rt = _complaints_runtime(args)
+    with rt.db.session() as session:
+        report = complaint_report(session, rt, args.start, args.end, public=args.public)
+    tr = Translator(args.lang or rt.settings.default_locale)
+    print(html_to_plain(render_report(rt, report, tr)))
+    return 0
+
+
 def cmd_survey_check(args: argparse.Namespace) -> int:
     from bot.surveys import SurveyConfigError, load_survey_config
 
@@ -325,11 +377,32 @@ def build_parser() -> argparse.ArgumentParser:
     upgrade = dsub.add_parser("upgrade", help="apply the migrations")
     upgrade.add_argument("revision", nargs="?", default="head")
     upgrade.set_defaults(func=cmd_db_upgrade)
+
+    complaints = sub.add_parser("complaints", help="complaint figures and exports")
+    csub = complaints.add_subparsers(dest="complaints_command", metavar="ACTION", required=True)
+    for name, func, text in (
+        ("export", cmd_complaints_export, "CSV of the complaints received in a period"),
+        ("report", cmd_complaints_report, "counts, medians and on-time shares for a period"),
+    ):
+        action = csub.add_parser(name, help=text)
+        action.add_argument("start", type=_day, help="first day, YYYY-MM-DD (office time)")
+        action.add_argument("end", type=_day, help="last day, YYYY-MM-DD (inclusive)")
+        action.add_argument(
+            "--public", action="store_true", help="leave confidential complaints out"
+        )
+        if name == "export":
+            action.add_argument("-o", "--output", help="file to write (default: standard output)")
+        else:
+            action.add_argument("--lang", choices=("id", "en"), help="report language")
+        action.set_defaults(func=func)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "complaints_command", None) and args.end < args.start:
+        parser.error("the end date is before the start date")
     try:
         return args.func(args)
     except ConfigError as exc:

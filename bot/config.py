@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 SUPPORTED_LOCALES = ("id", "en")
@@ -47,6 +47,21 @@ class Settings(BaseSettings):
     retention_days_applications: int = Field(default=730, ge=0)
     retention_days_complaints: int = Field(default=1825, ge=0)
     retention_days_surveys: int = Field(default=365, ge=0)
+    # Complaints (docs/complaints.md): the officers' group, the daily limit per citizen and the
+    # time limits in working days.
+    complaints_chat_id: int | None = None
+    complaints_per_day: int = Field(default=5, ge=1, le=100)
+    complaint_verify_days: int = Field(default=3, ge=1, le=60)
+    complaint_response_days: int = Field(default=5, ge=1, le=60)
+    complaint_resolve_days: int = Field(default=14, ge=1, le=365)
+    complaint_levy_resolve_days: int = Field(default=60, ge=1, le=365)
+    complaint_silence_days: int = Field(default=10, ge=1, le=60)
+    # Knowledge-base complaint categories treated as illegal levies (pungli): highest priority,
+    # COMPLAINT_LEVY_RESOLVE_DAYS, supervisors told at once. "biaya" is the sample knowledge
+    # base's "fees or illegal levies".
+    complaint_levy_categories: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["illegal_levy", "pungli", "biaya"]
+    )
     # Satisfaction surveys (SKM): questionnaire file (default KNOWLEDGE_DIR/survey.yaml) and
     # the timing of invitations after an application is completed.
     survey_file: Path | None = None
@@ -71,6 +86,37 @@ class Settings(BaseSettings):
                     raise ValueError(f"{part!r} is not a Telegram user id (digits only)")
             return [int(p) for p in parts]
         return value
+
+    @field_validator("complaint_levy_categories", mode="before")
+    @classmethod
+    def _split_words(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [p.strip() for p in value.split(",") if p.strip()]
+        return value
+
+    @field_validator("complaints_chat_id", mode="before")
+    @classmethod
+    def _chat_id(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = value.strip()
+            if not value:
+                return None
+            if not value.lstrip("-").isdigit():
+                raise ValueError(f"{value!r} is not a Telegram chat id (a group id is negative)")
+        return value
+
+    @model_validator(mode="after")
+    def _ordered_limits(self) -> Settings:
+        # A first response cannot be due before verification, nor a resolution before it.
+        if self.complaint_response_days < self.complaint_verify_days:
+            raise ValueError(
+                "COMPLAINT_RESPONSE_DAYS: must not be less than COMPLAINT_VERIFY_DAYS"
+            )
+        if self.complaint_resolve_days < self.complaint_response_days:
+            raise ValueError(
+                "COMPLAINT_RESOLVE_DAYS: must not be less than COMPLAINT_RESPONSE_DAYS"
+            )
+        return self
 
     @field_validator("api_tokens", mode="before")
     @classmethod
@@ -160,7 +206,10 @@ def load_settings(**overrides: object) -> Settings:
     except ValidationError as exc:
         lines = []
         for err in exc.errors():
-            field = str(err["loc"][0]) if err["loc"] else "?"
             message = str(err["msg"]).removeprefix("Value error, ")
-            lines.append(f"{field.upper()}: {message}")
+            if not err["loc"]:
+                # A check across fields names its variables in the message itself.
+                lines.append(message)
+                continue
+            lines.append(f"{str(err['loc'][0]).upper()}: {message}")
         raise ConfigError("; ".join(lines)) from None

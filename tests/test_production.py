@@ -17,8 +17,10 @@ from sqlalchemy import text
 from sqlmodel import select
 
 import bot.application_privacy  # noqa: F401 - its registrations are under test
+import bot.complaint_privacy  # noqa: F401 - its registrations are under test
 import bot.survey_privacy  # noqa: F401 - its registrations are under test
 from bot.applications import Application, ApplicationFollower, LookupFailure
+from bot.complaint_models import Complaint, ComplaintMessage
 from bot.config import ConfigError, load_settings
 from bot.conversations import set_state
 from bot.logging import PersonalDataFilter, mask_personal
@@ -420,3 +422,51 @@ def test_retention_unlinks_old_survey_answers(db):
         users = [i.user_id for i in s.exec(select(SurveyInvitation).order_by(SurveyInvitation.id))]
         assert users == [0, 42]
         assert len(s.exec(select(SurveyResponse)).all()) == 2
+
+
+def _complaint(s, ticket: str, user_id: int, *, closed_at=None) -> Complaint:  # noqa: ANN001
+    complaint = Complaint(
+        ticket=ticket, complainant_id=user_id, complainant_name="Budi", category="pelayanan",
+        description="Antrean tidak jelas", privacy="named", verify_due=NOON, response_due=NOON,
+        resolve_due=NOON, closed_at=closed_at, status="closed" if closed_at else "received",
+    )
+    s.add(complaint)
+    s.flush()
+    s.add(ComplaintMessage(complaint_id=complaint.id, author_id=user_id,
+                           author_kind="complainant", body="Tambahan"))
+    s.add(ComplaintMessage(complaint_id=complaint.id, author_id=7, author_kind="officer",
+                           body="Terima kasih"))
+    return complaint
+
+
+def test_complaints_keep_their_content_without_the_complainant(db):
+    with db.session() as s:
+        _complaint(s, "ADU00001", 42)
+        _complaint(s, "ADU00002", 43)
+    with db.session() as s:
+        [item] = export_personal_data(s, 42)["complaints"]["items"]
+        assert (item["ticket"], item["name_given"]) == ("ADU00001", "Budi")
+        assert [m["text"] for m in item["thread"]] == ["Tambahan", "Terima kasih"]
+        report = erase_personal_data(s, 42)
+    assert any(line.startswith("Your complaints stay with the office") for line in report)
+    with db.session() as s:
+        rows = {c.ticket: (c.complainant_id, c.complainant_name, c.description)
+                for c in s.exec(select(Complaint)).all()}
+        assert rows == {
+            "ADU00001": (0, None, "Antrean tidak jelas"),
+            "ADU00002": (43, "Budi", "Antrean tidak jelas"),
+        }
+        authors = sorted(m.author_id for m in s.exec(select(ComplaintMessage)).all())
+        assert authors == [0, 7, 7, 43]
+        assert export_personal_data(s, 42)["complaints"]["items"] == []
+
+
+def test_retention_unlinks_complaints_closed_long_ago(db):
+    with db.session() as s:
+        _complaint(s, "OLD00001", 42, closed_at=NOON - timedelta(days=2000))
+        _complaint(s, "NEW00001", 42, closed_at=NOON - timedelta(days=10))
+        _complaint(s, "OPEN0001", 42)
+    with db.session() as s:
+        assert apply_retention(s, {"complaints": 1825}, now=NOON) == {"complaints": 1}
+        owners = {c.ticket: c.complainant_id for c in s.exec(select(Complaint)).all()}
+        assert owners == {"OLD00001": 0, "NEW00001": 42, "OPEN0001": 42}

@@ -1,7 +1,7 @@
 """Scale-out tables: taken updates (with the webhook's stored copy) and per-user flood counts.
 
 Revision ID: 0005_production
-Revises: 0004_surveys
+Revises: 0003_complaints
 """
 
 import sqlalchemy as sa
@@ -10,7 +10,7 @@ from alembic import op
 from bot.models import AwareDateTime
 
 revision = "0005_production"
-down_revision = "0004_surveys"
+down_revision = "0003_complaints"
 branch_labels = None
 depends_on = None
 
