@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, or_
+from sqlalchemy import delete, or_, update
 from sqlmodel import Session, select
 
 from bot.i18n import N_
@@ -204,12 +204,19 @@ def export_audit(session: Session, telegram_id: int) -> dict[str, Any]:
     }
 
 
-def erase_audit(session: Session, telegram_id: int) -> str:
+def erase_audit(session: Session, telegram_id: int) -> str | None:
     has_entries = session.exec(
         select(AuditEntry.id).where(AuditEntry.actor_id == telegram_id).limit(1)
     ).first()
     if has_entries is None:
-        return N_("There was no record of actions taken by you as office staff.")
+        return None
+    if session.get(Staff, telegram_id) is None:
+        # A citizen's own steps (e.g. "complaint.filed"): kept as events, without the person,
+        # or they would point back at what the other erasers just unlinked.
+        session.exec(
+            update(AuditEntry).where(AuditEntry.actor_id == telegram_id).values(actor_id=None)
+        )
+        return None
     return N_(
         "The record of actions you took as office staff is kept, because the office must be "
         "able to account for every action on a citizen's file."

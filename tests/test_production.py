@@ -154,6 +154,7 @@ def test_erasure_removes_the_person_keeps_others_and_staff_records(db):
     _citizen_with_data(db, telegram_id=7)
     with db.session() as s:
         s.add(Staff(telegram_id=7, role="officer"))
+        audit(s, actor_id=42, action="complaint.filed", subject="ADU00001")
     with db.session() as s:
         citizen_report = erase_personal_data(s, 42)
         officer_report = erase_personal_data(s, 7)
@@ -165,7 +166,11 @@ def test_erasure_removes_the_person_keeps_others_and_staff_records(db):
         assert s.get(Staff, 7) is not None
         assert s.exec(select(ConversationState)).all() == []
         assert [m.chat_id for m in s.exec(select(OutboxMessage)).all()] == [43, 43]
-        assert [a.actor_id for a in s.exec(select(AuditEntry)).all()] == [7, 7]
+        entries = s.exec(select(AuditEntry).order_by(AuditEntry.id)).all()
+        # The officer's actions stay theirs; the citizen's own step stays, without them.
+        assert [(a.actor_id, a.action) for a in entries] == [
+            (7, "application.updated"), (7, "application.updated"), (None, "complaint.filed")
+        ]
         assert export_personal_data(s, 42)["profile"]["profile"] is None
 
 
