@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import and_, func, or_, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
 from bot.models import OutboxMessage, User, utcnow
@@ -94,9 +95,28 @@ def claim_due(
         and_(OutboxMessage.status == PENDING, OutboxMessage.not_before <= now),
         and_(OutboxMessage.status == CLAIMED, OutboxMessage.claimed_at < now - CLAIM_TTL),
     )
+    # One message at a time per chat, oldest first, across every sender: a row waits while
+    # its chat has a message in flight or an older one due, so a citizen reads them in order.
+    other = aliased(OutboxMessage)
+    ahead_in_chat = (
+        select(other.id)
+        .where(
+            other.chat_id == OutboxMessage.chat_id,
+            other.id != OutboxMessage.id,
+            or_(
+                and_(other.status == CLAIMED, other.claimed_at >= now - CLAIM_TTL),
+                and_(
+                    other.status == PENDING,
+                    other.not_before <= now,
+                    other.id < OutboxMessage.id,
+                ),
+            ),
+        )
+        .exists()
+    )
     pick = (
         select(OutboxMessage.id)
-        .where(due)
+        .where(due, ~ahead_in_chat)
         .order_by(OutboxMessage.not_before, OutboxMessage.id)
         .limit(limit)
     )

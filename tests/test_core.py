@@ -105,3 +105,23 @@ def test_savepoint_first_in_a_transaction_rolls_back_with_it(db):
             raise RuntimeError("the unit of work fails after the savepoint")
     with db.session() as s:
         assert s.get(User, 42) is None
+
+
+def test_claims_take_one_message_per_chat_in_order(db):
+    from bot.outbox import claim_due, mark_sent
+
+    with db.session() as s:
+        first = enqueue(s, chat_id=1, text="first")
+        second = enqueue(s, chat_id=1, text="second")
+        other = enqueue(s, chat_id=2, text="other chat")
+        later = enqueue(s, chat_id=1, text="tomorrow", not_before=utcnow() + timedelta(days=1))
+    with db.session() as s:
+        claimed = claim_due(s, worker_id="a", limit=10)
+        assert [r.id for r in claimed] == [first.id, other.id]
+    with db.session() as s:
+        # The first message is still in flight: another sender must not overtake it.
+        assert claim_due(s, worker_id="b", limit=10) == []
+        mark_sent(s, claimed[0])
+    with db.session() as s:
+        assert [r.id for r in claim_due(s, worker_id="b", limit=10)] == [second.id]
+    assert later.id not in (first.id, second.id, other.id)
