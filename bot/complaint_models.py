@@ -9,6 +9,9 @@ from sqlmodel import Field, SQLModel
 
 from bot.models import UtcDateTime, utcnow
 
+# Telegram user ids are positive: 0 marks a complaint whose complainant has been forgotten.
+ERASED_COMPLAINANT = 0
+
 
 class Complaint(SQLModel, table=True):
     """One complaint (pengaduan) and where it stands; the deadlines are fixed at filing."""

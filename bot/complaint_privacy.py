@@ -8,12 +8,10 @@ from typing import Any
 from sqlalchemy import update
 from sqlmodel import Session, select
 
+from bot.complaint_models import ERASED_COMPLAINANT as ANONYMOUS
 from bot.complaint_models import Complaint, ComplaintEvidence, ComplaintMessage
 from bot.i18n import N_
 from bot.personal_data import register_personal_data, register_retention
-
-# Telegram user ids are positive: 0 marks a complaint whose complainant has been forgotten.
-ANONYMOUS = 0
 
 
 def export_complaints(session: Session, telegram_id: int) -> dict[str, Any]:

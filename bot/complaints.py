@@ -19,7 +19,12 @@ from sqlalchemy import and_, case, false, func, or_, true
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 
-from bot.complaint_models import Complaint, ComplaintEvidence, ComplaintMessage
+from bot.complaint_models import (
+    ERASED_COMPLAINANT,
+    Complaint,
+    ComplaintEvidence,
+    ComplaintMessage,
+)
 from bot.i18n import N_, Translator
 from bot.models import OutboxMessage, Staff, User, utcnow
 from bot.outbox import enqueue
@@ -846,6 +851,9 @@ def reply(
     )
     session.add(message)
     audit(session, actor_id=actor.telegram_id, action="complaint.reply", subject=complaint.ticket)
+    if not complainant_reachable(complaint):
+        session.flush()
+        return
     tr = Translator(user_locale(session, rt, complaint.complainant_id))
     lines = [
         tr.gettext("💬 <b>Reply from the office on {ticket}</b>").format(ticket=complaint.ticket),
@@ -1086,7 +1094,15 @@ def _changed(
     notify_complainant(session, rt, complaint, event)
 
 
+def complainant_reachable(complaint: Complaint) -> bool:
+    """False once the complainant had their personal data erased (the ticket keeps its content
+    for the office, but there is nobody left to tell)."""
+    return complaint.complainant_id != ERASED_COMPLAINANT
+
+
 def notify_complainant(session: Session, rt: Runtime, complaint: Complaint, event: str) -> None:
+    if not complainant_reachable(complaint):
+        return
     tr = Translator(user_locale(session, rt, complaint.complainant_id))
     _ = tr.gettext
     ticket = f"<b>{complaint.ticket}</b>"

@@ -591,3 +591,26 @@ def test_staff_units_are_set_by_admins(rt, db):
         cp.set_staff_unit(s, telegram_id=OFFICER_B, unit=None, actor_id=1)
         assert not cp.can_handle(viewer(s, OFFICER_B), c)
         assert cp.units(s) == ["Dukcapil"]
+
+
+def test_no_notice_is_queued_for_a_complainant_who_erased_their_data(rt, db):
+    from bot.complaint_privacy import erase_complaints
+
+    with db.session() as s:
+        cid = file(rt, s).id
+    with db.session() as s:
+        erase_complaints(s, CITIZEN_EN)
+        before = len(outbox(s, CITIZEN_EN))
+    with db.session() as s:
+        c = cp.get_complaint(s, cid, for_update=True)
+        cp.take(s, rt, c, actor=viewer(s, OFFICER_A), now=FILED + timedelta(hours=1))
+        cp.reply(
+            s, rt, c, actor=viewer(s, OFFICER_A), body="Checked.", now=FILED + timedelta(hours=2)
+        )
+        cp.resolve(
+            s, rt, c, actor=viewer(s, OFFICER_A), answer="Fixed.", now=FILED + timedelta(hours=3)
+        )
+        assert c.status == cp.RESOLVED  # the office's handling goes on
+    with db.session() as s:
+        assert outbox(s, 0) == []
+        assert len(outbox(s, CITIZEN_EN)) == before
