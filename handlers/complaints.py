@@ -468,18 +468,25 @@ def _complainant_view(
     return text, _json_markup(markup)
 
 
+def _ticket_button(data: str | None) -> tuple[str, int, str] | None:
+    """``prefix:action:<complaint id>[:arg]`` as (action, id, arg); None when malformed."""
+    parts = (data or "").split(":")
+    if len(parts) < 3 or not parts[2].isdigit():
+        return None
+    return parts[1], int(parts[2]), parts[3] if len(parts) > 3 else ""
+
+
 async def complainant_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """cc:view|add|fb|rate:<id>[:value]: only the ticket's own complainant may press these."""
     query = update.callback_query
     rt = runtime(context)
     tr = translator(update, context)
     _ = tr.gettext
-    parts = (query.data or "").split(":")
-    if len(parts) < 3 or not parts[2].isdigit():
+    parsed = _ticket_button(query.data)
+    if parsed is None:
         await unknown_button(update, context)
         return
-    action, complaint_id = parts[1], int(parts[2])
-    value = parts[3] if len(parts) > 3 else ""
+    action, complaint_id, value = parsed
     user_id = query.from_user.id
     with rt.db.session() as s:
         complaint = s.get(cp.Complaint, complaint_id)
@@ -601,12 +608,11 @@ async def staff_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     rt = runtime(context)
     tr = translator(update, context)
     _ = tr.gettext
-    parts = (query.data or "").split(":")
-    if len(parts) < 3 or not parts[2].isdigit():
+    parsed = _ticket_button(query.data)
+    if parsed is None:
         await unknown_button(update, context)
         return
-    action, complaint_id = parts[1], int(parts[2])
-    arg = parts[3] if len(parts) > 3 else ""
+    action, complaint_id, arg = parsed
     presser = query.from_user.id
     with rt.db.session() as s:
         viewer = cp.viewer_for(s, presser, rt.settings.admin_ids)
