@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import random
 import signal
@@ -105,47 +106,46 @@ class BenchEmulator(Emulator):
         taken: set[int] = set()
         workers: set[asyncio.Task[None]] = set()
         connections = asyncio.Semaphore(self.webhook.get("max_connections", 40))
-        async with httpx.AsyncClient(
-            timeout=10, limits=httpx.Limits(max_connections=100)
-        ) as client:
+        clients = {url: Upstream(url) for url in self.upstreams}
 
-            async def deliver(update: dict[str, Any], chat_id: int) -> None:
-                headers = {"X-Telegram-Bot-Api-Secret-Token": self.webhook["secret_token"]}
-                delay = 0.1
-                self.turn += 1
-                try:
-                    while not self.closing and self.webhook.get("url"):
-                        # The balancer's part: the next instance, or the other one when this
-                        # one refuses the connection or is draining (503).
-                        for attempt in range(len(self.upstreams)):
-                            url = self.upstreams[(self.turn + attempt) % len(self.upstreams)]
-                            try:
-                                answer = await client.post(
-                                    url + "/telegram/webhook", json=update, headers=headers
-                                )
-                            except httpx.HTTPError as exc:
-                                self.failovers += 1
-                                self.webhook["last_error_message"] = exc.__class__.__name__
-                                continue
-                            if answer.status_code < 300:
-                                self.updates.remove(update)
-                                return
-                            self.failovers += 1
-                            self.webhook["last_error_message"] = f"HTTP {answer.status_code}"
-                        await asyncio.sleep(delay)
-                        delay = min(delay * 2, 5.0)
-                finally:
-                    in_flight.discard(chat_id)
-                    taken.discard(update["update_id"])
-                    connections.release()
-                    self._notify()
-
+        async def deliver(update: dict[str, Any], chat_id: int) -> None:
+            headers = {"X-Telegram-Bot-Api-Secret-Token": self.webhook["secret_token"]}
+            body = json.dumps(update).encode()
+            delay = 0.1
+            self.turn += 1
             try:
-                await self._dispatch(in_flight, taken, workers, connections, deliver)
+                while not self.closing and self.webhook.get("url"):
+                    # The balancer's part: the next instance, or the other one when this
+                    # one refuses the connection or is draining (503).
+                    for attempt in range(len(self.upstreams)):
+                        url = self.upstreams[(self.turn + attempt) % len(self.upstreams)]
+                        try:
+                            status = await clients[url].post(
+                                "/telegram/webhook", body, headers
+                            )
+                        except (OSError, TimeoutError, asyncio.IncompleteReadError) as exc:
+                            self.failovers += 1
+                            self.webhook["last_error_message"] = exc.__class__.__name__
+                            continue
+                        if status < 300:
+                            self.updates.remove(update)
+                            return
+                        self.failovers += 1
+                        self.webhook["last_error_message"] = f"HTTP {status}"
+                    await asyncio.sleep(delay)
+                    delay = min(delay * 2, 5.0)
             finally:
-                for worker in workers:
-                    worker.cancel()
-                await asyncio.gather(*workers, return_exceptions=True)
+                in_flight.discard(chat_id)
+                taken.discard(update["update_id"])
+                connections.release()
+                self._notify()
+
+        try:
+            await self._dispatch(in_flight, taken, workers, connections, deliver)
+        finally:
+            for worker in workers:
+                worker.cancel()
+            await asyncio.gather(*workers, return_exceptions=True)
 
     async def _dispatch(
         self,
@@ -174,6 +174,80 @@ class BenchEmulator(Emulator):
                 worker.add_done_callback(workers.discard)
 
 
+class Upstream:
+    """Keep-alive HTTP/1.1 POSTs to one instance. The bench plays Telegram and the balancer on
+    the same two cores as the bot; httpx's per-request bookkeeping cost more CPU than the bot's
+    own work, so the bench speaks the little HTTP it needs itself."""
+
+    def __init__(self, url: str) -> None:
+        parts = urlsplit(url)
+        self.host, self.port = parts.hostname or "127.0.0.1", parts.port or 80
+        self.idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
+
+    async def post(self, path: str, body: bytes, headers: dict[str, str]) -> int:
+        """POST and read the answer; the status code. Raises OSError and the like on failure."""
+        while self.idle:
+            # A kept-alive connection the instance has closed meanwhile (idle timeout) fails
+            # before anything was read: try the next one, then a new one.
+            reader, writer = self.idle.pop()
+            try:
+                return await self._post_on(reader, writer, path, body, headers)
+            except ConnectionError:
+                continue
+        reader, writer = await asyncio.wait_for(
+            asyncio.open_connection(self.host, self.port), 5
+        )
+        return await self._post_on(reader, writer, path, body, headers)
+
+    async def _post_on(
+        self,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        path: str,
+        body: bytes,
+        headers: dict[str, str],
+    ) -> int:
+        try:
+            status, keep = await asyncio.wait_for(
+                self._exchange(reader, writer, path, body, headers), 10
+            )
+        except BaseException:
+            writer.close()
+            raise
+        if keep:
+            self.idle.append((reader, writer))
+        else:
+            writer.close()
+        return status
+
+    async def _exchange(
+        self,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        path: str,
+        body: bytes,
+        headers: dict[str, str],
+    ) -> tuple[int, bool]:
+        head = [f"POST {path} HTTP/1.1", f"Host: {self.host}:{self.port}",
+                "Content-Type: application/json", f"Content-Length: {len(body)}"]
+        head += [f"{name}: {value}" for name, value in headers.items()]
+        writer.write(("\r\n".join(head) + "\r\n\r\n").encode() + body)
+        await writer.drain()
+        status_line = await reader.readline()
+        if not status_line:
+            raise ConnectionResetError("closed by the instance")
+        status = int(status_line.split()[1])
+        length, keep = 0, True
+        while (line := await reader.readline()) not in (b"\r\n", b""):
+            name, _, value = line.decode("latin-1").partition(":")
+            if name.strip().lower() == "content-length":
+                length = int(value)
+            elif name.strip().lower() == "connection" and value.strip().lower() == "close":
+                keep = False
+        await reader.readexactly(length)
+        return status, keep
+
+
 def _chat_of(update: dict[str, Any]) -> int:
     for key in ("message", "edited_message", "callback_query"):
         if key in update:
@@ -181,6 +255,36 @@ def _chat_of(update: dict[str, Any]) -> int:
             return (body.get("message") or body)["chat"]["id"] if key == "callback_query" \
                 else body["chat"]["id"]
     return 0
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of one process so far (0 once it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (FileNotFoundError, ProcessLookupError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def postgres_cpu_seconds() -> float:
+    """CPU time of every PostgreSQL process on the machine (the bench needs a local server)."""
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "comm").read_text().strip() == "postgres":
+                    total += cpu_seconds(int(entry.name))
+            except (FileNotFoundError, ProcessLookupError):
+                continue
+    return total
+
+
+def cpu_snapshot(procs: dict[int, subprocess.Popen]) -> dict[str, float]:
+    return {
+        "instances": sum(cpu_seconds(proc.pid) for proc in procs.values()),
+        "bench (emulator, balancer, load)": time.process_time(),
+        "PostgreSQL": postgres_cpu_seconds(),
+    }
 
 
 def free_port() -> int:
@@ -300,6 +404,7 @@ async def run(args: argparse.Namespace) -> int:
         notify_at = max(total // 2 - 1, 0)  # status changes just before the fault, if any
         victim = ports[1]
         restarted = None
+        cpu_before = cpu_snapshot(procs)
         start = time.monotonic()
         order = random.Random(7)
         for index in range(total):
@@ -326,6 +431,7 @@ async def run(args: argparse.Namespace) -> int:
         load_seconds = time.monotonic() - start
         await drain(emulator, followers)
         drained_seconds = time.monotonic() - start - load_seconds
+        cpu_after = cpu_snapshot(procs)
         if restarted is not None:
             await restarted
         await asyncio.sleep(1.0)  # late duplicates, if any, arrive now
@@ -352,6 +458,12 @@ async def run(args: argparse.Namespace) -> int:
                 f"p99 {ms[99]:.0f} ms, max {max(lat) * 1000:.0f} ms, "
                 f"mean {statistics.fmean(lat) * 1000:.0f} ms"
             )
+        if args.fault == "none":  # a restarted instance's CPU time starts again at zero
+            handled = sent + len(followers)
+            print("CPU per update: " + ", ".join(
+                f"{label} {(cpu_after[label] - cpu_before[label]) / handled * 1000:.2f} ms"
+                for label in cpu_before
+            ) + f" (over {time.monotonic() - start:.0f} s)")
         print(f"last reply {drained_seconds:.1f} s after the load ended; "
               f"updates without any reply (lost): {lost}")
         notes = [len(tally.replies_at.get(uid, [])) for uid in followers]
@@ -483,7 +595,14 @@ def main() -> int:
     args = parser.parse_args()
     if not 0 < args.duration <= MAX_DURATION or not 0 < args.rate <= 1000:
         parser.error(f"duration must be in (0, {MAX_DURATION:.0f}] s and rate in (0, 1000]")
-    return asyncio.run(run(args))
+    try:
+        import uvloop  # the loop `servicebot serve` runs on, through uvicorn
+
+        loop_factory = uvloop.new_event_loop
+    except ImportError:
+        loop_factory = None
+    with asyncio.Runner(loop_factory=loop_factory) as runner:
+        return runner.run(run(args))
 
 
 if __name__ == "__main__":

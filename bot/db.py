@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DisconnectionError
 from sqlmodel import Session, create_engine
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+# A pooled PostgreSQL connection that sat unused this long is tested ("SELECT 1") before it is
+# handed out, so one dropped by a database restart or a firewall is replaced, not failed on.
+# A connection in steady use is not: a ping per unit of work would be one more round trip on
+# every update. If the server goes away between two uses, that first use fails, SQLAlchemy
+# sees a disconnect and discards the whole pool, and the next unit of work reconnects.
+IDLE_PING_SECONDS = 10.0
 
 
 def make_engine(url: str) -> Engine:
@@ -37,7 +45,46 @@ def make_engine(url: str) -> Engine:
             conn.exec_driver_sql("BEGIN")
 
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    engine = create_engine(url, pool_size=10, max_overflow=10)
+    _ping_when_idle(engine)
+    return engine
+
+
+def make_bookkeeping_engine(url: str) -> Engine:
+    """PostgreSQL connections for the webhook's own bookkeeping (handled update ids, flood
+    counts, chat locks): autocommit, so one statement is one round trip, and commits that do
+    not wait for the disk (synchronous_commit off). A database crash could forget the last
+    fraction of a second of those rows, never corrupt them; application data keeps using the
+    main engine and durable commits."""
+    engine = create_engine(
+        url,
+        pool_size=10,
+        max_overflow=10,
+        isolation_level="AUTOCOMMIT",
+        connect_args={"options": "-c synchronous_commit=off"},
+    )
+    _ping_when_idle(engine)
+    return engine
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """Test a pooled connection at checkout only after IDLE_PING_SECONDS unused (see above)."""
+
+    @event.listens_for(engine, "checkin")
+    def _checked_in(_dbapi_conn, record) -> None:  # noqa: ANN001
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checked_out(dbapi_conn, record, _proxy) -> None:  # noqa: ANN001
+        since = record.info.get("idle_since")
+        if since is None or time.monotonic() - since < IDLE_PING_SECONDS:
+            return
+        try:
+            alive = engine.dialect.do_ping(dbapi_conn)
+        except Exception as exc:  # noqa: BLE001 - any failure means "use a new connection"
+            raise DisconnectionError from exc
+        if not alive:
+            raise DisconnectionError
 
 
 class Database:
@@ -46,6 +93,9 @@ class Database:
     def __init__(self, url: str) -> None:
         self.url = url
         self.engine = make_engine(url)
+        # SQLite is one process: its bookkeeping shares the one engine.
+        postgres = self.engine.dialect.name == "postgresql"
+        self.bookkeeping = make_bookkeeping_engine(url) if postgres else self.engine
 
     @property
     def is_postgres(self) -> bool:
@@ -62,6 +112,18 @@ class Database:
                 session.rollback()
                 raise
 
+    @contextmanager
+    def reader(self) -> Iterator[Session]:
+        """A session for lookups that write nothing. On PostgreSQL it runs in autocommit, so a
+        lookup is one round trip (no BEGIN and COMMIT around it); objects stay readable after
+        the block. Anything that may write uses ``session()``."""
+        if not self.is_postgres:
+            with self.session() as session:
+                yield session
+            return
+        with Session(self.bookkeeping, expire_on_commit=False) as session:
+            yield session
+
     def upgrade(self, revision: str = "head") -> None:
         from alembic import command
 
@@ -69,6 +131,8 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+        if self.bookkeeping is not self.engine:
+            self.bookkeeping.dispose()
 
 
 def alembic_config(url: str):  # noqa: ANN201 - alembic.config.Config

@@ -232,7 +232,7 @@ def mark_unreachable(
     """The chat's user blocked the bot (403): remember it and drop everything queued for them.
 
     Returns how many other queued rows were dropped. The user becomes reachable again when they
-    next write to the bot (bot.users.ensure_user clears the mark).
+    next write to the bot (bot.users.user_language clears the mark).
     """
     now = now or utcnow()
     _settle(session, row, status=DROPPED, attempts=row.attempts + 1, last_error=UNREACHABLE_REASON)

@@ -8,13 +8,14 @@ from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, Integer, delete, text, update
+from sqlalchemy import JSON, BigInteger, Boolean, Column, Integer, bindparam, delete, text, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, Session, SQLModel, select
 
 from bot.db import Database
-from bot.models import UtcDateTime, utcnow
+from bot.models import AwareDateTime, UtcDateTime, utcnow
 from bot.personal_data import register_personal_data
 
 # Telegram keeps an undelivered update for 24 hours, so a redelivery can only come within that;
@@ -69,10 +70,9 @@ def finish_updates(
     ids = list(update_ids)
     if not ids:
         return
-    with db.session() as session:
-        if db.is_postgres:
-            session.exec(text("SET LOCAL synchronous_commit TO OFF"))
-        session.exec(
+    # The bookkeeping engine (bot/db.py): autocommit, not waiting for the disk.
+    with db.bookkeeping.begin() as conn:
+        conn.execute(
             update(ProcessedUpdate)
             .where(ProcessedUpdate.update_id.in_(ids))
             .values(finished_at=now or utcnow(), payload=None)
@@ -142,22 +142,23 @@ def admit_update(
     now: datetime | None = None,
     payload: dict[str, Any] | None = None,
 ) -> str:
-    """Both guards in one short transaction: "duplicate", or the flood verdict for the user.
+    """Both guards at once: "duplicate", or the flood verdict for the user.
 
     ``update_id`` None: the update was already taken (by the webhook, take_update); only
     count it for flood control.
 
     Insert-first on the primary key is atomic across processes: of two concurrent inserts of one
-    id, PostgreSQL lets one commit and fails the other with a unique violation. The commit does
-    not wait for the disk (synchronous_commit off, this transaction only): after a database
-    crash the last fraction of a second of ids could be forgotten, and an update redelivered
-    in exactly that window handled again, which is cheaper than one disk flush per update.
+    id, one wins and the other sees a conflict. On PostgreSQL this is one statement on the
+    bookkeeping engine (autocommit, commit not waiting for the disk; see bot/db.py): after a
+    database crash the last fraction of a second of ids could be forgotten, and an update
+    redelivered in exactly that window handled again, which is cheaper than a disk flush and
+    four more round trips per update.
     """
     now = now or utcnow()
+    if db.is_postgres:
+        return _admit_postgres(db, update_id, user_id, flood_limit, now, payload)
     try:
         with db.session() as session:
-            if db.is_postgres:
-                session.exec(text("SET LOCAL synchronous_commit TO OFF"))
             if update_id is not None:
                 session.add(
                     ProcessedUpdate(update_id=update_id, processed_at=now, payload=payload)
@@ -168,6 +169,72 @@ def admit_update(
             return flood_verdict(session, user_id=user_id, limit=flood_limit, now=now)
     except IntegrityError:
         return "duplicate"
+
+
+# The claim, the user's count for this minute and their count for the previous one, in one
+# round trip. Data-modifying CTEs always run; the count is only taken when the claim was won
+# (or there is no claim to make), and the final SELECT sees flood_counts as it was before.
+_ADMIT_SQL = text(
+    """
+    WITH taken AS (
+        INSERT INTO processed_updates (update_id, processed_at, payload)
+        SELECT :update_id, CAST(:now AS TIMESTAMPTZ), CAST(:payload AS JSON) WHERE :claim
+        ON CONFLICT (update_id) DO NOTHING
+        RETURNING update_id
+    ), counted AS (
+        INSERT INTO flood_counts (user_id, minute, count)
+        SELECT :user_id, :minute, 1
+        WHERE :count_it AND (NOT :claim OR EXISTS (SELECT 1 FROM taken))
+        ON CONFLICT (user_id, minute) DO UPDATE SET count = flood_counts.count + 1
+        RETURNING count
+    )
+    SELECT
+        (SELECT count(*) FROM taken) AS won,
+        (SELECT count FROM counted) AS count,
+        (SELECT count FROM flood_counts
+          WHERE user_id = :user_id AND minute = :minute - 1) AS previous
+    """
+).bindparams(
+    bindparam("update_id", type_=BigInteger),
+    bindparam("user_id", type_=BigInteger),
+    bindparam("minute", type_=Integer),
+    bindparam("now", type_=AwareDateTime()),
+    bindparam("payload", type_=JSON),
+    bindparam("claim", type_=Boolean),
+    bindparam("count_it", type_=Boolean),
+)
+
+
+def _admit_postgres(
+    db: Database,
+    update_id: int | None,
+    user_id: int | None,
+    flood_limit: int,
+    now: datetime,
+    payload: dict[str, Any] | None,
+) -> str:
+    claim = update_id is not None
+    count_it = user_id is not None and flood_limit > 0
+    if not claim and not count_it:
+        return "ok"
+    with db.bookkeeping.connect() as conn:
+        won, count, previous = conn.execute(
+            _ADMIT_SQL,
+            {
+                "update_id": update_id if claim else 0,
+                "user_id": user_id if count_it else 0,
+                "minute": _minute(now),
+                "now": now,
+                "payload": payload,
+                "claim": claim,
+                "count_it": count_it,
+            },
+        ).one()
+    if claim and not won:
+        return "duplicate"
+    if not count_it:
+        return "ok"
+    return _verdict(count, previous, flood_limit)
 
 
 def prune_processed(session: Session, *, now: datetime | None = None) -> int:
@@ -203,12 +270,19 @@ def flood_verdict(
         .returning(FloodCount.count)
     )
     count = session.exec(stmt).scalar_one()
+    if count != limit + 1:
+        return _verdict(count, None, limit)
+    previous = session.get(FloodCount, (user_id, minute - 1))
+    return _verdict(count, previous.count if previous is not None else None, limit)
+
+
+def _verdict(count: int, previous: int | None, limit: int) -> str:
+    """This minute's count so far and the previous minute's (None: no row) -> the verdict."""
     if count <= limit:
         return "ok"
     if count > limit + 1:
         return "silent"
-    previous = session.get(FloodCount, (user_id, minute - 1))
-    return "silent" if previous is not None and previous.count > limit else "notify"
+    return "silent" if previous is not None and previous > limit else "notify"
 
 
 def prune_flood_counts(session: Session, *, now: datetime | None = None) -> int:
@@ -274,19 +348,33 @@ class ChatLocks:
     @asynccontextmanager
     async def _advisory(self, chat_id: int) -> AsyncIterator[None]:
         key = _fold32(chat_id)
-        params = {"ns": CHAT_LOCK_NAMESPACE, "key": key}
-        # Autocommit: a session-level lock needs no transaction, and none is left open.
-        with self.db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            delay = 0.002
-            while not conn.execute(
-                text("SELECT pg_try_advisory_lock(:ns, :key)"), params
-            ).scalar_one():
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 0.05)
+        # A session-level lock needs no transaction: the bookkeeping engine is autocommit. Two
+        # statements per update, straight on the driver's cursor (no SQL to compile or result
+        # to wrap).
+        with self.db.bookkeeping.connect() as conn:
+            cursor = conn.connection.cursor()
             try:
-                yield
+                delay = 0.002
+                while not _fetch_flag(conn, cursor, "SELECT pg_try_advisory_lock(%s, %s)", key):
+                    await asyncio.sleep(delay)
+                    delay = min(delay * 2, 0.05)
+                try:
+                    yield
+                finally:
+                    _fetch_flag(conn, cursor, "SELECT pg_advisory_unlock(%s, %s)", key)
             finally:
-                conn.execute(text("SELECT pg_advisory_unlock(:ns, :key)"), params)
+                cursor.close()
+
+
+def _fetch_flag(conn: Connection, cursor: Any, sql: str, key: int) -> bool:
+    try:
+        cursor.execute(sql, (CHAT_LOCK_NAMESPACE, key))
+        return bool(cursor.fetchone()[0])
+    except Exception:
+        # Past SQLAlchemy, so tell the pool itself: this connection is not to be reused (a
+        # lost connection also drops its session locks, so nothing stays locked).
+        conn.invalidate()
+        raise
 
 
 def _fold32(value: int) -> int:

@@ -2,29 +2,44 @@
 
 from __future__ import annotations
 
-from sqlmodel import Session
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, select
 
+from bot.db import Database
 from bot.i18n import normalize_locale
-from bot.models import User
+from bot.models import User, utcnow
 
 
-def ensure_user(
-    session: Session, *, telegram_id: int, language_code: str | None, default_locale: str = "id"
-) -> User:
-    """The user's row, created at first contact with a language from Telegram's language_code."""
-    user = session.get(User, telegram_id)
-    if user is None:
-        user = User(
+def user_language(
+    db: Database, *, telegram_id: int, language_code: str | None, default_locale: str = "id"
+) -> str:
+    """The language to answer this user in, for every update they send.
+
+    At first contact their row is created with a language from Telegram's language_code; a
+    user marked unreachable (they had blocked the bot) is reachable again, since they are
+    writing to us. The usual case is one read; the others one upsert, so two processes seeing
+    a new user at once both succeed.
+    """
+    with db.reader() as session:
+        known = session.exec(
+            select(User.language, User.unreachable_since).where(User.telegram_id == telegram_id)
+        ).first()
+    if known is not None and known.unreachable_since is None:
+        return known.language
+    insert = (postgresql if db.is_postgres else sqlite).insert
+    stmt = (
+        insert(User)
+        .values(
             telegram_id=telegram_id,
             language=normalize_locale(language_code, default_locale),
+            language_chosen=False,
+            first_seen=utcnow(),
         )
-        session.add(user)
-        session.flush()
-    elif user.unreachable_since is not None:
-        # They are writing to us, so they unblocked the bot: the outbox may reach them again.
-        user.unreachable_since = None
-        session.add(user)
-    return user
+        .on_conflict_do_update(index_elements=["telegram_id"], set_={"unreachable_since": None})
+        .returning(User.language)
+    )
+    with db.session() as session:
+        return session.exec(stmt).scalar_one()
 
 
 def set_language(session: Session, *, telegram_id: int, language: str) -> User:

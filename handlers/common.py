@@ -6,6 +6,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from sqlmodel import select
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 from telegram.ext import (
@@ -23,7 +24,7 @@ from bot.i18n import N_, Translator
 from bot.models import ConversationState
 from bot.runtime import Runtime
 from bot.text import escape, split_message
-from bot.users import ensure_user, set_language
+from bot.users import set_language, user_language
 
 log = logging.getLogger(__name__)
 
@@ -47,14 +48,13 @@ def translator(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Translator
     tg_user = update.effective_user
     if tg_user is None:
         return Translator(rt.settings.default_locale)
-    with rt.db.session() as session:
-        user = ensure_user(
-            session,
-            telegram_id=tg_user.id,
-            language_code=tg_user.language_code,
-            default_locale=rt.settings.default_locale,
-        )
-        return Translator(user.language)
+    language = user_language(
+        rt.db,
+        telegram_id=tg_user.id,
+        language_code=tg_user.language_code,
+        default_locale=rt.settings.default_locale,
+    )
+    return Translator(language)
 
 
 async def reply_html(update: Update, text: str, reply_markup: object = None) -> None:
@@ -85,7 +85,18 @@ def register_flow(name: str, handler: FlowHandler) -> None:
 def current_flow(update: Update, context: ContextTypes.DEFAULT_TYPE) -> ConversationState | None:
     if update.effective_chat is None or update.effective_user is None:
         return None
-    with runtime(context).db.session() as session:
+    db = runtime(context).db
+    key = (update.effective_chat.id, update.effective_user.id)
+    # Most messages come from users in no flow: one lookup, no transaction.
+    with db.reader() as session:
+        in_flow = session.exec(
+            select(ConversationState.flow).where(
+                ConversationState.chat_id == key[0], ConversationState.user_id == key[1]
+            )
+        ).first()
+    if in_flow is None:
+        return None
+    with db.session() as session:
         state = get_state(
             session, chat_id=update.effective_chat.id, user_id=update.effective_user.id
         )

@@ -21,7 +21,7 @@ from bot.outbox import (
     mark_unreachable,
     outbox_counts,
 )
-from bot.users import ensure_user
+from bot.users import user_language
 
 
 def _queue(db: Database, count: int, *, chat_id: int = 100, not_before=None) -> None:
@@ -122,8 +122,8 @@ def test_retries_back_off_then_fail_after_the_bound(db):
 
 
 def test_a_user_who_blocked_the_bot_gets_nothing_more(db):
+    user_language(db, telegram_id=42, language_code="id")
     with db.session() as s:
-        ensure_user(s, telegram_id=42, language_code="id")
         enqueue(s, chat_id=42, text="one")
         enqueue(s, chat_id=42, text="two")
         enqueue(s, chat_id=43, text="other")
@@ -139,8 +139,7 @@ def test_a_user_who_blocked_the_bot_gets_nothing_more(db):
         assert [r.chat_id for r in rows] == [43]
         dropped = s.exec(select(OutboxMessage).where(OutboxMessage.chat_id == 42)).all()
         assert {(r.status, r.last_error) for r in dropped} == {("dropped", UNREACHABLE_REASON)}
-    with db.session() as s:
-        # Writing to the bot again means they unblocked it.
-        ensure_user(s, telegram_id=42, language_code="id")
+    # Writing to the bot again means they unblocked it.
+    assert user_language(db, telegram_id=42, language_code="en") == "id"
     with db.session() as s:
         assert s.get(User, 42).unreachable_since is None

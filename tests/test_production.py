@@ -40,6 +40,7 @@ from bot.scaleout import (
     LEASE,
     FloodCount,
     ProcessedUpdate,
+    admit_update,
     claim_update,
     finish_updates,
     flood_verdict,
@@ -50,7 +51,7 @@ from bot.scaleout import (
 )
 from bot.schema import SchemaTooNew, check_schema_not_newer
 from bot.surveys import SurveyInvitation, SurveyResponse
-from bot.users import ensure_user
+from bot.users import user_language
 
 NOON = datetime(2026, 3, 2, 5, 0, 30, tzinfo=UTC)
 
@@ -97,10 +98,21 @@ def test_old_handled_ids_are_pruned(db):
 # --- flood control --------------------------------------------------------------------------
 
 
-def test_flood_control_notifies_once_then_stays_silent_until_calm(db):
+@pytest.mark.parametrize("path", ["session", "count only", "claim and count"])
+def test_flood_control_notifies_once_then_stays_silent_until_calm(db, path):
+    """The same rule through each way in: the session helper, and admit_update counting an
+    update already taken or claiming and counting it at once (one statement on PostgreSQL)."""
+    update_ids = iter(range(1000, 2000))
+
+    def verdict(now: datetime) -> str:
+        if path == "session":
+            with db.session() as s:
+                return flood_verdict(s, user_id=9, limit=3, now=now)
+        update_id = next(update_ids) if path == "claim and count" else None
+        return admit_update(db, update_id, user_id=9, flood_limit=3, now=now)
+
     def verdicts(now: datetime, n: int) -> list[str]:
-        with db.session() as s:
-            return [flood_verdict(s, user_id=9, limit=3, now=now) for _ in range(n)]
+        return [verdict(now) for _ in range(n)]
 
     assert verdicts(NOON, 6) == ["ok", "ok", "ok", "notify", "silent", "silent"]
     # Still flooding in the next minute: no second notice.
@@ -120,15 +132,28 @@ def test_flood_control_notifies_once_then_stays_silent_until_calm(db):
 def test_flood_limit_zero_turns_it_off(db):
     with db.session() as s:
         assert {flood_verdict(s, user_id=9, limit=0, now=NOON) for _ in range(50)} == {"ok"}
+    assert {admit_update(db, n, user_id=9, flood_limit=0, now=NOON) for n in range(50)} == {"ok"}
+    assert admit_update(db, None, user_id=9, flood_limit=0, now=NOON) == "ok"
+    with db.session() as s:
         assert s.exec(select(FloodCount)).all() == []
+        assert len(s.exec(select(ProcessedUpdate)).all()) == 50
+
+
+def test_a_duplicate_update_is_not_counted_for_flood_control(db):
+    assert admit_update(db, 5, user_id=9, flood_limit=1, now=NOON) == "ok"
+    for _ in range(3):
+        assert admit_update(db, 5, user_id=9, flood_limit=1, now=NOON) == "duplicate"
+    # The redeliveries did not count: the user's second real update is the first over.
+    assert admit_update(db, 6, user_id=9, flood_limit=1, now=NOON) == "notify"
+    assert admit_update(db, 7, user_id=None, flood_limit=1, now=NOON) == "ok"
 
 
 # --- personal data ------------------------------------------------------------------------
 
 
 def _citizen_with_data(db, telegram_id: int = 42) -> None:  # noqa: ANN001
+    assert user_language(db, telegram_id=telegram_id, language_code="en") == "en"
     with db.session() as s:
-        ensure_user(s, telegram_id=telegram_id, language_code="en")
         set_state(s, chat_id=telegram_id, user_id=telegram_id, flow="demo", step="name",
                   data={"name": "Sari"})
         enqueue(s, chat_id=telegram_id, text="Your KTP is ready")
@@ -339,8 +364,8 @@ def _application(s, number: str, *, closed_at=None) -> Application:  # noqa: ANN
 
 
 def test_applications_followed_are_exported_and_unfollowed_on_erasure(db):
+    user_language(db, telegram_id=42, language_code="id")
     with db.session() as s:
-        ensure_user(s, telegram_id=42, language_code="id")
         mine = _application(s, "AB12CD34")
         s.add(ApplicationFollower(application_id=mine.id, user_id=42))
         s.add(ApplicationFollower(application_id=mine.id, user_id=43))
