@@ -7,11 +7,11 @@ from typing import Any
 
 from telegram import BotCommand, BotCommandScopeDefault
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
-from telegram.request import HTTPXRequest
 
 from bot.config import SUPPORTED_LOCALES, Settings
 from bot.db import Database
 from bot.runtime import Runtime
+from bot.transport import AiohttpRequest
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +83,7 @@ def register_handlers(app: Application) -> None:
     app.add_error_handler(common.error_handler)
 
 
-class CountingRequest(HTTPXRequest):
+class CountingRequest(AiohttpRequest):
     """The Bot API transport, counting sends, 429s and failures for /metrics."""
 
     async def do_request(

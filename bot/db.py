@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DisconnectionError
 from sqlmodel import Session, create_engine
 
@@ -113,16 +113,13 @@ class Database:
                 raise
 
     @contextmanager
-    def reader(self) -> Iterator[Session]:
-        """A session for lookups that write nothing. On PostgreSQL it runs in autocommit, so a
-        lookup is one round trip (no BEGIN and COMMIT around it); objects stay readable after
-        the block. Anything that may write uses ``session()``."""
-        if not self.is_postgres:
-            with self.session() as session:
-                yield session
-            return
-        with Session(self.bookkeeping, expire_on_commit=False) as session:
-            yield session
+    def reader(self) -> Iterator[Connection]:
+        """A connection for Core lookups that write nothing, on the hot path of every update.
+        On PostgreSQL it runs in autocommit, so a lookup is one round trip (no BEGIN and
+        COMMIT around it), and no ORM session is built for it. Anything that may write uses
+        ``session()``."""
+        with self.bookkeeping.connect() as conn:
+            yield conn
 
     def upgrade(self, revision: str = "head") -> None:
         from alembic import command

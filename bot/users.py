@@ -20,8 +20,8 @@ def user_language(
     writing to us. The usual case is one read; the others one upsert, so two processes seeing
     a new user at once both succeed.
     """
-    with db.reader() as session:
-        known = session.exec(
+    with db.reader() as conn:
+        known = conn.execute(
             select(User.language, User.unreachable_since).where(User.telegram_id == telegram_id)
         ).first()
     if known is not None and known.unreachable_since is None:
@@ -38,8 +38,8 @@ def user_language(
         .on_conflict_do_update(index_elements=["telegram_id"], set_={"unreachable_since": None})
         .returning(User.language)
     )
-    with db.session() as session:
-        return session.exec(stmt).scalar_one()
+    with db.engine.begin() as conn:
+        return conn.execute(stmt).scalar_one()
 
 
 def set_language(session: Session, *, telegram_id: int, language: str) -> User:

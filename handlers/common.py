@@ -88,8 +88,8 @@ def current_flow(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Conversa
     db = runtime(context).db
     key = (update.effective_chat.id, update.effective_user.id)
     # Most messages come from users in no flow: one lookup, no transaction.
-    with db.reader() as session:
-        in_flow = session.exec(
+    with db.reader() as conn:
+        in_flow = conn.execute(
             select(ConversationState.flow).where(
                 ConversationState.chat_id == key[0], ConversationState.user_id == key[1]
             )

@@ -17,7 +17,6 @@ from typing import Any
 from telegram import Bot, Update
 from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter
 from telegram.ext import Application, CommandHandler, ContextTypes
-from telegram.request import HTTPXRequest
 from telegram.warnings import PTBDeprecationWarning, PTBUserWarning
 
 from bot.models import OutboxMessage, utcnow
@@ -33,6 +32,7 @@ from bot.outbox import (
     release,
 )
 from bot.runtime import Runtime
+from bot.transport import AiohttpRequest
 from handlers.common import GROUP_FEATURES, escape, reply_html, runtime, staff_only, translator
 
 log = logging.getLogger(__name__)
@@ -175,7 +175,7 @@ async def _plain_bot(sender: _Sender, app_or_bot: Application | Bot) -> Bot:
             token=source.token,
             base_url=source.base_url.removesuffix(source.token),
             base_file_url=source.base_file_url.removesuffix(source.token),
-            request=HTTPXRequest(connection_pool_size=BATCH + 2),
+            request=AiohttpRequest(connection_pool_size=BATCH + 2),
         )
         await bot.initialize()
         sender.bot = bot
