@@ -23,8 +23,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Mount, Route
 from telegram import Update
+from telegram.error import InvalidToken
 from telegram.ext import Application
 
+from bot.config import ConfigError
 from bot.metrics import METRICS
 from bot.models import OutboxMessage, utcnow
 from bot.runtime import Runtime
@@ -335,6 +337,20 @@ def serve(rt: Runtime, application: Application, sock: socket.socket) -> None:
     server: WebhookServer = app.state.server
 
     class DrainingServer(uvicorn.Server):
+        async def serve(self, sockets: list[socket.socket] | None = None) -> None:
+            # getMe before uvicorn's lifespan (which then finds the bot initialised): a token
+            # Telegram rejects is a configuration error, told in one line and with exit status
+            # 2, instead of uvicorn's traceback that repeats the token and exits 3 (restarted
+            # in a loop by Docker and systemd).
+            try:
+                await application.bot.initialize()
+            except InvalidToken:
+                raise ConfigError(
+                    "TELEGRAM_BOT_TOKEN: Telegram rejected the token (revoked, or mistyped?); "
+                    "get the current one from @BotFather"
+                ) from None
+            await super().serve(sockets)
+
         def handle_exit(self, sig: int, frame: Any) -> None:
             # Refuse new updates from the first signal on, while uvicorn closes its sockets.
             server.draining = True

@@ -331,6 +331,36 @@ def test_serve_without_secret_explains_and_exits_2(tmp_path):
     assert "WEBHOOK_URL " not in proc.stderr.split("needs", 1)[1].splitlines()[0]
 
 
+async def test_serve_with_a_rejected_token_says_so_in_one_line_and_exits_2(tmp_path):
+    import asyncio
+    import socket
+    from pathlib import Path
+
+    from bot.emulator.server import EmulatorServer
+
+    root = Path(__file__).resolve().parent.parent
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    async with EmulatorServer() as emulator:  # knows only its own token
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot.cli", "serve",
+            env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "PYTHONPATH": str(root),
+                 "TELEGRAM_BOT_TOKEN": "123:REVOKED", "TELEGRAM_API_BASE_URL": emulator.api_url,
+                 "WEBHOOK_URL": "https://bot.example.go.id", "WEBHOOK_SECRET": "s3cret",
+                 "WEBHOOK_PORT": str(port), "KNOWLEDGE_DIR": str(root / "knowledge"),
+                 "DATABASE_URL": f"sqlite:///{tmp_path}/bot.db"},
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+            cwd=tmp_path,
+        )
+        _, err = await asyncio.wait_for(proc.communicate(), 60)
+    stderr = err.decode()
+    assert proc.returncode == 2, stderr
+    assert "configuration error: TELEGRAM_BOT_TOKEN: Telegram rejected the token" in stderr
+    assert "Traceback" not in stderr and "REVOKED" not in stderr
+
+
 def test_an_orphaned_webhook_update_is_retaken_once_after_the_lease(db):
     payload = {"update_id": 42, "message": {"text": "hi"}}
     assert take_update(db, 42, payload, user_id=7, flood_limit=1, now=NOON) == "ok"
