@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -310,13 +311,26 @@ register_personal_data("flood_control", export_flood_counts, erase_flood_counts)
 CHAT_LOCK_NAMESPACE = 0x5E7B
 
 
+@dataclass
+class Holding:
+    """What a holder of a chat's lock reports on leaving it: ``finished`` set once the update
+    was handled (not when handling was cancelled by a shutdown)."""
+
+    update_id: int | None = None
+    finished: bool = False
+    recorded: bool = False  # the finish was written with the unlock (PostgreSQL)
+
+
 class ChatLocks:
     """One chat's updates handled one at a time, in this process and across processes.
 
     In-process an asyncio.Lock per chat keeps arrival order. On PostgreSQL a session-level
     advisory lock (pg_try_advisory_lock, retried without blocking the event loop) is held on a
     dedicated connection while the update is handled, so an instance never handles a chat while
-    another instance is still in the middle of that chat's previous update.
+    another instance is still in the middle of that chat's previous update. The statement that
+    releases it also marks the update finished, so an update answered and then orphaned by a
+    killed process is not retaken: the window left is the time between Telegram's answer to
+    the last reply and that one statement.
     """
 
     def __init__(self, db: Database) -> None:
@@ -325,19 +339,22 @@ class ChatLocks:
         self._waiters: dict[int, int] = {}
 
     @asynccontextmanager
-    async def hold(self, chat_id: int | None) -> AsyncIterator[None]:
+    async def hold(
+        self, chat_id: int | None, update_id: int | None = None
+    ) -> AsyncIterator[Holding]:
+        holding = Holding(update_id=update_id)
         if chat_id is None:
-            yield
+            yield holding
             return
         lock = self._locks.setdefault(chat_id, asyncio.Lock())
         self._waiters[chat_id] = self._waiters.get(chat_id, 0) + 1
         try:
             async with lock:
                 if self.db.is_postgres:
-                    async with self._advisory(chat_id):
-                        yield
+                    async with self._advisory(chat_id, holding):
+                        yield holding
                 else:
-                    yield
+                    yield holding
         finally:
             self._waiters[chat_id] -= 1
             if not self._waiters[chat_id]:
@@ -346,7 +363,7 @@ class ChatLocks:
                 self._locks.pop(chat_id, None)
 
     @asynccontextmanager
-    async def _advisory(self, chat_id: int) -> AsyncIterator[None]:
+    async def _advisory(self, chat_id: int, holding: Holding) -> AsyncIterator[None]:
         key = _fold32(chat_id)
         # A session-level lock needs no transaction: the bookkeeping engine is autocommit. Two
         # statements per update, straight on the driver's cursor (no SQL to compile or result
@@ -355,20 +372,35 @@ class ChatLocks:
             cursor = conn.connection.cursor()
             try:
                 delay = 0.002
-                while not _fetch_flag(conn, cursor, "SELECT pg_try_advisory_lock(%s, %s)", key):
+                while not _fetch_flag(conn, cursor, _LOCK, (key,)):
                     await asyncio.sleep(delay)
                     delay = min(delay * 2, 0.05)
                 try:
                     yield
                 finally:
-                    _fetch_flag(conn, cursor, "SELECT pg_advisory_unlock(%s, %s)", key)
+                    if holding.finished and holding.update_id is not None:
+                        _fetch_flag(conn, cursor, _UNLOCK_FINISHED, (holding.update_id, key))
+                        holding.recorded = True
+                    else:
+                        _fetch_flag(conn, cursor, _UNLOCK, (key,))
             finally:
                 cursor.close()
 
 
-def _fetch_flag(conn: Connection, cursor: Any, sql: str, key: int) -> bool:
+_LOCK = f"SELECT pg_try_advisory_lock({CHAT_LOCK_NAMESPACE}, %s)"
+_UNLOCK = f"SELECT pg_advisory_unlock({CHAT_LOCK_NAMESPACE}, %s)"
+# Autocommit on the bookkeeping engine: the UPDATE commits with the statement, and a
+# data-modifying CTE runs whether or not the SELECT reads it.
+_UNLOCK_FINISHED = (
+    "WITH finished AS (UPDATE processed_updates SET finished_at = now(), payload = NULL"
+    " WHERE update_id = %s) "
+    f"SELECT pg_advisory_unlock({CHAT_LOCK_NAMESPACE}, %s)"
+)
+
+
+def _fetch_flag(conn: Connection, cursor: Any, sql: str, params: tuple[int, ...]) -> bool:
     try:
-        cursor.execute(sql, (CHAT_LOCK_NAMESPACE, key))
+        cursor.execute(sql, params)
         return bool(cursor.fetchone()[0])
     except Exception:
         # Past SQLAlchemy, so tell the pool itself: this connection is not to be reused (a

@@ -52,9 +52,10 @@ DRAIN_TIMEOUT = 25.0
 ADMIT_TIMEOUT = 2.0
 # How often each instance looks for updates orphaned by a dead instance (see LEASE).
 RECOVERY_INTERVAL = 5.0
-# Handled updates are marked finished in batches: one statement per interval instead of one
-# per update. If the process dies, the last interval's updates are retaken and answered twice,
-# a window far smaller than the lease.
+# On PostgreSQL a handled update is marked finished by the statement that releases its chat
+# (bot/scaleout.py, ChatLocks). Where that does not apply (SQLite, an update without a chat,
+# a failed release), handled updates are marked in batches, one statement per interval; if
+# the process dies, the last interval's updates are retaken and answered twice.
 FINISH_INTERVAL = 0.1
 
 
@@ -132,23 +133,38 @@ class WebhookServer:
     ) -> None:
         chat = update.effective_chat or update.effective_user
         self.taken[update.update_id] = verdict
+        holding = None
         try:
-            async with self._slots, self.locks.hold(chat.id if chat else None):
+            async with self._slots, self.locks.hold(
+                chat.id if chat else None, update.update_id
+            ) as holding:
                 admitted.set()
-                await self.application.process_update(update)
+                try:
+                    await self.application.process_update(update)
+                except Exception:  # noqa: BLE001 - one bad update must not stop the others
+                    METRICS.handler_failures.inc()
+                    log.exception("update %s could not be handled", update.update_id)
+                else:
+                    METRICS.updates_handled.inc()
+                    METRICS.observe_latency(time.perf_counter() - received)
+                # Handled (well or not): recorded with the chat's unlock, or in the next batch.
+                holding.finished = True
         except asyncio.CancelledError:
             # Shut down before it was done: left unfinished, so another instance retakes it.
             raise
-        except Exception:  # noqa: BLE001 - one bad update must not stop the others
-            METRICS.handler_failures.inc()
-            log.exception("update %s could not be handled", update.update_id)
-        else:
-            METRICS.updates_handled.inc()
-            METRICS.observe_latency(time.perf_counter() - received)
+        except Exception:  # noqa: BLE001 - the chat's lock: database away
+            if holding is None or not holding.finished:
+                # Not handled: left unfinished, so it is retaken after the lease.
+                log.warning("update %s left for a retry", update.update_id, exc_info=True)
+                return
+            # Handled, but the unlock failed: the batch records it.
+            log.warning("could not release the chat of update %s", update.update_id,
+                        exc_info=True)
         finally:
             admitted.set()
             self.taken.pop(update.update_id, None)
-        self.finished.append(update.update_id)
+        if holding is None or not holding.recorded:
+            self.finished.append(update.update_id)
 
     async def record_finished(self) -> None:
         """Every FINISH_INTERVAL, mark the updates handled since in one statement."""

@@ -350,3 +350,32 @@ async def test_an_update_is_refused_with_503_while_the_database_is_away(emulated
     # Telegram's retry, once the database is back, is taken and handled.
     assert (await post(instance.webhook, update)).status_code == 200
     assert "/start" in (await citizen.reply()).text
+
+
+
+@pytest.mark.postgres
+async def test_releasing_a_chat_marks_its_handled_update_finished(postgres_url):
+    """In the unlock's own statement: a process killed right after answering leaves nothing
+    to retake. An update whose handling was cancelled (shutdown) stays open for a retake."""
+    from tests.conftest import _fresh_postgres
+
+    db = _fresh_postgres(postgres_url)
+    try:
+        for update_id in (1, 2):
+            assert take_update(db, update_id, {"update_id": update_id}) == "ok"
+        locks, elsewhere = ChatLocks(db), ChatLocks(db)
+        async with locks.hold(2012, 1) as holding:
+            holding.finished = True
+        assert holding.recorded
+        with pytest.raises(asyncio.CancelledError):
+            async with locks.hold(2012, 2) as holding:
+                raise asyncio.CancelledError
+        assert not holding.recorded
+        async with elsewhere.hold(2012):  # released both times
+            pass
+        with db.session() as s:
+            rows = {r.update_id: r for r in s.exec(select(ProcessedUpdate)).all()}
+        assert rows[1].finished_at is not None and rows[1].payload is None
+        assert rows[2].finished_at is None and rows[2].payload == {"update_id": 2}
+    finally:
+        db.dispose()
