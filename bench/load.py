@@ -40,9 +40,11 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from bot.emulator import Emulator, EmulatorServer  # noqa: E402
+from bot.emulator.core import _inline_buttons  # noqa: E402
 
 TOKEN = "424242:BENCH"
 SECRET = "bench_secret_token"
+API_TOKEN = "bench-back-office-token-0123456789"
 MAX_DURATION = 300.0
 MAX_UPDATES = 100_000
 # After the load: wait while replies keep coming (a backlog draining), at most DRAIN_LIMIT s;
@@ -71,11 +73,12 @@ class Tally:
     sent_at: dict[int, list[float]] = field(default_factory=dict)
     replies_at: dict[int, list[float]] = field(default_factory=dict)
     latencies: list[float] = field(default_factory=list)
+    answered_at: list[float] = field(default_factory=list)  # when each latency ended
     pending: dict[int, float] = field(default_factory=dict)
 
 
 class BenchEmulator(Emulator):
-    """The emulator, noting when each bot message arrives (first reply ends the wait), and
+    """The emulator, noting when each bot message or edit arrives (the first ends the wait), and
     delivering the webhook round-robin to the instances itself, as Telegram in front of a load
     balancer would (one HTTP hop less for the one bench process to serve)."""
 
@@ -89,11 +92,12 @@ class BenchEmulator(Emulator):
     def _record(self, chat_id: int, kind: str, method: str, message: dict, params: dict) -> Any:
         event = super()._record(chat_id, kind, method, message, params)
         now = time.monotonic()
-        if kind == "bot":
+        if kind in ("bot", "edit"):  # a message, or a pressed message changed in place
             self.tally.replies_at.setdefault(chat_id, []).append(now)
             started = self.tally.pending.pop(chat_id, None)
             if started is not None:
                 self.tally.latencies.append(now - started)
+                self.tally.answered_at.append(now)
         elif kind == "user":
             self.tally.sent_at.setdefault(chat_id, []).append(now)
             self.tally.pending[chat_id] = now
@@ -248,6 +252,93 @@ class Upstream:
         return status, keep
 
 
+@dataclass
+class Citizen:
+    """One simulated citizen: a few scripted steps, then questions.
+
+    "status": /status with the number and code of their receipt; "follow": press Follow on the
+    card that came back; "survey": /survei, then "survey-press" for each of its buttons (the
+    service, nine answers, skipping the suggestion and the profile) until it is done.
+    """
+
+    user_id: int
+    script: list[str]
+    application: tuple[str, str] | None = None  # tracking number, verification code
+    done: list[str] = field(default_factory=list)  # labels of the steps taken
+    question: str | None = None  # asked instead of a random one (the warm-up)
+
+
+def act(emulator: BenchEmulator, citizen: Citizen, rng: random.Random) -> str:
+    """Take the citizen's next step; returns its label (what is expected back depends on it)."""
+    uid = citizen.user_id
+    while citizen.script:
+        step = citizen.script.pop(0)
+        if step == "status" and citizen.application:
+            number, code = citizen.application
+            _send(emulator, uid, f"/status {number} {code}")
+        elif step == "follow":
+            found = _buttons(emulator, uid, "st:fo:")
+            if found is None:
+                continue  # no card came back: nothing to press
+            _press(emulator, uid, found[0], found[1][0])
+        elif step == "survey":
+            _send(emulator, uid, "/survei")
+            citizen.script.insert(0, "survey-press")
+        elif step == "survey-press":
+            data = _survey_choice(emulator, uid, rng)
+            if data is None:
+                continue  # the survey is done
+            citizen.script.insert(0, "survey-press")
+            _press(emulator, uid, *data)
+        else:
+            continue
+        citizen.done.append(step)
+        return step
+    question = citizen.question or rng.choice(QUESTIONS)
+    _send(emulator, uid, question)
+    citizen.done.append(f"q:{question}")
+    return citizen.done[-1]
+
+
+def _send(emulator: BenchEmulator, uid: int, text: str) -> None:
+    emulator.send_text(uid, text)  # recorded as the user's message: the wait starts
+
+
+def _press(emulator: BenchEmulator, uid: int, message_id: int, data: str) -> None:
+    emulator.click(uid, uid, message_id, data)
+    now = time.monotonic()
+    emulator.tally.sent_at.setdefault(uid, []).append(now)
+    emulator.tally.pending[uid] = now
+
+
+def _buttons(emulator: BenchEmulator, chat_id: int, prefix: str) -> tuple[int, list[str]] | None:
+    """The newest message in the chat with buttons whose data start with ``prefix``."""
+    messages = emulator.messages.get(chat_id, {})
+    for message_id in sorted(messages, reverse=True):
+        data = [
+            b["callback_data"] for b in _inline_buttons(messages[message_id])
+            if str(b.get("callback_data", "")).startswith(prefix)
+        ]
+        if data:
+            return message_id, data
+    return None
+
+
+def _survey_choice(
+    emulator: BenchEmulator, chat_id: int, rng: random.Random
+) -> tuple[int, str] | None:
+    found = _buttons(emulator, chat_id, "sv:")
+    if found is None:
+        return None
+    message_id, data = found
+    for prefix in ("sv:a:", "sv:svc:"):  # an answer (any value), or the service at the start
+        choices = [d for d in data if d.startswith(prefix)]
+        if choices:
+            return message_id, rng.choice(choices)
+    skips = [d for d in data if d.startswith("sv:s:") or d.endswith(":-")]
+    return (message_id, skips[0]) if skips else None
+
+
 def _chat_of(update: dict[str, Any]) -> int:
     for key in ("message", "edited_message", "callback_query"):
         if key in update:
@@ -370,6 +461,7 @@ async def run(args: argparse.Namespace) -> int:
             # Telegram would cap one bot at ~30 sends/s; the emulator (limits off) measures the
             # bot's own capacity instead.
             "TELEGRAM_MAX_CALLS_PER_SECOND": "5000",
+            "API_TOKENS": API_TOKEN,
         }
         for port in ports:
             procs[port] = start_instance(env, port)
@@ -378,57 +470,61 @@ async def run(args: argparse.Namespace) -> int:
 
         followers = prepare_followers(emulator, database_url, args.notifications)
         users = list(range(10_000_001, 10_000_001 + args.users))
-        for user_id in users:
-            emulator.add_user(user_id, f"Warga {user_id}", random.choice(("id", "id", "en")))
-        # Warm-up: every question once in each language, which also tells how many messages
-        # each answer takes.
-        warm: dict[tuple[str, str], int] = {}
-        for offset, (question, lang) in enumerate(
-            (q, lang) for q in QUESTIONS for lang in ("id", "en")
-        ):
-            user_id = 9_000_000 + offset
-            emulator.add_user(user_id, "Warm-up", lang)
-            emulator.send_text(user_id, question)
-            warm[(question, lang)] = user_id
-        await emulator.wait_for(lambda: not emulator.tally.pending, 30)
-        await asyncio.sleep(1.0)
-        expected_per_question = {
-            key: len(emulator.tally.replies_at.get(user_id, [])) for key, user_id in warm.items()
-        }
+        order = random.Random(7)
+        receipts = prepare_applications(database_url, len(users) // 5 + 2)
+        citizens: dict[int, Citizen] = {}
+        for index, user_id in enumerate(users):
+            emulator.add_user(user_id, f"Warga {user_id}", order.choice(("id", "id", "en")))
+            if index % 5 == 0:  # a fifth follow their application, a fifth answer a survey
+                citizens[user_id] = Citizen(user_id, ["status", "follow"], receipts.pop())
+            elif index % 5 == 1:
+                citizens[user_id] = Citizen(user_id, ["survey"])
+            else:
+                citizens[user_id] = Citizen(user_id, [])
+        expected_for = await warm_up(emulator, receipts)
         emulator.tally = Tally()
 
         total = min(int(args.rate * args.duration), MAX_UPDATES)
         interval = 1.0 / args.rate
-        asked: dict[int, list[str]] = {}
         fault_at = total // 2 if args.fault != "none" else -1
-        notify_at = max(total // 2 - 1, 0)  # status changes just before the fault, if any
         victim = ports[1]
         restarted = None
+        active: set[int] = set()
         cpu_before = cpu_snapshot(procs)
         start = time.monotonic()
-        order = random.Random(7)
+        # The back office moves the followers' applications through the API while the load
+        # runs (from a quarter to three quarters of it): one notification per follower, sent
+        # by whichever instance's outbox sender claims it.
+        office = asyncio.create_task(back_office(
+            upstreams, list(followers.values()), start + args.duration / 4, args.duration / 2
+        ))
         for index in range(total):
             target = start + index * interval
             delay = target - time.monotonic()
             if delay > 0:
                 await asyncio.sleep(delay)
-            # A citizen asks again only once answered, so every reply belongs to one question.
-            for _ in range(20):
-                user_id = order.choice(users)
-                if user_id not in emulator.tally.pending:
-                    break
-            question = order.choice(QUESTIONS)
-            asked.setdefault(user_id, []).append(question)
-            emulator.send_text(user_id, question)
-            if index == notify_at and followers:
-                # An officer's bulk update: one outbox row per follower, sent by whichever
-                # instance's sender claims it.
-                await asyncio.to_thread(move_applications, database_url, followers)
+            # A citizen acts again only once answered, so every reply belongs to one update.
+            # A third of the time it is someone in the middle of a script (a survey is answered in
+            # one go, a card followed when it arrives), else anyone.
+            ready = [u for u in active if u not in emulator.tally.pending]
+            if ready and order.random() < 0.35:
+                user_id = order.choice(ready)
+            else:
+                for _ in range(20):
+                    user_id = order.choice(users)
+                    if user_id not in emulator.tally.pending:
+                        break
+            act(emulator, citizens[user_id], order)
+            if citizens[user_id].script:
+                active.add(user_id)
+            else:
+                active.discard(user_id)
             if index == fault_at:
                 stop = signal.SIGKILL if args.fault == "kill" else signal.SIGTERM
                 procs[victim].send_signal(stop)
                 restarted = asyncio.create_task(restart_later(procs, victim, env, upstreams[1]))
         load_seconds = time.monotonic() - start
+        office_result = await office
         await drain(emulator, followers)
         drained_seconds = time.monotonic() - start - load_seconds
         cpu_after = cpu_snapshot(procs)
@@ -437,20 +533,24 @@ async def run(args: argparse.Namespace) -> int:
         await asyncio.sleep(1.0)  # late duplicates, if any, arrive now
 
         tally = emulator.tally
-        sent = sum(len(v) for v in asked.values())
+        acted = [c for c in citizens.values() if c.done]
+        sent = sum(len(c.done) for c in acted)
         lost = len(tally.pending)
-        expected = sum(
-            expected_per_question[(q, emulator.users[user_id]["language_code"])]
-            for user_id, qs in asked.items()
-            for q in qs
-        )
+        expected = sum(expected_for(emulator, c) for c in acted)
+        kinds: dict[str, int] = {}
+        for c in acted:
+            for label in c.done:
+                kind = "questions" if label.startswith("q:") else label
+                kinds[kind] = kinds.get(kind, 0) + 1
         got = sum(len(v) for v in tally.replies_at.values())
         lat = tally.latencies
         print(f"instances: 2 x servicebot serve on PostgreSQL, fault: {args.fault}; "
               f"{os.cpu_count()} cores, load average before {load_before:.2f}, "
               f"after {os.getloadavg()[0]:.2f} (other processes share the machine)")
         print(f"updates sent: {sent} in {load_seconds:.1f} s ({sent / load_seconds:.0f}/s, "
-              f"target {args.rate}/s), citizens: {len(asked)} of {args.users}")
+              f"target {args.rate}/s), citizens: {len(acted)} of {args.users}; "
+              + ", ".join(f"{kind} {count}" for kind, count in sorted(kinds.items())))
+        print(f"back office (API): {office_result}")
         if lat:
             ms = {p: percentile(lat, p) * 1000 for p in (50, 95, 99)}
             print(
@@ -464,6 +564,14 @@ async def run(args: argparse.Namespace) -> int:
                 f"{label} {(cpu_after[label] - cpu_before[label]) / handled * 1000:.2f} ms"
                 for label in cpu_before
             ) + f" (over {time.monotonic() - start:.0f} s)")
+        if args.timeline and lat:
+            windows: dict[int, list[float]] = {}
+            for at, value in zip(tally.answered_at, lat, strict=True):
+                windows.setdefault(int((at - start) // args.timeline), []).append(value)
+            for window, values in sorted(windows.items()):
+                print(f"  {window * args.timeline:5.0f} s: {len(values):5d} answered, "
+                      f"p50 {percentile(values, 50) * 1000:6.0f} ms, "
+                      f"p95 {percentile(values, 95) * 1000:6.0f} ms")
         print(f"last reply {drained_seconds:.1f} s after the load ended; "
               f"updates without any reply (lost): {lost}")
         notes = [len(tally.replies_at.get(uid, [])) for uid in followers]
@@ -473,7 +581,7 @@ async def run(args: argparse.Namespace) -> int:
         if followers:
             print(f"status notifications (outbox): {sum(notes)} for {len(followers)} followers: "
                   f"{notes_lost} lost, {notes_twice} duplicated")
-        print(f"bot messages: {got}, expected {expected}: "
+        print(f"bot messages and edits: {got}, expected {expected}: "
               f"{max(got - expected, 0)} extra (duplicated), {max(expected - got, 0)} missing")
         async with httpx.AsyncClient(timeout=5) as client:
             for url in upstreams:
@@ -558,17 +666,95 @@ def prepare_followers(emulator: BenchEmulator, database_url: str, count: int) ->
     return followers
 
 
-def move_applications(database_url: str, followers: dict[int, str]) -> None:
-    from bot.applications import IN_VERIFICATION, change_status
+def prepare_applications(database_url: str, count: int) -> list[tuple[str, str]]:
+    """``count`` registered applications: (tracking number, code) as on the receipts."""
+    from bot.applications import register_application
 
     rt = _bench_runtime(database_url)
+    services = list(rt.knowledge.services)
+    receipts = []
     with rt.db.session() as session:
-        for tracking_number in followers.values():
-            change_status(
-                session, rt, tracking_number=tracking_number, status=IN_VERIFICATION,
-                actor_id=None, source="api",
+        for offset in range(count):
+            application = register_application(
+                session, rt, service_id=services[offset % len(services)],
+                applicant_name=f"Warga {offset}", actor_id=None, source="api",
             )
+            receipts.append((application.tracking_number, application.verification_code))
     rt.db.dispose()
+    return receipts
+
+
+async def warm_up(emulator: BenchEmulator, receipts: list[tuple[str, str]]) -> Any:
+    """Each script and each question once in each language, one step at a time: how many
+    messages and edits each step brings. Returns expected_for(emulator, citizen). Separate
+    warm-up citizens, so none of them comes near the flood limit."""
+    counts: dict[tuple[str, str, int], int] = {}
+    uid = 9_000_000
+    for lang in ("id", "en"):
+        runs = [
+            Citizen(uid + 1, ["status", "follow"], receipts.pop()),
+            Citizen(uid + 2, ["survey"]),
+        ]
+        runs += [Citizen(uid + 3 + n, [], question=q) for n, q in enumerate(QUESTIONS)]
+        uid += 100
+        for citizen in runs:
+            emulator.add_user(citizen.user_id, "Warm-up", lang)
+            while citizen.script or citizen.question:
+                before = len(emulator.tally.replies_at.get(citizen.user_id, []))
+                act(emulator, citizen, random.Random(1))
+                await emulator.wait_for(
+                    lambda c=citizen: c.user_id not in emulator.tally.pending, 10
+                )
+                await asyncio.sleep(0.3)  # a second message, if the step brings one
+                got = len(emulator.tally.replies_at.get(citizen.user_id, [])) - before
+                label = citizen.done[-1]
+                counts[(label, lang, citizen.done.count(label))] = got
+                if label.startswith("q:"):
+                    break
+
+    def expected_for(emulator: BenchEmulator, citizen: Citizen) -> int:
+        lang = emulator.users[citizen.user_id]["language_code"]
+        total, seen = 0, {}
+        for label in citizen.done:
+            seen[label] = seen.get(label, 0) + 1
+            occurrence = 1 if label.startswith("q:") else seen[label]
+            total += counts[(label, lang, occurrence)]
+        return total
+
+    return expected_for
+
+
+async def back_office(
+    upstreams: list[str], numbers: list[str], begin: float, spread: float
+) -> str:
+    """One status change per application through the API, evenly over ``spread`` seconds,
+    to either instance; refused or failing calls go to the other (as a balancer would)."""
+    clients = [Upstream(url) for url in upstreams]
+    headers = {"Authorization": f"Bearer {API_TOKEN}"}
+    body = json.dumps({"status": "in_verification"}).encode()
+    changed = refused = 0
+    for index, number in enumerate(numbers):
+        delay = begin + index * spread / max(len(numbers), 1) - time.monotonic()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        path = f"/api/v1/applications/{number}/status"
+        for attempt in range(10):
+            client = clients[(index + attempt) % len(clients)]
+            try:
+                status = await client.post(path, body, headers)
+            except (OSError, TimeoutError, asyncio.IncompleteReadError):
+                await asyncio.sleep(0.2)
+                continue
+            if status < 300:
+                changed += 1
+                break
+            if status < 500:
+                # A retry of a change that was made before the answer got lost is refused
+                # (the application is already in that status): done, and told once.
+                refused += 1
+                break
+            await asyncio.sleep(0.2)
+    return f"{changed} status changes, {refused} refused, {len(numbers)} asked"
 
 
 async def restart_later(
@@ -591,6 +777,10 @@ def main() -> int:
     parser.add_argument(
         "--notifications", type=int, default=500,
         help="followed applications moved mid-load (status notifications via the outbox)",
+    )
+    parser.add_argument(
+        "--timeline", type=float, default=0.0,
+        help="also print latency per window of this many seconds",
     )
     args = parser.parse_args()
     if not 0 < args.duration <= MAX_DURATION or not 0 < args.rate <= 1000:
