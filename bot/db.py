@@ -6,9 +6,10 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DisconnectionError
 from sqlmodel import Session, create_engine
 
@@ -112,14 +113,30 @@ class Database:
                 session.rollback()
                 raise
 
-    @contextmanager
-    def reader(self) -> Iterator[Connection]:
-        """A connection for Core lookups that write nothing, on the hot path of every update.
-        On PostgreSQL it runs in autocommit, so a lookup is one round trip (no BEGIN and
-        COMMIT around it), and no ORM session is built for it. Anything that may write uses
-        ``session()``."""
-        with self.bookkeeping.connect() as conn:
-            yield conn
+    def lookup(self, sql: str, params: tuple[Any, ...] = ()) -> tuple[Any, ...] | None:
+        """The first row of a read-only query, or None: for the few lookups made on every
+        update (the user's language, their open flow). Straight on the driver's cursor, about
+        a fifth of the CPU of the same SELECT through SQLAlchemy; on PostgreSQL in autocommit,
+        so one round trip. ``sql`` uses %s placeholders and plain column values (no types
+        needing SQLAlchemy's conversion); anything that may write uses ``session()``."""
+        if not self.is_postgres:
+            sql = sql.replace("%s", "?")  # sqlite3's placeholder
+        conn = self.bookkeeping.raw_connection()
+        try:
+            cursor = conn.cursor()
+            try:
+                cursor.execute(sql, params)
+                row = cursor.fetchone()
+            finally:
+                cursor.close()
+            if not self.is_postgres:
+                conn.rollback()  # ends SQLite's read transaction
+        except Exception:
+            conn.invalidate()
+            raise
+        finally:
+            conn.close()  # back to the pool
+        return tuple(row) if row is not None else None
 
     def upgrade(self, revision: str = "head") -> None:
         from alembic import command

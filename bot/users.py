@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from bot.db import Database
 from bot.i18n import normalize_locale
@@ -20,12 +20,12 @@ def user_language(
     writing to us. The usual case is one read; the others one upsert, so two processes seeing
     a new user at once both succeed.
     """
-    with db.reader() as conn:
-        known = conn.execute(
-            select(User.language, User.unreachable_since).where(User.telegram_id == telegram_id)
-        ).first()
-    if known is not None and known.unreachable_since is None:
-        return known.language
+    known = db.lookup(
+        "SELECT language, unreachable_since IS NULL FROM users WHERE telegram_id = %s",
+        (telegram_id,),
+    )
+    if known is not None and known[1]:
+        return known[0]
     insert = (postgresql if db.is_postgres else sqlite).insert
     stmt = (
         insert(User)

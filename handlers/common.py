@@ -6,7 +6,6 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from sqlmodel import select
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 from telegram.ext import (
@@ -43,7 +42,14 @@ def runtime(context: ContextTypes.DEFAULT_TYPE) -> Runtime:
 
 
 def translator(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Translator:
-    """The translator for the user behind this update, creating their row at first contact."""
+    """The translator for the user behind this update, creating their row at first contact.
+
+    Kept on the handler's context for the rest of the update, since a handler and the helpers
+    it calls each ask (a language chosen in /bahasa takes effect from the next update).
+    """
+    cached = context.__dict__.get("_translator")
+    if cached is not None and cached[0] == update.update_id:
+        return cached[1]
     rt = runtime(context)
     tg_user = update.effective_user
     if tg_user is None:
@@ -54,7 +60,9 @@ def translator(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Translator
         language_code=tg_user.language_code,
         default_locale=rt.settings.default_locale,
     )
-    return Translator(language)
+    tr = Translator(language)
+    context.__dict__["_translator"] = (update.update_id, tr)
+    return tr
 
 
 async def reply_html(update: Update, text: str, reply_markup: object = None) -> None:
@@ -88,12 +96,9 @@ def current_flow(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Conversa
     db = runtime(context).db
     key = (update.effective_chat.id, update.effective_user.id)
     # Most messages come from users in no flow: one lookup, no transaction.
-    with db.reader() as conn:
-        in_flow = conn.execute(
-            select(ConversationState.flow).where(
-                ConversationState.chat_id == key[0], ConversationState.user_id == key[1]
-            )
-        ).first()
+    in_flow = db.lookup(
+        "SELECT 1 FROM conversation_states WHERE chat_id = %s AND user_id = %s", key
+    )
     if in_flow is None:
         return None
     with db.session() as session:
