@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import sqlite
 from sqlmodel import Session
 
 from bot.db import Database
@@ -26,12 +26,34 @@ def user_language(
     )
     if known is not None and known[1]:
         return known[0]
-    insert = (postgresql if db.is_postgres else sqlite).insert
+    language = normalize_locale(language_code, default_locale)
+    if db.is_postgres:
+        # The same upsert as below, straight on the driver (a citizen's first message is
+        # common under load); committed durably, on the main engine.
+        conn = db.engine.raw_connection()
+        try:
+            cursor = conn.cursor()
+            cursor.execute(
+                "INSERT INTO users (telegram_id, language, language_chosen, first_seen)"
+                " VALUES (%s, %s, false, now()) ON CONFLICT (telegram_id)"
+                " DO UPDATE SET unreachable_since = NULL RETURNING language",
+                (telegram_id, language),
+            )
+            (stored,) = cursor.fetchone()
+            cursor.close()
+            conn.commit()
+        except Exception:
+            conn.rollback()
+            raise
+        finally:
+            conn.close()
+        return stored
+    insert = sqlite.insert
     stmt = (
         insert(User)
         .values(
             telegram_id=telegram_id,
-            language=normalize_locale(language_code, default_locale),
+            language=language,
             language_chosen=False,
             first_seen=utcnow(),
         )
