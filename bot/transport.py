@@ -8,7 +8,9 @@ part of the bot's own work.
 
 from __future__ import annotations
 
+import urllib.request
 from typing import Any
+from urllib.parse import urlsplit
 
 import aiohttp
 from telegram.error import NetworkError, TimedOut
@@ -22,7 +24,9 @@ MEDIA_READ_TIMEOUT = 20.0  # an upload (document, chart) may take longer to be a
 class AiohttpRequest(BaseRequest):
     """Keep-alive connections to the Bot API, at most ``connection_pool_size`` at once.
 
-    Proxies come from the environment (HTTPS_PROXY, as with httpx). aiohttp has no write
+    Proxies come from the environment (HTTPS_PROXY, NO_PROXY, as with httpx), read once per
+    host: aiohttp's own trust_env reads them, and ~/.netrc in a thread, on every call. aiohttp
+    has no write
     timeout of its own: the read timeout covers an upload, so for files it is the longer
     MEDIA_READ_TIMEOUT unless the caller gave one.
     """
@@ -40,6 +44,7 @@ class AiohttpRequest(BaseRequest):
         self._connect_timeout = connect_timeout
         self._pool_timeout = pool_timeout
         self._session: aiohttp.ClientSession | None = None
+        self._proxies: dict[tuple[str, str], str | None] = {}
 
     @property
     def read_timeout(self) -> float | None:
@@ -50,7 +55,6 @@ class AiohttpRequest(BaseRequest):
             self._session = aiohttp.ClientSession(
                 connector=aiohttp.TCPConnector(limit=self._pool_size),
                 headers={"User-Agent": self.USER_AGENT},
-                trust_env=True,
             )
 
     async def shutdown(self) -> None:
@@ -90,12 +94,26 @@ class AiohttpRequest(BaseRequest):
                 form.add_field(name, content, filename=filename, content_type=mimetype)
             data = form
         try:
-            async with self._session.request(method, url, data=data, timeout=timeout) as response:
+            async with self._session.request(
+                method, url, data=data, timeout=timeout, proxy=self._proxy_for(url)
+            ) as response:
                 return response.status, await response.read()
         except TimeoutError as exc:
             raise TimedOut from exc
         except aiohttp.ClientError as exc:
             raise NetworkError(f"aiohttp.{exc.__class__.__name__}: {exc}") from exc
+
+
+    def _proxy_for(self, url: str) -> str | None:
+        parts = urlsplit(url)
+        key = (parts.scheme, parts.hostname or "")
+        if key not in self._proxies:
+            proxies = urllib.request.getproxies()
+            proxy = proxies.get(parts.scheme) or proxies.get("all")
+            if proxy and urllib.request.proxy_bypass(key[1]):
+                proxy = None  # NO_PROXY names this host
+            self._proxies[key] = proxy
+        return self._proxies[key]
 
 
 def _given(value: Any, default: float | None) -> float | None:
