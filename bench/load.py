@@ -1,11 +1,15 @@
-"""Load test of webhook mode: the emulator pushes citizens' questions through a round-robin
+"""Load test of webhook mode: the emulator pushes citizens' updates through a round-robin
 balancer to two `servicebot serve` processes on one PostgreSQL; prints update-to-reply times.
 
-Mid-load an officer's bulk update moves --notifications followed applications, so the
-instances' outbox senders deliver one status notification per follower at the same time;
-each must arrive exactly once.
+The citizens (--users, 5,000) ask questions; a fifth of them look up their application with
+the number and code of their receipt and press Follow, a fifth answer the satisfaction survey
+button by button. Meanwhile the back office moves --notifications other, followed
+applications through the HTTP API, so the instances' outbox senders deliver one status
+notification per follower; each must arrive exactly once, and every update must get exactly
+the messages and edits the same step got in a warm-up.
 
     .venv/bin/python bench/load.py                      # 200 updates/s for 30 s
+    .venv/bin/python bench/load.py --timeline 5         # ... and latency per 5 s
     .venv/bin/python bench/load.py --fault kill         # one instance SIGKILLed mid-load
     .venv/bin/python bench/load.py --fault term         # ... or stopped gracefully (SIGTERM)
 
