@@ -612,11 +612,21 @@ async def run(args: argparse.Namespace) -> int:
         for proc in procs.values():
             if proc.poll() is None:
                 proc.send_signal(signal.SIGTERM)
+        logged: list[str] = []
         for proc in procs.values():
             try:
-                proc.wait(timeout=30)
+                # Waited for off the event loop: the emulator in it must keep answering the
+                # instances while they finish what they hold.
+                await asyncio.to_thread(proc.wait, 30)
             except subprocess.TimeoutExpired:
                 proc.kill()
+            if proc.stderr is not None:
+                logged += proc.stderr.read().splitlines()
+        errors = [line for line in logged if " ERROR " in line or "Traceback" in line]
+        print(f"instances' logs (level WARNING and up): {len(logged)} lines, "
+              f"{len(errors)} errors" + "".join(f"\n  {line}" for line in errors[:5]))
+        if os.environ.get("BENCH_LOG"):
+            Path(os.environ["BENCH_LOG"]).write_text("\n".join(logged))
         await emulator_server.stop()
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
