@@ -42,8 +42,9 @@ log = logging.getLogger(__name__)
 
 WEBHOOK_PATH = "/telegram/webhook"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
-# Updates handled at once in one process. Each holds a database connection for its chat lock
-# (on PostgreSQL) and needs one more for its own sessions, within the pool of 20.
+# Updates handled at once in one process. Each holds a bookkeeping connection for its chat
+# lock (on PostgreSQL) and uses the pools for its lookups and sessions (bot/db.py: two pools
+# of up to 20).
 HANDLING_CONCURRENCY = 8
 # How long a stopping instance waits for the updates it has already accepted.
 DRAIN_TIMEOUT = 25.0
