@@ -84,15 +84,33 @@ def register_handlers(app: Application) -> None:
 
 
 class CountingRequest(AiohttpRequest):
-    """The Bot API transport, counting sends, 429s and failures for /metrics."""
+    """The Bot API transport, counting sends, 429s and failures for /metrics, and keeping the
+    reply journal of the update being handled (bot/replies.py): a call a taken-over update had
+    already made is answered from the journal instead of being made again."""
 
     async def do_request(
         self, url: str, method: str, *args: Any, **kwargs: Any
     ) -> tuple[int, bytes]:
         from bot.metrics import record_api_call
+        from bot.replies import CURRENT_JOURNAL, changes_something
 
+        api_method = url.rsplit("/", 1)[-1]
+        journal = CURRENT_JOURNAL.get()
+        if journal is None or not changes_something(api_method):
+            status, body = await super().do_request(url, method, *args, **kwargs)
+            record_api_call(api_method, status)
+            return status, body
+        recorded = journal.next_call(api_method)
+        if recorded is not None:
+            return 200, recorded
         status, body = await super().do_request(url, method, *args, **kwargs)
-        record_api_call(url.rsplit("/", 1)[-1], status)
+        record_api_call(api_method, status)
+        if status == 200:
+            journal.record(api_method, body)
+        else:
+            excused = journal.excuse(api_method, status, body)
+            if excused is not None:
+                return 200, excused
         return status, body
 
 

@@ -20,6 +20,9 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 # every update. If the server goes away between two uses, that first use fails, SQLAlchemy
 # sees a disconnect and discards the whole pool, and the next unit of work reconnects.
 IDLE_PING_SECONDS = 10.0
+# Advisory-lock key held while migrating (bot/scaleout.py's chat locks use two-key locks, a
+# separate key space).
+MIGRATION_LOCK = 0x5E7B0001
 
 
 def make_engine(url: str) -> Engine:
@@ -138,10 +141,42 @@ class Database:
             conn.close()  # back to the pool
         return tuple(row) if row is not None else None
 
+    def execute(self, sql: str, params: tuple[Any, ...] = ()) -> int:
+        """One statement of the bot's own bookkeeping, committed on its own; the rows it
+        changed. Like ``lookup``: %s placeholders, plain values, the driver's cursor; on
+        PostgreSQL the bookkeeping engine's commit does not wait for the disk (see
+        make_bookkeeping_engine), on SQLite the connection is in autocommit (make_engine)."""
+        if not self.is_postgres:
+            sql = sql.replace("%s", "?")
+        conn = self.bookkeeping.raw_connection()
+        try:
+            cursor = conn.cursor()
+            try:
+                cursor.execute(sql, params)
+                changed = cursor.rowcount
+            finally:
+                cursor.close()
+        except Exception:
+            conn.invalidate()
+            raise
+        finally:
+            conn.close()
+        return changed
+
     def upgrade(self, revision: str = "head") -> None:
+        """Migrate to ``revision``. On PostgreSQL under an advisory lock: instances started at
+        once on a new database take turns, and the later ones find the work done."""
         from alembic import command
 
-        command.upgrade(alembic_config(self.url), revision)
+        if not self.is_postgres:
+            command.upgrade(alembic_config(self.url), revision)
+            return
+        with self.bookkeeping.connect() as conn:
+            conn.exec_driver_sql(f"SELECT pg_advisory_lock({MIGRATION_LOCK})")
+            try:
+                command.upgrade(alembic_config(self.url), revision)
+            finally:
+                conn.exec_driver_sql(f"SELECT pg_advisory_unlock({MIGRATION_LOCK})")
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -18,6 +18,7 @@ from sqlmodel import Field, Session, SQLModel, select
 from bot.db import Database
 from bot.models import AwareDateTime, UtcDateTime, utcnow
 from bot.personal_data import register_personal_data
+from bot.replies import read_replies
 
 # Telegram keeps an undelivered update for 24 hours, so a redelivery can only come within that;
 # twice that is a safe margin for the record of handled ids.
@@ -46,6 +47,8 @@ class ProcessedUpdate(SQLModel, table=True):
     )
     finished_at: datetime | None = Field(default=None, sa_column=UtcDateTime(nullable=True))
     payload: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    # What handling it has sent so far (bot/replies.py), dropped with the payload when finished.
+    replies: list[list[str]] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
 
 
 def take_update(
@@ -76,13 +79,22 @@ def finish_updates(
         conn.execute(
             update(ProcessedUpdate)
             .where(ProcessedUpdate.update_id.in_(ids))
-            .values(finished_at=now or utcnow(), payload=None)
+            .values(finished_at=now or utcnow(), payload=None, replies=None)
         )
+
+
+@dataclass
+class Orphan:
+    """An update taken over: the update as Telegram sent it, and what was already sent for it
+    (bot/replies.py), as ``[method, response]`` pairs."""
+
+    payload: dict[str, Any]
+    replies: list[list[str]]
 
 
 def retake_orphans(
     db: Database, *, now: datetime | None = None, limit: int = 50
-) -> list[dict[str, Any]]:
+) -> list[Orphan]:
     """Updates taken more than LEASE ago and never finished, now taken by the caller.
 
     The conditional UPDATE is the atomic step: of two instances retaking one row, only one
@@ -90,7 +102,7 @@ def retake_orphans(
     """
     now = now or utcnow()
     cutoff = now - LEASE
-    taken: list[dict[str, Any]] = []
+    taken: list[Orphan] = []
     with db.session() as session:
         candidates = session.exec(
             select(ProcessedUpdate.update_id)
@@ -115,7 +127,7 @@ def retake_orphans(
             ).rowcount
             if changed == 1:
                 row = session.get(ProcessedUpdate, update_id)
-                taken.append(dict(row.payload))
+                taken.append(Orphan(dict(row.payload), read_replies(row.replies)))
     return taken
 
 
@@ -392,7 +404,8 @@ _UNLOCK = f"SELECT pg_advisory_unlock({CHAT_LOCK_NAMESPACE}, %s)"
 # Autocommit on the bookkeeping engine: the UPDATE commits with the statement, and a
 # data-modifying CTE runs whether or not the SELECT reads it.
 _UNLOCK_FINISHED = (
-    "WITH finished AS (UPDATE processed_updates SET finished_at = now(), payload = NULL"
+    "WITH finished AS (UPDATE processed_updates"
+    " SET finished_at = now(), payload = NULL, replies = NULL"
     " WHERE update_id = %s) "
     f"SELECT pg_advisory_unlock({CHAT_LOCK_NAMESPACE}, %s)"
 )

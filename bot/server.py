@@ -29,6 +29,7 @@ from telegram.ext import Application
 from bot.config import ConfigError
 from bot.metrics import METRICS
 from bot.models import OutboxMessage, utcnow
+from bot.replies import CURRENT_JOURNAL, ReplyJournal
 from bot.runtime import Runtime
 from bot.scaleout import (
     TAKEN_BY_SERVER,
@@ -56,7 +57,8 @@ RECOVERY_INTERVAL = 5.0
 # On PostgreSQL a handled update is marked finished by the statement that releases its chat
 # (bot/scaleout.py, ChatLocks). Where that does not apply (SQLite, an update without a chat,
 # a failed release), handled updates are marked in batches, one statement per interval; if
-# the process dies, the last interval's updates are retaken and answered twice.
+# the process dies, the last interval's updates are retaken, and their reply journal
+# (bot/replies.py) keeps what they sent from being sent again.
 FINISH_INTERVAL = 0.1
 # Allocations between collections of the youngest generation in `servicebot serve` (Python's
 # default is 700); see serve().
@@ -133,8 +135,17 @@ class WebhookServer:
         return JSONResponse({"ok": True})
 
     async def _handle(
-        self, update: Update, verdict: str, received: float, admitted: asyncio.Event
+        self,
+        update: Update,
+        verdict: str,
+        received: float,
+        admitted: asyncio.Event,
+        sent: list[list[str]] | None = None,
     ) -> None:
+        """Handle one update in its own task; ``sent``: for one taken over, what the instance
+        that first took it had already sent (the reply journal, bot/replies.py)."""
+        # This task's own context: the journal is this update's, whatever else runs meanwhile.
+        CURRENT_JOURNAL.set(ReplyJournal(self.rt.db, update.update_id, sent))
         chat = update.effective_chat or update.effective_user
         self.taken[update.update_id] = verdict
         holding = None
@@ -187,8 +198,16 @@ class WebhookServer:
             self.finished = batch + self.finished
             raise
 
-    def _spawn(self, update: Update, verdict: str, admitted: asyncio.Event) -> None:
-        task = asyncio.create_task(self._handle(update, verdict, time.perf_counter(), admitted))
+    def _spawn(
+        self,
+        update: Update,
+        verdict: str,
+        admitted: asyncio.Event,
+        sent: list[list[str]] | None = None,
+    ) -> None:
+        task = asyncio.create_task(
+            self._handle(update, verdict, time.perf_counter(), admitted, sent)
+        )
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
 
@@ -204,11 +223,19 @@ class WebhookServer:
     def recover_once(self, *, now: datetime | None = None) -> int:
         """One look for orphaned updates; each one found is handled here. Returns how many."""
         orphans = retake_orphans(self.rt.db, now=now)
-        for data in orphans:
-            log.warning("taking over update %s from a stopped instance", data["update_id"])
+        for orphan in orphans:
+            log.warning(
+                "taking over update %s from a stopped instance (%d call(s) it had made)",
+                orphan.payload["update_id"], len(orphan.replies),
+            )
             METRICS.updates_recovered.inc()
             # Counted for flood control when first taken; not a second time.
-            self._spawn(Update.de_json(data, self.application.bot), "ok", asyncio.Event())
+            self._spawn(
+                Update.de_json(orphan.payload, self.application.bot),
+                "ok",
+                asyncio.Event(),
+                orphan.replies,
+            )
         return len(orphans)
 
     async def drain(self, timeout: float = DRAIN_TIMEOUT) -> None:

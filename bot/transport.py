@@ -85,24 +85,27 @@ class AiohttpRequest(BaseRequest):
             sock_connect=connect,
             sock_read=read,
         )
-        data: Any = fields or None
-        if files:
-            form = aiohttp.FormData()
-            for name, value in (fields or {}).items():
-                form.add_field(name, value)
-            for name, (filename, content, mimetype) in files.items():
-                form.add_field(name, content, filename=filename, content_type=mimetype)
-            data = form
-        try:
-            async with self._session.request(
-                method, url, data=data, timeout=timeout, proxy=self._proxy_for(url)
-            ) as response:
-                return response.status, await response.read()
-        except TimeoutError as exc:
-            raise TimedOut from exc
-        except aiohttp.ClientError as exc:
-            raise NetworkError(f"aiohttp.{exc.__class__.__name__}: {exc}") from exc
-
+        for attempt in (1, 2):
+            try:
+                async with self._session.request(
+                    method,
+                    url,
+                    data=_body(fields, files),
+                    timeout=timeout,
+                    proxy=self._proxy_for(url),
+                ) as response:
+                    return response.status, await response.read()
+            except TimeoutError as exc:
+                raise TimedOut from exc
+            except aiohttp.ClientOSError as exc:
+                if attempt == 1 and _unsent(exc):
+                    # A kept-alive connection the server had closed meanwhile: the request never
+                    # reached it whole, so nothing was done; once more, on a new connection.
+                    continue
+                raise NetworkError(f"aiohttp.{exc.__class__.__name__}: {exc}") from exc
+            except aiohttp.ClientError as exc:
+                raise NetworkError(f"aiohttp.{exc.__class__.__name__}: {exc}") from exc
+        raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
 
     def _proxy_for(self, url: str) -> str | None:
         parts = urlsplit(url)
@@ -114,6 +117,24 @@ class AiohttpRequest(BaseRequest):
                 proxy = None  # NO_PROXY names this host
             self._proxies[key] = proxy
         return self._proxies[key]
+
+
+def _body(fields: dict[str, Any] | None, files: dict[str, Any] | None) -> Any:
+    """The request body, made anew for every attempt (aiohttp reads a FormData only once)."""
+    if not files:
+        return fields or None
+    form = aiohttp.FormData()
+    for name, value in (fields or {}).items():
+        form.add_field(name, value)
+    for name, (filename, content, mimetype) in files.items():
+        form.add_field(name, content, filename=filename, content_type=mimetype)
+    return form
+
+
+def _unsent(exc: aiohttp.ClientOSError) -> bool:
+    """aiohttp failed while still writing the request (its own wording, aiohttp 3.9 to 3.14):
+    a server acts on a request only once it has all of it, so repeating it is safe."""
+    return "can not write request body" in str(exc).lower()
 
 
 def _given(value: Any, default: float | None) -> float | None:

@@ -258,11 +258,10 @@ async def survey_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
             None,
         )
         return
-    if notice is not None:
-        # A double press or a replayed update: the answer stands, the screen stays as it is.
-        await query.answer(notice)
-        return
-    await query.answer()
+    # A double press, or a press handled again after a takeover (whose first handling may have
+    # recorded the answer and stopped before showing the next step): the answer stands, and
+    # the screen shows the step the survey is at ("not modified" when it already does).
+    await query.answer(notice)
     text, markup = render_step(rt, tr, invitation, step)
     await _show(update, text, markup)
 

@@ -35,10 +35,12 @@ from bot.personal_data import (
     mask_nik,
     mask_phone,
 )
+from bot.replies import ReplyJournal, changes_something, write_replies
 from bot.roles import audit
 from bot.scaleout import (
     LEASE,
     FloodCount,
+    Orphan,
     ProcessedUpdate,
     admit_update,
     claim_update,
@@ -370,7 +372,7 @@ def test_an_orphaned_webhook_update_is_retaken_once_after_the_lease(db):
     # Within the lease the owner may still be working on it.
     assert retake_orphans(db, now=NOON + LEASE - timedelta(seconds=1)) == []
     later = NOON + LEASE + timedelta(seconds=1)
-    assert retake_orphans(db, now=later) == [payload]
+    assert retake_orphans(db, now=later) == [Orphan(payload, [])]
     # Retaking renewed the lease: nobody else takes it now.
     assert retake_orphans(db, now=later) == []
     finish_updates(db, [42], now=later)
@@ -380,6 +382,49 @@ def test_an_orphaned_webhook_update_is_retaken_once_after_the_lease(db):
         assert [(r.update_id, r.payload, r.finished_at is not None) for r in rows] == [
             (42, None, True), (43, None, True)
         ]
+
+
+def test_an_orphan_comes_back_with_what_it_had_sent_and_finishing_drops_it(db):
+    payload = {"update_id": 50, "callback_query": {"id": "q1"}}
+    assert take_update(db, 50, payload, now=NOON) == "ok"
+    sent = [
+        ["answerCallbackQuery", '{"ok":true,"result":true}'],
+        ["editMessageText", '{"ok":true,"result":{"message_id":9,"text":"Tanya 2/9 \u2014 é"}}'],
+    ]
+    write_replies(db, 50, sent[:1])
+    write_replies(db, 50, sent)  # the whole record each time; the last one stands
+    later = NOON + LEASE + timedelta(seconds=1)
+    assert retake_orphans(db, now=later) == [Orphan(payload, sent)]
+    finish_updates(db, [50], now=later)
+    with db.session() as s:
+        row = s.get(ProcessedUpdate, 50)
+        assert (row.payload, row.replies) == (None, None)
+
+
+def test_a_journal_answers_repeated_calls_by_method_and_order(db):
+    assert take_update(db, 51, {"update_id": 51}, now=NOON) == "ok"
+    first = ReplyJournal(db, 51)
+    assert not first.retaken
+    assert first.next_call("sendMessage") is None
+    first.record("sendMessage", b'{"ok":true,"result":{"message_id":1}}')
+    assert first.next_call("answerCallbackQuery") is None
+    first.record("answerCallbackQuery", b'{"ok":true,"result":true}')
+    # Killed here. The retake takes another path: the callback answered first, then two
+    # messages. The first of each method was sent; the second message was not.
+    retake = ReplyJournal(db, 51, retake_orphans(db, now=NOON + 2 * LEASE)[0].replies)
+    assert retake.retaken
+    assert retake.next_call("answerCallbackQuery") == b'{"ok":true,"result":true}'
+    assert retake.next_call("sendMessage") == b'{"ok":true,"result":{"message_id":1}}'
+    assert retake.next_call("sendMessage") is None
+    # Only a retaken button press is excused for being too old, and only that failure.
+    too_old = b'{"ok":false,"description":"Bad Request: query is too old and response timeout'
+    assert retake.excuse("answerCallbackQuery", 400, too_old) == b'{"ok":true,"result":true}'
+    assert retake.excuse("answerCallbackQuery", 400, b'{"description":"MESSAGE_TOO_LONG"}') is None
+    assert retake.excuse("sendMessage", 400, too_old) is None
+    assert first.excuse("answerCallbackQuery", 400, too_old) is None
+    assert [changes_something(m) for m in ("getMe", "getFile", "sendMessage", "setMyCommands")] == [
+        False, False, True, True
+    ]
 
 
 def _application(s, number: str, *, closed_at=None) -> Application:  # noqa: ANN001

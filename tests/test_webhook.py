@@ -14,12 +14,15 @@ import httpx
 import pytest
 import uvicorn
 from sqlmodel import select
+from telegram import Update
 
+from bot import surveys
 from bot.app import build_application, build_runtime
 from bot.config import load_settings
 from bot.db import Database
 from bot.metrics import METRICS
 from bot.models import utcnow
+from bot.replies import CURRENT_JOURNAL, ReplyJournal
 from bot.runtime import Runtime
 from bot.scaleout import LEASE, ChatLocks, ProcessedUpdate, take_update
 from bot.server import SECRET_HEADER, WEBHOOK_PATH, create_server_app, listening_socket
@@ -276,6 +279,103 @@ async def test_an_update_orphaned_by_a_dead_instance_is_answered_by_another(emul
     assert "/start" in (await citizen.reply()).text
     assert instance.app.state.server.recover_once() == 0
     await citizen.expect_silence(0.3)
+
+
+async def _taken_and_killed(instance: Instance, db: Database, update: dict, steps) -> None:  # noqa: ANN001
+    """Leave ``update`` as an instance killed in the middle of it would: taken a lease ago, not
+    finished, and whatever ``steps`` (a coroutine function of the Application) sent on the way
+    recorded in its reply journal, as the server does while it handles an update."""
+    server = instance.app.state.server
+    long_ago = utcnow() - LEASE - timedelta(seconds=1)
+    assert take_update(db, update["update_id"], update, now=long_ago) == "ok"
+
+    async def first_run() -> None:  # a task of its own, as WebhookServer._handle
+        CURRENT_JOURNAL.set(ReplyJournal(db, update["update_id"]))
+        server.taken[update["update_id"]] = "ok"  # what the webhook does before handling
+        try:
+            await steps(server.application)
+        finally:
+            server.taken.pop(update["update_id"], None)
+
+    await asyncio.create_task(first_run())
+
+
+async def test_a_taken_over_update_does_not_send_again_what_it_had_sent(emulated, db):
+    instance = await emulated.start_instance(db.url)
+    citizen = emulated.user(2014, language_code="en")
+    emulated.emulator.webhook = {}  # this test delivers by hand
+    await citizen.send("how much does an e-KTP cost")
+    update = copy.deepcopy(emulated.emulator.updates[-1])
+
+    async def answered(app: Any) -> None:  # the whole handling; killed before "finished"
+        await app.process_update(Update.de_json(copy.deepcopy(update), app.bot))
+
+    await _taken_and_killed(instance, db, update, answered)
+    answer = await citizen.reply()
+    assert instance.app.state.server.recover_once() == 1
+    await citizen.expect_silence(0.5)
+    assert [m.text for m in citizen.messages()] == [answer.text]
+    await emulated.emulator.wait_for(lambda: _finished(db, update["update_id"]), 5)
+    with db.session() as s:
+        row = s.get(ProcessedUpdate, update["update_id"])
+        assert (row.payload, row.replies) == (None, None)
+
+
+@pytest.mark.parametrize("journaled", [True, False], ids=["journaled", "killed-before-journal"])
+async def test_a_survey_press_taken_over_is_answered_once_and_moves_on(
+    emulated, sqlite_db, journaled
+):
+    """The press was recorded and its callback answered, then the instance died before showing
+    the next question. The instance that takes it over shows it, without answering the press
+    again (Telegram refuses a second answer, and a late one: "query is too old")."""
+    from handlers.surveys import surveys_config
+
+    db = sqlite_db
+    instance = await emulated.start_instance(db.url)
+    rt = instance.rt
+    citizen = emulated.user(2015, language_code="en")
+    await citizen.send("/survey")
+    menu = await citizen.reply()
+    await citizen.click(menu.labels[0])
+    question = await citizen.reply()
+    assert "Question 1/9" in question.text
+    emulated.emulator.webhook = {}  # from here this test delivers by hand
+    await citizen.click(question.labels[0])
+    update = copy.deepcopy(emulated.emulator.updates[-1])
+    query = update["callback_query"]
+    _, _, invitation_id, code, value = query["data"].split(":")
+
+    async def answered_then_killed(app: Any) -> None:
+        with db.session() as s:
+            recorded = surveys.record_answer(
+                s, surveys_config(rt), invitation_id=int(invitation_id),
+                user_id=citizen.id, code=code, value=int(value), now=utcnow(),
+            )
+            assert recorded.recorded
+        if journaled:
+            await app.bot.answer_callback_query(query["id"])
+        else:  # killed between Telegram's answer and the journal's write
+            token = CURRENT_JOURNAL.set(None)
+            await app.bot.answer_callback_query(query["id"])
+            CURRENT_JOURNAL.reset(token)
+
+    await _taken_and_killed(instance, db, update, answered_then_killed)
+    assert await citizen.callback_answer() is not None
+    assert instance.app.state.server.recover_once() == 1
+    shown = await citizen.reply()  # the pressed message, edited to the next question
+    assert "Question 2/9" in shown.text
+    assert shown.message_id == question.message_id
+    await emulated.emulator.wait_for(lambda: _finished(db, update["update_id"]), 5)
+    with db.session() as s:
+        response = s.exec(select(surveys.SurveyResponse)).one()
+    assert getattr(response, code.lower()) == int(value)
+    assert response.u2 is None  # the next question, shown, not yet answered
+
+
+def _finished(db: Database, update_id: int) -> bool:
+    with db.session() as s:
+        row = s.get(ProcessedUpdate, update_id)
+        return row is not None and row.finished_at is not None
 
 
 async def test_flood_control_in_webhook_mode(emulated, sqlite_db):
