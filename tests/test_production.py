@@ -23,6 +23,7 @@ from bot.applications import Application, ApplicationFollower, LookupFailure
 from bot.complaint_models import Complaint, ComplaintMessage
 from bot.config import ConfigError, load_settings
 from bot.conversations import set_state
+from bot.db import Database
 from bot.logging import PersonalDataFilter, mask_personal
 from bot.metrics import Metrics, record_api_call
 from bot.models import AuditEntry, ConversationState, OutboxMessage, Staff, User
@@ -575,3 +576,32 @@ def test_retention_unlinks_complaints_closed_long_ago(db):
         assert apply_retention(s, {"complaints": 1825}, now=NOON) == {"complaints": 1}
         owners = {c.ticket: c.complainant_id for c in s.exec(select(Complaint)).all()}
         assert owners == {"OLD00001": 0, "NEW00001": 42, "OPEN0001": 42}
+
+
+@pytest.mark.postgres
+def test_instances_started_together_on_a_new_database_migrate_it_once(postgres_url):
+    """Each instance migrates at start; on a new database they take turns (an advisory lock),
+    and the later ones find it done, instead of failing on tables the first one created."""
+    db = Database(postgres_url)
+    with db.engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    db.dispose()
+    script = "import sys; from bot.db import Database; Database(sys.argv[1]).upgrade()"
+    starts = [
+        subprocess.Popen(
+            [sys.executable, "-c", script, postgres_url],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )
+        for _ in range(3)
+    ]
+    outcomes = [(proc.wait(timeout=120), proc.stderr.read()) for proc in starts]
+    assert [code for code, _ in outcomes] == [0, 0, 0], outcomes
+    db = Database(postgres_url)
+    try:
+        check_schema_not_newer(db)
+        with db.engine.connect() as conn:
+            heads = conn.execute(text("SELECT version_num FROM alembic_version")).all()
+        assert len(heads) == 1
+    finally:
+        db.dispose()
