@@ -52,9 +52,10 @@ API_TOKEN = "bench-back-office-token-0123456789"
 MAX_DURATION = 300.0
 MAX_UPDATES = 100_000
 # After the load: wait while replies keep coming (a backlog draining), at most DRAIN_LIMIT s;
-# what is unanswered after QUIET s without any progress is lost (QUIET exceeds the lease
-# after which an update orphaned by a killed instance is retaken: 20 s + 5 s).
-QUIET = 30.0
+# what is unanswered after QUIET s without any progress is lost. QUIET exceeds the lease after
+# which an update orphaned by a killed instance is retaken (20 s + 5 s) and the time after
+# which the outbox rows it had claimed go to another sender (30 s + a tick).
+QUIET = 40.0
 DRAIN_LIMIT = 180.0
 QUESTIONS = (
     "syarat bikin ktp",

@@ -69,9 +69,12 @@ def enqueue(
 
 PENDING, CLAIMED, SENT, FAILED, DROPPED = "pending", "claimed", "sent", "failed", "dropped"
 
-# A claim older than this belongs to a process that died mid-batch; another sender may take the
-# row over. Generous, because a live sender that is waiting out a 429 must not lose its rows.
-CLAIM_TTL = timedelta(minutes=5)
+# A claim not renewed for this long belongs to a process that died mid-batch; another sender
+# takes the row over. A live sender renews the claims it holds every CLAIM_RENEW, however long
+# its sends take (handlers/sender.py), so the TTL only has to outlast a renewal missed under
+# load, and the rows of a killed instance go out about half a minute late, not minutes.
+CLAIM_TTL = timedelta(seconds=30)
+CLAIM_RENEW = timedelta(seconds=10)
 MAX_ATTEMPTS = 8
 BACKOFF_BASE = timedelta(seconds=5)
 BACKOFF_CAP = timedelta(hours=1)
@@ -165,6 +168,18 @@ def claim_due(
         else:
             kept.append(row)
     return kept
+
+
+def renew_claim(session: Session, token: str, *, now: datetime | None = None) -> int:
+    """A live sender's claim (``claimed_by`` of the rows it took together) made fresh again;
+    returns how many of them it still holds."""
+    result = session.exec(
+        update(OutboxMessage)
+        .where(OutboxMessage.claimed_by == token, OutboxMessage.status == CLAIMED)
+        .values(claimed_at=now or utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount or 0
 
 
 def _settle(session: Session, row: OutboxMessage, **values: Any) -> bool:

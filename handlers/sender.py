@@ -21,6 +21,7 @@ from telegram.warnings import PTBDeprecationWarning, PTBUserWarning
 
 from bot.models import OutboxMessage, utcnow
 from bot.outbox import (
+    CLAIM_RENEW,
     claim_due,
     mark_failed,
     mark_retry,
@@ -30,6 +31,7 @@ from bot.outbox import (
     outbox_counts,
     recent_failures,
     release,
+    renew_claim,
 )
 from bot.runtime import Runtime
 from bot.transport import AiohttpRequest
@@ -276,32 +278,50 @@ async def drain_outbox(
             rows = claim_due(session, worker_id=sender.worker_id, limit=limit, now=clock.now())
         if not rows:
             break
-        tasks: list[asyncio.Task[bool]] = []
-        stopped = False
-        for index, row in enumerate(rows):
-            wait = limiter.chat_wait(row.chat_id, clock.t())
-            if wait > 0:
-                # This chat had a message moments ago: the row waits its turn, others go on.
-                with rt.db.session() as session:
-                    release(session, row, not_before=clock.now() + timedelta(seconds=wait))
-                continue
-            wait = limiter.overall_wait(clock.t())
-            if wait > MAX_INLINE_WAIT:
-                later = clock.now() + timedelta(seconds=wait)
-                with rt.db.session() as session:
-                    for rest in rows[index:]:
-                        release(session, rest, not_before=later)
-                stopped = True
-                break
-            if wait > 0:
-                await asyncio.sleep(wait)
-            limiter.record(row.chat_id, clock.t())
-            tried += 1
-            tasks.append(asyncio.create_task(_deliver(rt, bot, sender, row, clock)))
-        sent += sum(await asyncio.gather(*tasks))
+        # Renewed while this batch is in hand, so no other sender takes it over meanwhile.
+        renewing = asyncio.create_task(_keep_claimed(rt, rows[0].claimed_by, clock))
+        try:
+            tasks: list[asyncio.Task[bool]] = []
+            stopped = False
+            for index, row in enumerate(rows):
+                wait = limiter.chat_wait(row.chat_id, clock.t())
+                if wait > 0:
+                    # This chat had a message moments ago: the row waits its turn, others go on.
+                    with rt.db.session() as session:
+                        release(session, row, not_before=clock.now() + timedelta(seconds=wait))
+                    continue
+                wait = limiter.overall_wait(clock.t())
+                if wait > MAX_INLINE_WAIT:
+                    later = clock.now() + timedelta(seconds=wait)
+                    with rt.db.session() as session:
+                        for rest in rows[index:]:
+                            release(session, rest, not_before=later)
+                    stopped = True
+                    break
+                if wait > 0:
+                    await asyncio.sleep(wait)
+                limiter.record(row.chat_id, clock.t())
+                tried += 1
+                tasks.append(asyncio.create_task(_deliver(rt, bot, sender, row, clock)))
+            sent += sum(await asyncio.gather(*tasks))
+        finally:
+            renewing.cancel()
         if stopped:
             break
     return sent
+
+
+async def _keep_claimed(rt: Runtime, token: str | None, clock: _Clock) -> None:
+    """Every CLAIM_RENEW, refresh the claim on the rows of one batch until cancelled."""
+    if token is None:
+        return
+    while True:
+        await asyncio.sleep(CLAIM_RENEW.total_seconds())
+        try:
+            with rt.db.session() as session:
+                renew_claim(session, token, now=clock.now())
+        except Exception:  # noqa: BLE001 - the next renewal may succeed; the TTL has room
+            log.warning("outbox: could not renew a claim", exc_info=True)
 
 
 async def _background_drain(app: Application, rt: Runtime) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from datetime import timedelta
 
@@ -10,6 +11,7 @@ from sqlmodel import select
 from bot.db import Database
 from bot.models import OutboxMessage, User, utcnow
 from bot.outbox import (
+    CLAIM_RENEW,
     CLAIM_TTL,
     MAX_ATTEMPTS,
     UNREACHABLE_REASON,
@@ -20,6 +22,7 @@ from bot.outbox import (
     mark_sent,
     mark_unreachable,
     outbox_counts,
+    renew_claim,
 )
 from bot.users import user_language
 
@@ -62,6 +65,49 @@ def test_a_stale_claim_is_taken_over(db):
         # The crashed worker's late settle must not overwrite the new owner's outcome.
         assert not mark_sent(s, crashed, now=now)
         assert outbox_counts(s) == {"sent": 1}
+
+
+def test_a_renewed_claim_is_kept_and_taken_over_once_renewals_stop(db):
+    _queue(db, 2)
+    now = utcnow()
+    with db.session() as s:
+        held = claim_due(s, worker_id="slow", limit=5, now=now)
+    token = held[0].claimed_by
+    assert {row.claimed_by for row in held} == {token}
+    step = CLAIM_RENEW
+    with db.session() as s:
+        assert renew_claim(s, token, now=now + step) == 2
+    with db.session() as s:
+        assert renew_claim(s, token, now=now + 2 * step) == 2
+        assert mark_sent(s, held[0], now=now + 2 * step)
+    # Past the TTL of the first claim, not of the last renewal: still held.
+    with db.session() as s:
+        assert claim_due(s, worker_id="other", limit=5, now=now + CLAIM_TTL + step) == []
+    # The sender died after its last renewal: its remaining row goes to another sender.
+    with db.session() as s:
+        (taken,) = claim_due(s, worker_id="other", limit=5, now=now + 2 * step + CLAIM_TTL * 2)
+    assert taken.id == held[1].id
+    with db.session() as s:
+        assert renew_claim(s, token, now=now + 3 * step) == 0  # no longer the dead one's
+
+
+async def test_a_sender_renews_the_claim_of_the_batch_in_hand(db, monkeypatch):
+    import handlers.sender as sender
+
+    monkeypatch.setattr(sender, "CLAIM_RENEW", timedelta(seconds=0.05))
+    _queue(db, 1)
+    now = utcnow()
+    with db.session() as s:
+        (row,) = claim_due(s, worker_id="live", limit=1, now=now)
+    runtime = type("Rt", (), {"db": db})()
+    renewing = asyncio.create_task(
+        sender._keep_claimed(runtime, row.claimed_by, sender._Clock(now + CLAIM_TTL))
+    )
+    await asyncio.sleep(0.3)
+    renewing.cancel()
+    with db.session() as s:
+        # Renewed on the (moved) clock: not stale at a moment past the first claim's TTL.
+        assert claim_due(s, worker_id="other", limit=1, now=now + CLAIM_TTL * 1.5) == []
 
 
 def test_two_claimers_at_once_take_each_row_exactly_once(database_url):
