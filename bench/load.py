@@ -12,6 +12,7 @@ the messages and edits the same step got in a warm-up.
     .venv/bin/python bench/load.py --timeline 5         # ... and latency per 5 s
     .venv/bin/python bench/load.py --fault kill         # one instance SIGKILLed mid-load
     .venv/bin/python bench/load.py --fault term         # ... or stopped gracefully (SIGTERM)
+    .venv/bin/python bench/load.py --fault kill --faults 5 --duration 60   # killed 5 times
 
 Everything listens on 127.0.0.1 only; PostgreSQL must be local too (TEST_POSTGRES_URL, as
 for the tests). A fresh database is created for the run and dropped at the end. The run is
@@ -25,6 +26,7 @@ import asyncio
 import json
 import os
 import random
+import re
 import signal
 import socket
 import statistics
@@ -56,6 +58,8 @@ MAX_UPDATES = 100_000
 # which an update orphaned by a killed instance is retaken (20 s + 5 s) and the time after
 # which the outbox rows it had claimed go to another sender (30 s + a tick).
 QUIET = 40.0
+# bot/server.py's warning when it takes over an update, with the calls the journal held.
+TAKEOVER = re.compile(r"taking over update \d+ from a stopped instance \((\d+) call")
 DRAIN_LIMIT = 180.0
 QUESTIONS = (
     "syarat bikin ktp",
@@ -438,6 +442,7 @@ async def run(args: argparse.Namespace) -> int:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     database_url = admin_url.rsplit("/", 1)[0] + f"/{name}"
     procs: dict[int, subprocess.Popen] = {}
+    retired: list[subprocess.Popen] = []  # stopped by a fault, replaced by a restart
     emulator = BenchEmulator(TOKEN)
     emulator_server = EmulatorServer(emulator)
     try:
@@ -491,9 +496,13 @@ async def run(args: argparse.Namespace) -> int:
 
         total = min(int(args.rate * args.duration), MAX_UPDATES)
         interval = 1.0 / args.rate
-        fault_at = total // 2 if args.fault != "none" else -1
+        # The faults: evenly spaced through the load; each one waits for the instance to be
+        # back from the previous one.
+        faults = [total * (k + 1) // (args.faults + 1) for k in range(args.faults)]
+        faults = faults if args.fault != "none" else []
         victim = ports[1]
-        restarted = None
+        restarted: asyncio.Task[None] | None = None
+        stopped_instances = 0
         active: set[int] = set()
         cpu_before = cpu_snapshot(procs)
         start = time.monotonic()
@@ -524,10 +533,14 @@ async def run(args: argparse.Namespace) -> int:
                 active.add(user_id)
             else:
                 active.discard(user_id)
-            if index == fault_at:
+            if faults and index >= faults[0] and (restarted is None or restarted.done()):
+                faults.pop(0)
                 stop = signal.SIGKILL if args.fault == "kill" else signal.SIGTERM
                 procs[victim].send_signal(stop)
-                restarted = asyncio.create_task(restart_later(procs, victim, env, upstreams[1]))
+                stopped_instances += 1
+                restarted = asyncio.create_task(
+                    restart_later(procs, retired, victim, env, upstreams[1])
+                )
         load_seconds = time.monotonic() - start
         office_result = await office
         await drain(emulator, followers)
@@ -549,7 +562,8 @@ async def run(args: argparse.Namespace) -> int:
                 kinds[kind] = kinds.get(kind, 0) + 1
         got = sum(len(v) for v in tally.replies_at.values())
         lat = tally.latencies
-        print(f"instances: 2 x servicebot serve on PostgreSQL, fault: {args.fault}; "
+        print(f"instances: 2 x servicebot serve on PostgreSQL, fault: {args.fault} "
+              f"x {stopped_instances}; "
               f"{os.cpu_count()} cores, load average before {load_before:.2f}, "
               f"after {os.getloadavg()[0]:.2f} (other processes share the machine)")
         print(f"updates sent: {sent} in {load_seconds:.1f} s ({sent / load_seconds:.0f}/s, "
@@ -588,6 +602,8 @@ async def run(args: argparse.Namespace) -> int:
                   f"{notes_lost} lost, {notes_twice} duplicated")
         print(f"bot messages and edits: {got}, expected {expected}: "
               f"{max(got - expected, 0)} extra (duplicated), {max(expected - got, 0)} missing")
+        if got != expected:
+            show_mismatches(emulator, acted, expected_for)
         async with httpx.AsyncClient(timeout=5) as client:
             for url in upstreams:
                 try:
@@ -614,7 +630,7 @@ async def run(args: argparse.Namespace) -> int:
             if proc.poll() is None:
                 proc.send_signal(signal.SIGTERM)
         logged: list[str] = []
-        for proc in procs.values():
+        for proc in [*retired, *procs.values()]:
             try:
                 # Waited for off the event loop: the emulator in it must keep answering the
                 # instances while they finish what they hold.
@@ -626,6 +642,11 @@ async def run(args: argparse.Namespace) -> int:
         errors = [line for line in logged if " ERROR " in line or "Traceback" in line]
         print(f"instances' logs (level WARNING and up): {len(logged)} lines, "
               f"{len(errors)} errors" + "".join(f"\n  {line}" for line in errors[:5]))
+        takeovers = [TAKEOVER.search(line) for line in logged]
+        takeovers = [m for m in takeovers if m]
+        print(f"updates taken over from a stopped instance: {len(takeovers)}, with "
+              f"{sum(int(m.group(1)) for m in takeovers)} Bot API call(s) it had already made "
+              "(answered from the reply journal, not made again)")
         if os.environ.get("BENCH_LOG"):
             Path(os.environ["BENCH_LOG"]).write_text("\n".join(logged))
         await emulator_server.stop()
@@ -739,6 +760,23 @@ async def warm_up(emulator: BenchEmulator, receipts: list[tuple[str, str]]) -> A
     return expected_for
 
 
+def show_mismatches(emulator: BenchEmulator, acted: list[Citizen], expected_for: Any) -> None:
+    """The chats that got more or fewer messages and edits than their steps should give."""
+    shown = 0
+    for citizen in acted:
+        got = len(emulator.tally.replies_at.get(citizen.user_id, []))
+        want = expected_for(emulator, citizen)
+        if got == want or shown >= 5:
+            continue
+        shown += 1
+        print(f"  chat {citizen.user_id}: {got} instead of {want}; steps {citizen.done}")
+        for event in emulator.chat_events(citizen.user_id):
+            text = event.params.get("text") or event.message.get("text") or ""
+            if event.kind == "user":
+                text = event.message.get("text") or f"[pressed {event.params.get('data', '')}]"
+            print(f"    {event.kind:5} {event.method:22} {str(text)[:70]!r}")
+
+
 async def back_office(
     upstreams: list[str], numbers: list[str], begin: float, spread: float
 ) -> str:
@@ -773,11 +811,16 @@ async def back_office(
 
 
 async def restart_later(
-    procs: dict[int, subprocess.Popen], port: int, env: dict[str, str], url: str
+    procs: dict[int, subprocess.Popen],
+    retired: list[subprocess.Popen],
+    port: int,
+    env: dict[str, str],
+    url: str,
 ) -> None:
     """Wait for the stopped instance to be gone, then start it again (as systemd would)."""
     while procs[port].poll() is None:
         await asyncio.sleep(0.1)
+    retired.append(procs[port])  # its log is read at the end
     await asyncio.sleep(2.0)
     procs[port] = start_instance(env, port)
     await wait_healthy(url, procs[port])
@@ -789,6 +832,10 @@ def main() -> int:
     parser.add_argument("--duration", type=float, default=30.0, help="seconds of load")
     parser.add_argument("--users", type=int, default=5000, help="simulated citizens")
     parser.add_argument("--fault", choices=("none", "kill", "term"), default="none")
+    parser.add_argument(
+        "--faults", type=int, default=1,
+        help="how many times the instance is stopped (and restarted) during the load",
+    )
     parser.add_argument(
         "--notifications", type=int, default=500,
         help="followed applications moved mid-load (status notifications via the outbox)",
