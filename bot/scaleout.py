@@ -3,13 +3,26 @@
 from __future__ import annotations
 
 import asyncio
+import secrets
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, Column, Integer, bindparam, delete, text, update
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    Integer,
+    and_,
+    bindparam,
+    delete,
+    or_,
+    text,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
@@ -25,7 +38,9 @@ from bot.replies import read_replies
 PROCESSED_KEEP = timedelta(hours=48)
 # A webhook update taken this long ago and not finished is presumed orphaned (its process
 # died) and is taken again by whichever instance looks first. Handling takes well under a
-# second; a lease far above that keeps a slow but alive instance from being overtaken.
+# second; a lease far above that keeps a slow but alive instance from being overtaken. On
+# PostgreSQL a dead instance is seen sooner, by its lock (Liveness); the lease is for SQLite
+# (one process: its own orphans after a restart) and the last resort.
 LEASE = timedelta(seconds=20)
 # Application.bot_data key: {update id: flood verdict} of the updates the webhook server took
 # and is handling, so the guard in handlers/production.py neither claims nor counts them again.
@@ -49,6 +64,9 @@ class ProcessedUpdate(SQLModel, table=True):
     payload: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     # What handling it has sent so far (bot/replies.py), dropped with the payload when finished.
     replies: list[list[str]] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    # The instance handling it (Liveness.key): once that instance is gone, it is taken over at
+    # once instead of after the lease.
+    taken_by: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
 
 
 def take_update(
@@ -59,11 +77,14 @@ def take_update(
     user_id: int | None = None,
     flood_limit: int = 0,
     now: datetime | None = None,
+    taken_by: int | None = None,
 ) -> str:
     """The webhook's claim, storing the update: "duplicate" when some process already took
-    it, else the user's flood verdict (see admit_update), counted in the same transaction."""
+    it, else the user's flood verdict (see admit_update), counted in the same transaction.
+    ``taken_by``: the taking instance's Liveness.key."""
     return admit_update(
-        db, update_id, user_id=user_id, flood_limit=flood_limit, now=now, payload=payload
+        db, update_id, user_id=user_id, flood_limit=flood_limit, now=now, payload=payload,
+        taken_by=taken_by,
     )
 
 
@@ -93,24 +114,34 @@ class Orphan:
 
 
 def retake_orphans(
-    db: Database, *, now: datetime | None = None, limit: int = 50
+    db: Database,
+    *,
+    now: datetime | None = None,
+    limit: int = 50,
+    taken_by: int | None = None,
 ) -> list[Orphan]:
-    """Updates taken more than LEASE ago and never finished, now taken by the caller.
+    """Updates whose instance is gone, now taken by the caller (``taken_by``: its key).
 
-    The conditional UPDATE is the atomic step: of two instances retaking one row, only one
-    sees it change. Oldest first, so a chat's updates keep their order.
+    Gone means: on PostgreSQL, its Liveness lock is no longer held (the database released it
+    with the dead process's connection), so it is taken over within a look or two; anywhere,
+    taken more than LEASE ago and never finished. The conditional UPDATE is the atomic step: of
+    two instances retaking one row, only one sees it change. Oldest first, so a chat's updates
+    keep their order.
     """
     now = now or utcnow()
-    cutoff = now - LEASE
+    gone = ProcessedUpdate.processed_at < now - LEASE
+    if db.is_postgres:
+        live = live_instances(db)
+        gone = or_(
+            gone,
+            and_(ProcessedUpdate.taken_by.is_not(None), ProcessedUpdate.taken_by.not_in(live)),
+        )
+    orphaned = and_(ProcessedUpdate.finished_at.is_(None), ProcessedUpdate.payload.is_not(None))
     taken: list[Orphan] = []
     with db.session() as session:
         candidates = session.exec(
             select(ProcessedUpdate.update_id)
-            .where(
-                ProcessedUpdate.finished_at.is_(None),
-                ProcessedUpdate.payload.is_not(None),
-                ProcessedUpdate.processed_at < cutoff,
-            )
+            .where(orphaned, gone)
             .order_by(ProcessedUpdate.update_id)
             .limit(limit)
         ).all()
@@ -118,17 +149,98 @@ def retake_orphans(
         with db.session() as session:
             changed = session.exec(
                 update(ProcessedUpdate)
-                .where(
-                    ProcessedUpdate.update_id == update_id,
-                    ProcessedUpdate.finished_at.is_(None),
-                    ProcessedUpdate.processed_at < cutoff,
-                )
-                .values(processed_at=now)
+                .where(ProcessedUpdate.update_id == update_id, orphaned, gone)
+                .values(processed_at=now, taken_by=taken_by)
             ).rowcount
             if changed == 1:
                 row = session.get(ProcessedUpdate, update_id)
                 taken.append(Orphan(dict(row.payload), read_replies(row.replies)))
     return taken
+
+
+def is_finished(db: Database, update_id: int) -> bool:
+    """Whether the update was marked finished (by whichever instance)."""
+    row = db.lookup(
+        "SELECT finished_at FROM processed_updates WHERE update_id = %s", (update_id,)
+    )
+    return row is not None and row[0] is not None
+
+
+# Advisory-lock namespace for instances: each `servicebot serve` holds (namespace, its key) for
+# as long as it runs.
+INSTANCE_LOCK_NAMESPACE = 0x5E7C
+
+
+def live_instances(db: Database) -> list[int]:
+    """The keys of the instances running now on this database (their Liveness locks)."""
+    with db.bookkeeping.connect() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT objid::bigint FROM pg_locks WHERE locktype = 'advisory' AND granted"
+                " AND classid = :namespace AND objsubid = 2"
+                " AND database = (SELECT oid FROM pg_database"
+                " WHERE datname = current_database())"
+            ),
+            {"namespace": INSTANCE_LOCK_NAMESPACE},
+        ).all()
+    return [row[0] for row in rows]
+
+
+class Liveness:
+    """This instance, alive: a random key, and on PostgreSQL a session-level advisory lock on
+    it, held on a connection of its own for as long as the instance runs. When the process
+    dies, its connection closes and the lock goes with it, which every other instance sees
+    (live_instances); the updates it had taken are then taken over at once.
+
+    If the connection is lost while the process lives (a database restart), the others may
+    take over what it holds; the chat lock and the finished check after it (bot/server.py)
+    keep an update from being handled twice, and ``ensure`` takes the lock again.
+    """
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.key = secrets.randbits(31) | 1  # positive, as pg_locks shows it (oid)
+        self._conn: Connection | None = None
+
+    def start(self) -> None:
+        if not self.db.is_postgres or self._conn is not None:
+            return
+        conn = self.db.bookkeeping.connect()
+        try:
+            conn.exec_driver_sql(
+                f"SELECT pg_advisory_lock({INSTANCE_LOCK_NAMESPACE}, {self.key})"
+            )
+        except Exception:
+            conn.invalidate()
+            conn.close()
+            raise
+        self._conn = conn
+
+    def ensure(self) -> None:
+        """Check the lock's connection; take the lock again on a new one if it was lost."""
+        if self._conn is None:
+            self.start()
+            return
+        try:
+            self._conn.exec_driver_sql("SELECT 1")
+        except Exception:  # noqa: BLE001 - lost: a new connection, the lock again
+            self._conn.invalidate()
+            self._conn.close()
+            self._conn = None
+            self.start()
+
+    def stop(self) -> None:
+        if self._conn is None:
+            return
+        try:
+            self._conn.exec_driver_sql(
+                f"SELECT pg_advisory_unlock({INSTANCE_LOCK_NAMESPACE}, {self.key})"
+            )
+        except Exception:  # noqa: BLE001 - the lock goes with the connection anyway
+            self._conn.invalidate()
+        finally:
+            self._conn.close()
+            self._conn = None
 
 
 class FloodCount(SQLModel, table=True):
@@ -154,6 +266,7 @@ def admit_update(
     flood_limit: int,
     now: datetime | None = None,
     payload: dict[str, Any] | None = None,
+    taken_by: int | None = None,
 ) -> str:
     """Both guards at once: "duplicate", or the flood verdict for the user.
 
@@ -169,12 +282,15 @@ def admit_update(
     """
     now = now or utcnow()
     if db.is_postgres:
-        return _admit_postgres(db, update_id, user_id, flood_limit, now, payload)
+        return _admit_postgres(db, update_id, user_id, flood_limit, now, payload, taken_by)
     try:
         with db.session() as session:
             if update_id is not None:
                 session.add(
-                    ProcessedUpdate(update_id=update_id, processed_at=now, payload=payload)
+                    ProcessedUpdate(
+                        update_id=update_id, processed_at=now, payload=payload,
+                        taken_by=taken_by,
+                    )
                 )
                 session.flush()
             if user_id is None:
@@ -190,8 +306,9 @@ def admit_update(
 _ADMIT_SQL = text(
     """
     WITH taken AS (
-        INSERT INTO processed_updates (update_id, processed_at, payload)
-        SELECT :update_id, CAST(:now AS TIMESTAMPTZ), CAST(:payload AS JSON) WHERE :claim
+        INSERT INTO processed_updates (update_id, processed_at, payload, taken_by)
+        SELECT :update_id, CAST(:now AS TIMESTAMPTZ), CAST(:payload AS JSON), :taken_by
+        WHERE :claim
         ON CONFLICT (update_id) DO NOTHING
         RETURNING update_id
     ), counted AS (
@@ -210,6 +327,7 @@ _ADMIT_SQL = text(
 ).bindparams(
     bindparam("update_id", type_=BigInteger),
     bindparam("user_id", type_=BigInteger),
+    bindparam("taken_by", type_=BigInteger),
     bindparam("minute", type_=Integer),
     bindparam("now", type_=AwareDateTime()),
     bindparam("payload", type_=JSON),
@@ -225,6 +343,7 @@ def _admit_postgres(
     flood_limit: int,
     now: datetime,
     payload: dict[str, Any] | None,
+    taken_by: int | None,
 ) -> str:
     claim = update_id is not None
     count_it = user_id is not None and flood_limit > 0
@@ -239,6 +358,7 @@ def _admit_postgres(
                 "minute": _minute(now),
                 "now": now,
                 "payload": payload,
+                "taken_by": taken_by,
                 "claim": claim,
                 "count_it": count_it,
             },

@@ -34,7 +34,9 @@ from bot.runtime import Runtime
 from bot.scaleout import (
     TAKEN_BY_SERVER,
     ChatLocks,
+    Liveness,
     finish_updates,
+    is_finished,
     retake_orphans,
     take_update,
 )
@@ -52,8 +54,8 @@ DRAIN_TIMEOUT = 25.0
 # The webhook answers once the update holds its chat's lock (its place in the chat's order is
 # secured), or after this long anyway, so Telegram is never kept waiting on a slow chat.
 ADMIT_TIMEOUT = 2.0
-# How often each instance looks for updates orphaned by a dead instance (see LEASE).
-RECOVERY_INTERVAL = 5.0
+# How often each instance looks for updates orphaned by a dead instance (see Liveness, LEASE).
+RECOVERY_INTERVAL = 2.0
 # On PostgreSQL a handled update is marked finished by the statement that releases its chat
 # (bot/scaleout.py, ChatLocks). Where that does not apply (SQLite, an update without a chat,
 # a failed release), handled updates are marked in batches, one statement per interval; if
@@ -76,6 +78,7 @@ class WebhookServer:
         self.draining = False
         self.tasks: set[asyncio.Task[None]] = set()
         self.locks = ChatLocks(rt.db)
+        self.liveness = Liveness(rt.db)
         # Shared with the guard (handlers.production), which then does not claim them again.
         self.taken: dict[int, str] = application.bot_data.setdefault(TAKEN_BY_SERVER, {})
         self.finished: list[int] = []  # handled, not yet marked so in the database
@@ -114,6 +117,7 @@ class WebhookServer:
                 data,
                 user_id=user.id if user is not None else None,
                 flood_limit=self.rt.settings.flood_max_per_minute,
+                taken_by=self.liveness.key,
             )
         except Exception:  # noqa: BLE001 - database away: Telegram keeps it and retries
             log.warning("could not store update %s", update.update_id, exc_info=True)
@@ -155,6 +159,12 @@ class WebhookServer:
             ) as holding:
                 admitted.set()
                 try:
+                    if sent is not None and is_finished(self.rt.db, update.update_id):
+                        # Its instance was not dead after all (it lost its database connection
+                        # for a while) and finished it before this one got the chat.
+                        log.warning("update %s was finished by its instance; not taken over",
+                                    update.update_id)
+                        return
                     await self.application.process_update(update)
                 except Exception:  # noqa: BLE001 - one bad update must not stop the others
                     METRICS.handler_failures.inc()
@@ -216,13 +226,14 @@ class WebhookServer:
         while not self.draining:
             await asyncio.sleep(RECOVERY_INTERVAL)
             try:
+                self.liveness.ensure()
                 self.recover_once()
             except Exception:  # noqa: BLE001 - the database may be briefly away; try again
                 log.warning("could not look for orphaned updates", exc_info=True)
 
     def recover_once(self, *, now: datetime | None = None) -> int:
         """One look for orphaned updates; each one found is handled here. Returns how many."""
-        orphans = retake_orphans(self.rt.db, now=now)
+        orphans = retake_orphans(self.rt.db, now=now, taken_by=self.liveness.key)
         for orphan in orphans:
             log.warning(
                 "taking over update %s from a stopped instance (%d call(s) it had made)",
@@ -326,6 +337,9 @@ def create_server_app(rt: Runtime, application: Application, *, set_webhook: boo
         await start_application(application)
         background: list[asyncio.Task[None]] = []
         try:
+            # Alive before taking any update: what it takes is then never mistaken for a dead
+            # instance's.
+            server.liveness.start()
             if set_webhook:
                 # Every instance sets the same URL and secret: idempotent, and whichever starts
                 # last leaves it right. Pending updates are kept (Telegram holds them 24 h).
@@ -349,6 +363,7 @@ def create_server_app(rt: Runtime, application: Application, *, set_webhook: boo
                 server.flush_finished()
             except Exception:  # noqa: BLE001 - they will be retaken: late, not lost
                 log.warning("could not record the last finished updates", exc_info=True)
+            server.liveness.stop()
             await stop_application(application)
 
     routes: list[Any] = [

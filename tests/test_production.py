@@ -26,7 +26,7 @@ from bot.conversations import set_state
 from bot.db import Database
 from bot.logging import PersonalDataFilter, mask_personal
 from bot.metrics import Metrics, record_api_call
-from bot.models import AuditEntry, ConversationState, OutboxMessage, Staff, User
+from bot.models import AuditEntry, ConversationState, OutboxMessage, Staff, User, utcnow
 from bot.outbox import enqueue
 from bot.personal_data import (
     apply_retention,
@@ -604,4 +604,42 @@ def test_instances_started_together_on_a_new_database_migrate_it_once(postgres_u
             heads = conn.execute(text("SELECT version_num FROM alembic_version")).all()
         assert len(heads) == 1
     finally:
+        db.dispose()
+
+
+@pytest.mark.postgres
+def test_a_dead_instances_updates_are_taken_over_at_once_a_live_ones_are_not(postgres_url):
+    from bot.scaleout import Liveness, live_instances
+    from tests.conftest import _fresh_postgres
+
+    db = _fresh_postgres(postgres_url)
+    alive, dying, taker = Liveness(db), Liveness(db), Liveness(db)
+    try:
+        for instance in (alive, dying, taker):
+            instance.start()
+        assert {alive.key, dying.key, taker.key} <= set(live_instances(db))
+        now = utcnow()
+        assert take_update(db, 60, {"update_id": 60}, now=now, taken_by=alive.key) == "ok"
+        assert take_update(db, 61, {"update_id": 61}, now=now, taken_by=dying.key) == "ok"
+        assert retake_orphans(db, now=now, taken_by=taker.key) == []
+        dying.stop()  # as its connection closing with a killed process
+        assert dying.key not in live_instances(db)
+        assert retake_orphans(db, now=now, taken_by=taker.key) == [Orphan({"update_id": 61}, [])]
+        # Now the taker's: not taken again while it lives, however often the others look.
+        assert retake_orphans(db, now=now, taken_by=alive.key) == []
+        finish_updates(db, [61], now=now)
+        # The live instance's update only after the lease (a stuck instance, the last resort).
+        later = now + LEASE + timedelta(seconds=1)
+        assert retake_orphans(db, now=later, taken_by=taker.key) == [Orphan({"update_id": 60}, [])]
+        with db.session() as s:
+            assert {r.update_id: r.taken_by for r in s.exec(select(ProcessedUpdate)).all()} == {
+                60: taker.key, 61: taker.key
+            }
+        # A lost lock connection is noticed and the lock taken again.
+        alive._conn.invalidate()
+        alive.ensure()
+        assert alive.key in live_instances(db)
+    finally:
+        for instance in (alive, dying, taker):
+            instance.stop()
         db.dispose()
