@@ -32,6 +32,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -536,7 +537,12 @@ async def run(args: argparse.Namespace) -> int:
             if faults and index >= faults[0] and (restarted is None or restarted.done()):
                 faults.pop(0)
                 stop = signal.SIGKILL if args.fault == "kill" else signal.SIGTERM
-                procs[victim].send_signal(stop)
+                # From another thread, a random few milliseconds on: sent from this loop it
+                # would always land just after the emulator (on this loop too) answered some
+                # call, which a crash does not wait for.
+                threading.Timer(
+                    order.uniform(0.0, 0.02), procs[victim].send_signal, (stop,)
+                ).start()
                 stopped_instances += 1
                 restarted = asyncio.create_task(
                     restart_later(procs, retired, victim, env, upstreams[1])
