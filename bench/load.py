@@ -568,8 +568,8 @@ async def run(args: argparse.Namespace) -> int:
                 kinds[kind] = kinds.get(kind, 0) + 1
         got = sum(len(v) for v in tally.replies_at.values())
         lat = tally.latencies
-        print(f"instances: 2 x servicebot serve on PostgreSQL, fault: {args.fault} "
-              f"x {stopped_instances}; "
+        fault = f"{args.fault} x {stopped_instances}" if args.fault != "none" else "none"
+        print(f"instances: 2 x servicebot serve on PostgreSQL, fault: {fault}; "
               f"{os.cpu_count()} cores, load average before {load_before:.2f}, "
               f"after {os.getloadavg()[0]:.2f} (other processes share the machine)")
         print(f"updates sent: {sent} in {load_seconds:.1f} s ({sent / load_seconds:.0f}/s, "
