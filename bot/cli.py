@@ -427,7 +427,29 @@ def main(argv: list[str] | None = None) -> int:
                 print(problem, file=sys.stderr)
             print("the knowledge base is invalid; fix it and start again", file=sys.stderr)
             return 1
+        if _database_unreachable(exc):
+            reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+            print(
+                f"cannot reach the database: {reason[0] if reason else type(exc).__name__}\n"
+                "check DATABASE_URL and that the database server is running and accepts "
+                "connections from here",
+                file=sys.stderr,
+            )
+            return EXIT_UNAVAILABLE
         raise
+
+
+# The database is away (down, unreachable, refusing us): a service manager should try again.
+EXIT_UNAVAILABLE = 69  # EX_UNAVAILABLE of sysexits.h
+
+
+def _database_unreachable(exc: BaseException) -> bool:
+    from sqlalchemy.exc import InterfaceError, OperationalError
+
+    # Connecting is the first thing every command does with the database, so an operational
+    # error that reaches here is (almost always) that; a failing query inside a command is
+    # handled where it happens.
+    return isinstance(exc, (OperationalError, InterfaceError))
 
 
 if __name__ == "__main__":

@@ -288,6 +288,30 @@ def test_a_newer_schema_is_refused(sqlite_db, tmp_path):
     assert "Traceback" not in proc.stderr
 
 
+@pytest.mark.parametrize("command", [["db", "upgrade"], ["serve"]])
+def test_an_unreachable_database_is_told_in_two_lines(tmp_path, command):
+    proc = subprocess.run(
+        [sys.executable, "-m", "bot.cli", *command],
+        env={
+            "PATH": "/usr/bin:/bin",
+            "HOME": str(tmp_path),
+            "DATABASE_URL": "postgresql+psycopg://bot:s3cret@127.0.0.1:9/none?connect_timeout=2",
+            "TELEGRAM_BOT_TOKEN": "123:abc",
+            "WEBHOOK_URL": "https://bot.example.go.id",
+            "WEBHOOK_SECRET": "a-long-enough-secret-token",
+        },
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=60,
+    )
+    assert proc.returncode == 69, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert lines[0].startswith("cannot reach the database: ") and "Connection refused" in lines[0]
+    assert len(lines) == 2 and "DATABASE_URL" in lines[1]
+    assert "Traceback" not in proc.stderr and "s3cret" not in proc.stderr
+
+
 # --- metrics and settings -------------------------------------------------------------------
 
 
