@@ -73,9 +73,18 @@ class ReplyJournal:
         return recorded
 
     def record(self, api_method: str, body: bytes) -> None:
-        """Telegram accepted the call: written down before the handler goes on."""
+        """Telegram accepted the call: written down before the handler goes on.
+
+        If the database cannot take it, the handler still goes on: the call was made, and
+        failing it now would have the citizen told of an error after their answer. Only the
+        protection against a second send after a takeover is lost for this call.
+        """
         self.entries.append([api_method, body.decode("utf-8", "replace")])
-        write_replies(self.db, self.update_id, self.entries)
+        try:
+            write_replies(self.db, self.update_id, self.entries)
+        except Exception:  # noqa: BLE001 - see above
+            log.warning("update %s: could not record its %s in the reply journal",
+                        self.update_id, api_method, exc_info=True)
 
     def excuse(self, api_method: str, status: int, body: bytes) -> bytes | None:
         """A stand-in for a failure the retake itself causes, else None.

@@ -452,6 +452,18 @@ def test_a_journal_answers_repeated_calls_by_method_and_order(db):
     ]
 
 
+def test_a_journal_the_database_cannot_take_lets_the_handler_go_on(caplog):
+    away = Database("postgresql+psycopg://nobody@127.0.0.1:9/none?connect_timeout=1")
+    try:
+        journal = ReplyJournal(away, 52)
+        with caplog.at_level(logging.WARNING, logger="bot.replies"):
+            journal.record("sendMessage", b'{"ok":true,"result":{"message_id":3}}')
+    finally:
+        away.dispose()
+    assert journal.entries == [["sendMessage", '{"ok":true,"result":{"message_id":3}}']]
+    assert "could not record its sendMessage" in caplog.text
+
+
 def _application(s, number: str, *, closed_at=None) -> Application:  # noqa: ANN001
     row = Application(
         tracking_number=number, service_id="ktp-el", applicant_name="Sari Dewi",

@@ -24,7 +24,14 @@ from bot.metrics import METRICS
 from bot.models import utcnow
 from bot.replies import CURRENT_JOURNAL, ReplyJournal
 from bot.runtime import Runtime
-from bot.scaleout import LEASE, ChatLocks, ProcessedUpdate, take_update
+from bot.scaleout import (
+    LEASE,
+    ChatLocks,
+    ProcessedUpdate,
+    finish_updates,
+    retake_orphans,
+    take_update,
+)
 from bot.server import SECRET_HEADER, WEBHOOK_PATH, create_server_app, listening_socket
 from tests.e2e import REPO, TOKEN, BotHarness
 
@@ -370,6 +377,27 @@ async def test_a_survey_press_taken_over_is_answered_once_and_moves_on(
         response = s.exec(select(surveys.SurveyResponse)).one()
     assert getattr(response, code.lower()) == int(value)
     assert response.u2 is None  # the next question, shown, not yet answered
+
+
+async def test_an_update_finished_by_its_instance_before_the_takeover_is_not_redone(emulated, db):
+    """Its instance only seemed dead (it had lost its liveness connection) and finished the
+    update while another was taking it over: the chat lock orders them, and the one taking over
+    finds it finished and leaves it."""
+    instance = await emulated.start_instance(db.url)
+    server = instance.app.state.server
+    citizen = emulated.user(2016)
+    emulated.emulator.webhook = {}  # this test delivers by hand
+    await citizen.send("/help")
+    update = copy.deepcopy(emulated.emulator.updates[-1])
+    assert take_update(db, update["update_id"], update, now=utcnow() - 2 * LEASE) == "ok"
+    (orphan,) = retake_orphans(db, taken_by=server.liveness.key)
+    finish_updates(db, [update["update_id"]])
+    server._spawn(
+        Update.de_json(orphan.payload, server.application.bot), "ok", asyncio.Event(),
+        orphan.replies,
+    )
+    await asyncio.gather(*server.tasks)
+    await citizen.expect_silence(0.3)
 
 
 def _finished(db: Database, update_id: int) -> bool:
