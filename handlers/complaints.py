@@ -9,7 +9,7 @@ from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatType, ParseMode
-from telegram.error import Forbidden
+from telegram.error import BadRequest, Forbidden
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, filters
 
 from bot import complaints as cp
@@ -17,7 +17,7 @@ from bot.conversations import clear_state, get_state, set_state
 from bot.i18n import N_, Translator
 from bot.models import ConversationState, utcnow
 from bot.runtime import Runtime
-from bot.text import escape, split_message
+from bot.text import TELEGRAM_TEXT_LIMIT, escape, split_message
 from handlers.common import (
     CITIZEN_COMMANDS,
     GROUP_FEATURES,
@@ -629,6 +629,7 @@ async def staff_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
                 c = cp.get_complaint(s, complaint_id, for_update=True)
                 cp.take(s, rt, c, actor=viewer)
             await query.answer(_("{ticket} is now yours.").format(ticket=c.ticket), show_alert=True)
+            await _mark_taken_on_post(update, context, c)
         elif action == "asg":
             await query.answer()
             await _assign_menu(update, context, viewer, complaint, tr)
@@ -643,6 +644,34 @@ async def staff_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
             await unknown_button(update, context)
     except cp.ComplaintError as exc:
         await query.answer(error_text(exc, tr), show_alert=True)
+
+
+async def _mark_taken_on_post(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, complaint: cp.Complaint
+) -> None:
+    """On the group post whose Take was pressed, say who has the ticket now, so the others in
+    the group do not press it too (they would be told it is taken). In the office's language,
+    like the post; the buttons stay for the one who took it."""
+    message = update.callback_query.message
+    if (
+        message is None
+        or message.chat.type not in (ChatType.GROUP, ChatType.SUPERGROUP)
+        or not message.text
+    ):
+        return
+    office = Translator(runtime(context).settings.default_locale)
+    line = office.gettext("🙋 Taken by officer {id}.").format(id=complaint.assignee_id)
+    if line in message.text or len(message.text) + len(line) + 2 > TELEGRAM_TEXT_LIMIT:
+        return
+    try:
+        await message.edit_text(
+            f"{message.text_html}\n\n{escape(line)}",
+            parse_mode=ParseMode.HTML,
+            reply_markup=message.reply_markup,
+            disable_web_page_preview=True,
+        )
+    except BadRequest as exc:  # the post was deleted or changed meanwhile: nothing to mark
+        log.info("complaints: could not mark %s taken on its post: %s", complaint.ticket, exc)
 
 
 async def _assign_menu(

@@ -126,6 +126,11 @@ async def test_named_complaint_from_filing_to_closure(make_bot, database_url):
     await officer.click("🙋 Ambil", post)
     assert "sekarang Anda tangani" in (await officer.callback_answer())["text"]
     assert "sekarang ditangani oleh Dukcapil" in (await citizen.reply(timeout=8)).text
+    # The others in the group see who took it, on the post, in the office's language.
+    marked = await group.reply()
+    assert marked.message_id == post.message_id and c.ticket in marked.text
+    assert marked.text.endswith(f"🙋 Diambil oleh petugas {OFFICER}.")
+    assert marked.labels == post.labels
 
     await officer.click("💬 Balas", post)
     prompt = await officer.reply()
