@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Collection, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -19,6 +19,7 @@ from sqlalchemy import (
     and_,
     bindparam,
     delete,
+    literal_column,
     or_,
     text,
     update,
@@ -119,29 +120,43 @@ def retake_orphans(
     now: datetime | None = None,
     limit: int = 50,
     taken_by: int | None = None,
+    exclude: Collection[int] = (),
 ) -> list[Orphan]:
     """Updates whose instance is gone, now taken by the caller (``taken_by``: its key).
 
-    Gone means: on PostgreSQL, its Liveness lock is no longer held (the database released it
-    with the dead process's connection), so it is taken over within a look or two; anywhere,
-    taken more than LEASE ago and never finished. The conditional UPDATE is the atomic step: of
-    two instances retaking one row, only one sees it change. Oldest first, so a chat's updates
-    keep their order.
+    Gone means, on PostgreSQL, that the instance which took the update no longer holds its
+    Liveness lock (the database released it with the dead process's connection), so its
+    updates are taken over within a look or two; an update waiting in a live instance is never
+    taken from it, however long it waits. Rows without a taker (SQLite, where the one process
+    takes over its own after a restart) are gone once taken more than LEASE ago. ``exclude``:
+    updates the caller has in hand itself. The conditional UPDATE, which checks the lock again,
+    is the atomic step: of two instances retaking one row, only one sees it change. Oldest
+    first, so a chat's updates keep their order.
     """
     now = now or utcnow()
-    gone = ProcessedUpdate.processed_at < now - LEASE
+    expired = ProcessedUpdate.processed_at < now - LEASE
     if db.is_postgres:
-        live = live_instances(db)
         gone = or_(
-            gone,
-            and_(ProcessedUpdate.taken_by.is_not(None), ProcessedUpdate.taken_by.not_in(live)),
+            # (NOT IN an empty set is true even for NULL, hence both tests.)
+            and_(
+                ProcessedUpdate.taken_by.is_not(None),
+                ProcessedUpdate.taken_by.not_in(_LIVE_KEYS),
+            ),
+            and_(ProcessedUpdate.taken_by.is_(None), expired),
         )
-    orphaned = and_(ProcessedUpdate.finished_at.is_(None), ProcessedUpdate.payload.is_not(None))
+    else:
+        gone = expired
+    orphaned = and_(
+        ProcessedUpdate.finished_at.is_(None),
+        ProcessedUpdate.payload.is_not(None),
+        ProcessedUpdate.update_id.not_in(list(exclude)),
+        gone,
+    )
     taken: list[Orphan] = []
     with db.session() as session:
         candidates = session.exec(
             select(ProcessedUpdate.update_id)
-            .where(orphaned, gone)
+            .where(orphaned)
             .order_by(ProcessedUpdate.update_id)
             .limit(limit)
         ).all()
@@ -149,7 +164,7 @@ def retake_orphans(
         with db.session() as session:
             changed = session.exec(
                 update(ProcessedUpdate)
-                .where(ProcessedUpdate.update_id == update_id, orphaned, gone)
+                .where(ProcessedUpdate.update_id == update_id, orphaned)
                 .values(processed_at=now, taken_by=taken_by)
             ).rowcount
             if changed == 1:
@@ -158,48 +173,45 @@ def retake_orphans(
     return taken
 
 
-def is_finished(db: Database, update_id: int) -> bool:
-    """Whether the update was marked finished (by whichever instance)."""
-    row = db.lookup(
-        "SELECT finished_at FROM processed_updates WHERE update_id = %s", (update_id,)
-    )
-    return row is not None and row[0] is not None
-
-
 # Advisory-lock namespace for instances: each `servicebot serve` holds (namespace, its key) for
 # as long as it runs.
 INSTANCE_LOCK_NAMESPACE = 0x5E7C
 
 
+# The keys of the instances running now on this database: their Liveness locks, as pg_locks
+# shows a two-key advisory lock (classid, objid; objsubid 2).
+_LIVE_KEYS_SQL = (
+    "SELECT objid::bigint FROM pg_locks WHERE locktype = 'advisory' AND granted"
+    f" AND classid = {INSTANCE_LOCK_NAMESPACE} AND objsubid = 2"
+    " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+)
+_LIVE_KEYS = select(literal_column("objid::bigint")).select_from(
+    text(f"({_LIVE_KEYS_SQL}) AS live")
+)
+
+
 def live_instances(db: Database) -> list[int]:
-    """The keys of the instances running now on this database (their Liveness locks)."""
+    """The keys of the instances running now on this database."""
     with db.bookkeeping.connect() as conn:
-        rows = conn.execute(
-            text(
-                "SELECT objid::bigint FROM pg_locks WHERE locktype = 'advisory' AND granted"
-                " AND classid = :namespace AND objsubid = 2"
-                " AND database = (SELECT oid FROM pg_database"
-                " WHERE datname = current_database())"
-            ),
-            {"namespace": INSTANCE_LOCK_NAMESPACE},
-        ).all()
-    return [row[0] for row in rows]
+        return [row[0] for row in conn.exec_driver_sql(_LIVE_KEYS_SQL).all()]
 
 
 class Liveness:
     """This instance, alive: a random key, and on PostgreSQL a session-level advisory lock on
     it, held on a connection of its own for as long as the instance runs. When the process
-    dies, its connection closes and the lock goes with it, which every other instance sees
-    (live_instances); the updates it had taken are then taken over at once.
+    dies, its connection closes and the lock goes with it, which every other instance sees;
+    the updates it had taken are then taken over at once.
 
-    If the connection is lost while the process lives (a database restart), the others may
-    take over what it holds; the chat lock and the finished check after it (bot/server.py)
-    keep an update from being handled twice, and ``ensure`` takes the lock again.
+    If that connection is lost while the process lives (a database restart, a network cut),
+    the others take over what it holds. So ``ensure`` starts again under a new key (the old
+    one's updates are theirs now), and before handling an update an instance checks, with its
+    chat lock, that the update is still its own and unfinished (ChatLocks): each update is
+    handled by one of them.
     """
 
     def __init__(self, db: Database) -> None:
         self.db = db
-        self.key = secrets.randbits(31) | 1  # positive, as pg_locks shows it (oid)
+        self.key = _new_key()
         self._conn: Connection | None = None
 
     def start(self) -> None:
@@ -207,27 +219,35 @@ class Liveness:
             return
         conn = self.db.bookkeeping.connect()
         try:
-            conn.exec_driver_sql(
-                f"SELECT pg_advisory_lock({INSTANCE_LOCK_NAMESPACE}, {self.key})"
-            )
+            # Never waits: a fresh random key is nobody else's.
+            locked = conn.exec_driver_sql(
+                f"SELECT pg_try_advisory_lock({INSTANCE_LOCK_NAMESPACE}, {self.key})"
+            ).scalar()
         except Exception:
             conn.invalidate()
             conn.close()
             raise
+        if not locked:  # pragma: no cover - a collision of two random 31-bit keys
+            conn.close()
+            self.key = _new_key()
+            self.start()
+            return
         self._conn = conn
 
     def ensure(self) -> None:
-        """Check the lock's connection; take the lock again on a new one if it was lost."""
-        if self._conn is None:
-            self.start()
+        """Check the lock's connection; if it was lost, start again under a new key."""
+        if not self.db.is_postgres:
             return
-        try:
-            self._conn.exec_driver_sql("SELECT 1")
-        except Exception:  # noqa: BLE001 - lost: a new connection, the lock again
-            self._conn.invalidate()
-            self._conn.close()
-            self._conn = None
-            self.start()
+        if self._conn is not None:
+            try:
+                self._conn.exec_driver_sql("SELECT 1")
+                return
+            except Exception:  # noqa: BLE001 - lost: the others take over what it held
+                self._conn.invalidate()
+                self._conn.close()
+                self._conn = None
+                self.key = _new_key()
+        self.start()
 
     def stop(self) -> None:
         if self._conn is None:
@@ -241,6 +261,10 @@ class Liveness:
         finally:
             self._conn.close()
             self._conn = None
+
+
+def _new_key() -> int:
+    return secrets.randbits(31) | 1  # positive, as pg_locks shows it (an oid)
 
 
 class FloodCount(SQLModel, table=True):
@@ -451,6 +475,9 @@ class Holding:
     update_id: int | None = None
     finished: bool = False
     recorded: bool = False  # the finish was written with the unlock (PostgreSQL)
+    # Checked with the chat lock (PostgreSQL, given an owner): the update is still unfinished
+    # and this instance's. False: another instance finished it or took it over; leave it.
+    mine: bool = True
 
 
 class ChatLocks:
@@ -465,8 +492,9 @@ class ChatLocks:
     the last reply and that one statement.
     """
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, owner: Liveness | None = None) -> None:
         self.db = db
+        self.owner = owner  # with it, the lock also checks that an update is still ours
         self._locks: dict[int, asyncio.Lock] = {}
         self._waiters: dict[int, int] = {}
 
@@ -504,9 +532,15 @@ class ChatLocks:
             cursor = conn.connection.cursor()
             try:
                 delay = 0.002
-                while not _fetch_flag(conn, cursor, _LOCK, (key,)):
+                if self.owner is not None and holding.update_id is not None:
+                    sql, params = _LOCK_MINE, (key, self.owner.key, holding.update_id)
+                else:
+                    sql, params = _LOCK, (key,)
+                while not (row := _fetch_row(conn, cursor, sql, params))[0]:
                     await asyncio.sleep(delay)
                     delay = min(delay * 2, 0.05)
+                if len(row) > 1:
+                    holding.mine = bool(row[1])
                 try:
                     yield
                 finally:
@@ -521,6 +555,12 @@ class ChatLocks:
 
 _LOCK = f"SELECT pg_try_advisory_lock({CHAT_LOCK_NAMESPACE}, %s)"
 _UNLOCK = f"SELECT pg_advisory_unlock({CHAT_LOCK_NAMESPACE}, %s)"
+# The lock, and whether the update is still unfinished and taken by us, in one round trip.
+_LOCK_MINE = (
+    f"SELECT pg_try_advisory_lock({CHAT_LOCK_NAMESPACE}, %s),"
+    " (SELECT taken_by = %s AND finished_at IS NULL FROM processed_updates"
+    " WHERE update_id = %s)"
+)
 # Autocommit on the bookkeeping engine: the UPDATE commits with the statement, and a
 # data-modifying CTE runs whether or not the SELECT reads it.
 _UNLOCK_FINISHED = (
@@ -532,9 +572,15 @@ _UNLOCK_FINISHED = (
 
 
 def _fetch_flag(conn: Connection, cursor: Any, sql: str, params: tuple[int, ...]) -> bool:
+    return bool(_fetch_row(conn, cursor, sql, params)[0])
+
+
+def _fetch_row(
+    conn: Connection, cursor: Any, sql: str, params: tuple[int, ...]
+) -> tuple[Any, ...]:
     try:
         cursor.execute(sql, params)
-        return bool(cursor.fetchone()[0])
+        return tuple(cursor.fetchone())
     except Exception:
         # Past SQLAlchemy, so tell the pool itself: this connection is not to be reused (a
         # lost connection also drops its session locks, so nothing stays locked).

@@ -36,7 +36,6 @@ from bot.scaleout import (
     ChatLocks,
     Liveness,
     finish_updates,
-    is_finished,
     retake_orphans,
     take_update,
 )
@@ -77,8 +76,8 @@ class WebhookServer:
         self.max_body = rt.settings.webhook_max_body_bytes
         self.draining = False
         self.tasks: set[asyncio.Task[None]] = set()
-        self.locks = ChatLocks(rt.db)
         self.liveness = Liveness(rt.db)
+        self.locks = ChatLocks(rt.db, owner=self.liveness)
         # Shared with the guard (handlers.production), which then does not claim them again.
         self.taken: dict[int, str] = application.bot_data.setdefault(TAKEN_BY_SERVER, {})
         self.finished: list[int] = []  # handled, not yet marked so in the database
@@ -158,13 +157,13 @@ class WebhookServer:
                 chat.id if chat else None, update.update_id
             ) as holding:
                 admitted.set()
+                if not holding.mine:
+                    # Finished or taken over by another instance meanwhile (this one had lost
+                    # its liveness connection, or was thought dead): theirs, not to be redone.
+                    log.warning("update %s was handled or taken over elsewhere; left to it",
+                                update.update_id)
+                    return
                 try:
-                    if sent is not None and is_finished(self.rt.db, update.update_id):
-                        # Its instance was not dead after all (it lost its database connection
-                        # for a while) and finished it before this one got the chat.
-                        log.warning("update %s was finished by its instance; not taken over",
-                                    update.update_id)
-                        return
                     await self.application.process_update(update)
                 except Exception:  # noqa: BLE001 - one bad update must not stop the others
                     METRICS.handler_failures.inc()
@@ -233,7 +232,9 @@ class WebhookServer:
 
     def recover_once(self, *, now: datetime | None = None) -> int:
         """One look for orphaned updates; each one found is handled here. Returns how many."""
-        orphans = retake_orphans(self.rt.db, now=now, taken_by=self.liveness.key)
+        orphans = retake_orphans(
+            self.rt.db, now=now, taken_by=self.liveness.key, exclude=list(self.taken)
+        )
         for orphan in orphans:
             log.warning(
                 "taking over update %s from a stopped instance (%d call(s) it had made)",

@@ -3,6 +3,7 @@ log masking, schema guard, metrics text, settings of webhook mode."""
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import json
@@ -409,6 +410,15 @@ def test_an_orphaned_webhook_update_is_retaken_once_after_the_lease(db):
         ]
 
 
+def test_an_instance_does_not_take_over_the_updates_it_has_in_hand(db):
+    """SQLite (one process): its own update waiting longer than the lease is not retaken."""
+    assert take_update(db, 53, {"update_id": 53}, now=NOON) == "ok"
+    later = NOON + 2 * LEASE
+    assert retake_orphans(db, now=later, exclude=[53]) == []
+    if not db.is_postgres:  # after a restart nothing is in hand: it is retaken
+        assert retake_orphans(db, now=later) == [Orphan({"update_id": 53}, [])]
+
+
 def test_an_orphan_comes_back_with_what_it_had_sent_and_finishing_drops_it(db):
     payload = {"update_id": 50, "callback_query": {"id": "q1"}}
     assert take_update(db, 50, payload, now=NOON) == "ok"
@@ -645,7 +655,7 @@ def test_instances_started_together_on_a_new_database_migrate_it_once(postgres_u
 
 @pytest.mark.postgres
 def test_a_dead_instances_updates_are_taken_over_at_once_a_live_ones_are_not(postgres_url):
-    from bot.scaleout import Liveness, live_instances
+    from bot.scaleout import ChatLocks, Liveness, live_instances
     from tests.conftest import _fresh_postgres
 
     db = _fresh_postgres(postgres_url)
@@ -663,18 +673,31 @@ def test_a_dead_instances_updates_are_taken_over_at_once_a_live_ones_are_not(pos
         assert retake_orphans(db, now=now, taken_by=taker.key) == [Orphan({"update_id": 61}, [])]
         # Now the taker's: not taken again while it lives, however often the others look.
         assert retake_orphans(db, now=now, taken_by=alive.key) == []
-        finish_updates(db, [61], now=now)
-        # The live instance's update only after the lease (a stuck instance, the last resort).
-        later = now + LEASE + timedelta(seconds=1)
-        assert retake_orphans(db, now=later, taken_by=taker.key) == [Orphan({"update_id": 60}, [])]
+        # A live instance's update is not taken from it, however long it waits there.
+        later = now + 3 * LEASE
+        assert retake_orphans(db, now=later, taken_by=taker.key) == []
         with db.session() as s:
             assert {r.update_id: r.taken_by for r in s.exec(select(ProcessedUpdate)).all()} == {
-                60: taker.key, 61: taker.key
+                60: alive.key, 61: taker.key
             }
-        # A lost lock connection is noticed and the lock taken again.
+        # With the chat lock, an instance learns whether an update is still its own.
+        async def mine(owner: Liveness, update_id: int) -> bool:
+            async with ChatLocks(db, owner=owner).hold(7, update_id) as holding:
+                return holding.mine
+
+        assert asyncio.run(mine(alive, 60)) and not asyncio.run(mine(taker, 60))
+        assert asyncio.run(mine(taker, 61)) and not asyncio.run(mine(dying, 61))
+        finish_updates(db, [61], now=now)
+        assert not asyncio.run(mine(taker, 61))
+        # A lost lock connection is noticed: a new key, whose lock is held; the old key's
+        # updates go to the others, and are no longer this instance's.
+        old_key = alive.key
         alive._conn.invalidate()
         alive.ensure()
-        assert alive.key in live_instances(db)
+        assert alive.key != old_key and alive.key in live_instances(db)
+        assert old_key not in live_instances(db)
+        assert retake_orphans(db, now=now, taken_by=taker.key) == [Orphan({"update_id": 60}, [])]
+        assert not asyncio.run(mine(alive, 60))
     finally:
         for instance in (alive, dying, taker):
             instance.stop()

@@ -379,10 +379,16 @@ async def test_a_survey_press_taken_over_is_answered_once_and_moves_on(
     assert response.u2 is None  # the next question, shown, not yet answered
 
 
-async def test_an_update_finished_by_its_instance_before_the_takeover_is_not_redone(emulated, db):
+@pytest.mark.postgres
+async def test_an_update_finished_by_its_instance_before_the_takeover_is_not_redone(
+    emulated, postgres_url
+):
     """Its instance only seemed dead (it had lost its liveness connection) and finished the
     update while another was taking it over: the chat lock orders them, and the one taking over
     finds it finished and leaves it."""
+    from tests.conftest import _fresh_postgres
+
+    db = _fresh_postgres(postgres_url)
     instance = await emulated.start_instance(db.url)
     server = instance.app.state.server
     citizen = emulated.user(2016)
@@ -398,6 +404,7 @@ async def test_an_update_finished_by_its_instance_before_the_takeover_is_not_red
     )
     await asyncio.gather(*server.tasks)
     await citizen.expect_silence(0.3)
+    db.dispose()
 
 
 def _finished(db: Database, update_id: int) -> bool:
