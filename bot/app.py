@@ -100,13 +100,13 @@ class CountingRequest(AiohttpRequest):
             status, body = await super().do_request(url, method, *args, **kwargs)
             record_api_call(api_method, status)
             return status, body
-        recorded = journal.next_call(api_method)
+        key, recorded = journal.next_call(api_method)
         if recorded is not None:
             return 200, recorded
         status, body = await super().do_request(url, method, *args, **kwargs)
         record_api_call(api_method, status)
         if status == 200:
-            journal.record(api_method, body)
+            journal.record(key, body)
         else:
             excused = journal.excuse(api_method, status, body)
             if excused is not None:

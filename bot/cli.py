@@ -430,7 +430,7 @@ def main(argv: list[str] | None = None) -> int:
         if _database_unreachable(exc):
             reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()
             print(
-                f"cannot reach the database: {reason[0] if reason else type(exc).__name__}\n"
+                f"cannot connect to the database: {reason[0] if reason else type(exc).__name__}\n"
                 "check DATABASE_URL and that the database server is running and accepts "
                 "connections from here",
                 file=sys.stderr,
@@ -439,17 +439,18 @@ def main(argv: list[str] | None = None) -> int:
         raise
 
 
-# The database is away (down, unreachable, refusing us): a service manager should try again.
+# The database cannot be connected to (down, unreachable, refusing us): a service manager
+# should try again.
 EXIT_UNAVAILABLE = 69  # EX_UNAVAILABLE of sysexits.h
 
 
 def _database_unreachable(exc: BaseException) -> bool:
+    """A failure to connect (server away, wrong host, refused login, unopenable file), told
+    apart from a failing statement (a locked SQLite file, a missing table): SQLAlchemy raises
+    those with the statement attached."""
     from sqlalchemy.exc import InterfaceError, OperationalError
 
-    # Connecting is the first thing every command does with the database, so an operational
-    # error that reaches here is (almost always) that; a failing query inside a command is
-    # handled where it happens.
-    return isinstance(exc, (OperationalError, InterfaceError))
+    return isinstance(exc, (OperationalError, InterfaceError)) and exc.statement is None
 
 
 if __name__ == "__main__":

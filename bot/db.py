@@ -29,7 +29,16 @@ def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            folder = Path(path).parent
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                from bot.config import ConfigError
+
+                raise ConfigError(
+                    f"DATABASE_URL: cannot create the folder {folder} for the SQLite file "
+                    f"({exc.strerror})"
+                ) from None
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
 
         @event.listens_for(engine, "connect")

@@ -10,7 +10,8 @@ soon as Telegram has answered it; the record lives in the update's row in proces
 is dropped with its stored copy when the update is finished.
 
 On a retake the handler runs again, and its calls are matched to the record by method and
-order: the k-th sendMessage of the retake is the k-th sendMessage of the first run. One already
+order: the k-th sendMessage of the retake is the k-th sendMessage of the first run (whether or
+not Telegram accepted the first run's earlier ones). One already
 made is not made again; the handler gets the recorded response instead (the same message id,
 so a later edit edits the message the citizen has). The first run may have changed the
 database before it died, so the retake can take another path (a survey answer "already
@@ -47,44 +48,44 @@ def changes_something(api_method: str) -> bool:
 
 
 class ReplyJournal:
-    """The calls one update has made, as ``[method, response body]`` pairs in call order."""
+    """The calls one update has made that Telegram accepted: ``{"method#k": response body}``,
+    k counting every call of that method the handler made (accepted or not), so a call that
+    failed the first time keeps its place and is made again on a retake."""
 
     def __init__(
-        self, db: Database, update_id: int, done: list[list[str]] | None = None
+        self, db: Database, update_id: int, done: dict[str, str] | None = None
     ) -> None:
         self.db = db
         self.update_id = update_id
         self.retaken = done is not None
-        self.entries: list[list[str]] = [list(entry) for entry in done or []]
-        self._recorded: dict[tuple[str, int], bytes] = {}
-        seen: Counter[str] = Counter()
-        for method, body in self.entries:
-            seen[method] += 1
-            self._recorded[(method, seen[method])] = body.encode()
+        self.entries: dict[str, str] = dict(done or {})
         self._calls: Counter[str] = Counter()
 
-    def next_call(self, api_method: str) -> bytes | None:
-        """Count a call about to be made; the recorded response when it was already made."""
+    def next_call(self, api_method: str) -> tuple[str, bytes | None]:
+        """Count a call about to be made: its key in the journal, and the recorded response
+        when it was already made."""
         self._calls[api_method] += 1
-        recorded = self._recorded.get((api_method, self._calls[api_method]))
-        if recorded is not None:
-            log.info("update %s: %s already sent before the takeover, not sent again",
-                     self.update_id, api_method)
-        return recorded
+        key = f"{api_method}#{self._calls[api_method]}"
+        recorded = self.entries.get(key)
+        if recorded is None:
+            return key, None
+        log.info("update %s: %s already made before the takeover, not made again",
+                 self.update_id, key)
+        return key, recorded.encode()
 
-    def record(self, api_method: str, body: bytes) -> None:
+    def record(self, key: str, body: bytes) -> None:
         """Telegram accepted the call: written down before the handler goes on.
 
         If the database cannot take it, the handler still goes on: the call was made, and
         failing it now would have the citizen told of an error after their answer. Only the
         protection against a second send after a takeover is lost for this call.
         """
-        self.entries.append([api_method, body.decode("utf-8", "replace")])
+        self.entries[key] = body.decode("utf-8", "replace")
         try:
             write_replies(self.db, self.update_id, self.entries)
         except Exception:  # noqa: BLE001 - see above
             log.warning("update %s: could not record its %s in the reply journal",
-                        self.update_id, api_method, exc_info=True)
+                        self.update_id, key, exc_info=True)
 
     def excuse(self, api_method: str, status: int, body: bytes) -> bytes | None:
         """A stand-in for a failure the retake itself causes, else None.
@@ -106,7 +107,7 @@ class ReplyJournal:
         return None
 
 
-def write_replies(db: Database, update_id: int, entries: list[list[str]]) -> None:
+def write_replies(db: Database, update_id: int, entries: dict[str, str]) -> None:
     """The update's whole record, in one autocommit statement (bookkeeping, bot/db.py)."""
     db.execute(
         "UPDATE processed_updates SET replies = %s WHERE update_id = %s",
@@ -114,10 +115,10 @@ def write_replies(db: Database, update_id: int, entries: list[list[str]]) -> Non
     )
 
 
-def read_replies(value: Any) -> list[list[str]]:
+def read_replies(value: Any) -> dict[str, str]:
     """The column as stored (JSON text on SQLite, decoded on PostgreSQL) -> entries."""
     if value is None:
-        return []
+        return {}
     if isinstance(value, str):
         value = json.loads(value)
-    return [[str(method), str(body)] for method, body in value]
+    return {str(key): str(body) for key, body in value.items()}

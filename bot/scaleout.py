@@ -64,7 +64,7 @@ class ProcessedUpdate(SQLModel, table=True):
     finished_at: datetime | None = Field(default=None, sa_column=UtcDateTime(nullable=True))
     payload: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     # What handling it has sent so far (bot/replies.py), dropped with the payload when finished.
-    replies: list[list[str]] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    replies: dict[str, str] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     # The instance handling it (Liveness.key): once that instance is gone, it is taken over at
     # once instead of after the lease.
     taken_by: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
@@ -108,10 +108,10 @@ def finish_updates(
 @dataclass
 class Orphan:
     """An update taken over: the update as Telegram sent it, and what was already sent for it
-    (bot/replies.py), as ``[method, response]`` pairs."""
+    (bot/replies.py)."""
 
     payload: dict[str, Any]
-    replies: list[list[str]]
+    replies: dict[str, str]
 
 
 def retake_orphans(

@@ -143,7 +143,7 @@ class WebhookServer:
         verdict: str,
         received: float,
         admitted: asyncio.Event,
-        sent: list[list[str]] | None = None,
+        sent: dict[str, str] | None = None,
     ) -> None:
         """Handle one update in its own task; ``sent``: for one taken over, what the instance
         that first took it had already sent (the reply journal, bot/replies.py)."""
@@ -212,7 +212,7 @@ class WebhookServer:
         update: Update,
         verdict: str,
         admitted: asyncio.Event,
-        sent: list[list[str]] | None = None,
+        sent: dict[str, str] | None = None,
     ) -> None:
         task = asyncio.create_task(
             self._handle(update, verdict, time.perf_counter(), admitted, sent)

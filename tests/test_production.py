@@ -308,9 +308,24 @@ def test_an_unreachable_database_is_told_in_two_lines(tmp_path, command):
     )
     assert proc.returncode == 69, proc.stderr
     lines = proc.stderr.strip().splitlines()
-    assert lines[0].startswith("cannot reach the database: ") and "Connection refused" in lines[0]
+    assert lines[0].startswith("cannot connect to the database: ")
+    assert "Connection refused" in lines[0]
     assert len(lines) == 2 and "DATABASE_URL" in lines[1]
     assert "Traceback" not in proc.stderr and "s3cret" not in proc.stderr
+
+
+def test_a_sqlite_file_that_cannot_be_created_is_a_configuration_error(tmp_path):
+    blocked = tmp_path / "a-file"
+    blocked.write_text("not a folder")
+    proc = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "db", "upgrade"],
+        env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path),
+             "DATABASE_URL": f"sqlite:///{blocked}/sub/bot.db"},
+        capture_output=True, text=True, cwd=tmp_path, timeout=60,
+    )
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.startswith("configuration error: DATABASE_URL: cannot create the folder")
+    assert "Traceback" not in proc.stderr
 
 
 # --- metrics and settings -------------------------------------------------------------------
@@ -398,7 +413,7 @@ def test_an_orphaned_webhook_update_is_retaken_once_after_the_lease(db):
     # Within the lease the owner may still be working on it.
     assert retake_orphans(db, now=NOON + LEASE - timedelta(seconds=1)) == []
     later = NOON + LEASE + timedelta(seconds=1)
-    assert retake_orphans(db, now=later) == [Orphan(payload, [])]
+    assert retake_orphans(db, now=later) == [Orphan(payload, {})]
     # Retaking renewed the lease: nobody else takes it now.
     assert retake_orphans(db, now=later) == []
     finish_updates(db, [42], now=later)
@@ -416,17 +431,17 @@ def test_an_instance_does_not_take_over_the_updates_it_has_in_hand(db):
     later = NOON + 2 * LEASE
     assert retake_orphans(db, now=later, exclude=[53]) == []
     if not db.is_postgres:  # after a restart nothing is in hand: it is retaken
-        assert retake_orphans(db, now=later) == [Orphan({"update_id": 53}, [])]
+        assert retake_orphans(db, now=later) == [Orphan({"update_id": 53}, {})]
 
 
 def test_an_orphan_comes_back_with_what_it_had_sent_and_finishing_drops_it(db):
     payload = {"update_id": 50, "callback_query": {"id": "q1"}}
     assert take_update(db, 50, payload, now=NOON) == "ok"
-    sent = [
-        ["answerCallbackQuery", '{"ok":true,"result":true}'],
-        ["editMessageText", '{"ok":true,"result":{"message_id":9,"text":"Tanya 2/9 \u2014 é"}}'],
-    ]
-    write_replies(db, 50, sent[:1])
+    sent = {
+        "answerCallbackQuery#1": '{"ok":true,"result":true}',
+        "editMessageText#1": '{"ok":true,"result":{"message_id":9,"text":"Tanya 2/9 \u2014 é"}}',
+    }
+    write_replies(db, 50, {"answerCallbackQuery#1": sent["answerCallbackQuery#1"]})
     write_replies(db, 50, sent)  # the whole record each time; the last one stands
     later = NOON + LEASE + timedelta(seconds=1)
     assert retake_orphans(db, now=later) == [Orphan(payload, sent)]
@@ -440,17 +455,24 @@ def test_a_journal_answers_repeated_calls_by_method_and_order(db):
     assert take_update(db, 51, {"update_id": 51}, now=NOON) == "ok"
     first = ReplyJournal(db, 51)
     assert not first.retaken
-    assert first.next_call("sendMessage") is None
-    first.record("sendMessage", b'{"ok":true,"result":{"message_id":1}}')
-    assert first.next_call("answerCallbackQuery") is None
-    first.record("answerCallbackQuery", b'{"ok":true,"result":true}')
-    # Killed here. The retake takes another path: the callback answered first, then two
-    # messages. The first of each method was sent; the second message was not.
+    key, recorded = first.next_call("sendMessage")
+    assert (key, recorded) == ("sendMessage#1", None)
+    first.record(key, b'{"ok":true,"result":{"message_id":1}}')
+    first.next_call("sendMessage")  # refused by Telegram (say, 403): nothing recorded
+    key, _ = first.next_call("sendMessage")
+    first.record(key, b'{"ok":true,"result":{"message_id":2}}')
+    key, _ = first.next_call("answerCallbackQuery")
+    first.record(key, b'{"ok":true,"result":true}')
+    # Killed here. The retake takes another path: the callback answered first, then the
+    # messages. The failed second message keeps its place: made again, not answered with the
+    # third's response.
     retake = ReplyJournal(db, 51, retake_orphans(db, now=NOON + 2 * LEASE)[0].replies)
     assert retake.retaken
-    assert retake.next_call("answerCallbackQuery") == b'{"ok":true,"result":true}'
-    assert retake.next_call("sendMessage") == b'{"ok":true,"result":{"message_id":1}}'
-    assert retake.next_call("sendMessage") is None
+    assert retake.next_call("answerCallbackQuery")[1] == b'{"ok":true,"result":true}'
+    assert retake.next_call("sendMessage")[1] == b'{"ok":true,"result":{"message_id":1}}'
+    assert retake.next_call("sendMessage") == ("sendMessage#2", None)
+    assert retake.next_call("sendMessage")[1] == b'{"ok":true,"result":{"message_id":2}}'
+    assert retake.next_call("sendMessage") == ("sendMessage#4", None)
     # Only a retaken button press is excused for being too old, and only that failure.
     too_old = b'{"ok":false,"description":"Bad Request: query is too old and response timeout'
     assert retake.excuse("answerCallbackQuery", 400, too_old) == b'{"ok":true,"result":true}'
@@ -467,11 +489,11 @@ def test_a_journal_the_database_cannot_take_lets_the_handler_go_on(caplog):
     try:
         journal = ReplyJournal(away, 52)
         with caplog.at_level(logging.WARNING, logger="bot.replies"):
-            journal.record("sendMessage", b'{"ok":true,"result":{"message_id":3}}')
+            journal.record("sendMessage#1", b'{"ok":true,"result":{"message_id":3}}')
     finally:
         away.dispose()
-    assert journal.entries == [["sendMessage", '{"ok":true,"result":{"message_id":3}}']]
-    assert "could not record its sendMessage" in caplog.text
+    assert journal.entries == {"sendMessage#1": '{"ok":true,"result":{"message_id":3}}'}
+    assert "could not record its sendMessage#1" in caplog.text
 
 
 def _application(s, number: str, *, closed_at=None) -> Application:  # noqa: ANN001
@@ -670,7 +692,7 @@ def test_a_dead_instances_updates_are_taken_over_at_once_a_live_ones_are_not(pos
         assert retake_orphans(db, now=now, taken_by=taker.key) == []
         dying.stop()  # as its connection closing with a killed process
         assert dying.key not in live_instances(db)
-        assert retake_orphans(db, now=now, taken_by=taker.key) == [Orphan({"update_id": 61}, [])]
+        assert retake_orphans(db, now=now, taken_by=taker.key) == [Orphan({"update_id": 61}, {})]
         # Now the taker's: not taken again while it lives, however often the others look.
         assert retake_orphans(db, now=now, taken_by=alive.key) == []
         # A live instance's update is not taken from it, however long it waits there.
@@ -696,7 +718,7 @@ def test_a_dead_instances_updates_are_taken_over_at_once_a_live_ones_are_not(pos
         alive.ensure()
         assert alive.key != old_key and alive.key in live_instances(db)
         assert old_key not in live_instances(db)
-        assert retake_orphans(db, now=now, taken_by=taker.key) == [Orphan({"update_id": 60}, [])]
+        assert retake_orphans(db, now=now, taken_by=taker.key) == [Orphan({"update_id": 60}, {})]
         assert not asyncio.run(mine(alive, 60))
     finally:
         for instance in (alive, dying, taker):
