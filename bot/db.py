@@ -58,9 +58,26 @@ def make_engine(url: str) -> Engine:
             conn.exec_driver_sql("BEGIN")
 
         return engine
-    engine = create_engine(url, pool_size=10, max_overflow=10)
+    engine = create_engine(url, pool_size=10, max_overflow=10, connect_args=_keepalives(""))
     _ping_when_idle(engine)
     return engine
+
+
+def _keepalives(options: str) -> dict[str, object]:
+    """TCP keepalives on both ends of a PostgreSQL connection: this side notices a database
+    that vanished (instead of waiting on a dead socket), and the server notices a bot machine
+    that vanished within about a minute, releasing its locks (its liveness lock among them,
+    bot/scaleout.py) so another instance takes over its updates."""
+    server_side = (
+        "-c tcp_keepalives_idle=30 -c tcp_keepalives_interval=10 -c tcp_keepalives_count=3"
+    )
+    return {
+        "keepalives": 1,
+        "keepalives_idle": 30,
+        "keepalives_interval": 10,
+        "keepalives_count": 3,
+        "options": f"{options} {server_side}".strip(),
+    }
 
 
 def make_bookkeeping_engine(url: str) -> Engine:
@@ -74,7 +91,7 @@ def make_bookkeeping_engine(url: str) -> Engine:
         pool_size=10,
         max_overflow=10,
         isolation_level="AUTOCOMMIT",
-        connect_args={"options": "-c synchronous_commit=off"},
+        connect_args=_keepalives("-c synchronous_commit=off"),
     )
     _ping_when_idle(engine)
     return engine
