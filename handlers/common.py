@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
+from telegram.error import BadRequest
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
@@ -63,6 +64,17 @@ def translator(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Translator
     tr = Translator(language)
     context.__dict__["_translator"] = (update.update_id, tr)
     return tr
+
+
+async def edit_in_place(edit: Awaitable[object]) -> None:
+    """Await an edit of a message, where the message already showing the result is fine: a
+    double press, or an update handled again after a takeover (bot/replies.py), edits to what
+    is there, and Telegram refuses that as "message is not modified", no error for the user."""
+    try:
+        await edit
+    except BadRequest as exc:
+        if "not modified" not in str(exc).lower():
+            raise
 
 
 async def reply_html(update: Update, text: str, reply_markup: object = None) -> None:
@@ -233,7 +245,7 @@ async def language_chosen(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         set_language(session, telegram_id=query.from_user.id, language=code)
     _ = Translator(code).gettext
     await query.answer()
-    await query.edit_message_text(_("Language set to English."))
+    await edit_in_place(query.edit_message_text(_("Language set to English.")))
     await reply_html(update, _("What would you like to do?"), main_menu(_))
 
 

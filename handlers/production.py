@@ -34,6 +34,7 @@ from handlers.common import (
     CITIZEN_COMMANDS,
     GROUP_FEATURES,
     GROUP_GUARDS,
+    edit_in_place,
     main_menu,
     reply_html,
     runtime,
@@ -162,7 +163,7 @@ async def erase_confirmed(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         audit(session, actor_id=None, action="personal_data.erased", subject=f"user:{user_id}")
     _ = Translator(locale).gettext
     await query.answer()
-    await query.edit_message_text(_("Your data has been deleted."))
+    await edit_in_place(query.edit_message_text(_("Your data has been deleted.")))
     lines = [_("<b>What happened to your data</b>"), ""]
     lines += [f"• {_(msgid)}" for msgid in messages]
     lines += ["", _("If you write to me again, I will start afresh.")]
@@ -172,7 +173,7 @@ async def erase_confirmed(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
 async def erase_cancelled(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     _ = translator(update, context).gettext
     await update.callback_query.answer()
-    await update.callback_query.edit_message_text(_("Nothing was deleted."))
+    await edit_in_place(update.callback_query.edit_message_text(_("Nothing was deleted.")))
     await reply_html(update, _("What would you like to do?"), main_menu(_))
 
 

@@ -42,6 +42,7 @@ from handlers.common import (
     GROUP_FEATURES,
     MESSAGE_ROUTES,
     current_flow,
+    edit_in_place,
     escape,
     main_menu,
     register_flow,
@@ -314,7 +315,7 @@ async def status_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     if action == "sh":
         await reply_html(update, render_card(rt, application, events, tr), markup)
     else:
-        await query.edit_message_reply_markup(markup)
+        await edit_in_place(query.edit_message_reply_markup(markup))
 
 
 # --- officers: /register ----------------------------------------------------------------------
@@ -379,9 +380,11 @@ async def register_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
                 data={"service": service_id},
             )
         await query.answer()
-        await query.edit_message_text(
-            _("Service: {service}").format(service=_service_name(rt, service_id, tr)),
-            parse_mode="HTML",
+        await edit_in_place(
+            query.edit_message_text(
+                _("Service: {service}").format(service=_service_name(rt, service_id, tr)),
+                parse_mode="HTML",
+            )
         )
         await reply_html(update, _("(2/3) The applicant's full name?"))
         return
