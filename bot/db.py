@@ -58,12 +58,12 @@ def make_engine(url: str) -> Engine:
             conn.exec_driver_sql("BEGIN")
 
         return engine
-    engine = create_engine(url, pool_size=10, max_overflow=10, connect_args=_keepalives(""))
+    engine = create_engine(url, pool_size=10, max_overflow=10, connect_args=_keepalives(url, ""))
     _ping_when_idle(engine)
     return engine
 
 
-def _keepalives(options: str) -> dict[str, object]:
+def _keepalives(url: str, options: str) -> dict[str, object]:
     """TCP keepalives on both ends of a PostgreSQL connection: this side notices a database
     that vanished (instead of waiting on a dead socket), and the server notices a bot machine
     that vanished within about a minute, releasing its locks (its liveness lock among them,
@@ -76,8 +76,16 @@ def _keepalives(options: str) -> dict[str, object]:
         "keepalives_idle": 30,
         "keepalives_interval": 10,
         "keepalives_count": 3,
-        "options": f"{options} {server_side}".strip(),
+        # Options given in DATABASE_URL (?options=...) are kept, ahead of ours.
+        "options": " ".join(part for part in (_url_options(url), options, server_side) if part),
     }
+
+
+def _url_options(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    given = make_url(url).query.get("options", "")
+    return " ".join(given) if isinstance(given, tuple) else given
 
 
 def make_bookkeeping_engine(url: str) -> Engine:
@@ -91,7 +99,7 @@ def make_bookkeeping_engine(url: str) -> Engine:
         pool_size=10,
         max_overflow=10,
         isolation_level="AUTOCOMMIT",
-        connect_args=_keepalives("-c synchronous_commit=off"),
+        connect_args=_keepalives(url, "-c synchronous_commit=off"),
     )
     _ping_when_idle(engine)
     return engine

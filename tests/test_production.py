@@ -724,3 +724,18 @@ def test_a_dead_instances_updates_are_taken_over_at_once_a_live_ones_are_not(pos
         for instance in (alive, dying, taker):
             instance.stop()
         db.dispose()
+
+
+@pytest.mark.postgres
+def test_options_in_the_database_url_are_kept_beside_the_bots_own(postgres_url):
+    separator = "&" if "?" in postgres_url else "?"
+    db = Database(f"{postgres_url}{separator}options=-c%20statement_timeout%3D12345")
+    try:
+        for engine in (db.engine, db.bookkeeping):
+            with engine.connect() as conn:
+                assert conn.exec_driver_sql("SHOW statement_timeout").scalar() == "12345ms"
+                assert conn.exec_driver_sql("SHOW tcp_keepalives_idle").scalar() == "30"
+        with db.bookkeeping.connect() as conn:
+            assert conn.exec_driver_sql("SHOW synchronous_commit").scalar() == "off"
+    finally:
+        db.dispose()
