@@ -36,6 +36,7 @@ from bot.scaleout import (
     ChatLocks,
     Liveness,
     finish_updates,
+    live_instances,
     retake_orphans,
     take_update,
 )
@@ -299,6 +300,28 @@ class WebhookServer:
             ),
             ("servicebot_updates_in_hand", "Updates accepted, not yet handled.", len(self.tasks)),
             ("servicebot_draining", "1 while this instance is shutting down.", int(self.draining)),
+        ] + self._cluster_gauges()
+
+    def _cluster_gauges(self) -> list[tuple[str, str, float]]:
+        """On PostgreSQL: the instances alive on this database, and the updates left unfinished
+        (in hand somewhere, or waiting to be taken over from a dead instance)."""
+        if not self.rt.db.is_postgres:
+            return []
+        unfinished = self.rt.db.lookup(
+            "SELECT count(*) FROM processed_updates"
+            " WHERE finished_at IS NULL AND payload IS NOT NULL"
+        )
+        return [
+            (
+                "servicebot_instances_live",
+                "Instances running on this database (their liveness locks).",
+                float(len(live_instances(self.rt.db))),
+            ),
+            (
+                "servicebot_updates_unfinished",
+                "Updates taken by any instance and not finished yet.",
+                float(unfinished[0] if unfinished else 0),
+            ),
         ]
 
 

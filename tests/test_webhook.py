@@ -197,6 +197,23 @@ async def test_two_instances_fed_the_same_update_reply_once(emulated, postgres_u
     await citizen.expect_silence(0.5)
 
 
+@pytest.mark.postgres
+async def test_metrics_count_live_instances_and_unfinished_updates(emulated, postgres_url):
+    from tests.conftest import _fresh_postgres
+
+    db = _fresh_postgres(postgres_url)
+    first = await emulated.start_instance(db.url)
+    await emulated.start_instance(db.url)
+    # In hand (as far as the database knows) of the first instance, so nobody takes it over.
+    key = first.app.state.server.liveness.key
+    assert take_update(db, 99, {"update_id": 99}, taken_by=key) == "ok"
+    async with httpx.AsyncClient(base_url=first.url, timeout=5) as client:
+        lines = (await client.get("/metrics")).text.splitlines()
+    db.dispose()
+    assert "servicebot_instances_live 2" in lines
+    assert "servicebot_updates_unfinished 1" in lines
+
+
 async def test_healthz_and_metrics(emulated, sqlite_db):
     instance = await emulated.start_instance(sqlite_db.url)
     citizen = emulated.user(2005)
