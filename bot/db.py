@@ -155,24 +155,8 @@ class Database:
         update (the user's language, their open flow). Straight on the driver's cursor, about
         a fifth of the CPU of the same SELECT through SQLAlchemy; on PostgreSQL in autocommit,
         so one round trip. ``sql`` uses %s placeholders and plain column values (no types
-        needing SQLAlchemy's conversion); anything that may write uses ``session()``."""
-        if not self.is_postgres:
-            sql = sql.replace("%s", "?")  # sqlite3's placeholder
-        conn = self.bookkeeping.raw_connection()
-        try:
-            cursor = conn.cursor()
-            try:
-                cursor.execute(sql, params)
-                row = cursor.fetchone()
-            finally:
-                cursor.close()
-            if not self.is_postgres:
-                conn.rollback()  # ends SQLite's read transaction
-        except Exception:
-            conn.invalidate()
-            raise
-        finally:
-            conn.close()  # back to the pool
+        needing SQLAlchemy's conversion); a write goes through ``execute`` or ``session()``."""
+        row, _ = self._on_cursor(sql, params)
         return tuple(row) if row is not None else None
 
     def execute(self, sql: str, params: tuple[Any, ...] = ()) -> int:
@@ -180,22 +164,32 @@ class Database:
         changed. Like ``lookup``: %s placeholders, plain values, the driver's cursor; on
         PostgreSQL the bookkeeping engine's commit does not wait for the disk (see
         make_bookkeeping_engine), on SQLite the connection is in autocommit (make_engine)."""
+        _, changed = self._on_cursor(sql, params, fetch=False)
+        return changed
+
+    def _on_cursor(
+        self, sql: str, params: tuple[Any, ...], *, fetch: bool = True
+    ) -> tuple[Any, int]:
+        """One statement on a pooled driver connection: (first row or None, rows changed)."""
         if not self.is_postgres:
-            sql = sql.replace("%s", "?")
+            sql = sql.replace("%s", "?")  # sqlite3's placeholder
         conn = self.bookkeeping.raw_connection()
         try:
             cursor = conn.cursor()
             try:
                 cursor.execute(sql, params)
+                row = cursor.fetchone() if fetch else None
                 changed = cursor.rowcount
             finally:
                 cursor.close()
+            if fetch and not self.is_postgres:
+                conn.rollback()  # ends SQLite's read transaction
         except Exception:
             conn.invalidate()
             raise
         finally:
-            conn.close()
-        return changed
+            conn.close()  # back to the pool
+        return row, changed
 
     def upgrade(self, revision: str = "head") -> None:
         """Migrate to ``revision``. On PostgreSQL under an advisory lock: instances started at

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
-from telegram.error import BadRequest
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
 
 from bot.answers import TOPIC_TITLES, Answer, render_answer, render_topic
@@ -14,6 +13,7 @@ from bot.text import escape
 from handlers.common import (
     GROUP_FEATURES,
     MESSAGE_ROUTES,
+    edit_in_place,
     main_menu,
     register_message_route,
     reply_html,
@@ -117,11 +117,9 @@ async def send_answer(update: Update, answer: Answer, markup: InlineKeyboardMark
 async def _edit(query: CallbackQuery, text: str, markup: InlineKeyboardMarkup) -> None:
     """Browse in place; pressing a button twice would not change the message, which
     Telegram refuses with "message is not modified": that is no error for the user."""
-    try:
-        await query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
-    except BadRequest as exc:
-        if "not modified" not in str(exc).lower():
-            raise
+    await edit_in_place(
+        query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
+    )
 
 
 # --- handlers ------------------------------------------------------------------------------

@@ -9,7 +9,6 @@ from datetime import date
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
 from telegram.constants import ParseMode
-from telegram.error import BadRequest
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
 
 from bot import surveys
@@ -34,6 +33,7 @@ from bot.runtime import Runtime
 from handlers.common import (
     CITIZEN_COMMANDS,
     GROUP_FEATURES,
+    edit_in_place,
     main_menu,
     register_flow,
     reply_html,
@@ -158,15 +158,11 @@ def surveys_config(rt: Runtime) -> surveys.SurveyConfig:
 
 async def _show(update: Update, text: str, markup: InlineKeyboardMarkup | None) -> None:
     """Replace the pressed message with the next step (so old buttons cannot be reused)."""
-    query = update.callback_query
-    try:
-        await query.edit_message_text(
+    await edit_in_place(
+        update.callback_query.edit_message_text(
             text, parse_mode=ParseMode.HTML, reply_markup=markup, disable_web_page_preview=True
         )
-    except BadRequest as exc:
-        # The same content again ("message is not modified"): nothing to change.
-        if "not modified" not in str(exc).lower():
-            raise
+    )
 
 
 CLOSED_REASONS = {
