@@ -59,8 +59,13 @@ MAX_UPDATES = 100_000
 # which an update orphaned by a killed instance is retaken (20 s + 5 s) and the time after
 # which the outbox rows it had claimed go to another sender (30 s + a tick).
 QUIET = 40.0
-# bot/server.py's warning when it takes over an update, with the calls the journal held.
-TAKEOVER = re.compile(r"taking over update \d+ from a stopped instance \((\d+) call")
+# bot/server.py's warning when it takes over an update (in its look for orphans, or when the
+# balancer sends it again), with the calls the journal held; and when it gives a redelivered
+# update the answer its first instance had written down.
+TAKEOVER = re.compile(
+    r"taking over update \d+ from a stopped instance(, sent again by Telegram)? \((\d+) call"
+)
+ANSWER_AGAIN = re.compile(r"update \d+ came again: its first answer is given again")
 DRAIN_LIMIT = 180.0
 QUESTIONS = (
     "syarat bikin ktp",
@@ -134,7 +139,7 @@ class BenchEmulator(Emulator):
                     for attempt in range(len(self.upstreams)):
                         url = self.upstreams[(self.turn + attempt) % len(self.upstreams)]
                         try:
-                            status = await clients[url].post(
+                            status, answer = await clients[url].post(
                                 "/telegram/webhook", body, headers
                             )
                         except (OSError, TimeoutError, asyncio.IncompleteReadError) as exc:
@@ -142,6 +147,9 @@ class BenchEmulator(Emulator):
                             self.webhook["last_error_message"] = exc.__class__.__name__
                             continue
                         if status < 300:
+                            # Telegram runs the method the answer names, then takes the
+                            # update as delivered.
+                            await self.webhook_answer(answer)
                             self.updates.remove(update)
                             return
                         self.failovers += 1
@@ -198,8 +206,11 @@ class Upstream:
         self.host, self.port = parts.hostname or "127.0.0.1", parts.port or 80
         self.idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
 
-    async def post(self, path: str, body: bytes, headers: dict[str, str]) -> int:
-        """POST and read the answer; the status code. Raises OSError and the like on failure."""
+    async def post(
+        self, path: str, body: bytes, headers: dict[str, str]
+    ) -> tuple[int, bytes]:
+        """POST and read the answer: status code and body. Raises OSError and the like on
+        failure."""
         while self.idle:
             # A kept-alive connection the instance has closed meanwhile (idle timeout) fails
             # before anything was read: try the next one, then a new one.
@@ -220,9 +231,9 @@ class Upstream:
         path: str,
         body: bytes,
         headers: dict[str, str],
-    ) -> int:
+    ) -> tuple[int, bytes]:
         try:
-            status, keep = await asyncio.wait_for(
+            status, answer, keep = await asyncio.wait_for(
                 self._exchange(reader, writer, path, body, headers), 10
             )
         except BaseException:
@@ -232,7 +243,7 @@ class Upstream:
             self.idle.append((reader, writer))
         else:
             writer.close()
-        return status
+        return status, answer
 
     async def _exchange(
         self,
@@ -241,7 +252,7 @@ class Upstream:
         path: str,
         body: bytes,
         headers: dict[str, str],
-    ) -> tuple[int, bool]:
+    ) -> tuple[int, bytes, bool]:
         head = [f"POST {path} HTTP/1.1", f"Host: {self.host}:{self.port}",
                 "Content-Type: application/json", f"Content-Length: {len(body)}"]
         head += [f"{name}: {value}" for name, value in headers.items()]
@@ -258,8 +269,8 @@ class Upstream:
                 length = int(value)
             elif name.strip().lower() == "connection" and value.strip().lower() == "close":
                 keep = False
-        await reader.readexactly(length)
-        return status, keep
+        answer = await reader.readexactly(length)
+        return status, answer, keep
 
 
 @dataclass
@@ -626,7 +637,8 @@ async def run(args: argparse.Namespace) -> int:
                     f"{total_s / max(count, 1) * 1000:.0f} ms, duplicates skipped "
                     f"{values['servicebot_updates_duplicate_total']}, taken over from a dead "
                     f"instance {values['servicebot_updates_recovered_total']}, flood-dropped "
-                    f"{values['servicebot_updates_flood_dropped_total']}"
+                    f"{values['servicebot_updates_flood_dropped_total']}, replies in the "
+                    f"webhook answer {values['servicebot_webhook_answers_total']}"
                 )
         print(f"balancer failovers: {emulator.failovers}; "
               f"webhook errors seen by the emulator: {emulator.webhook.get('last_error_message')}")
@@ -650,9 +662,12 @@ async def run(args: argparse.Namespace) -> int:
               f"{len(errors)} errors" + "".join(f"\n  {line}" for line in errors[:5]))
         takeovers = [TAKEOVER.search(line) for line in logged]
         takeovers = [m for m in takeovers if m]
-        print(f"updates taken over from a stopped instance: {len(takeovers)}, with "
-              f"{sum(int(m.group(1)) for m in takeovers)} Bot API call(s) it had already made "
-              "(answered from the reply journal, not made again)")
+        resent = sum(1 for m in takeovers if m.group(1))
+        print(f"updates taken over from a stopped instance: {len(takeovers)} ({resent} when "
+              f"sent again, {len(takeovers) - resent} by the look for orphans), with "
+              f"{sum(int(m.group(2)) for m in takeovers)} Bot API call(s) it had already made "
+              "(answered from the reply journal, not made again); answers given again: "
+              f"{sum(1 for line in logged if ANSWER_AGAIN.search(line))}")
         if os.environ.get("BENCH_LOG"):
             Path(os.environ["BENCH_LOG"]).write_text("\n".join(logged))
         await emulator_server.stop()

@@ -86,7 +86,8 @@ def register_handlers(app: Application) -> None:
 class CountingRequest(AiohttpRequest):
     """The Bot API transport, counting sends, 429s and failures for /metrics, and keeping the
     reply journal of the update being handled (bot/replies.py): a call a taken-over update had
-    already made is answered from the journal instead of being made again."""
+    already made is answered from the journal instead of being made again, and the update's
+    last message is held back for the webhook's answer."""
 
     async def do_request(
         self, url: str, method: str, *args: Any, **kwargs: Any
@@ -103,6 +104,19 @@ class CountingRequest(AiohttpRequest):
         key, recorded = journal.next_call(api_method)
         if recorded is not None:
             return 200, recorded
+        # A message held for the webhook's answer goes first: this call comes after it.
+        await journal.release()
+        request_data = kwargs.get("request_data", args[0] if args else None)
+        if request_data is not None and not request_data.contains_files:
+            params = request_data.parameters
+            if journal.may_hold(api_method, params):
+
+                async def send() -> tuple[int, bytes]:
+                    sent = await AiohttpRequest.do_request(self, url, method, *args, **kwargs)
+                    record_api_call(api_method, sent[0])
+                    return sent
+
+                return 200, journal.hold(key, params, send)
         status, body = await super().do_request(url, method, *args, **kwargs)
         record_api_call(api_method, status)
         if status == 200:

@@ -73,6 +73,10 @@ class Metrics:
         self.messages_sent = Counter(
             "servicebot_messages_sent_total", "Bot API send calls that Telegram accepted."
         )
+        self.webhook_answers = Counter(
+            "servicebot_webhook_answers_total",
+            "Messages sent in the answer to the webhook request (an update's last message).",
+        )
         self.rate_limited = Counter(
             "servicebot_telegram_429_total", "Bot API calls answered 429 Too Many Requests."
         )

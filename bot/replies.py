@@ -17,17 +17,32 @@ so a later edit edits the message the citizen has). The first run may have chang
 database before it died, so the retake can take another path (a survey answer "already
 recorded"); matching by method keeps that path from repeating what was sent. What is left is
 the moment between Telegram's answer and the record's write: a kill in exactly that moment
-still sends once more. Exactly once to an API that has no idempotency key cannot be promised.
+would send once more, as a call to an API without an idempotency key can always be repeated.
+
+So the last message an update sends does not go as a call of its own: it goes back to Telegram
+in the answer to the webhook request that brought the update (the Bot API's "reply to a webhook
+with a method"), see WebhookAnswer. Telegram takes the update as delivered and runs the method
+in one step, on its side: the instance writes the answer down first (the journal and the
+row's ``answer``), then answers. Killed before the write, the webhook request fails, Telegram
+sends the update again, and nothing was sent; killed after it, either Telegram has the answer,
+or it sends the update again and gets the same answer from the row. No moment is left in which
+the message can go twice. Earlier messages of the same update (rare: most send one) and the
+outbox's messages still go as calls; their window stays.
 
 No Telegram imports: this sees method names and response bodies only (bot/app.py wires it).
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+import time
 from collections import Counter
+from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
+from dataclasses import dataclass
+from html.parser import HTMLParser
 from typing import Any
 
 from bot.db import Database
@@ -53,13 +68,21 @@ class ReplyJournal:
     failed the first time keeps its place and is made again on a retake."""
 
     def __init__(
-        self, db: Database, update_id: int, done: dict[str, str] | None = None
+        self,
+        db: Database,
+        update_id: int,
+        done: dict[str, str] | None = None,
+        answer: WebhookAnswer | None = None,
     ) -> None:
         self.db = db
         self.update_id = update_id
         self.retaken = done is not None
         self.entries: dict[str, str] = dict(done or {})
         self._calls: Counter[str] = Counter()
+        # The webhook request that brought the update, while it waits (None: taken over, or
+        # polling): the update's last message goes back in its answer.
+        self.answer = answer
+        self.held: Held | None = None
 
     def next_call(self, api_method: str) -> tuple[str, bytes | None]:
         """Count a call about to be made: its key in the journal, and the recorded response
@@ -87,6 +110,73 @@ class ReplyJournal:
             log.warning("update %s: could not record its %s in the reply journal",
                         self.update_id, key, exc_info=True)
 
+    # --- the last message, in the webhook's answer ---------------------------------------------
+
+    def may_hold(self, api_method: str, params: dict[str, Any]) -> bool:
+        """Whether this call can wait to go in the webhook's answer: a message (not a file),
+        while the webhook request still waits, that Telegram will surely take (the answer's
+        outcome is never known, so a message Telegram might refuse goes as a call, whose error
+        the handler sees)."""
+        return (
+            self.answer is not None
+            and self.answer.waiting
+            and api_method == "sendMessage"
+            and fits_webhook_answer(params)
+        )
+
+    def hold(
+        self, key: str, params: dict[str, Any], send: Callable[[], Awaitable[tuple[int, bytes]]]
+    ) -> bytes:
+        """Keep the message back until the handler makes another call (then it is sent first,
+        keeping the order) or ends (then it goes in the webhook's answer). The handler gets a
+        stand-in for Telegram's response; its message id is 0, unknown until sent (no handler
+        reads the message it sent: a button press carries its own message)."""
+        stand_in = stand_in_response(params)
+        self.held = Held(key, params, stand_in, send)
+        return stand_in
+
+    async def release(self) -> None:
+        """Send the held message now, as a call of its own."""
+        held, self.held = self.held, None
+        if held is None:
+            return
+        for _ in range(RELEASE_ATTEMPTS):
+            status, body = await held.send()
+            if status == 200:
+                self.record(held.key, body)
+                return
+            wait = _retry_after(body) if status == 429 else None
+            if wait is None:
+                break
+            await asyncio.sleep(min(wait, MAX_RETRY_WAIT))
+        # The handler went on as if it was sent; its error handler never sees this one.
+        log.error("update %s: its message could not be sent (%s): %s", self.update_id,
+                  status, body.decode("utf-8", "replace")[:200])
+
+    async def settle(self) -> None:
+        """The handler is done. A held message goes in the webhook's answer if the request still
+        waits, written down first: the journal (a retake does not send it again) and the row's
+        ``answer`` (a redelivered update gets it again, see webhook_answer_for). Else, or if the
+        database cannot take it, it goes as a call. Then the webhook request is let go."""
+        held, answer = self.held, self.answer
+        try:
+            if held is not None and answer is not None and answer.waiting:
+                body = {"method": "sendMessage", **held.params}
+                entries = {**self.entries, held.key: held.stand_in.decode()}
+                try:
+                    write_answer(self.db, self.update_id, entries, body)
+                except Exception:  # noqa: BLE001 - sent as a call instead
+                    log.warning("update %s: could not record its webhook answer; sending it as "
+                                "a call", self.update_id, exc_info=True)
+                else:
+                    # No await since the request was seen waiting: it cannot have given up.
+                    self.held, self.entries = None, entries
+                    answer.give(body)
+            await self.release()
+        finally:
+            if answer is not None:
+                answer.done()
+
     def excuse(self, api_method: str, status: int, body: bytes) -> bytes | None:
         """A stand-in for a failure the retake itself causes, else None.
 
@@ -107,6 +197,34 @@ class ReplyJournal:
         return None
 
 
+def write_answer(
+    db: Database, update_id: int, entries: dict[str, str], body: dict[str, Any]
+) -> None:
+    """The journal with the answer's message, and the answer itself, in one statement. The
+    answer outlives the journal (finishing the update drops only the journal): Telegram may
+    send the update again until it has had an answer."""
+    db.execute(
+        "UPDATE processed_updates SET replies = %s, answer = %s WHERE update_id = %s",
+        (json.dumps(entries, ensure_ascii=False), json.dumps(body, ensure_ascii=False),
+         update_id),
+    )
+
+
+def webhook_answer_for(db: Database, update_id: int) -> tuple[dict[str, Any] | None, bool]:
+    """For a redelivered update: the message its first answer carried (the instance wrote it
+    down, then died or lost the connection before Telegram had it) or None; and whether the
+    update is finished."""
+    row = db.lookup(
+        "SELECT answer, finished_at FROM processed_updates WHERE update_id = %s", (update_id,)
+    )
+    if row is None:
+        return None, True
+    value, finished = row
+    if value is None:
+        return None, finished is not None
+    return (json.loads(value) if isinstance(value, str) else dict(value)), finished is not None
+
+
 def write_replies(db: Database, update_id: int, entries: dict[str, str]) -> None:
     """The update's whole record, in one autocommit statement (bookkeeping, bot/db.py)."""
     db.execute(
@@ -122,3 +240,202 @@ def read_replies(value: Any) -> dict[str, str]:
     if isinstance(value, str):
         value = json.loads(value)
     return {str(key): str(body) for key, body in value.items()}
+
+
+# --- the webhook's answer ----------------------------------------------------------------------
+
+# A held message that Telegram answers 429 is tried again after its wait, this many times.
+RELEASE_ATTEMPTS = 4
+MAX_RETRY_WAIT = 30.0
+
+
+class WebhookAnswer:
+    """The webhook request that brought an update, waiting for what to answer Telegram with:
+    nothing, or the update's last message (bot/server.py waits on ``ready``)."""
+
+    def __init__(self) -> None:
+        self.waiting = True
+        self.body: dict[str, Any] | None = None
+        self.ready = asyncio.Event()
+
+    def give(self, body: dict[str, Any]) -> None:
+        self.body, self.waiting = body, False
+        self.ready.set()
+
+    def done(self) -> None:
+        self.waiting = False
+        self.ready.set()
+
+    def close(self) -> dict[str, Any] | None:
+        """The request stops waiting (its time is up): what was given, if anything."""
+        self.waiting = False
+        return self.body
+
+
+@dataclass
+class Held:
+    """A message kept back for the webhook's answer: its journal key, parameters, the stand-in
+    response the handler got, and how to send it as a call after all."""
+
+    key: str
+    params: dict[str, Any]
+    stand_in: bytes
+    send: Callable[[], Awaitable[tuple[int, bytes]]]
+
+
+def stand_in_response(params: dict[str, Any]) -> bytes:
+    """What the handler gets for a held message: a Message as Telegram would return it, with the
+    message id 0 (not known until it is sent)."""
+    chat_id = params["chat_id"]
+    chat_type = "private"
+    if isinstance(chat_id, int) and chat_id < 0:
+        chat_type = "supergroup" if str(chat_id).startswith("-100") else "group"
+    message = {
+        "message_id": 0,
+        "date": int(time.time()),
+        "chat": {"id": chat_id, "type": chat_type},
+        "text": params.get("text", ""),
+    }
+    return json.dumps({"ok": True, "result": message}, ensure_ascii=False).encode()
+
+
+# Parameters of a sendMessage that can go in a webhook answer; anything else goes as a call.
+_ANSWER_PARAMS = frozenset(
+    {
+        "chat_id", "text", "parse_mode", "reply_markup", "link_preview_options",
+        "disable_web_page_preview", "disable_notification", "protect_content",
+        "message_thread_id",
+    }
+)
+_TELEGRAM_TEXT_LIMIT = 4096  # UTF-16 code units after the HTML is parsed
+_CALLBACK_DATA_LIMIT = 64  # bytes
+
+
+def fits_webhook_answer(params: dict[str, Any]) -> bool:
+    """Whether Telegram will surely take this sendMessage: plain parameters, a text within the
+    limit, HTML that Telegram's parser accepts, buttons within their limits. Strict on purpose:
+    what fails here is only sent as a call."""
+    if not params.keys() <= _ANSWER_PARAMS or not isinstance(params.get("chat_id"), int | str):
+        return False
+    text = params.get("text")
+    if not isinstance(text, str) or not text.strip():
+        return False
+    parse_mode = params.get("parse_mode")
+    if parse_mode is None:
+        length: int | None = _utf16_length(text)
+    elif parse_mode == "HTML":
+        length = telegram_html_length(text)
+    else:
+        return False
+    if length is None or length > _TELEGRAM_TEXT_LIMIT:
+        return False
+    return _markup_fits(params.get("reply_markup"))
+
+
+def _utf16_length(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def _markup_fits(markup: Any) -> bool:
+    if markup is None:
+        return True
+    if isinstance(markup, str):
+        try:
+            markup = json.loads(markup)
+        except ValueError:
+            return False
+    if not isinstance(markup, dict):
+        return False
+    for row in markup.get("inline_keyboard", []):
+        for button in row:
+            if not isinstance(button, dict) or not str(button.get("text", "")).strip():
+                return False
+            data = button.get("callback_data")
+            if data is not None and len(str(data).encode()) > _CALLBACK_DATA_LIMIT:
+                return False
+    return True
+
+
+# Telegram's HTML: these tags, no others, properly nested; only these named entities.
+_TELEGRAM_TAGS = frozenset(
+    {
+        "b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "span", "tg-spoiler",
+        "a", "tg-emoji", "code", "pre", "blockquote",
+    }
+)
+_TELEGRAM_ENTITIES = frozenset({"lt", "gt", "amp", "quot"})
+
+
+class _TelegramHtml(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=False)
+        self.ok = True
+        self.length = 0
+        self.open: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag not in _TELEGRAM_TAGS or (tag == "a" and not dict(attrs).get("href")):
+            self.ok = False
+        if tag == "span" and dict(attrs).get("class") != "tg-spoiler":
+            self.ok = False
+        self.open.append(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        if not self.open or self.open.pop() != tag:
+            self.ok = False
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.ok = False
+
+    def handle_data(self, data: str) -> None:
+        if any(mark in data for mark in "<>&"):
+            self.ok = False  # Telegram wants them as entities
+        self.length += _utf16_length(data)
+
+    def handle_entityref(self, name: str) -> None:
+        if name not in _TELEGRAM_ENTITIES:
+            self.ok = False
+        self.length += 1
+
+    def handle_charref(self, name: str) -> None:
+        try:
+            code = int(name[1:], 16) if name[:1] in "xX" else int(name)
+            self.length += _utf16_length(chr(code))
+        except (ValueError, OverflowError):
+            self.ok = False
+
+    def handle_comment(self, data: str) -> None:
+        self.ok = False
+
+    def handle_decl(self, decl: str) -> None:
+        self.ok = False
+
+    def handle_pi(self, data: str) -> None:
+        self.ok = False
+
+    def unknown_decl(self, data: str) -> None:
+        self.ok = False
+
+
+def telegram_html_length(text: str) -> int | None:
+    """The length Telegram counts (UTF-16 units of the text without tags), or None when
+    Telegram's HTML parser might refuse it."""
+    parser = _TelegramHtml()
+    try:
+        parser.feed(text)
+        if parser.rawdata:  # an unfinished tag or entity at the end
+            return None
+        parser.close()
+    except Exception:  # noqa: BLE001 - anything odd: not for an answer
+        return None
+    if not parser.ok or parser.open:
+        return None
+    return parser.length
+
+
+def _retry_after(body: bytes) -> float | None:
+    try:
+        value = json.loads(body).get("parameters", {}).get("retry_after")
+    except (ValueError, AttributeError):
+        return None
+    return float(value) if isinstance(value, int | float) else None

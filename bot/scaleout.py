@@ -68,6 +68,9 @@ class ProcessedUpdate(SQLModel, table=True):
     # The instance handling it (Liveness.key): once that instance is gone, it is taken over at
     # once instead of after the lease.
     taken_by: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    # The message its webhook answer carried (bot/replies.py, WebhookAnswer): given again if
+    # Telegram sends the update again. Kept with the row (PROCESSED_KEEP).
+    answer: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
 
 
 def take_update(
@@ -121,6 +124,7 @@ def retake_orphans(
     limit: int = 50,
     taken_by: int | None = None,
     exclude: Collection[int] = (),
+    only: int | None = None,
 ) -> list[Orphan]:
     """Updates whose instance is gone, now taken by the caller (``taken_by``: its key).
 
@@ -129,7 +133,8 @@ def retake_orphans(
     updates are taken over within a look or two; an update waiting in a live instance is never
     taken from it, however long it waits. Rows without a taker (SQLite, where the one process
     takes over its own after a restart) are gone once taken more than LEASE ago. ``exclude``:
-    updates the caller has in hand itself. The conditional UPDATE, which checks the lock again,
+    updates the caller has in hand itself; ``only``: that update, if it is orphaned (Telegram
+    sent it again). The conditional UPDATE, which checks the lock again,
     is the atomic step: of two instances retaking one row, only one sees it change. Oldest
     first, so a chat's updates keep their order.
     """
@@ -152,6 +157,8 @@ def retake_orphans(
         ProcessedUpdate.update_id.not_in(list(exclude)),
         gone,
     )
+    if only is not None:
+        orphaned = and_(orphaned, ProcessedUpdate.update_id == only)
     taken: list[Orphan] = []
     with db.session() as session:
         candidates = session.exec(
@@ -460,6 +467,33 @@ def erase_flood_counts(session: Session, telegram_id: int) -> None:
 
 
 register_personal_data("flood_control", export_flood_counts, erase_flood_counts)
+
+
+def _answers_to(telegram_id: int) -> Any:
+    return ProcessedUpdate.answer["chat_id"].as_integer() == telegram_id
+
+
+def export_webhook_answers(session: Session, telegram_id: int) -> dict[str, object]:
+    """The copies of the last messages of recent updates (kept PROCESSED_KEEP, see answer)."""
+    answers = session.exec(
+        select(ProcessedUpdate.answer)
+        .where(ProcessedUpdate.answer.is_not(None), _answers_to(telegram_id))
+        .order_by(ProcessedUpdate.update_id)
+    ).all()
+    return {"items": [{"text": answer.get("text")} for answer in answers]}
+
+
+def erase_webhook_answers(session: Session, telegram_id: int) -> None:
+    # Copies of messages sent to the person, kept two days at most; the outbox's line tells
+    # the person that copies of our messages were deleted.
+    session.exec(
+        update(ProcessedUpdate)
+        .where(ProcessedUpdate.answer.is_not(None), _answers_to(telegram_id))
+        .values(answer=None)
+    )
+
+
+register_personal_data("recent_answers", export_webhook_answers, erase_webhook_answers)
 
 
 # Advisory-lock namespace for chats; the second key is the chat id folded into 32 bits.

@@ -27,9 +27,9 @@ from telegram.error import InvalidToken
 from telegram.ext import Application
 
 from bot.config import ConfigError
-from bot.metrics import METRICS
+from bot.metrics import METRICS, record_api_call
 from bot.models import OutboxMessage, utcnow
-from bot.replies import CURRENT_JOURNAL, ReplyJournal
+from bot.replies import CURRENT_JOURNAL, ReplyJournal, WebhookAnswer, webhook_answer_for
 from bot.runtime import Runtime
 from bot.scaleout import (
     TAKEN_BY_SERVER,
@@ -51,9 +51,13 @@ SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 HANDLING_CONCURRENCY = 8
 # How long a stopping instance waits for the updates it has already accepted.
 DRAIN_TIMEOUT = 25.0
-# The webhook answers once the update holds its chat's lock (its place in the chat's order is
-# secured), or after this long anyway, so Telegram is never kept waiting on a slow chat.
-ADMIT_TIMEOUT = 2.0
+# The webhook answers once the update is handled, with its last message in the answer
+# (bot/replies.py, WebhookAnswer), or after this long anyway, so Telegram is never kept waiting
+# on a slow chat or handler; what the handler sends after that goes as calls.
+ANSWER_TIMEOUT = 2.0
+# A redelivered update still in hand elsewhere: how often the webhook looks whether its first
+# answer has been written, until ANSWER_TIMEOUT.
+REDELIVERY_POLL = 0.05
 # How often each instance looks for updates orphaned by a dead instance (see Liveness, LEASE).
 RECOVERY_INTERVAL = 2.0
 # On PostgreSQL a handled update is marked finished by the statement that releases its chat
@@ -68,7 +72,8 @@ GC_THRESHOLD = 20_000
 
 
 class WebhookServer:
-    """Accepts updates, answers Telegram at once, and handles each update in a task."""
+    """Accepts updates, handles each in a task, and answers Telegram when it is handled (with
+    its last message) or after ANSWER_TIMEOUT, whichever comes first."""
 
     def __init__(self, rt: Runtime, application: Application) -> None:
         self.rt = rt
@@ -125,18 +130,69 @@ class WebhookServer:
         if verdict == "duplicate":
             # Redelivered: handled, or in hand here or elsewhere (and retaken if that one dies).
             METRICS.updates_duplicate.inc()
-            return JSONResponse({"ok": True})
+            return await self._answer_again(update.update_id)
         METRICS.updates_received.inc()
-        admitted = asyncio.Event()
-        self._spawn(update, verdict, admitted)
-        # Answering only once this update holds its chat's lock means that a sender which waits
-        # for the answer before the next update (the emulator always; Telegram on one
-        # connection) has that next update, on whichever instance, queue behind this one.
+        return await self._handle_and_answer(update, verdict)
+
+    async def _handle_and_answer(
+        self, update: Update, verdict: str, sent: dict[str, str] | None = None
+    ) -> Response:
+        """Handle the update in a task, and answer the webhook request when it is handled, with
+        its last message, or after ANSWER_TIMEOUT."""
+        answer = WebhookAnswer()
+        self._spawn(update, verdict, asyncio.Event(), sent, answer=answer)
+        # Answering once the update is handled means that a sender which waits for the answer
+        # before the next update (the emulator always; Telegram on one connection) has that
+        # next update, on whichever instance, come after this one; and the update's last
+        # message goes in the answer, where it cannot be sent twice (bot/replies.py).
         try:
-            await asyncio.wait_for(admitted.wait(), ADMIT_TIMEOUT)
+            await asyncio.wait_for(answer.ready.wait(), ANSWER_TIMEOUT)
         except TimeoutError:
             pass
-        return JSONResponse({"ok": True})
+        body = answer.close()
+        if body is None:
+            return JSONResponse({"ok": True})
+        METRICS.webhook_answers.inc()
+        record_api_call(body["method"], 200)
+        return JSONResponse(body)
+
+    async def _answer_again(self, update_id: int) -> Response:
+        """A redelivered update: Telegram did not get the first answer.
+
+        - If that answer carried a message, the message was written down before it was given:
+          the same message goes again (the first never reached Telegram).
+        - If the update is unfinished and its instance is gone (killed while handling it), it is
+          taken over here, and answered like a new one.
+        - If it is still in hand (here or on a live instance), its answer is waited for a
+          little; after that, or once it is finished without a message, the answer is empty.
+        """
+        deadline = time.monotonic() + ANSWER_TIMEOUT
+        while True:
+            try:
+                body, finished = webhook_answer_for(self.rt.db, update_id)
+                orphans = [] if body is not None or finished else retake_orphans(
+                    self.rt.db, taken_by=self.liveness.key, exclude=list(self.taken),
+                    only=update_id,
+                )
+            except Exception:  # noqa: BLE001 - database away: Telegram keeps it and retries
+                log.warning("could not look up update %s", update_id, exc_info=True)
+                return _refuse(503, "database unavailable", headers={"Retry-After": "5"})
+            if body is not None:
+                log.warning("update %s came again: its first answer is given again", update_id)
+                return JSONResponse(body)
+            if orphans:
+                (orphan,) = orphans
+                log.warning(
+                    "taking over update %s from a stopped instance, sent again by Telegram "
+                    "(%d call(s) it had made)", update_id, len(orphan.replies),
+                )
+                METRICS.updates_recovered.inc()
+                return await self._handle_and_answer(
+                    Update.de_json(orphan.payload, self.application.bot), "ok", orphan.replies
+                )
+            if finished or time.monotonic() >= deadline:
+                return JSONResponse({"ok": True})
+            await asyncio.sleep(REDELIVERY_POLL)
 
     async def _handle(
         self,
@@ -145,11 +201,14 @@ class WebhookServer:
         received: float,
         admitted: asyncio.Event,
         sent: dict[str, str] | None = None,
+        answer: WebhookAnswer | None = None,
     ) -> None:
         """Handle one update in its own task; ``sent``: for one taken over, what the instance
-        that first took it had already sent (the reply journal, bot/replies.py)."""
+        that first took it had already sent (the reply journal, bot/replies.py); ``answer``: the
+        webhook request that brought it, waiting."""
         # This task's own context: the journal is this update's, whatever else runs meanwhile.
-        CURRENT_JOURNAL.set(ReplyJournal(self.rt.db, update.update_id, sent))
+        journal = ReplyJournal(self.rt.db, update.update_id, sent, answer)
+        CURRENT_JOURNAL.set(journal)
         chat = update.effective_chat or update.effective_user
         self.taken[update.update_id] = verdict
         holding = None
@@ -172,6 +231,9 @@ class WebhookServer:
                 else:
                     METRICS.updates_handled.inc()
                     METRICS.observe_latency(time.perf_counter() - received)
+                # The last message: in the webhook's answer, or sent now. Still holding the
+                # chat, so the chat's next update is answered after it.
+                await journal.settle()
                 # Handled (well or not): recorded with the chat's unlock, or in the next batch.
                 holding.finished = True
         except asyncio.CancelledError:
@@ -187,6 +249,8 @@ class WebhookServer:
                         exc_info=True)
         finally:
             admitted.set()
+            if answer is not None:
+                answer.done()
             self.taken.pop(update.update_id, None)
         if holding is None or not holding.recorded:
             self.finished.append(update.update_id)
@@ -214,9 +278,11 @@ class WebhookServer:
         verdict: str,
         admitted: asyncio.Event,
         sent: dict[str, str] | None = None,
+        *,
+        answer: WebhookAnswer | None = None,
     ) -> None:
         task = asyncio.create_task(
-            self._handle(update, verdict, time.perf_counter(), admitted, sent)
+            self._handle(update, verdict, time.perf_counter(), admitted, sent, answer)
         )
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)

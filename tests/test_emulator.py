@@ -436,6 +436,26 @@ async def test_webhook_receives_updates_with_the_secret_token(api: Api):
         await task
 
 
+async def test_a_webhook_answer_runs_the_method_it_names(api: Api):
+    """Telegram's "reply to a webhook with a method": run, its outcome never told."""
+    emulator = api.emulator
+    emulator.add_user(8, "Citizen")
+    emulator.send_text(8, "/start")
+    await emulator.webhook_answer(b'{"method": "sendMessage", "chat_id": 8, "text": "<b>hi</b>",'
+                                  b' "parse_mode": "HTML"}')
+    await emulator.webhook_answer(b"method=sendMessage&chat_id=8&text=form",
+                                  "application/x-www-form-urlencoded")
+    assert [m["text"] for m in emulator.bot_messages(8)] == ["hi", "form"]
+    errors = len(emulator.errors)
+    # Not a method, or one Telegram refuses: nothing happens, nothing is raised.
+    for body in (b"ok", b'{"ok": true}', b"[1]", b'{"method": 5}', b"\xff"):
+        await emulator.webhook_answer(body)
+    await emulator.webhook_answer(b'{"method": "sendMessage", "chat_id": 8, "text": "<b>x"}'
+                                  .replace(b'"text"', b'"parse_mode": "HTML", "text"'))
+    assert [m["text"] for m in emulator.bot_messages(8)] == ["hi", "form"]
+    assert len(emulator.errors) == errors + 1  # kept for diagnostics only
+
+
 def _no_signals() -> contextlib.AbstractContextManager[None]:
     return contextlib.nullcontext()  # the test process keeps its own signal handlers
 

@@ -37,7 +37,15 @@ from bot.personal_data import (
     mask_nik,
     mask_phone,
 )
-from bot.replies import ReplyJournal, changes_something, write_replies
+from bot.replies import (
+    ReplyJournal,
+    WebhookAnswer,
+    changes_something,
+    fits_webhook_answer,
+    webhook_answer_for,
+    write_answer,
+    write_replies,
+)
 from bot.roles import audit
 from bot.scaleout import (
     LEASE,
@@ -163,6 +171,11 @@ def _citizen_with_data(db, telegram_id: int = 42) -> None:  # noqa: ANN001
         enqueue(s, chat_id=telegram_id, text="Your KTP is ready")
         enqueue(s, chat_id=43, text="someone else's")
         audit(s, actor_id=7, action="application.updated", subject="AB12")
+    # The last message of a recent update, kept for a redelivery (bot/replies.py).
+    for update_id, chat_id in ((telegram_id * 1000, telegram_id), (telegram_id * 1000 + 1, 43)):
+        take_update(db, update_id, {"update_id": update_id})
+        write_answer(db, update_id, {}, {"method": "sendMessage", "chat_id": chat_id,
+                                         "text": f"Halo {chat_id}"})
 
 
 def test_export_holds_everything_about_the_person_and_nothing_else(db):
@@ -176,6 +189,7 @@ def test_export_holds_everything_about_the_person_and_nothing_else(db):
     assert doc["conversations"]["items"][0]["data"] == {"name": "Sari"}
     assert [m["text"] for m in doc["messages"]["items"]] == ["Your KTP is ready"]
     assert doc["staff_actions"]["items"] == []
+    assert doc["recent_answers"]["items"] == [{"text": "Halo 42"}]
 
 
 def test_erasure_removes_the_person_keeps_others_and_staff_records(db):
@@ -201,6 +215,10 @@ def test_erasure_removes_the_person_keeps_others_and_staff_records(db):
             (7, "application.updated"), (7, "application.updated"), (None, "complaint.filed")
         ]
         assert export_personal_data(s, 42)["profile"]["profile"] is None
+        assert export_personal_data(s, 42)["recent_answers"]["items"] == []
+        assert export_personal_data(s, 43)["recent_answers"]["items"] == [
+            {"text": "Halo 43"}, {"text": "Halo 43"}
+        ]
 
 
 def test_masks_for_officers():
@@ -494,6 +512,133 @@ def test_a_journal_the_database_cannot_take_lets_the_handler_go_on(caplog):
         away.dispose()
     assert journal.entries == {"sendMessage#1": '{"ok":true,"result":{"message_id":3}}'}
     assert "could not record its sendMessage#1" in caplog.text
+
+
+async def test_the_last_message_goes_in_the_webhook_answer_written_down_first(db):
+    assert take_update(db, 53, {"update_id": 53}, now=NOON) == "ok"
+    answer = WebhookAnswer()
+    journal = ReplyJournal(db, 53, answer=answer)
+    calls: list[str] = []
+
+    def sender(name: str):  # noqa: ANN202
+        async def send() -> tuple[int, bytes]:
+            calls.append(name)
+            return 200, b'{"ok":true,"result":{"message_id":8}}'
+        return send
+
+    first = {"chat_id": 7, "text": "<b>Satu</b> &amp; dua", "parse_mode": "HTML"}
+    second = {"chat_id": 7, "text": "Tiga", "reply_markup": {"inline_keyboard": [
+        [{"text": "Ya", "callback_data": "pd:erase"}]]}}
+    key, _ = journal.next_call("sendMessage")
+    assert journal.may_hold("sendMessage", first)
+    stand_in = json.loads(journal.hold(key, first, sender("first")))
+    assert stand_in["result"]["message_id"] == 0
+    assert stand_in["result"]["chat"] == {"id": 7, "type": "private"}
+    # Another call comes: the held message goes first, as a call, and is journaled.
+    key, _ = journal.next_call("sendMessage")
+    await journal.release()
+    assert calls == ["first"]
+    assert journal.entries == {"sendMessage#1": '{"ok":true,"result":{"message_id":8}}'}
+    journal.hold(key, second, sender("second"))
+    assert not answer.ready.is_set()
+    await journal.settle()
+    assert calls == ["first"]  # the second went in the answer, not as a call
+    assert answer.ready.is_set() and not answer.waiting
+    assert answer.close() == {"method": "sendMessage", **second}
+    # Written before it was given: a retake does not send it, a redelivery gets it again.
+    assert "sendMessage#2" in journal.entries
+    assert webhook_answer_for(db, 53) == ({"method": "sendMessage", **second}, False)
+    finish_updates(db, [53])
+    assert webhook_answer_for(db, 53) == ({"method": "sendMessage", **second}, True)
+    assert webhook_answer_for(db, 54) == (None, True)
+
+
+async def test_a_held_message_goes_as_a_call_once_the_webhook_stops_waiting(db):
+    assert take_update(db, 55, {"update_id": 55}, now=NOON) == "ok"
+    answer = WebhookAnswer()
+    journal = ReplyJournal(db, 55, answer=answer)
+    sent: list[int] = []
+
+    async def send() -> tuple[int, bytes]:
+        sent.append(1)
+        return 200, b'{"ok":true,"result":{"message_id":9}}'
+
+    key, _ = journal.next_call("sendMessage")
+    journal.hold(key, {"chat_id": 7, "text": "late"}, send)
+    assert answer.close() is None  # ANSWER_TIMEOUT: the webhook answered empty
+    assert not journal.may_hold("sendMessage", {"chat_id": 7, "text": "next"})
+    await journal.settle()
+    assert sent == [1]
+    assert webhook_answer_for(db, 55) == (None, False)
+    assert journal.entries == {"sendMessage#1": '{"ok":true,"result":{"message_id":9}}'}
+
+
+async def test_a_held_message_refused_with_429_is_sent_after_the_wait(db, caplog):
+    journal = ReplyJournal(db, 56, answer=None)
+    answers = iter([
+        (429, b'{"ok":false,"error_code":429,"parameters":{"retry_after":0}}'),
+        (200, b'{"ok":true,"result":{"message_id":4}}'),
+        (403, b'{"ok":false,"description":"Forbidden: bot was blocked by the user"}'),
+    ])
+
+    async def send() -> tuple[int, bytes]:
+        return next(answers)
+
+    journal.hold("sendMessage#1", {"chat_id": 7, "text": "a"}, send)
+    await journal.release()
+    assert journal.entries["sendMessage#1"] == '{"ok":true,"result":{"message_id":4}}'
+    journal.hold("sendMessage#2", {"chat_id": 7, "text": "b"}, send)
+    with caplog.at_level(logging.ERROR, logger="bot.replies"):
+        await journal.release()
+    assert "sendMessage#2" not in journal.entries
+    assert "could not be sent (403)" in caplog.text
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"chat_id": 7, "text": "plain <b> is fine without parse_mode"},
+        {"chat_id": 7, "text": "<b>bold</b> <i>i</i> <a href=\"https://x.id\">a</a> &lt;&#128512;",
+         "parse_mode": "HTML"},
+        {"chat_id": "7", "text": "<code>a &amp; b</code>", "parse_mode": "HTML",
+         "link_preview_options": {"is_disabled": True}},
+    ],
+)
+def test_what_goes_in_a_webhook_answer_telegram_takes(params):
+    from bot.emulator.core import Emulator
+
+    assert fits_webhook_answer(params)
+
+    async def sent() -> dict:
+        emulator = Emulator()
+        emulator.add_user(7, "Citizen")
+        emulator.send_text(7, "/start")
+        return await emulator.call("sendMessage", dict(params))
+
+    assert asyncio.run(sent())["message_id"] > 0
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"chat_id": 7, "text": "a < b", "parse_mode": "HTML"},
+        {"chat_id": 7, "text": "<b>open", "parse_mode": "HTML"},
+        {"chat_id": 7, "text": "<b><i>x</b></i>", "parse_mode": "HTML"},
+        {"chat_id": 7, "text": "<div>x</div>", "parse_mode": "HTML"},
+        {"chat_id": 7, "text": "a&nbsp;b", "parse_mode": "HTML"},
+        {"chat_id": 7, "text": "x" * 4097},
+        {"chat_id": 7, "text": "\U0001f600" * 2049},  # 4098 UTF-16 units
+        {"chat_id": 7, "text": "   "},
+        {"chat_id": 7, "text": "*x*", "parse_mode": "MarkdownV2"},
+        {"chat_id": 7, "text": "x", "entities": [{"type": "bold", "offset": 0, "length": 1}]},
+        {"chat_id": 7, "text": "x", "reply_parameters": {"message_id": 5}},
+        {"chat_id": 7, "text": "x", "reply_markup": {"inline_keyboard": [
+            [{"text": "y", "callback_data": "z" * 65}]]}},
+    ],
+)
+def test_what_telegram_might_refuse_goes_as_a_call(params):
+    """The answer's outcome is never known: only what Telegram surely takes goes in it."""
+    assert not fits_webhook_answer(params)
 
 
 def _application(s, number: str, *, closed_at=None) -> Application:  # noqa: ANN001

@@ -15,11 +15,14 @@ import pytest
 import uvicorn
 from sqlmodel import select
 from telegram import Update
+from telegram.ext import ApplicationHandlerStop, MessageHandler, filters
 
+from bot import server as server_module
 from bot import surveys
 from bot.app import build_application, build_runtime
 from bot.config import load_settings
 from bot.db import Database
+from bot.emulator.html import parse_html, strip_text
 from bot.metrics import METRICS
 from bot.models import utcnow
 from bot.replies import CURRENT_JOURNAL, ReplyJournal
@@ -118,6 +121,11 @@ async def post(url: str, body: bytes | str | dict, secret: str | None = SECRET,
         return await client.post(url, content=body, headers=headers)
 
 
+async def as_telegram(harness: BotHarness, response: httpx.Response) -> None:
+    """Do what Telegram does with a webhook answer: run the method it names, if any."""
+    await harness.emulator.webhook_answer(response.content, response.headers["content-type"])
+
+
 async def test_the_webhook_is_set_with_the_secret_and_answers_citizens(emulated, database_url):
     instance = await emulated.start_instance(database_url)
     assert emulated.emulator.webhook["url"] == instance.webhook
@@ -127,6 +135,75 @@ async def test_the_webhook_is_set_with_the_secret_and_answers_citizens(emulated,
     greeting = await citizen.reply()
     assert "MPP" in greeting.text or greeting.buttons
     assert emulated.emulator.webhook.get("last_error_message") is None
+
+
+async def test_a_reply_goes_back_in_the_webhook_answer(emulated, database_url):
+    """The update's last message travels in the answer to Telegram's request (Telegram runs it
+    and takes the update as delivered in one step), not as a call of its own."""
+    instance = await emulated.start_instance(database_url)
+    citizen = emulated.user(2018, language_code="en")
+    emulated.emulator.webhook = {}  # this test plays Telegram by hand
+    await citizen.send("how much does an e-KTP cost")
+    update = copy.deepcopy(emulated.emulator.updates[-1])
+    given = METRICS.webhook_answers.value
+    answered = await post(instance.webhook, update)
+    assert answered.status_code == 200
+    body = answered.json()
+    assert (body["method"], body["chat_id"], body["parse_mode"]) == (
+        "sendMessage", citizen.id, "HTML"
+    )
+    await citizen.expect_silence(0.2)  # nothing sent as a call
+    await as_telegram(emulated, answered)
+    reply = await citizen.reply()
+    assert reply.text == strip_text(*parse_html(body["text"]))[0]
+    assert METRICS.webhook_answers.value == given + 1
+
+
+async def test_a_handler_sending_two_messages_keeps_their_order(emulated, sqlite_db):
+    """The first goes as a call when the second comes; the second goes in the answer."""
+    instance = await emulated.start_instance(sqlite_db.url)
+
+    async def twice(update: Update, context: Any) -> None:
+        await update.effective_message.reply_text("first")
+        await update.effective_message.reply_text("second")
+        raise ApplicationHandlerStop
+
+    instance.app.state.server.application.add_handler(
+        MessageHandler(filters.Regex("^twice$"), twice), group=-1000
+    )
+    citizen = emulated.user(2019)
+    emulated.emulator.webhook = {}
+    await citizen.send("twice")
+    answered = await post(instance.webhook, emulated.emulator.updates[-1])
+    assert [m.text for m in await citizen.replies(1)] == ["first"]
+    assert answered.json()["text"] == "second"
+    await as_telegram(emulated, answered)
+    assert [m.text for m in citizen.messages()] == ["first", "second"]
+
+
+async def test_a_slow_handler_gets_an_empty_answer_and_sends_its_reply(
+    emulated, sqlite_db, monkeypatch
+):
+    """Telegram is never kept waiting: past ANSWER_TIMEOUT the webhook answers empty and the
+    reply goes as a call when it is ready."""
+    instance = await emulated.start_instance(sqlite_db.url)
+    monkeypatch.setattr(server_module, "ANSWER_TIMEOUT", 0.2)
+
+    async def slow(update: Update, context: Any) -> None:
+        await asyncio.sleep(0.5)
+        await update.effective_message.reply_text("at last")
+        raise ApplicationHandlerStop
+
+    instance.app.state.server.application.add_handler(
+        MessageHandler(filters.Regex("^slow$"), slow), group=-1000
+    )
+    citizen = emulated.user(2020)
+    emulated.emulator.webhook = {}
+    await citizen.send("slow")
+    answered = await post(instance.webhook, emulated.emulator.updates[-1])
+    assert answered.json() == {"ok": True}
+    assert [m.text for m in await citizen.replies(1)] == ["at last"]
+    await citizen.expect_silence(0.2)
 
 
 async def test_bad_requests_are_refused_and_nothing_is_handled(emulated, sqlite_db):
@@ -261,7 +338,11 @@ async def test_shutdown_finishes_the_updates_in_hand(emulated, sqlite_db):
         assert not stopping.done()
         assert len(server.tasks) == 1
     await stopping
-    assert (await posted).status_code == 200
+    answered = await posted
+    assert answered.status_code == 200
+    # The reply is in the webhook's answer, which Telegram runs.
+    assert answered.json()["method"] == "sendMessage"
+    await as_telegram(emulated, answered)
     help_reply = await citizen.reply(timeout=1)
     assert "/start" in help_reply.text
     async with httpx.AsyncClient(timeout=5) as client:
@@ -295,12 +376,35 @@ async def test_an_update_orphaned_by_a_dead_instance_is_answered_by_another(emul
     emulated.emulator.webhook = {}  # the update below reached an instance that then died
     await citizen.send("/help")
     update = copy.deepcopy(emulated.emulator.updates[-1])
+    handled = METRICS.updates_handled.value
     long_ago = utcnow() - LEASE - timedelta(seconds=1)
     assert take_update(db, update["update_id"], update, now=long_ago) == "ok"
-    assert (await post(instance.webhook, update)).status_code == 200  # Telegram's retry
     await citizen.expect_silence(0.3)
-    assert instance.app.state.server.recover_once() == 1
+    # Telegram sends it again (the dead instance never answered): taken over at once, and its
+    # reply goes in the answer.
+    retried = await post(instance.webhook, update)
+    assert retried.status_code == 200
+    assert retried.json()["method"] == "sendMessage"
+    await as_telegram(emulated, retried)
     assert "/start" in (await citizen.reply()).text
+    assert instance.app.state.server.recover_once() == 0
+    # Sent once more (that answer was lost too): the same answer, not handled again.
+    again = await post(instance.webhook, update)
+    assert again.json() == retried.json()
+    await citizen.expect_silence(0.3)
+    assert METRICS.updates_handled.value == handled + 1
+
+
+async def test_an_orphaned_update_is_taken_over_without_a_redelivery(emulated, db):
+    instance = await emulated.start_instance(db.url)
+    citizen = emulated.user(2017)
+    emulated.emulator.webhook = {}  # the update below reached an instance that then died
+    await citizen.send("/help")
+    update = copy.deepcopy(emulated.emulator.updates[-1])
+    long_ago = utcnow() - LEASE - timedelta(seconds=1)
+    assert take_update(db, update["update_id"], update, now=long_ago) == "ok"
+    assert instance.app.state.server.recover_once() == 1
+    assert "/start" in (await citizen.reply()).text  # no webhook request: sent as a call
     assert instance.app.state.server.recover_once() == 0
     await citizen.expect_silence(0.3)
 
@@ -500,7 +604,9 @@ async def test_an_update_is_refused_with_503_while_the_database_is_away(emulated
         server.rt = working
     assert (answer.status_code, answer.headers["retry-after"]) == (503, "5")
     # Telegram's retry, once the database is back, is taken and handled.
-    assert (await post(instance.webhook, update)).status_code == 200
+    retried = await post(instance.webhook, update)
+    assert retried.status_code == 200
+    await as_telegram(emulated, retried)
     assert "/start" in (await citizen.reply()).text
 
 

@@ -334,6 +334,28 @@ class Emulator:
             self._notify()
             raise
 
+    async def webhook_answer(self, body: bytes, content_type: str = "application/json") -> None:
+        """The answer to a webhook request, as Telegram reads it: a Bot API method to run when
+        it names one ("method" and its parameters, as JSON or a form), else nothing. As on
+        Telegram, the bot never learns the outcome; an error is only kept in ``errors``."""
+        params: Any = None
+        if "json" in content_type:
+            try:
+                params = json.loads(body)
+            except (UnicodeDecodeError, json.JSONDecodeError):
+                return
+        elif "x-www-form-urlencoded" in content_type:
+            from urllib.parse import parse_qsl
+
+            params = dict(parse_qsl(body.decode("utf-8", "replace")))
+        if not isinstance(params, dict) or not isinstance(params.get("method"), str):
+            return
+        method = params.pop("method")
+        try:
+            await self.call(method, params)
+        except BotApiError:
+            pass
+
     def _methods(self) -> dict[str, Callable[[dict, dict], Any | Awaitable[Any]]]:
         return {
             "getme": lambda p, f: self.bot_user,
@@ -482,6 +504,10 @@ class Emulator:
                         self.webhook["url"], json=update, headers=headers
                     )
                     ok = 200 <= response.status_code < 300
+                    if ok:
+                        await self.webhook_answer(
+                            response.content, response.headers.get("content-type", "")
+                        )
                     error = f"Wrong response from the webhook: {response.status_code}"
                 except httpx.HTTPError as exc:
                     ok = False
