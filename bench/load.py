@@ -815,7 +815,7 @@ async def back_office(
         for attempt in range(10):
             client = clients[(index + attempt) % len(clients)]
             try:
-                status = await client.post(path, body, headers)
+                status, _ = await client.post(path, body, headers)
             except (OSError, TimeoutError, asyncio.IncompleteReadError):
                 await asyncio.sleep(0.2)
                 continue
