@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
+from bot.db import Database
 from bot.models import OutboxMessage, User, utcnow
 
 
@@ -195,6 +196,24 @@ def _settle(session: Session, row: OutboxMessage, **values: Any) -> bool:
 
 def mark_sent(session: Session, row: OutboxMessage, *, now: datetime | None = None) -> bool:
     return _settle(session, row, status=SENT, sent_at=now or utcnow(), attempts=row.attempts + 1)
+
+
+def record_sent(db: Database, row: OutboxMessage, *, now: datetime | None = None) -> bool:
+    """mark_sent as the sender does it, right after Telegram accepted the row: one autocommit
+    statement on the bookkeeping engine (bot/db.py), which does not wait for the disk. A
+    sender killed between Telegram's answer and this record has the row sent again once its
+    claim expires, so the moment is kept as short as one round trip. (A database crash could
+    forget the record too: the row would then be sent again after the restart.)"""
+    with db.bookkeeping.begin() as conn:
+        result = conn.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == row.id, OutboxMessage.claimed_by == row.claimed_by)
+            .values(
+                claimed_by=None, claimed_at=None, status=SENT, sent_at=now or utcnow(),
+                attempts=row.attempts + 1,
+            )
+        )
+    return result.rowcount == 1
 
 
 def release(session: Session, row: OutboxMessage, *, not_before: datetime) -> bool:

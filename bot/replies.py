@@ -73,6 +73,7 @@ class ReplyJournal:
         update_id: int,
         done: dict[str, str] | None = None,
         answer: WebhookAnswer | None = None,
+        chat_id: int | None = None,
     ) -> None:
         self.db = db
         self.update_id = update_id
@@ -80,8 +81,9 @@ class ReplyJournal:
         self.entries: dict[str, str] = dict(done or {})
         self._calls: Counter[str] = Counter()
         # The webhook request that brought the update, while it waits (None: taken over, or
-        # polling): the update's last message goes back in its answer.
+        # polling): the update's last message to its own chat goes back in its answer.
         self.answer = answer
+        self.chat_id = chat_id
         self.held: Held | None = None
 
     def next_call(self, api_method: str) -> tuple[str, bytes | None]:
@@ -114,13 +116,16 @@ class ReplyJournal:
 
     def may_hold(self, api_method: str, params: dict[str, Any]) -> bool:
         """Whether this call can wait to go in the webhook's answer: a message (not a file),
-        while the webhook request still waits, that Telegram will surely take (the answer's
+        while the webhook request still waits, that Telegram will surely take. The answer's
         outcome is never known, so a message Telegram might refuse goes as a call, whose error
-        the handler sees)."""
+        the handler sees: one with a doubtful text, or one to another chat than the update's
+        (an officer's private chat they never opened: the handler tells them to open it)."""
         return (
             self.answer is not None
             and self.answer.waiting
             and api_method == "sendMessage"
+            and self.chat_id is not None
+            and str(params.get("chat_id")) == str(self.chat_id)
             and fits_webhook_answer(params)
         )
 

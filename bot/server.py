@@ -207,9 +207,12 @@ class WebhookServer:
         that first took it had already sent (the reply journal, bot/replies.py); ``answer``: the
         webhook request that brought it, waiting."""
         # This task's own context: the journal is this update's, whatever else runs meanwhile.
-        journal = ReplyJournal(self.rt.db, update.update_id, sent, answer)
-        CURRENT_JOURNAL.set(journal)
         chat = update.effective_chat or update.effective_user
+        journal = ReplyJournal(
+            self.rt.db, update.update_id, sent, answer,
+            chat_id=update.effective_chat.id if update.effective_chat else None,
+        )
+        CURRENT_JOURNAL.set(journal)
         self.taken[update.update_id] = verdict
         holding = None
         try:

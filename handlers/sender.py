@@ -25,11 +25,11 @@ from bot.outbox import (
     claim_due,
     mark_failed,
     mark_retry,
-    mark_sent,
     mark_unreachable,
     move_chat,
     outbox_counts,
     recent_failures,
+    record_sent,
     release,
     renew_claim,
 )
@@ -249,9 +249,8 @@ async def _deliver(
             status = mark_retry(session, row, error=f"{type(exc).__name__}: {exc}", now=clock.now())
         log.warning("outbox: row %s attempt failed (%s), now %s", row.id, exc, status)
         return False
-    with rt.db.session() as session:
-        if not mark_sent(session, row, now=clock.now()):
-            log.warning("outbox: row %s was reclaimed while being sent", row.id)
+    if not record_sent(rt.db, row, now=clock.now()):
+        log.warning("outbox: row %s was reclaimed while being sent", row.id)
     return True
 
 

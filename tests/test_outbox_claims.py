@@ -22,6 +22,7 @@ from bot.outbox import (
     mark_sent,
     mark_unreachable,
     outbox_counts,
+    record_sent,
     renew_claim,
 )
 from bot.users import user_language
@@ -64,6 +65,23 @@ def test_a_stale_claim_is_taken_over(db):
     with db.session() as s:
         # The crashed worker's late settle must not overwrite the new owner's outcome.
         assert not mark_sent(s, crashed, now=now)
+        assert outbox_counts(s) == {"sent": 1}
+
+
+def test_the_senders_record_settles_only_a_row_it_still_holds(db):
+    """record_sent, the sender's one-statement mark_sent on the bookkeeping connection."""
+    _queue(db, 1)
+    now = utcnow()
+    with db.session() as s:
+        (crashed,) = claim_due(s, worker_id="dead", limit=5, now=now)
+    with db.session() as s:
+        (taken,) = claim_due(s, worker_id="live", limit=5, now=now + CLAIM_TTL * 2)
+    assert not record_sent(db, crashed, now=now)
+    assert record_sent(db, taken, now=now + CLAIM_TTL * 2)
+    with db.session() as s:
+        row = s.get(OutboxMessage, taken.id)
+        assert (row.status, row.attempts, row.claimed_by) == ("sent", 1, None)
+        assert row.sent_at == now + CLAIM_TTL * 2
         assert outbox_counts(s) == {"sent": 1}
 
 

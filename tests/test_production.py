@@ -517,7 +517,7 @@ def test_a_journal_the_database_cannot_take_lets_the_handler_go_on(caplog):
 async def test_the_last_message_goes_in_the_webhook_answer_written_down_first(db):
     assert take_update(db, 53, {"update_id": 53}, now=NOON) == "ok"
     answer = WebhookAnswer()
-    journal = ReplyJournal(db, 53, answer=answer)
+    journal = ReplyJournal(db, 53, answer=answer, chat_id=7)
     calls: list[str] = []
 
     def sender(name: str):  # noqa: ANN202
@@ -531,6 +531,10 @@ async def test_the_last_message_goes_in_the_webhook_answer_written_down_first(db
         [{"text": "Ya", "callback_data": "pd:erase"}]]}}
     key, _ = journal.next_call("sendMessage")
     assert journal.may_hold("sendMessage", first)
+    # Only to the update's own chat: elsewhere Telegram may refuse (a chat never opened).
+    assert not journal.may_hold("sendMessage", {**first, "chat_id": 8})
+    assert journal.may_hold("sendMessage", {**first, "chat_id": "7"})
+    assert not ReplyJournal(db, 53, answer=answer).may_hold("sendMessage", first)
     stand_in = json.loads(journal.hold(key, first, sender("first")))
     assert stand_in["result"]["message_id"] == 0
     assert stand_in["result"]["chat"] == {"id": 7, "type": "private"}
@@ -556,7 +560,7 @@ async def test_the_last_message_goes_in_the_webhook_answer_written_down_first(db
 async def test_a_held_message_goes_as_a_call_once_the_webhook_stops_waiting(db):
     assert take_update(db, 55, {"update_id": 55}, now=NOON) == "ok"
     answer = WebhookAnswer()
-    journal = ReplyJournal(db, 55, answer=answer)
+    journal = ReplyJournal(db, 55, answer=answer, chat_id=7)
     sent: list[int] = []
 
     async def send() -> tuple[int, bytes]:
