@@ -217,7 +217,8 @@ class Upstream:
             reader, writer = self.idle.pop()
             try:
                 return await self._post_on(reader, writer, path, body, headers)
-            except ConnectionError:
+            except (ConnectionError, RuntimeError):
+                # (uvloop says RuntimeError when the transport was closed meanwhile.)
                 continue
         reader, writer = await asyncio.wait_for(
             asyncio.open_connection(self.host, self.port), 5
