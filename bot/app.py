@@ -11,7 +11,7 @@ from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 from bot.config import SUPPORTED_LOCALES, Settings
 from bot.db import Database
 from bot.runtime import Runtime
-from bot.transport import AiohttpRequest
+from bot.transport import ON_ACCEPTED, AiohttpRequest
 
 log = logging.getLogger(__name__)
 
@@ -112,19 +112,40 @@ class CountingRequest(AiohttpRequest):
             if journal.may_hold(api_method, params):
 
                 async def send() -> tuple[int, bytes]:
-                    sent = await AiohttpRequest.do_request(self, url, method, *args, **kwargs)
-                    record_api_call(api_method, sent[0])
-                    return sent
+                    return await self._recorded_call(journal, key, api_method, url, method,
+                                                     *args, **kwargs)
 
                 return 200, journal.hold(key, params, send)
-        status, body = await super().do_request(url, method, *args, **kwargs)
-        record_api_call(api_method, status)
-        if status == 200:
-            journal.record(key, body)
-        else:
+        status, body = await self._recorded_call(
+            journal, key, api_method, url, method, *args, **kwargs
+        )
+        if status != 200:
             excused = journal.excuse(api_method, status, body)
             if excused is not None:
                 return 200, excused
+        return status, body
+
+    async def _recorded_call(
+        self, journal: Any, key: str, api_method: str, url: str, method: str, *args: Any,
+        **kwargs: Any,
+    ) -> tuple[int, bytes]:
+        """Make the call and write it in the journal once Telegram accepted it: for a call that
+        puts a new message in a chat, at once in the transport's thread (see ON_ACCEPTED); an
+        edit or a callback answer done twice changes nothing, and is recorded here."""
+        from bot.metrics import record_api_call
+        from bot.replies import puts_new_message
+
+        token = None
+        if puts_new_message(api_method):
+            token = ON_ACCEPTED.set(lambda body: journal.record(key, body))
+        try:
+            status, body = await super().do_request(url, method, *args, **kwargs)
+        finally:
+            if token is not None:
+                ON_ACCEPTED.reset(token)
+        record_api_call(api_method, status)
+        if status == 200 and key not in journal.entries:
+            journal.record(key, body)
         return status, body
 
 

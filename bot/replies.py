@@ -62,6 +62,20 @@ def changes_something(api_method: str) -> bool:
     return not api_method.lower().startswith("get")
 
 
+# Calls that put a new message in a chat: made twice, the citizen sees it twice. (Edits,
+# callback answers and settings made twice change nothing the second time.)
+_NEW_MESSAGE_METHODS = frozenset(
+    {
+        "sendMessage", "sendVenue", "sendLocation", "sendContact", "sendPhoto", "sendDocument",
+        "copyMessage", "forwardMessage", "sendMediaGroup",
+    }
+)
+
+
+def puts_new_message(api_method: str) -> bool:
+    return api_method in _NEW_MESSAGE_METHODS
+
+
 class ReplyJournal:
     """The calls one update has made that Telegram accepted: ``{"method#k": response body}``,
     k counting every call of that method the handler made (accepted or not), so a call that
@@ -146,9 +160,10 @@ class ReplyJournal:
         if held is None:
             return
         for _ in range(RELEASE_ATTEMPTS):
-            status, body = await held.send()
+            status, body = await held.send()  # recorded in the journal once accepted
             if status == 200:
-                self.record(held.key, body)
+                if held.key not in self.entries:
+                    self.record(held.key, body)
                 return
             wait = _retry_after(body) if status == 429 else None
             if wait is None:

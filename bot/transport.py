@@ -8,17 +8,31 @@ part of the bot's own work.
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import threading
 import urllib.request
+from collections.abc import Callable
+from contextvars import ContextVar
 from typing import Any
 from urllib.parse import urlsplit
 
 import aiohttp
+import httpx
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
 DEFAULT_TIMEOUT = 5.0  # connect, read (as PTB's HTTPXRequest)
 DEFAULT_POOL_TIMEOUT = 1.0  # waiting for a free connection
 MEDIA_READ_TIMEOUT = 20.0  # an upload (document, chart) may take longer to be answered
+
+log = logging.getLogger(__name__)
+
+# Set around a call whose acceptance must be written down at once (bot/replies.py: the reply
+# journal; handlers/sender.py: an outbox row sent): called with Telegram's response body as
+# soon as Telegram has accepted the call, before anything else of the bot runs. See
+# AiohttpRequest.do_request.
+ON_ACCEPTED: ContextVar[Callable[[bytes], None] | None] = ContextVar("on_accepted", default=None)
 
 
 class AiohttpRequest(BaseRequest):
@@ -60,6 +74,7 @@ class AiohttpRequest(BaseRequest):
     async def shutdown(self) -> None:
         if self._session is not None and not self._session.closed:
             await self._session.close()
+        close_thread_clients()
 
     async def do_request(
         self,
@@ -78,6 +93,15 @@ class AiohttpRequest(BaseRequest):
         read = _given(read_timeout, MEDIA_READ_TIMEOUT if files else self._read_timeout)
         connect = _given(connect_timeout, self._connect_timeout)
         pool = _given(pool_timeout, self._pool_timeout)
+        on_accepted = ON_ACCEPTED.get()
+        if on_accepted is not None and not files:
+            # A message that would go out twice if the process died between Telegram's answer
+            # and its record. On the event loop that moment lasts as long as the loop runs
+            # behind (seconds, on a saturated machine); in a thread of its own the record
+            # follows the answer within a round trip and a GIL switch.
+            return await asyncio.to_thread(
+                _post_recording, method, url, fields, read, connect, on_accepted
+            )
         timeout = aiohttp.ClientTimeout(
             total=None,
             # aiohttp's "connect" includes waiting for a free pooled connection.
@@ -117,6 +141,54 @@ class AiohttpRequest(BaseRequest):
                 proxy = None  # NO_PROXY names this host
             self._proxies[key] = proxy
         return self._proxies[key]
+
+
+_local = threading.local()
+_clients: list[httpx.Client] = []
+_clients_lock = threading.Lock()
+
+
+def _thread_client() -> httpx.Client:
+    """A keep-alive client per worker thread (closed by close_thread_clients)."""
+    client = getattr(_local, "client", None)
+    if client is None or client.is_closed:
+        client = _local.client = httpx.Client(headers={"User-Agent": BaseRequest.USER_AGENT})
+        with _clients_lock:
+            _clients.append(client)
+    return client
+
+
+def close_thread_clients() -> None:
+    with _clients_lock:
+        clients, _clients[:] = list(_clients), []
+    for client in clients:
+        client.close()
+
+
+def _post_recording(
+    method: str,
+    url: str,
+    fields: dict[str, Any] | None,
+    read: float | None,
+    connect: float | None,
+    on_accepted: Callable[[bytes], None],
+) -> tuple[int, bytes]:
+    """The call, blocking, in a worker thread, and its record as soon as Telegram accepted it."""
+    try:
+        response = _thread_client().request(
+            method, url, data=fields, timeout=httpx.Timeout(read, connect=connect)
+        )
+    except httpx.TimeoutException as exc:
+        raise TimedOut from exc
+    except httpx.HTTPError as exc:
+        raise NetworkError(f"httpx.{exc.__class__.__name__}: {exc}") from exc
+    body = response.content
+    if response.status_code == 200:
+        try:
+            on_accepted(body)
+        except Exception:  # noqa: BLE001 - the caller records it again on the event loop
+            log.warning("could not record an accepted call at once", exc_info=True)
+    return response.status_code, body
 
 
 def _body(fields: dict[str, Any] | None, files: dict[str, Any] | None) -> Any:

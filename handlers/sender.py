@@ -34,7 +34,7 @@ from bot.outbox import (
     renew_claim,
 )
 from bot.runtime import Runtime
-from bot.transport import AiohttpRequest
+from bot.transport import ON_ACCEPTED, AiohttpRequest
 from handlers.common import GROUP_FEATURES, escape, reply_html, runtime, staff_only, translator
 
 log = logging.getLogger(__name__)
@@ -215,7 +215,15 @@ def _retry_after_seconds(exc: RetryAfter) -> float:
 async def _deliver(
     rt: Runtime, bot: Bot, sender: _Sender, row: OutboxMessage, clock: _Clock
 ) -> bool:
-    """Send one claimed row and settle it; True when Telegram accepted it."""
+    """Send one claimed row and settle it; True when Telegram accepted it.
+
+    The row is marked sent in the transport's thread the moment Telegram accepts it
+    (bot/transport.py, ON_ACCEPTED): a sender killed after that does not send it again. What is
+    left is the round trip between Telegram's answer and the record."""
+    settled: list[bool] = []
+    token = ON_ACCEPTED.set(
+        lambda body: settled.append(record_sent(rt.db, row, now=clock.now()))
+    )
     try:
         await bot.do_api_request(row.method, api_kwargs={**row.payload, "chat_id": row.chat_id})
     except RetryAfter as exc:
@@ -249,7 +257,9 @@ async def _deliver(
             status = mark_retry(session, row, error=f"{type(exc).__name__}: {exc}", now=clock.now())
         log.warning("outbox: row %s attempt failed (%s), now %s", row.id, exc, status)
         return False
-    if not record_sent(rt.db, row, now=clock.now()):
+    finally:
+        ON_ACCEPTED.reset(token)
+    if not (settled[0] if settled else record_sent(rt.db, row, now=clock.now())):
         log.warning("outbox: row %s was reclaimed while being sent", row.id)
     return True
 

@@ -145,3 +145,61 @@ async def test_a_connection_reset_after_sending_is_not_sent_again():
     finally:
         await request.shutdown()
     assert (server.connections, server.requests_read) == (1, [])
+
+
+async def test_an_accepted_call_is_recorded_in_the_transports_thread_before_it_returns():
+    """ON_ACCEPTED: the record follows Telegram's answer in the worker thread, not whenever the
+    event loop gets to it; only for an accepted call; errors keep PTB's names."""
+    import threading
+
+    from bot.emulator import Emulator, EmulatorServer
+    from bot.transport import ON_ACCEPTED
+
+    emulator = Emulator()
+    emulator.add_user(9, "Citizen")
+    emulator.send_text(9, "/start")
+    recorded: list[tuple[str, bytes]] = []
+
+    def record(body: bytes) -> None:
+        recorded.append((threading.current_thread().name, body))
+
+    async with EmulatorServer(emulator) as server:
+        request = AiohttpRequest()
+        await request.initialize()
+        url = f"{server.api_url}{emulator.token}/sendMessage"
+        try:
+            token = ON_ACCEPTED.set(record)
+            try:
+                status, body = await request.do_request(url, "POST", _message(9, "halo"))
+                refused, _ = await request.do_request(url, "POST", _message(12345, "x"))
+            finally:
+                ON_ACCEPTED.reset(token)
+            plain, _ = await request.do_request(url, "POST", _message(9, "no record"))
+        finally:
+            await request.shutdown()
+    assert (status, refused, plain) == (200, 400, 200)
+    assert [body_ for _, body_ in recorded] == [body]  # the refused and the plain call: none
+    assert recorded[0][0] != threading.current_thread().name
+    assert [m["text"] for m in emulator.bot_messages(9)] == ["halo", "no record"]
+
+
+def _message(chat_id: int, text: str) -> RequestData:
+    return RequestData([RequestParameter.from_input("chat_id", chat_id),
+                        RequestParameter.from_input("text", text)])
+
+
+async def test_a_recorded_call_to_nobody_is_a_network_error():
+    from bot.transport import ON_ACCEPTED
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    request = AiohttpRequest()
+    await request.initialize()
+    token = ON_ACCEPTED.set(lambda body: None)
+    try:
+        with pytest.raises(NetworkError):
+            await request.do_request(f"http://127.0.0.1:{port}/bot1/sendMessage", "POST")
+    finally:
+        ON_ACCEPTED.reset(token)
+        await request.shutdown()
