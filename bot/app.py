@@ -130,13 +130,17 @@ class CountingRequest(AiohttpRequest):
         **kwargs: Any,
     ) -> tuple[int, bytes]:
         """Make the call and write it in the journal once Telegram accepted it: for a call that
-        puts a new message in a chat, at once in the transport's thread (see ON_ACCEPTED); an
-        edit or a callback answer done twice changes nothing, and is recorded here."""
+        puts a new message in a chat, on PostgreSQL, at once in the transport's thread (see
+        ON_ACCEPTED); an edit or a callback answer done twice changes nothing, and is recorded
+        here."""
         from bot.metrics import record_api_call
         from bot.replies import puts_new_message
 
         token = None
-        if puts_new_message(api_method):
+        # On PostgreSQL only: on SQLite a write from another thread would end a session of the
+        # event loop's that read before it and writes after it ("database is locked", WAL's
+        # stale snapshot); SQLite is one process anyway, and a killed one restarts.
+        if puts_new_message(api_method) and journal.db.is_postgres:
             token = ON_ACCEPTED.set(lambda body: journal.record(key, body))
         try:
             status, body = await super().do_request(url, method, *args, **kwargs)

@@ -217,12 +217,14 @@ async def _deliver(
 ) -> bool:
     """Send one claimed row and settle it; True when Telegram accepted it.
 
-    The row is marked sent in the transport's thread the moment Telegram accepts it
-    (bot/transport.py, ON_ACCEPTED): a sender killed after that does not send it again. What is
-    left is the round trip between Telegram's answer and the record."""
+    On PostgreSQL the row is marked sent in the transport's thread the moment Telegram accepts
+    it (bot/transport.py, ON_ACCEPTED): a sender killed after that does not send it again. What
+    is left is the round trip between Telegram's answer and the record."""
     settled: list[bool] = []
     token = ON_ACCEPTED.set(
-        lambda body: settled.append(record_sent(rt.db, row, now=clock.now()))
+        # PostgreSQL only: see CountingRequest._recorded_call (bot/app.py) for SQLite.
+        (lambda body: settled.append(record_sent(rt.db, row, now=clock.now())))
+        if rt.db.is_postgres else None
     )
     try:
         await bot.do_api_request(row.method, api_kwargs={**row.payload, "chat_id": row.chat_id})
