@@ -148,8 +148,8 @@ class CountingRequest(AiohttpRequest):
             if token is not None:
                 ON_ACCEPTED.reset(token)
         record_api_call(api_method, status)
-        if status == 200 and key not in journal.entries:
-            journal.record(key, body)
+        if status == 200 and not journal.written(key):
+            journal.record(key, body)  # not recorded in the thread (or its write failed)
         return status, body
 
 

@@ -98,6 +98,7 @@ class ReplyJournal:
         # polling): the update's last message to its own chat goes back in its answer.
         self.answer = answer
         self.chat_id = chat_id
+        self._unwritten: set[str] = set()
         self.held: Held | None = None
 
     def next_call(self, api_method: str) -> tuple[str, bytes | None]:
@@ -123,8 +124,15 @@ class ReplyJournal:
         try:
             write_replies(self.db, self.update_id, self.entries)
         except Exception:  # noqa: BLE001 - see above
+            self._unwritten.add(key)
             log.warning("update %s: could not record its %s in the reply journal",
                         self.update_id, key, exc_info=True)
+        else:
+            self._unwritten.clear()  # the whole record was written, earlier misses included
+
+    def written(self, key: str) -> bool:
+        """Whether ``key`` is in the journal as stored (not only in memory)."""
+        return key in self.entries and key not in self._unwritten
 
     # --- the last message, in the webhook's answer ---------------------------------------------
 
@@ -160,9 +168,15 @@ class ReplyJournal:
         if held is None:
             return
         for _ in range(RELEASE_ATTEMPTS):
-            status, body = await held.send()  # recorded in the journal once accepted
+            try:
+                status, body = await held.send()  # recorded in the journal once accepted
+            except Exception as exc:  # noqa: BLE001 - network trouble: the handler went on
+                # The handler was told it was sent and has moved on (or ended): the error goes
+                # to the log, not to the handler's next call, and the update still finishes.
+                log.error("update %s: its message could not be sent: %s", self.update_id, exc)
+                return
             if status == 200:
-                if held.key not in self.entries:
+                if not self.written(held.key):
                     self.record(held.key, body)
                 return
             wait = _retry_after(body) if status == 429 else None

@@ -18,6 +18,7 @@ from sqlalchemy import (
     Integer,
     and_,
     bindparam,
+    cast,
     delete,
     literal_column,
     or_,
@@ -470,7 +471,8 @@ register_personal_data("flood_control", export_flood_counts, erase_flood_counts)
 
 
 def _answers_to(telegram_id: int) -> Any:
-    return ProcessedUpdate.answer["chat_id"].as_integer() == telegram_id
+    # BIGINT: Telegram ids pass 2**31 (new users, every "-100..." supergroup).
+    return cast(ProcessedUpdate.answer["chat_id"].as_string(), BigInteger) == telegram_id
 
 
 def export_webhook_answers(session: Session, telegram_id: int) -> dict[str, object]:

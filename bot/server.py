@@ -149,7 +149,10 @@ class WebhookServer:
             await asyncio.wait_for(answer.ready.wait(), ANSWER_TIMEOUT)
         except TimeoutError:
             pass
-        body = answer.close()
+        finally:
+            # Also when this request is cancelled (the client went away, shutdown): from here
+            # the handler sends its message as a call, not into an answer nobody reads.
+            body = answer.close()
         if body is None:
             return JSONResponse({"ok": True})
         METRICS.webhook_answers.inc()

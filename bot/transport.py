@@ -9,6 +9,7 @@ part of the bot's own work.
 from __future__ import annotations
 
 import asyncio
+import atexit
 import logging
 import threading
 import urllib.request
@@ -74,7 +75,8 @@ class AiohttpRequest(BaseRequest):
     async def shutdown(self) -> None:
         if self._session is not None and not self._session.closed:
             await self._session.close()
-        close_thread_clients()
+        # The worker threads' clients are shared by every AiohttpRequest of the process and
+        # closed when it exits (atexit below), never under a call still in a thread.
 
     async def do_request(
         self,
@@ -163,6 +165,9 @@ def close_thread_clients() -> None:
         clients, _clients[:] = list(_clients), []
     for client in clients:
         client.close()
+
+
+atexit.register(lambda: close_thread_clients())
 
 
 def _post_recording(

@@ -42,6 +42,7 @@ from bot.replies import (
     WebhookAnswer,
     changes_something,
     fits_webhook_answer,
+    read_replies,
     webhook_answer_for,
     write_answer,
     write_replies,
@@ -171,8 +172,10 @@ def _citizen_with_data(db, telegram_id: int = 42) -> None:  # noqa: ANN001
         enqueue(s, chat_id=telegram_id, text="Your KTP is ready")
         enqueue(s, chat_id=43, text="someone else's")
         audit(s, actor_id=7, action="application.updated", subject="AB12")
-    # The last message of a recent update, kept for a redelivery (bot/replies.py).
-    for update_id, chat_id in ((telegram_id * 1000, telegram_id), (telegram_id * 1000 + 1, 43)):
+    # The last message of a recent update, kept for a redelivery (bot/replies.py); one to a
+    # supergroup, whose id does not fit 32 bits.
+    for update_id, chat_id in ((telegram_id * 1000, telegram_id), (telegram_id * 1000 + 1, 43),
+                               (telegram_id * 1000 + 2, -1001234567890)):
         take_update(db, update_id, {"update_id": update_id})
         write_answer(db, update_id, {}, {"method": "sendMessage", "chat_id": chat_id,
                                          "text": f"Halo {chat_id}"})
@@ -219,6 +222,8 @@ def test_erasure_removes_the_person_keeps_others_and_staff_records(db):
         assert export_personal_data(s, 43)["recent_answers"]["items"] == [
             {"text": "Halo 43"}, {"text": "Halo 43"}
         ]
+        big = 7_123_456_789  # new Telegram users' ids pass 2**31
+        assert export_personal_data(s, big)["recent_answers"]["items"] == []
 
 
 def test_masks_for_officers():
@@ -596,6 +601,41 @@ async def test_a_held_message_refused_with_429_is_sent_after_the_wait(db, caplog
         await journal.release()
     assert "sendMessage#2" not in journal.entries
     assert "could not be sent (403)" in caplog.text
+
+
+async def test_a_held_message_lost_to_the_network_does_not_fail_the_next_call(db, caplog):
+    """The handler was told it was sent: the error is logged, not raised into its next call."""
+    from telegram.error import NetworkError
+
+    journal = ReplyJournal(db, 57, answer=None)
+
+    async def send() -> tuple[int, bytes]:
+        raise NetworkError("aiohttp.ClientOSError: connection reset")
+
+    journal.hold("sendMessage#1", {"chat_id": 7, "text": "a"}, send)
+    with caplog.at_level(logging.ERROR, logger="bot.replies"):
+        await journal.release()
+        await journal.settle()
+    assert journal.held is None and journal.entries == {}
+    assert "could not be sent: aiohttp.ClientOSError" in caplog.text
+
+
+def test_a_journal_write_that_failed_is_not_taken_for_written(db, monkeypatch):
+    from bot import replies
+
+    assert take_update(db, 58, {"update_id": 58}, now=NOON) == "ok"
+    journal = ReplyJournal(db, 58)
+
+    def away(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        raise OSError("database away")
+
+    monkeypatch.setattr(replies, "write_replies", away)
+    journal.record("sendVenue#1", b'{"ok":true,"result":{"message_id":5}}')
+    assert "sendVenue#1" in journal.entries and not journal.written("sendVenue#1")
+    monkeypatch.undo()
+    journal.record("sendVenue#1", b'{"ok":true,"result":{"message_id":5}}')
+    assert journal.written("sendVenue#1")
+    assert read_replies(retake_orphans(db, now=NOON + 2 * LEASE)[0].replies) == journal.entries
 
 
 @pytest.mark.parametrize(
