@@ -140,7 +140,7 @@ class WebhookServer:
         """Handle the update in a task, and answer the webhook request when it is handled, with
         its last message, or after ANSWER_TIMEOUT."""
         answer = WebhookAnswer()
-        self._spawn(update, verdict, asyncio.Event(), sent, answer=answer)
+        self._spawn(update, verdict, sent, answer=answer)
         # Answering once the update is handled means that a sender which waits for the answer
         # before the next update (the emulator always; Telegram on one connection) has that
         # next update, on whichever instance, come after this one; and the update's last
@@ -202,7 +202,6 @@ class WebhookServer:
         update: Update,
         verdict: str,
         received: float,
-        admitted: asyncio.Event,
         sent: dict[str, str] | None = None,
         answer: WebhookAnswer | None = None,
     ) -> None:
@@ -222,7 +221,6 @@ class WebhookServer:
             async with self._slots, self.locks.hold(
                 chat.id if chat else None, update.update_id
             ) as holding:
-                admitted.set()
                 if not holding.mine:
                     # Finished or taken over by another instance meanwhile (this one had lost
                     # its liveness connection, or was thought dead): theirs, not to be redone.
@@ -254,7 +252,6 @@ class WebhookServer:
             log.warning("could not release the chat of update %s", update.update_id,
                         exc_info=True)
         finally:
-            admitted.set()
             if answer is not None:
                 answer.done()
             self.taken.pop(update.update_id, None)
@@ -282,13 +279,12 @@ class WebhookServer:
         self,
         update: Update,
         verdict: str,
-        admitted: asyncio.Event,
         sent: dict[str, str] | None = None,
         *,
         answer: WebhookAnswer | None = None,
     ) -> None:
         task = asyncio.create_task(
-            self._handle(update, verdict, time.perf_counter(), admitted, sent, answer)
+            self._handle(update, verdict, time.perf_counter(), sent, answer)
         )
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
@@ -318,7 +314,6 @@ class WebhookServer:
             self._spawn(
                 Update.de_json(orphan.payload, self.application.bot),
                 "ok",
-                asyncio.Event(),
                 orphan.replies,
             )
         return len(orphans)

@@ -520,8 +520,7 @@ async def test_an_update_finished_by_its_instance_before_the_takeover_is_not_red
     (orphan,) = retake_orphans(db, taken_by=server.liveness.key)
     finish_updates(db, [update["update_id"]])
     server._spawn(
-        Update.de_json(orphan.payload, server.application.bot), "ok", asyncio.Event(),
-        orphan.replies,
+        Update.de_json(orphan.payload, server.application.bot), "ok", orphan.replies,
     )
     await asyncio.gather(*server.tasks)
     await citizen.expect_silence(0.3)
