@@ -42,10 +42,10 @@ from collections import Counter
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
-from html.parser import HTMLParser
 from typing import Any
 
 from bot.db import Database
+from bot.emulator.html import EntityParseError, parse_html, strip_text, utf16_len
 
 log = logging.getLogger(__name__)
 
@@ -356,7 +356,7 @@ def fits_webhook_answer(params: dict[str, Any]) -> bool:
         return False
     parse_mode = params.get("parse_mode")
     if parse_mode is None:
-        length: int | None = _utf16_length(text)
+        length: int | None = utf16_len(text)
     elif parse_mode == "HTML":
         length = telegram_html_length(text)
     else:
@@ -364,10 +364,6 @@ def fits_webhook_answer(params: dict[str, Any]) -> bool:
     if length is None or length > _TELEGRAM_TEXT_LIMIT:
         return False
     return _markup_fits(params.get("reply_markup"))
-
-
-def _utf16_length(text: str) -> int:
-    return len(text.encode("utf-16-le")) // 2
 
 
 def _markup_fits(markup: Any) -> bool:
@@ -390,81 +386,15 @@ def _markup_fits(markup: Any) -> bool:
     return True
 
 
-# Telegram's HTML: these tags, no others, properly nested; only these named entities.
-_TELEGRAM_TAGS = frozenset(
-    {
-        "b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "span", "tg-spoiler",
-        "a", "tg-emoji", "code", "pre", "blockquote",
-    }
-)
-_TELEGRAM_ENTITIES = frozenset({"lt", "gt", "amp", "quot"})
-
-
-class _TelegramHtml(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=False)
-        self.ok = True
-        self.length = 0
-        self.open: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag not in _TELEGRAM_TAGS or (tag == "a" and not dict(attrs).get("href")):
-            self.ok = False
-        if tag == "span" and dict(attrs).get("class") != "tg-spoiler":
-            self.ok = False
-        self.open.append(tag)
-
-    def handle_endtag(self, tag: str) -> None:
-        if not self.open or self.open.pop() != tag:
-            self.ok = False
-
-    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.ok = False
-
-    def handle_data(self, data: str) -> None:
-        if any(mark in data for mark in "<>&"):
-            self.ok = False  # Telegram wants them as entities
-        self.length += _utf16_length(data)
-
-    def handle_entityref(self, name: str) -> None:
-        if name not in _TELEGRAM_ENTITIES:
-            self.ok = False
-        self.length += 1
-
-    def handle_charref(self, name: str) -> None:
-        try:
-            code = int(name[1:], 16) if name[:1] in "xX" else int(name)
-            self.length += _utf16_length(chr(code))
-        except (ValueError, OverflowError):
-            self.ok = False
-
-    def handle_comment(self, data: str) -> None:
-        self.ok = False
-
-    def handle_decl(self, decl: str) -> None:
-        self.ok = False
-
-    def handle_pi(self, data: str) -> None:
-        self.ok = False
-
-    def unknown_decl(self, data: str) -> None:
-        self.ok = False
-
-
 def telegram_html_length(text: str) -> int | None:
-    """The length Telegram counts (UTF-16 units of the text without tags), or None when
-    Telegram's HTML parser might refuse it."""
-    parser = _TelegramHtml()
+    """The length Telegram counts (UTF-16 units of the text without tags, trimmed), or None when
+    Telegram's HTML parser would refuse it. The rules are the emulator's model of Telegram's
+    parser (bot/emulator/html.py), stricter than Telegram on a bare '&'."""
     try:
-        parser.feed(text)
-        if parser.rawdata:  # an unfinished tag or entity at the end
-            return None
-        parser.close()
-    except Exception:  # noqa: BLE001 - anything odd: not for an answer
+        plain, entities = parse_html(text)
+    except EntityParseError:
         return None
-    if not parser.ok or parser.open:
-        return None
-    return parser.length
+    return utf16_len(strip_text(plain, entities)[0])
 
 
 def _retry_after(body: bytes) -> float | None:
