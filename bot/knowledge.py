@@ -487,7 +487,7 @@ _MESSAGES = {
 }
 
 
-def _as_written(loc: Path_, lines: dict[Path_, int]) -> Path_:
+def written_path(loc: Path_, lines: dict[Path_, int]) -> Path_:
     """``loc`` as the file has it: a one-group list written as a mapping has no index 0."""
     written: Path_ = ()
     for part in loc:
@@ -506,7 +506,7 @@ def _problems_from(exc: ValidationError, file: str, lines: dict[Path_, int]) -> 
             if isinstance(p, int) or not (p.startswith("function-") or p == "[key]")
         )
         # A missing field has no line of its own: point at the mapping that lacks it.
-        known = _as_written(loc[:-1] if error["type"] == "missing" else loc, lines)
+        known = written_path(loc[:-1] if error["type"] == "missing" else loc, lines)
         while known and known not in lines:
             known = known[:-1]
         message = _MESSAGES.get(error["type"], error["msg"].removeprefix("Value error, "))

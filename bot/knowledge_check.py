@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from bot.knowledge import KnowledgeBase, Path_, Service, Source, _as_written
+from bot.knowledge import KnowledgeBase, Path_, Service, Source, written_path
 
 
 @dataclass(frozen=True)
@@ -39,7 +39,7 @@ def _span(amount: int | None, unit: str) -> str:
 
 def _service_facts(service: Service, file: str, lines: dict[Path_, int]) -> list[Fact]:
     def line_of(*path: str | int) -> int:
-        for candidate in (_as_written((*path, "source"), lines), _as_written(path, lines)):
+        for candidate in (written_path((*path, "source"), lines), written_path(path, lines)):
             if candidate in lines:
                 return lines[candidate]
         return lines.get(("id",), 1)
