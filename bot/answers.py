@@ -9,7 +9,15 @@ from zoneinfo import ZoneInfo
 from babel.dates import get_day_names
 
 from bot.i18n import N_, Translator
-from bot.knowledge import OFFICE_ID, Duration, Fee, KnowledgeBase, Service, WeekHours
+from bot.knowledge import (
+    OFFICE_ID,
+    Duration,
+    DurationVariant,
+    Fee,
+    KnowledgeBase,
+    Service,
+    WeekHours,
+)
 from bot.matching import Match
 from bot.text import escape
 
@@ -130,7 +138,7 @@ def _money(amount: int, tr: Translator) -> str:
     return tr.gettext("free") if amount == 0 else tr.money(amount)
 
 
-def duration_text(duration: Duration, tr: Translator) -> str:
+def duration_text(duration: Duration | DurationVariant, tr: Translator) -> str:
     n = duration.amount
     if duration.unit == "working_days":
         return tr.ngettext("{n} working day", "{n} working days", n).format(n=n)
@@ -149,6 +157,13 @@ def duration_lines(duration: Duration, tr: Translator) -> list[str]:
                        "leave days."))
     if duration.note:
         lines.append(escape(duration.note.get(tr.locale)))
+    if duration.variants:
+        lines.append("")
+    for variant in duration.variants:
+        parts = [] if variant.amount is None else [f"<b>{escape(duration_text(variant, tr))}</b>"]
+        if variant.note:
+            parts.append(escape(variant.note.get(tr.locale)))
+        lines.append(f"• {escape(variant.label.get(tr.locale))}: {'. '.join(parts)}")
     return lines
 
 
@@ -233,7 +248,10 @@ def _overview(kb: KnowledgeBase, service: Service, tr: Translator) -> list[str]:
         escape(service.description.get(loc)),
         "",
         _("💰 Fee: {fee}").format(fee=escape(fee_text)),
-        _("⏱ Time: {duration}").format(duration=escape(duration_text(service.duration, tr))),
+        _("⏱ Time: {duration}").format(duration=escape(
+            duration_text(service.duration, tr)
+            + (_(" (not for every case)") if service.duration.variants else "")
+        )),
         _("📄 You receive: {product}").format(product=escape(service.product.get(loc))),
         _("📍 Where: {place}").format(place=where),
         "",

@@ -182,6 +182,21 @@ def cmd_knowledge_check(args: argparse.Namespace) -> int:
         print(f"{len(exc.problems)} problem(s) in {directory}", file=sys.stderr)
         return 1
     print(f"{directory}: OK, {len(kb.services)} services")
+    if args.stale is None:
+        return 0
+    from bot.knowledge_check import knowledge_facts, stale_facts
+
+    today = date.today()
+    stale = stale_facts(kb, today, args.stale)
+    for fact in stale:
+        print(fact.describe(today))
+    total = len(knowledge_facts(kb))
+    if stale:
+        print(f"{len(stale)} of {total} facts (fees, times, requirements) have no source or were "
+              f"checked more than {args.stale} days ago: check them against the regulation, "
+              "then update their source.checked date")
+        return 1
+    print(f"all {total} facts (fees, times, requirements) were checked within {args.stale} days")
     return 0
 
 
@@ -313,6 +328,12 @@ def cmd_ikm(args: argparse.Namespace) -> int:
     return 0
 
 
+def _days(value: str) -> int:
+    if not value.isdigit():
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number of days (such as 365)")
+    return int(value)
+
+
 def _port(value: str) -> int:
     if not value.isdigit() or int(value) > 65535:
         raise argparse.ArgumentTypeError(f"{value!r} is not a port number (1 to 65535)")
@@ -352,6 +373,9 @@ def build_parser() -> argparse.ArgumentParser:
     ksub = knowledge.add_subparsers(dest="knowledge_command", metavar="ACTION", required=True)
     check = ksub.add_parser("check", help="validate every knowledge file")
     check.add_argument("dir", nargs="?", help="folder to check (default KNOWLEDGE_DIR)")
+    check.add_argument("--stale", type=_days, metavar="DAYS",
+                       help="also list the fees, times and requirements without a source or "
+                       "checked more than DAYS days ago (exit status 1 when there are any)")
     check.set_defaults(func=cmd_knowledge_check)
 
     survey = sub.add_parser("survey", help="satisfaction survey tools")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
@@ -11,10 +12,22 @@ SCALE_MIN = 1
 SCALE_MAX = 4
 INDEX_FACTOR = 25  # a 1-4 average times 25 gives the 25-100 index
 
-# Krejcie-Morgan constants: chi-square for 1 degree of freedom at 95 %, proportion, margin.
-KM_CHI_SQUARE = Decimal("3.841")
-KM_PROPORTION = Decimal("0.5")
-KM_MARGIN = Decimal("0.05")
+# Krejcie and Morgan (1970), "Determining sample size for research activities", Table 1:
+# (population, sample) as published (chi-square 3.841, P = 0.5, d = 0.05), ascending.
+KREJCIE_MORGAN_TABLE: tuple[tuple[int, int], ...] = (
+    (10, 10), (15, 14), (20, 19), (25, 24), (30, 28), (35, 32), (40, 36), (45, 40), (50, 44),
+    (55, 48), (60, 52), (65, 56), (70, 59), (75, 63), (80, 66), (85, 70), (90, 73), (95, 76),
+    (100, 80), (110, 86), (120, 92), (130, 97), (140, 103), (150, 108), (160, 113), (170, 118),
+    (180, 123), (190, 127), (200, 132), (210, 136), (220, 140), (230, 144), (240, 148), (250, 152),
+    (260, 155), (270, 159), (280, 162), (290, 165), (300, 169), (320, 175), (340, 181), (360, 186),
+    (380, 191), (400, 196), (420, 201), (440, 205), (460, 210), (480, 214), (500, 217), (550, 226),
+    (600, 234), (650, 242), (700, 248), (750, 254), (800, 260), (850, 265), (900, 269), (950, 274),
+    (1000, 278), (1100, 285), (1200, 291), (1300, 297), (1400, 302), (1500, 306), (1600, 310),
+    (1700, 313), (1800, 317), (1900, 320), (2000, 322), (2200, 327), (2400, 331), (2600, 335),
+    (2800, 338), (3000, 341), (3500, 346), (4000, 351), (4500, 354), (5000, 357), (6000, 361),
+    (7000, 364), (8000, 367), (9000, 368), (10_000, 370), (15_000, 375), (20_000, 377),
+    (30_000, 379), (40_000, 380), (50_000, 381), (75_000, 382), (1_000_000, 384),
+)
 
 Number = int | float | Fraction | Decimal
 
@@ -166,15 +179,15 @@ def score(
 
 
 def minimum_sample(population: int) -> int:
-    """Krejcie-Morgan: s = X2*N*P(1-P) / (d2*(N-1) + X2*P(1-P)).
+    """The Krejcie-Morgan minimum sample for ``population``, read from the published table.
 
-    Rounded half up to a whole respondent, which reproduces the published table (N=15 -> 14,
-    N=100 -> 80, N=1000 -> 278, N=1,000,000 -> 384); rounding up instead would give 15 for
-    N=15. Never more than the population itself.
+    A population between two rows takes the next larger row (100,000 -> 384, the row for
+    1,000,000; the formula alone gives 383): a sample large enough for a larger population is
+    enough for a smaller one, and offices check their reports against this table. Beyond the
+    last row the sample stays 384. Never more than the population itself.
     """
     if population <= 0:
         return 0
-    n = Decimal(population)
-    pq = KM_PROPORTION * (1 - KM_PROPORTION)
-    s = KM_CHI_SQUARE * n * pq / (KM_MARGIN**2 * (n - 1) + KM_CHI_SQUARE * pq)
-    return min(population, int(s.quantize(Decimal(1), rounding=ROUND_HALF_UP)))
+    row = bisect_left(KREJCIE_MORGAN_TABLE, population, key=lambda entry: entry[0])
+    sample = KREJCIE_MORGAN_TABLE[min(row, len(KREJCIE_MORGAN_TABLE) - 1)][1]
+    return min(population, sample)

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from datetime import date, time
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -103,9 +103,46 @@ def _non_negative_rupiah(value: int) -> int:
 Rupiah = Annotated[int, AfterValidator(_non_negative_rupiah)]
 
 
+def _checked_date(value: Any) -> Any:
+    """A calendar date, not in the future (a typo like 2062 would hide a stale fact)."""
+    if isinstance(value, str):
+        try:
+            value = date.fromisoformat(value.strip())
+        except ValueError:
+            value = None
+    if not isinstance(value, date) or isinstance(value, datetime):
+        raise PydanticCustomError(
+            "checked_date", "write the date it was checked as 2026-12-31 (year-month-day)"
+        )
+    # One day of grace: the clerk's calendar may already be on tomorrow in WIT.
+    if value > date.today() + timedelta(days=1):
+        raise PydanticCustomError(
+            "checked_future", "the date it was checked ({value}) is in the future",
+            {"value": value.isoformat()},
+        )
+    return value
+
+
+class Source(_Model):
+    """Where a fee, time or requirement comes from and when someone last checked it there."""
+
+    regulation: str = Field(min_length=1)  # "PP No. 45 Tahun 2024", or the office's standard
+    article: str | None = None  # article, paragraph or appendix: "Pasal 22", "Lampiran"
+    checked: date
+
+    @field_validator("checked", mode="before")
+    @classmethod
+    def _valid_checked(cls, value: Any) -> Any:
+        return _checked_date(value)
+
+    def __str__(self) -> str:
+        return f"{self.regulation}, {self.article}" if self.article else self.regulation
+
+
 class FeeVariant(_Model):
     label: Text
     amount: Rupiah
+    source: Source | None = None  # when it differs from the fee's own
 
 
 class Fee(_Model):
@@ -119,6 +156,7 @@ class Fee(_Model):
     variants: list[FeeVariant] = Field(default_factory=list)
     note: Text | None = None
     legal_basis: Text | None = None
+    source: Source | None = None
 
     @model_validator(mode="after")
     def _explained_when_unknown(self) -> Fee:
@@ -132,20 +170,44 @@ class Fee(_Model):
         return self.amount == 0 and all(v.amount == 0 for v in self.variants)
 
 
+def _known_unit(value: str) -> str:
+    if value not in UNITS:
+        raise PydanticCustomError(
+            "unknown_unit", "unknown unit '{unit}'; use one of: {units}",
+            {"unit": value, "units": ", ".join(UNITS)},
+        )
+    return value
+
+
+Unit = Annotated[str, AfterValidator(_known_unit)]
+
+
+class DurationVariant(_Model):
+    """A case with its own time (a lost passport); ``amount`` null when no time is promised,
+    which ``note`` then explains."""
+
+    label: Text
+    amount: int | None = Field(default=None, ge=0)
+    unit: Unit | None = None
+    note: Text | None = None
+    source: Source | None = None
+
+    @model_validator(mode="after")
+    def _complete(self) -> DurationVariant:
+        if self.amount is not None and self.unit is None:
+            raise PydanticCustomError("variant_unit", "give the unit of this amount")
+        if self.amount is None and self.note is None:
+            raise PydanticCustomError("variant_note", "a case without an amount needs a note "
+                                      "saying why no time is promised")
+        return self
+
+
 class Duration(_Model):
     amount: int = Field(ge=0)
-    unit: str
+    unit: Unit
     note: Text | None = None
-
-    @field_validator("unit")
-    @classmethod
-    def _known_unit(cls, value: str) -> str:
-        if value not in UNITS:
-            raise PydanticCustomError(
-                "unknown_unit", "unknown unit '{unit}'; use one of: {units}",
-                {"unit": value, "units": ", ".join(UNITS)},
-            )
-        return value
+    variants: list[DurationVariant] = Field(default_factory=list)
+    source: Source | None = None
 
 
 def _latitude(value: float | None) -> float | None:
@@ -277,6 +339,7 @@ class RequirementGroup(_Model):
     variant: str | None = None
     label: Text | None = None
     items: list[Text] = Field(min_length=1)
+    source: Source | None = None
 
 
 def _known_topic(value: str) -> str:
@@ -333,7 +396,10 @@ class Service(_Model):
     @field_validator("requirements", mode="before")
     @classmethod
     def _plain_list_is_one_group(cls, value: Any) -> Any:
-        # Most services have one list of requirements; variants are the exception.
+        # Most services have one list of requirements; variants are the exception. One group
+        # may also be written as a mapping, to give the list its source.
+        if isinstance(value, dict) and "items" in value:
+            return [value]
         if isinstance(value, list) and value and not all(
             isinstance(item, dict) and "items" in item for item in value
         ):
@@ -375,6 +441,8 @@ class KnowledgeBase:
     directory: Path
     office: Office
     services: dict[str, Service]  # in file order
+    # Each service's file and the line of every field in it, to point at a fact to recheck.
+    origins: dict[str, tuple[str, dict[Path_, int]]] = field(default_factory=dict, repr=False)
 
     @property
     def categories(self) -> dict[str, Category]:
@@ -419,6 +487,16 @@ _MESSAGES = {
 }
 
 
+def written_path(loc: Path_, lines: dict[Path_, int]) -> Path_:
+    """``loc`` as the file has it: a one-group list written as a mapping has no index 0."""
+    written: Path_ = ()
+    for part in loc:
+        if part == 0 and (*written, 0) not in lines and written in lines:
+            continue
+        written = (*written, part)
+    return written
+
+
 def _problems_from(exc: ValidationError, file: str, lines: dict[Path_, int]) -> list[Problem]:
     problems = []
     for error in exc.errors():
@@ -428,7 +506,7 @@ def _problems_from(exc: ValidationError, file: str, lines: dict[Path_, int]) -> 
             if isinstance(p, int) or not (p.startswith("function-") or p == "[key]")
         )
         # A missing field has no line of its own: point at the mapping that lacks it.
-        known = loc[:-1] if error["type"] == "missing" else loc
+        known = written_path(loc[:-1] if error["type"] == "missing" else loc, lines)
         while known and known not in lines:
             known = known[:-1]
         message = _MESSAGES.get(error["type"], error["msg"].removeprefix("Value error, "))
@@ -436,7 +514,18 @@ def _problems_from(exc: ValidationError, file: str, lines: dict[Path_, int]) -> 
     return problems
 
 
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when installed: much faster
+class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """The safe loader (libyaml when installed: much faster) that leaves an impossible date
+    such as 2026-13-01 as text, so validation reports it with its line instead of crashing."""
+
+    def _date_or_text(self, node: yaml.ScalarNode) -> Any:
+        try:
+            return self.construct_yaml_timestamp(node)
+        except ValueError:
+            return self.construct_scalar(node)
+
+
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _Loader._date_or_text)
 
 
 def _read(path: Path, display: str) -> tuple[Any, dict[Path_, int], list[Problem]]:
@@ -488,6 +577,7 @@ def load_knowledge(directory: Path | str) -> KnowledgeBase:
 
     services: dict[str, Service] = {}
     where: dict[str, str] = {}
+    origins: dict[str, tuple[str, dict[Path_, int]]] = {}
     service_files = sorted((directory / "services").glob("*.yaml"))
     if not service_files:
         problems.append(Problem(str(directory / "services"), 1, "(file)", "no service files"))
@@ -514,6 +604,7 @@ def load_knowledge(directory: Path | str) -> KnowledgeBase:
             ))
         services[service.id] = service
         where[service.id] = display
+        origins[service.id] = (display, lines)
     if problems or office is None:
         raise KnowledgeError(problems)
-    return KnowledgeBase(directory=directory, office=office, services=services)
+    return KnowledgeBase(directory=directory, office=office, services=services, origins=origins)

@@ -132,8 +132,13 @@ tanggal mana anak cari lain sebagainya surat keterangan data nama emas game main
 kota harapan dapat bikin urus perlu kapan gimana jadi sampai karena agar supaya maka jam
 umum biasa khusus cepat lambat pasien saat setelah sebelum masuk keluar pertama kali
 senin selasa rabu kamis jumat monday tuesday wednesday thursday friday good morning afternoon
-evening night today tomorrow now sekarang besok
+evening night today tomorrow now sekarang besok year years month months
 """.split())
+
+# "berlaku 10 tahun", "valid for 5 years": a validity stated as a number names which product
+# (a 10-year passport); it does not ask how long the product is valid.
+PERIOD_WORDS = frozenset("tahun year years bulan month months".split())
+VALIDITY_WORDS = frozenset("berlaku valid validity".split())
 
 SUFFIXES = ("nya", "kah", "lah", "pun")
 
@@ -161,6 +166,19 @@ def _expand(tokens: list[str]) -> list[str]:
 def tokens_of(text: str) -> list[str]:
     """Folded, slang-expanded tokens: 'Brp biaya e-KTP?' -> ['berapa', 'biaya', 'e', 'ktp']."""
     return _expand(_fold(text).split())
+
+
+def _stated_validity(tokens: list[str]) -> set[int]:
+    """Positions of a validity stated as a number, such as "berlaku 10 tahun"."""
+    stated: set[int] = set()
+    for index, token in enumerate(tokens[:-1]):
+        if token.isdigit() and tokens[index + 1] in PERIOD_WORDS:
+            before = index - 1
+            while before >= 0 and tokens[before] in ("for", "selama"):
+                before -= 1
+            if before >= 0 and tokens[before] in VALIDITY_WORDS:
+                stated |= set(range(before, index + 2))
+    return stated
 
 
 @dataclass
@@ -421,6 +439,11 @@ class Matcher:
                 if ranked[0] is not best:
                     best = ranked[0]
                     topic = self._topics(tokens, best.service_id, set(range(best.start, best.end)))
+            if topic == "product" and (stated := _stated_validity(tokens)):
+                # "biaya paspor berlaku 10 tahun": the price of the 10-year one is asked.
+                used = set(range(best.start, best.end)) | stated
+                if self._topics(tokens, best.service_id, used) == "fee":
+                    topic = "fee"
             if topic is None and best.score <= PARTIAL:
                 # One word of a name and nothing asked about it: too little to go on.
                 return Match(None, None, best.score, self._suggest(tokens, hits))

@@ -28,11 +28,37 @@ def _answer(kb, service, topic, locale="id"):
 
 def test_passport_fee_in_whole_rupiah_with_variants_and_basis(kb):
     html = _answer(kb, "paspor", "fee").html
-    assert "Paspor biasa 48 halaman: <b>Rp350.000</b>" in html
-    assert "Paspor elektronik 48 halaman: <b>Rp650.000</b>" in html
-    assert "Rp1.000.000" in html
+    # PP 45/2024: by type and validity, the four prices for the citizen to choose from.
+    prices = ["Paspor biasa (non-elektronik) 5 tahun: <b>Rp350.000</b>",
+              "Paspor biasa (non-elektronik) 10 tahun: <b>Rp650.000</b>",
+              "Paspor elektronik 5 tahun: <b>Rp650.000</b>",
+              "Paspor elektronik 10 tahun: <b>Rp950.000</b>"]
+    assert [html.index(price) for price in prices] == sorted(html.index(p) for p in prices)
+    assert "percepatan (selesai hari yang sama): <b>Rp1.000.000</b>" in html
+    assert "Beban paspor hilang (ditambah biaya paspor baru): <b>Rp1.000.000</b>" in html
+    assert "Beban paspor rusak (ditambah biaya paspor baru): <b>Rp500.000</b>" in html
+    assert "Paspor pertama calon Pekerja Migran Indonesia: <b>gratis</b>" in html
+    assert "PP No. 45 Tahun 2024 Pasal 5" in html
+    assert "48 halaman" not in html and "28 Tahun 2019" not in html
     assert ",00" not in html
-    assert "Dasar hukum: PP No. 28 Tahun 2019" in html
+    assert "Dasar hukum: PP No. 45 Tahun 2024" in html
+    en = _answer(kb, "paspor", "fee", "en").html
+    assert "Electronic passport, 5 years: <b>Rp650.000</b>" in en
+    assert "Legal basis: Government Regulation 45/2024" in en
+
+
+def test_lost_passport_is_not_promised_the_offices_three_days(kb):
+    html = _answer(kb, "paspor", "duration").html
+    assert "Selesai dalam <b>3 hari kerja</b>." in html
+    assert "batas dalam peraturan 4 hari kerja" in html
+    lost = html.split("• Penggantian paspor hilang atau rusak: ", 1)[1]
+    assert lost.startswith("Janji 3 hari kerja tidak berlaku;")
+    assert "<b>" not in lost  # no time promised for it
+    en = _answer(kb, "paspor", "duration", "en").html
+    assert "• Replacing a lost or damaged passport: The 3-working-day promise does not apply" in en
+    assert "⏱ Time: 3 working days (not for every case)" in _answer(kb, "paspor", "overview",
+                                                                    "en").html
+    assert "(not for every case)" not in _answer(kb, "skck", "overview", "en").html
 
 
 def test_english_fee_answer(kb):

@@ -20,7 +20,7 @@ async def test_citizen_asks_browses_and_switches_language(bot):
     await citizen.send("brp biaya bikin paspor?")
     fee = await citizen.reply()
     assert fee.text.startswith("Paspor · Biaya")
-    assert "Paspor biasa 48 halaman: <b>Rp350.000</b>" in fee.html
+    assert "Paspor biasa (non-elektronik) 5 tahun: <b>Rp350.000</b>" in fee.html
     assert fee.buttons[0] == ("Selengkapnya tentang Paspor", "svc:card:paspor")
     assert [data for _, data in fee.buttons[1:]] == MENU_DATA
 

@@ -100,11 +100,31 @@ def test_extremes_of_the_scale():
 
 @pytest.mark.parametrize(
     ("population", "sample"),
-    [(0, 0), (1, 1), (10, 10), (15, 14), (100, 80), (150, 108), (1000, 278), (1_000_000, 384),
-     (10**9, 384)],
+    [(0, 0), (1, 1), (9, 9), (10, 10), (12, 12), (15, 14), (16, 16), (41, 40), (100, 80), (101, 86),
+     (108, 86), (150, 108), (1000, 278), (75_000, 382), (75_001, 384), (100_000, 384),
+     (1_000_000, 384), (10**9, 384)],
 )
 def test_krejcie_morgan(population, sample):
+    # Between two rows the next larger one counts: 100,000 reads the 1,000,000 row (384),
+    # where the formula alone gives 383.
     assert ikm.minimum_sample(population) == sample
+
+
+def _formula(population: int) -> Decimal:
+    chi, p, d = Decimal("3.841"), Decimal("0.5"), Decimal("0.05")
+    return chi * population * p * (1 - p) / (d**2 * (population - 1) + chi * p * (1 - p))
+
+
+def test_every_published_row_and_never_below_the_formula():
+    rows = ikm.KREJCIE_MORGAN_TABLE
+    assert len(rows) == 90 and rows[0] == (10, 10) and rows[-1] == (1_000_000, 384)
+    for population, sample in rows:
+        assert ikm.minimum_sample(population) == sample
+        # The table is the formula rounded to the nearest respondent at its own rows.
+        assert abs(sample - _formula(population)) <= Decimal("0.5")
+    for population in (*range(10, 3000, 7), 12_345, 60_000, 99_999, 500_000):
+        assert ikm.minimum_sample(population) >= _formula(population) - Decimal("0.5")
+        assert ikm.minimum_sample(population) <= ikm.minimum_sample(population + 1)
 
 
 def test_unknown_rule_is_named():

@@ -66,9 +66,20 @@ def test_sample_fees_and_times_follow_the_regulations():
         assert kb.services[free].fee.free, free
         assert kb.services[free].fee.legal_basis is not None, free
     passport = kb.services["paspor"]
+    # PP 45/2024: non-electronic 5/10 years, electronic 5/10 years, acceleration, lost,
+    # damaged, and free for a migrant worker's first passport (art. 5).
     assert passport.fee.amount == 350000
-    assert [v.amount for v in passport.fee.variants] == [650000, 1000000]
+    assert [v.amount for v in passport.fee.variants] == [
+        650000, 650000, 950000, 1000000, 1000000, 500000, 0]
+    assert passport.fee.source.regulation == "PP No. 45 Tahun 2024"
+    assert passport.fee.variants[-1].source.article == "Pasal 5"
     assert (passport.duration.amount, passport.duration.unit) == (3, "working_days")
+    # The office's 3 days; lost or damaged replacements fall outside the regulation's 4.
+    [lost] = passport.duration.variants
+    assert lost.amount is None and "hilang" in lost.label.id
+    assert passport.duration.source.article == "Pasal 22"
+    photos = [item.id for item in kb.services["skck"].requirements[0].items if "foto" in item.id]
+    assert photos == ["Pas foto berwarna 4x6 latar merah sebanyak 5 lembar"]
     sim = {v.label.id: v.amount for v in kb.services["sim"].fee.variants}
     assert kb.services["sim"].fee.amount == 120000
     assert sim == {"SIM C baru": 100000, "SIM D baru": 50000, "Perpanjangan SIM A": 80000,

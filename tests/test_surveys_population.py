@@ -54,12 +54,12 @@ def test_minimum_sample_against_completed_applications(db):
     assert report.population_from == "applications"
     # 90 paspor and 18 ktp-el completed in November (every tenth is still in process).
     assert report.overall.population == 108
-    assert report.overall.minimum_sample == ikm.minimum_sample(108) == 84
+    assert report.overall.minimum_sample == ikm.minimum_sample(108) == 86
     assert not report.overall.sample_reached
     [paspor] = report.groups
     assert (paspor.key, paspor.population, paspor.respondents) == ("paspor", 90, 12)
     assert [(g.key, g.population) for g in by_unit.groups] == [("imigrasi", 90)]
     assert by_unit.overall.population == 108
     text = render_report(Translator("en"), report, config, lambda key: key or "All services")
-    assert "12 respondents; 108 completed transactions need at least 84." in text
-    assert "The sample is too small: 72 more respondents are needed" in text
+    assert "12 respondents; 108 completed transactions need at least 86." in text
+    assert "The sample is too small: 74 more respondents are needed" in text
