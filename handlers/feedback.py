@@ -173,10 +173,16 @@ async def _hand_over(
     now = now_utc(rt)
     with rt.db.session() as session:
         ask = fl.own_ask(session, ask_id, query.from_user.id)
-        handed, created = ho.hand_over(session, ask, now=now)
+        if ask is None:  # forgotten since the press was checked
+            handed, created = None, False
+        else:
+            handed, created = ho.hand_over(session, ask, now=now)
         if created:
             name = _name_of(rt, office.locale)(ask.service_id) if ask.service_id else None
             ho.post_to_officers(session, handed, chat_id=group, tr=office, service_name=name)
+    if handed is None:
+        await unknown_button(update, context)
+        return
     if not created:
         await query.answer(tr.gettext("This question is already with our officers."))
         return

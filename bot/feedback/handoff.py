@@ -12,8 +12,7 @@ from babel.dates import format_datetime
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from bot.feedback.models import OfficerQuestion, QuestionAsk
-from bot.feedback.privacy import ERASED_ASKER
+from bot.feedback.models import ERASED_ASKER, OfficerQuestion, QuestionAsk
 from bot.i18n import N_, Translator
 from bot.knowledge import KnowledgeBase
 from bot.models import User, utcnow

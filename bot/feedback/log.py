@@ -17,7 +17,7 @@ from sqlalchemy import delete, func, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from bot.feedback.models import OfficerQuestion, QuestionAsk, UnansweredQuestion
+from bot.feedback.models import ERASED_ASKER, OfficerQuestion, QuestionAsk, UnansweredQuestion
 from bot.logging import NIK_RE, PHONE_RE
 from bot.models import utcnow
 
@@ -28,13 +28,18 @@ UNRATED_TTL = timedelta(days=3)
 # keeps its totals afterwards, without anyone's id.
 ASKER_TTL = timedelta(days=90)
 
+LONG_NUMBER_RE = re.compile(r"(?<!\d)\d(?:[ .-]?\d){9,}(?!\d)")
 EMAIL_RE = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 # "nama saya Budi Santoso", "my name is Ann", "atas nama Siti": the words after the cue, up to
-# three, are a name. Only words that look like names (letters, apostrophes) are taken.
+# three, are a name; a word that carries the question on ("mau", "want", ...) ends it.
+_NAME_WORD = (
+    r"(?!(?:mau|ingin|minta|mohon|tanya|bertanya|dan|yang|untuk|dari|dengan|want|would|and|"
+    r"need|to|i|am|from|with)\b)[A-Za-z][A-Za-z'-]*"
+)
 NAME_CUE_RE = re.compile(
     r"(?i)\b(nama\s+(?:saya|aku|ku|anak\s+saya|ibu\s+saya|bapak\s+saya|suami\s+saya|istri\s+saya)"
     r"|namaku|saya\s+bernama|atas\s+nama|a\.\s?n\.|my\s+name\s+is)"
-    r"(\s*:?\s*)((?:[A-Za-z][A-Za-z'.-]*)(?:\s+[A-Za-z][A-Za-z'.-]*){0,2})"
+    rf"(\s*:?\s*)({_NAME_WORD}(?:\s+{_NAME_WORD}){{0,2}})"
 )
 NAME = "[name]"
 
@@ -56,8 +61,9 @@ def mask_question(text: str, names: Iterable[str] = ()) -> str:
         # Two letters and more: a one-letter "name" would eat words.
         if name and len(name) >= 2:
             masked = re.sub(rf"(?i)(?<!\w){re.escape(name)}(?!\w)", NAME, masked)
-    # Any long digit run left (an account, a KK number written with spaces) is no one's business.
-    return re.sub(r"\d{8,}", "[number]", masked).strip()
+    # Ten digits and more left, spaced or not (an account, a KK number written in groups), are
+    # no one's business; dates and amounts of money stay readable.
+    return LONG_NUMBER_RE.sub("[number]", masked).strip()
 
 
 def normalise(masked: str) -> str:
@@ -171,8 +177,15 @@ def rate(session: Session, ask: QuestionAsk, rating: int, *, now: datetime | Non
 
 def forget_old_asks(session: Session, *, now: datetime | None = None) -> int:
     """Delete answered questions nobody rated after UNRATED_TTL, and who asked a logged one
-    after ASKER_TTL; a question handed to an officer stays with its exchange."""
+    after ASKER_TTL; a question handed to an officer keeps its exchange, without the citizen
+    after ASKER_TTL too."""
     now = now or utcnow()
+    session.exec(
+        update(OfficerQuestion)
+        .where(OfficerQuestion.asked_at < now - ASKER_TTL, OfficerQuestion.user_id != ERASED_ASKER)
+        .values(user_id=ERASED_ASKER, ask_id=None)
+        .execution_options(synchronize_session=False)
+    )
     handed = select(OfficerQuestion.ask_id).where(col(OfficerQuestion.ask_id).is_not(None))
     result = session.exec(
         delete(QuestionAsk).where(

@@ -10,6 +10,8 @@ from sqlmodel import Field, SQLModel
 
 from bot.models import UtcDateTime, utcnow
 
+ERASED_ASKER = 0  # Telegram user ids are positive: 0 is a citizen whose data was erased
+
 
 class UnansweredQuestion(SQLModel, table=True):
     """One question the bot could not answer well, deduplicated by its normalised text.

@@ -8,11 +8,9 @@ from typing import Any
 from sqlalchemy import delete, update
 from sqlmodel import Session, select
 
-from bot.feedback.models import OfficerQuestion, QuestionAsk
+from bot.feedback.models import ERASED_ASKER, OfficerQuestion, QuestionAsk
 from bot.i18n import N_
 from bot.personal_data import register_personal_data
-
-ERASED_ASKER = 0  # Telegram user ids are positive
 
 
 def _iso(moment: Any) -> str | None:
@@ -64,9 +62,6 @@ def erase_questions(session: Session, telegram_id: int) -> str | None:
         .values(user_id=ERASED_ASKER, ask_id=None)
     )
     if ask_ids:
-        session.exec(
-            update(OfficerQuestion).where(OfficerQuestion.ask_id.in_(ask_ids)).values(ask_id=None)
-        )
         session.exec(delete(QuestionAsk).where(QuestionAsk.user_id == telegram_id))
     return N_(
         "The questions you asked were unlinked from you. Those we could not answer stay in our "
