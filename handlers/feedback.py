@@ -208,10 +208,12 @@ async def _record_answer(
 ) -> None:
     rt = runtime(context)
     _ = translator(update, context).gettext
+    group = officers_chat(rt)
     with rt.db.session() as session:
         handed, outcome = ho.answer(
             session, handed_id, officer_id=update.effective_user.id, text=text,
             default_locale=rt.settings.default_locale, now=now_utc(rt),
+            group_chat_id=group if update.effective_chat.id != group else None,
         )
     if handed is None:
         await reply_html(update, _("That question is no longer here."))

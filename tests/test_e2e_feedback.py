@@ -156,6 +156,11 @@ async def test_not_understood_out_of_hours_answered_with_the_button_in_english(
     back = await citizen.reply(timeout=8)
     assert back.text.startswith("💬 An officer answered your question")
     assert "Pets are not allowed inside, except assistance dogs." in back.text
+    # The group reads that it is answered, so nobody answers it again.
+    note = await group.reply(timeout=8)
+    assert note.text.startswith(f"✅ Pertanyaan #{_rows(bot, OfficerQuestion)[0].id} sudah "
+                                f"dijawab oleh petugas {OFFICER}:")
+    assert "assistance dogs" in note.text
 
 
 async def test_log_deduplicates_and_staff_see_their_units_questions(make_bot, database_url):

@@ -154,11 +154,14 @@ SENT = "sent"
 
 def answer(
     session: Session, handed_id: int, *, officer_id: int, text: str, default_locale: str,
-    now: datetime | None = None,
+    group_chat_id: int | None = None, now: datetime | None = None,
 ) -> tuple[OfficerQuestion | None, str]:
     """Record an officer's answer and queue it to the citizen in their language: (the
     hand-off, SENT), (it, ERASED) when the citizen's data was erased meanwhile, (None, "")
-    when there is no such hand-off. A later answer is added to the first and sent too."""
+    when there is no such hand-off. A later answer is added to the first and sent too.
+
+    ``group_chat_id``: the answer was written elsewhere than in the group (the private chat
+    after the Answer button), so the group is told, and no one else answers it again."""
     now = now or utcnow()
     handed = session.exec(
         select(OfficerQuestion).where(OfficerQuestion.id == handed_id).with_for_update()
@@ -171,6 +174,11 @@ def answer(
     handed.officer_id = officer_id
     handed.answered_at = now
     session.add(handed)
+    if group_chat_id is not None:
+        office = Translator(default_locale)
+        note = office.gettext("✅ Question #{id} was answered by officer {officer}:").format(
+            id=handed.id, officer=officer_id)
+        enqueue(session, chat_id=group_chat_id, text=f"{note}\n{escape(body)}")
     if handed.user_id == ERASED_ASKER:
         return handed, ERASED
     user = session.get(User, handed.user_id)
