@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, time, timedelta
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ParseMode
 from telegram.error import Forbidden
 from telegram.ext import (
@@ -366,6 +366,15 @@ async def digest_job(context: ContextTypes.DEFAULT_TYPE) -> None:
         log.info("feedback: %d old question(s) forgotten", forgotten)
 
 
+class _ReplyToHandoffPost(filters.MessageFilter):
+    """A reply to a message carrying a hand-off's Answer button: other replies in groups stay
+    free for other features."""
+
+    def filter(self, message: Message) -> bool:
+        replied = message.reply_to_message
+        return replied is not None and ho.handoff_on_post(replied.reply_markup) is not None
+
+
 def register(app: Application) -> None:
     register_flow(FLOW, answer_message)
     app.add_handler(
@@ -375,7 +384,7 @@ def register(app: Application) -> None:
     app.add_handler(CallbackQueryHandler(citizen_button, pattern=r"^qo:"), GROUP_FEATURES)
     app.add_handler(
         MessageHandler(
-            filters.ChatType.GROUPS & filters.REPLY & filters.TEXT & ~filters.COMMAND,
+            filters.ChatType.GROUPS & filters.TEXT & ~filters.COMMAND & _ReplyToHandoffPost(),
             group_reply,
         ),
         GROUP_FEATURES,

@@ -211,6 +211,8 @@ async def test_weekly_digest_goes_once_and_the_gaps_csv(
         await citizen.reply()
 
     # Asked in the week of 30 November: the digest is for that week, from Monday 7 December.
+    [job] = bot.app.job_queue.get_jobs_by_name("unanswered-digest")
+    assert job.trigger.interval.total_seconds() == 3600
     monday_early = datetime(2026, 12, 7, 0, 30, tzinfo=UTC)  # 07:30 in Jakarta
     monday = datetime(2026, 12, 7, 2, 0, tzinfo=UTC)
     assert not queue_digest(bot.rt, monday_early)
