@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, or_, update
+from sqlalchemy import delete, func, or_, true, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -223,7 +223,7 @@ class Scope:
 
     def clause(self) -> Any:
         if self.services is None:
-            return True
+            return true()
         return or_(
             col(UnansweredQuestion.service_id).is_(None),
             col(UnansweredQuestion.service_id).in_(sorted(self.services)),
@@ -248,8 +248,10 @@ def top_questions(
     session: Session, *, scope: Scope = Scope(None), since: datetime | None = None,
     until: datetime | None = None, limit: int | None = 10,
 ) -> list[LoggedQuestion]:
-    """The most asked unanswered questions, with how often in [since, until) (by who asked,
-    while that is kept) and the officers' answers; most asked first."""
+    """The most asked unanswered questions, with how often in [since, until) and the
+    officers' answers; most asked first. The count in the period comes from who asked, kept
+    for ASKER_TTL: without ``until``, a question last asked in the period but longer ago than
+    that is listed too, counted 0 in the period (its totals are still there)."""
     in_period = select(QuestionAsk.question_id, func.count().label("n")).where(
         col(QuestionAsk.question_id).is_not(None)
     )
@@ -258,11 +260,15 @@ def top_questions(
     if until is not None:
         in_period = in_period.where(QuestionAsk.asked_at < until)
     counts = in_period.group_by(QuestionAsk.question_id).subquery()
+    n = func.coalesce(counts.c.n, 0)
+    in_window = col(counts.c.n).is_not(None)
+    if until is None:
+        in_window = or_(in_window, UnansweredQuestion.last_at >= since) if since else true()
     query = (
-        select(UnansweredQuestion, counts.c.n)
-        .join(counts, counts.c.question_id == UnansweredQuestion.id)
-        .where(scope.clause())
-        .order_by(counts.c.n.desc(), UnansweredQuestion.last_at.desc(), UnansweredQuestion.id)
+        select(UnansweredQuestion, n)
+        .outerjoin(counts, counts.c.question_id == UnansweredQuestion.id)
+        .where(scope.clause(), in_window)
+        .order_by(n.desc(), UnansweredQuestion.last_at.desc(), UnansweredQuestion.id)
     )
     if limit is not None:
         query = query.limit(limit)
