@@ -22,7 +22,7 @@ from bot.conversations import clear_state, set_state
 from bot.feedback import handoff as ho
 from bot.feedback import log as fl
 from bot.feedback import render
-from bot.feedback.models import OfficerQuestion
+from bot.feedback.models import OfficerQuestion, QuestionAsk
 from bot.i18n import Translator
 from bot.knowledge import OFFICE_ID
 from bot.models import ConversationState, Staff, utcnow
@@ -32,6 +32,7 @@ from bot.runtime import Runtime
 from bot.text import escape, split_message
 from handlers.common import (
     GROUP_FEATURES,
+    edit_in_place,
     register_flow,
     reply_html,
     runtime,
@@ -120,6 +121,13 @@ def _without_feedback(markup: InlineKeyboardMarkup | None) -> list[list[InlineKe
     ]
 
 
+def _fits(ask: QuestionAsk, action: str) -> bool:
+    """👍/👎 belong under an answer; "ask an officer" under "not understood", or after 👎."""
+    if action == "ask":
+        return not ask.understood or ask.rating == -1
+    return ask.understood
+
+
 async def citizen_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """qo:up|dn|ask:<ask id>. The ask must be the presser's own, else the button is forged."""
     query = update.callback_query
@@ -132,13 +140,12 @@ async def citizen_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         return
     action, ask_id = parts[1], int(parts[2])
     now = now_utc(rt)
+    rated = False
     with rt.db.session() as session:
         ask = fl.own_ask(session, ask_id, query.from_user.id)
-        if ask is None or (action == "ask" and ask.understood and ask.rating != -1) or (
-            action != "ask" and not ask.understood
-        ):
+        if ask is not None and not _fits(ask, action):
             ask = None
-        elif action in ("up", "dn"):
+        elif ask is not None and action in ("up", "dn"):
             rated = fl.rate(session, ask, 1 if action == "up" else -1, now=now)
     if ask is None:
         await unknown_button(update, context)
@@ -157,7 +164,7 @@ async def citizen_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         if officers_chat(rt) is not None:
             rows.append([_button(_("🙋 Ask an officer"), f"qo:ask:{ask_id}")])
     if query.message is not None:
-        await query.edit_message_reply_markup(InlineKeyboardMarkup(rows))
+        await edit_in_place(query.edit_message_reply_markup(InlineKeyboardMarkup(rows)))
 
 
 async def _hand_over(
@@ -188,9 +195,9 @@ async def _hand_over(
         return
     await query.answer()
     if query.message is not None:
-        await query.edit_message_reply_markup(
+        await edit_in_place(query.edit_message_reply_markup(
             InlineKeyboardMarkup(_without_feedback(query.message.reply_markup))
-        )
+        ))
     hours = ho.office_hours(rt.knowledge, rt.calendar, now)
     await reply_html(update, ho.expectation(hours, tr, rt.calendar))
 
