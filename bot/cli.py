@@ -200,6 +200,64 @@ def cmd_knowledge_check(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_knowledge_reload(args: argparse.Namespace) -> int:
+    """Validate the folder and, only if it is valid, publish it: every running instance
+    switches to it within a minute (bot/reload)."""
+    from bot import reload as kr
+    from bot.db import Database
+    from bot.knowledge import KnowledgeError
+
+    settings = _settings(args)
+    try:
+        loaded = kr.load(settings)
+    except KnowledgeError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        print(f"{len(exc.problems)} problem(s): nothing was reloaded, the running instances keep "
+              "the current knowledge base", file=sys.stderr)
+        return 1
+    version = kr.publish(Database(settings.database_url), loaded)
+    print(f"{settings.knowledge_dir}: OK, {len(loaded.knowledge.services)} services; published "
+          f"as version {version}; every running instance switches to it within a minute")
+    return 0
+
+
+def cmd_knowledge_gaps(args: argparse.Namespace) -> int:
+    """CSV of the questions the bot could not answer (or answered with a 👎) in a period."""
+    from datetime import UTC, datetime
+
+    from bot.db import Database
+    from bot.feedback import log as fl
+    from bot.knowledge import KnowledgeError, load_knowledge
+    from bot.runtime import Runtime
+    from bot.surveys import service_name, service_unit
+
+    settings = _settings(args)
+    try:
+        since = fl.parse_since(args.since, datetime.now(UTC))
+    except ValueError as exc:
+        print(f"--since: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    try:
+        knowledge = load_knowledge(settings.knowledge_dir)
+    except KnowledgeError:
+        knowledge = None  # names fall back to service ids
+    rt = Runtime(settings=settings, db=Database(settings.database_url), knowledge=knowledge)
+    with rt.db.session() as session:
+        questions = fl.top_questions(session, since=since, limit=None)
+    text = fl.gaps_csv(
+        questions, unit_of=lambda s: service_unit(rt, s),
+        name_of=lambda s: service_name(rt, s, settings.default_locale),
+    )
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+        print(f"{len(questions)} question(s) written to {args.output}", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    rt.db.dispose()
+    return 0
+
+
 def cmd_db_upgrade(args: argparse.Namespace) -> int:
     from bot.db import Database
     from bot.schema import check_schema_not_newer
@@ -377,6 +435,14 @@ def build_parser() -> argparse.ArgumentParser:
                        help="also list the fees, times and requirements without a source or "
                        "checked more than DAYS days ago (exit status 1 when there are any)")
     check.set_defaults(func=cmd_knowledge_check)
+    reload = ksub.add_parser(
+        "reload", help="validate KNOWLEDGE_DIR and switch every running instance to it"
+    )
+    reload.set_defaults(func=cmd_knowledge_reload)
+    gaps = ksub.add_parser("gaps", help="CSV of unanswered or 👎-rated questions")
+    gaps.add_argument("--since", default="30d", help="30d, 12w or YYYY-MM-DD (default 30d)")
+    gaps.add_argument("-o", "--output", help="file to write (default: standard output)")
+    gaps.set_defaults(func=cmd_knowledge_gaps)
 
     survey = sub.add_parser("survey", help="satisfaction survey tools")
     ssub = survey.add_subparsers(dest="survey_command", metavar="ACTION", required=True)

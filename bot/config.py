@@ -59,6 +59,9 @@ class Settings(BaseSettings):
     # Knowledge-base complaint categories treated as illegal levies (pungli): highest priority,
     # COMPLAINT_LEVY_RESOLVE_DAYS, supervisors told at once. "biaya" is the sample knowledge
     # base's "fees or illegal levies".
+    # The officers' group for questions handed to a person ("Tanya petugas") and the weekly
+    # digest of unanswered questions (docs/unanswered-questions.md); COMPLAINTS_CHAT_ID if unset.
+    officers_chat_id: int | None = None
     complaint_levy_categories: Annotated[list[str], NoDecode] = Field(
         default_factory=lambda: ["illegal_levy", "pungli", "biaya"]
     )
@@ -94,7 +97,7 @@ class Settings(BaseSettings):
             return [p.strip() for p in value.split(",") if p.strip()]
         return value
 
-    @field_validator("complaints_chat_id", mode="before")
+    @field_validator("complaints_chat_id", "officers_chat_id", mode="before")
     @classmethod
     def _chat_id(cls, value: object) -> object:
         if isinstance(value, str):

@@ -19,6 +19,7 @@ from telegram.ext import (
 )
 
 from bot import application_privacy, complaint_privacy, survey_privacy
+from bot.feedback import privacy as question_privacy
 from bot.i18n import N_, Translator
 from bot.metrics import METRICS
 from bot.models import User, utcnow
@@ -51,7 +52,9 @@ from handlers.common import (
 log = logging.getLogger(__name__)
 
 # Imported for their personal-data registrations (bot/personal_data.py).
-PERSONAL_DATA_MODULES = (application_privacy, complaint_privacy, survey_privacy)
+PERSONAL_DATA_MODULES = (
+    application_privacy, complaint_privacy, survey_privacy, question_privacy
+)
 
 PRUNE_INTERVAL = timedelta(minutes=10)
 RETENTION_INTERVAL = timedelta(hours=24)

@@ -21,6 +21,7 @@ from handlers.common import (
     translator,
     unknown_button,
 )
+from handlers.feedback import with_feedback
 
 PAGE_SIZE = 6
 MAX_QUESTION = 500  # characters read from a question; longer text is not a question
@@ -143,6 +144,7 @@ async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         markup = topic_keyboard(tr, match.service_id, name)
     else:
         markup = main_menu(tr.gettext)
+    markup = await with_feedback(update, context, question, match, markup)
     await send_answer(update, answer, markup)
 
 

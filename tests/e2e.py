@@ -40,7 +40,8 @@ ChatUser (and ChatGroup, for the bot's messages in the group):
     await replies(n=1, timeout=5.0), reply(timeout=5.0), expect_silence(seconds=0.3);
     messages() (the bot's messages in the chat now: edits applied, deleted ones gone);
     await callback_answer(timeout=5.0) (answer to the last click, None if none); block_bot(),
-    unblock_bot(). ChatGroup.send(user, text) writes in the group as that user;
+    unblock_bot(). ChatGroup.send(user, text, reply_to=None) writes in the group as that user
+    (a Telegram reply to the SentMessage ``reply_to``, quoting it with its buttons);
     ChatGroup.kick_bot() removes the bot from it (403 afterwards).
 SentMessage: message_id, chat_id, method, text (text or caption as read), html (as sent with
     parse_mode HTML, else None), buttons, labels, keyboard (reply-keyboard labels),
@@ -315,9 +316,12 @@ class ChatGroup(_Chat):
         self.id = chat_id
         self.title = title
 
-    async def send(self, user: ChatUser, text: str) -> None:
-        """``user`` writes ``text`` in this group."""
-        self.emulator.send_text(user.id, text, chat_id=self.id)
+    async def send(self, user: ChatUser, text: str, reply_to: SentMessage | None = None) -> None:
+        """``user`` writes ``text`` in this group, as a Telegram reply to ``reply_to`` if given."""
+        self.emulator.send_text(
+            user.id, text, chat_id=self.id,
+            reply_to=reply_to.message_id if reply_to is not None else None,
+        )
         await asyncio.sleep(0)
 
     def kick_bot(self) -> None:

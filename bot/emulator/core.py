@@ -1134,14 +1134,26 @@ class Emulator:
         self._push_update("message", copy.deepcopy(message))
         return copy.deepcopy(message)
 
-    def send_text(self, user_id: int, text: str, *, chat_id: int | None = None) -> dict:
-        """A user writes ``text``; a leading "/command" gets its bot_command entity."""
+    def send_text(
+        self, user_id: int, text: str, *, chat_id: int | None = None,
+        reply_to: int | None = None,
+    ) -> dict:
+        """A user writes ``text``, as a reply to message ``reply_to`` of that chat if given; a
+        leading "/command" gets its bot_command entity."""
         content: dict[str, Any] = {"text": text}
         match = re.match(r"/[A-Za-z0-9_]{1,32}(@[A-Za-z0-9_]+)?", text)
         if match:
             content["entities"] = [
                 {"type": "bot_command", "offset": 0, "length": utf16_len(match.group(0))}
             ]
+        if reply_to is not None:
+            replied = self.messages.get(user_id if chat_id is None else chat_id, {}).get(reply_to)
+            if replied is None:
+                raise KeyError(f"no message {reply_to} to reply to")
+            # Telegram quotes the replied message one level deep, its inline keyboard included.
+            content["reply_to_message"] = {
+                k: v for k, v in copy.deepcopy(replied).items() if k != "reply_to_message"
+            }
         return self._user_message(user_id, chat_id, content)
 
     def send_location(
