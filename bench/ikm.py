@@ -18,8 +18,8 @@ from sqlalchemy import create_engine, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.config import PROJECT_ROOT, load_settings  # noqa: E402
-from bot.db import Database  # noqa: E402
+from bot.core.config import PROJECT_ROOT, load_settings  # noqa: E402
+from bot.core.db import Database  # noqa: E402
 from bot.ikm_report import build_report, index_trend, parse_period  # noqa: E402
 from bot.surveys import load_survey_config  # noqa: E402
 

@@ -694,7 +694,7 @@ async def drain(emulator: BenchEmulator, followers: dict[int, str]) -> None:
 
 def _bench_runtime(database_url: str) -> Any:
     from bot.app import build_runtime
-    from bot.config import load_settings
+    from bot.core.config import load_settings
 
     settings = load_settings(database_url=database_url, knowledge_dir=REPO / "knowledge")
     return build_runtime(settings, migrate=False)

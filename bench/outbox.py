@@ -28,13 +28,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from telegram import Bot  # noqa: E402
 
 from bot import applications as apps  # noqa: E402
-from bot.config import PROJECT_ROOT, Settings  # noqa: E402
-from bot.db import Database  # noqa: E402
+from bot.core.config import PROJECT_ROOT, Settings  # noqa: E402
+from bot.core.db import Database  # noqa: E402
+from bot.core.runtime import Runtime  # noqa: E402
+from bot.core.workdays import WorkingCalendar  # noqa: E402
 from bot.emulator import Emulator, EmulatorServer  # noqa: E402
 from bot.knowledge import load_knowledge  # noqa: E402
 from bot.models import OutboxMessage, User  # noqa: E402
-from bot.runtime import Runtime  # noqa: E402
-from bot.workdays import WorkingCalendar  # noqa: E402
 from handlers.sender import drain_outbox  # noqa: E402
 
 TOKEN = "123:BENCH"

@@ -18,8 +18,8 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from bot import applications as apps
-from bot.i18n import Translator
-from bot.runtime import Runtime
+from bot.core.i18n import Translator
+from bot.core.runtime import Runtime
 
 log = logging.getLogger(__name__)
 

@@ -8,9 +8,9 @@ from typing import Any
 from telegram import BotCommand, BotCommandScopeDefault
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 
-from bot.config import SUPPORTED_LOCALES, Settings
-from bot.db import Database
-from bot.runtime import Runtime
+from bot.core.config import SUPPORTED_LOCALES, Settings
+from bot.core.db import Database
+from bot.core.runtime import Runtime
 from bot.transport import ON_ACCEPTED, AiohttpRequest
 
 log = logging.getLogger(__name__)
@@ -19,11 +19,11 @@ log = logging.getLogger(__name__)
 def build_runtime(settings: Settings, *, migrate: bool = True) -> Runtime:
     """Database (migrated), knowledge base (validated) and calendar: everything but Telegram."""
     from bot.applications import status_mapping_problems
+    from bot.core.schema import check_schema_not_newer
+    from bot.core.workdays import WorkingCalendar
     from bot.knowledge import KnowledgeError, load_knowledge
     from bot.matching import Matcher
-    from bot.schema import check_schema_not_newer
     from bot.surveys import install as install_surveys
-    from bot.workdays import WorkingCalendar
 
     db = Database(settings.database_url)
     check_schema_not_newer(db)
@@ -92,7 +92,7 @@ class CountingRequest(AiohttpRequest):
     async def do_request(
         self, url: str, method: str, *args: Any, **kwargs: Any
     ) -> tuple[int, bytes]:
-        from bot.metrics import record_api_call
+        from bot.core.metrics import record_api_call
         from bot.replies import CURRENT_JOURNAL, changes_something
 
         api_method = url.rsplit("/", 1)[-1]
@@ -133,7 +133,7 @@ class CountingRequest(AiohttpRequest):
         puts a new message in a chat, on PostgreSQL, at once in the transport's thread (see
         ON_ACCEPTED); an edit or a callback answer done twice changes nothing, and is recorded
         here."""
-        from bot.metrics import record_api_call
+        from bot.core.metrics import record_api_call
         from bot.replies import puts_new_message
 
         token = None

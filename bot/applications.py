@@ -7,7 +7,6 @@ import hmac
 import io
 import logging
 import secrets
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -15,12 +14,12 @@ from typing import Any
 from sqlalchemy import BigInteger, Column, ForeignKey, Index, Integer, String, func
 from sqlmodel import Field, Session, SQLModel, select
 
-from bot.i18n import N_, Translator
+from bot.core.i18n import N_, Translator
+from bot.core.runtime import Runtime
+from bot.core.text import escape
 from bot.models import User, UtcDateTime, utcnow
 from bot.outbox import enqueue
 from bot.roles import audit
-from bot.runtime import Runtime
-from bot.text import escape
 
 log = logging.getLogger(__name__)
 
@@ -321,13 +320,6 @@ class LookupFailure(SQLModel, table=True):
     at: datetime = Field(default_factory=utcnow, sa_column=UtcDateTime(nullable=False))
 
 
-# --- the final-status hook for other features (the satisfaction survey) ----------------------
-
-# Called inside the transaction of the change, right after an application reaches "completed".
-# A hook may add rows (e.g. enqueue a survey invitation); raising aborts the whole change.
-FINAL_STATUS_HOOKS: list[Callable[[Session, Application], None]] = []
-
-
 # --- registering and finding --------------------------------------------------------------------
 
 
@@ -565,8 +557,9 @@ def change_status(
     )
     _notify_followers(session, rt, application, note=note, steps=steps)
     if status == COMPLETED:
-        for hook in FINAL_STATUS_HOOKS:
-            hook(session, application)
+        # Other features follow through the runtime's events (the survey invites the citizen).
+        for subscriber in rt.events.application_completed:
+            subscriber(session, rt, application)
     return application
 
 

@@ -9,8 +9,9 @@ import sys
 from datetime import date
 from pathlib import Path
 
-from bot.config import ConfigError, Settings, load_settings
-from bot.schema import SchemaTooNew
+from bot.core.config import Settings, load_settings
+from bot.core.errors import ConfigError
+from bot.core.schema import SchemaTooNew
 
 EXIT_CONFIG = 2
 
@@ -34,7 +35,7 @@ def _configure_logging(settings: Settings) -> None:
     )
     # httpx logs every request URL, which contains the bot token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
-    from bot.logging import install_masking
+    from bot.core.logging import install_masking
 
     install_masking()
     # Start-up chatter that tells an office's IT person nothing.
@@ -135,10 +136,10 @@ def _offline(settings: Settings, port: int) -> int:
 def cmd_ask(args: argparse.Namespace) -> int:
     settings = _settings(args)
     from bot.answers import render_answer
-    from bot.i18n import Translator
+    from bot.core.i18n import Translator
+    from bot.core.text import html_to_plain
     from bot.knowledge import load_knowledge
     from bot.matching import Matcher
-    from bot.text import html_to_plain
 
     kb = load_knowledge(settings.knowledge_dir)
     matcher = Matcher(kb)  # indexed once for every question below
@@ -186,8 +187,8 @@ def cmd_knowledge_check(args: argparse.Namespace) -> int:
 
 
 def cmd_db_upgrade(args: argparse.Namespace) -> int:
-    from bot.db import Database
-    from bot.schema import check_schema_not_newer
+    from bot.core.db import Database
+    from bot.core.schema import check_schema_not_newer
 
     settings = _settings(args)
     db = Database(settings.database_url)
@@ -204,10 +205,10 @@ def _day(text: str) -> date:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date (use YYYY-MM-DD)") from None
 
 
-def _complaints_runtime(args: argparse.Namespace):  # noqa: ANN202 - bot.runtime.Runtime
-    from bot.db import Database
-    from bot.runtime import Runtime
-    from bot.workdays import WorkingCalendar
+def _complaints_runtime(args: argparse.Namespace):  # noqa: ANN202 - bot.core.runtime.Runtime
+    from bot.core.db import Database
+    from bot.core.runtime import Runtime
+    from bot.core.workdays import WorkingCalendar
 
     settings = _settings(args)
     return Runtime(
@@ -237,8 +238,8 @@ def cmd_complaints_export(args: argparse.Namespace) -> int:
 
 def cmd_complaints_report(args: argparse.Namespace) -> int:
     from bot.complaints import complaint_report, render_report
-    from bot.i18n import Translator
-    from bot.text import html_to_plain
+    from bot.core.i18n import Translator
+    from bot.core.text import html_to_plain
 
     rt = _complaints_runtime(args)
     with rt.db.session() as session:
@@ -271,13 +272,13 @@ def cmd_ikm(args: argparse.Namespace) -> int:
     """The index report in the terminal, and optionally its CSV files."""
     from datetime import UTC, datetime
 
-    from bot.db import Database
-    from bot.i18n import Translator
+    from bot.core.db import Database
+    from bot.core.i18n import Translator
+    from bot.core.runtime import Runtime
+    from bot.core.text import html_to_plain
     from bot.ikm_report import build_report, parse_period, render_report, responses_csv, summary_csv
     from bot.knowledge import KnowledgeError, load_knowledge
-    from bot.runtime import Runtime
     from bot.surveys import service_name, service_unit, survey_config
-    from bot.text import html_to_plain
 
     settings = _settings(args)
     try:

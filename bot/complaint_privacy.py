@@ -10,7 +10,7 @@ from sqlmodel import Session, select
 
 from bot.complaint_models import ERASED_COMPLAINANT as ANONYMOUS
 from bot.complaint_models import Complaint, ComplaintEvidence, ComplaintMessage
-from bot.i18n import N_
+from bot.core.i18n import N_
 from bot.personal_data import register_personal_data, register_retention
 
 

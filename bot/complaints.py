@@ -25,12 +25,12 @@ from bot.complaint_models import (
     ComplaintEvidence,
     ComplaintMessage,
 )
-from bot.i18n import N_, Translator
+from bot.core.i18n import N_, Translator
+from bot.core.runtime import Runtime
+from bot.core.text import escape, split_message
 from bot.models import OutboxMessage, Staff, User, utcnow
 from bot.outbox import enqueue
 from bot.roles import audit, has_role, role_of
-from bot.runtime import Runtime
-from bot.text import escape, split_message
 
 # --- vocabulary -------------------------------------------------------------------------------
 

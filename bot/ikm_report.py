@@ -16,9 +16,9 @@ from sqlalchemy import func, literal_column, select
 from sqlmodel import Session
 
 from bot import ikm
-from bot.i18n import N_, Translator
+from bot.core.i18n import N_, Translator
+from bot.core.text import escape
 from bot.surveys import SurveyConfig, SurveyResponse
-from bot.text import escape
 
 PERIOD_KINDS = ("month", "quarter", "semester", "year")
 GROUPINGS = ("service", "unit", "overall")

@@ -20,7 +20,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from bot.workdays import UNITS
+from bot.core.workdays import UNITS
 
 # Topics a citizen asks about; the matcher and the answers share this list.
 TOPICS = (

@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
-from bot.db import Database
+from bot.core.db import Database
 from bot.models import OutboxMessage, User, utcnow
 
 
@@ -200,7 +200,7 @@ def mark_sent(session: Session, row: OutboxMessage, *, now: datetime | None = No
 
 def record_sent(db: Database, row: OutboxMessage, *, now: datetime | None = None) -> bool:
     """mark_sent as the sender does it, right after Telegram accepted the row: one autocommit
-    statement on the bookkeeping engine (bot/db.py), which does not wait for the disk. A
+    statement on the bookkeeping engine (bot/core/db.py), which does not wait for the disk. A
     sender killed between Telegram's answer and this record has the row sent again once its
     claim expires, so the moment is kept as short as one round trip. (A database crash could
     forget the record too: the row would then be sent again after the restart.)"""

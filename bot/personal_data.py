@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import delete, or_, update
 from sqlmodel import Session, select
 
-from bot.i18n import N_
+from bot.core.i18n import N_
 from bot.models import AuditEntry, ConversationState, OutboxMessage, Staff, User, utcnow
 
 # export(session, telegram_id) -> JSON-ready dict of everything the feature holds on the person.

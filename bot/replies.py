@@ -44,7 +44,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
-from bot.db import Database
+from bot.core.db import Database
 from bot.emulator.html import EntityParseError, parse_html, strip_text, utf16_len
 
 log = logging.getLogger(__name__)
@@ -260,7 +260,7 @@ def webhook_answer_for(db: Database, update_id: int) -> tuple[dict[str, Any] | N
 
 
 def write_replies(db: Database, update_id: int, entries: dict[str, str]) -> None:
-    """The update's whole record, in one autocommit statement (bookkeeping, bot/db.py)."""
+    """The update's whole record, in one autocommit statement (bookkeeping, bot/core/db.py)."""
     db.execute(
         "UPDATE processed_updates SET replies = %s WHERE update_id = %s",
         (json.dumps(entries, ensure_ascii=False), update_id),

@@ -30,7 +30,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, Session, SQLModel, select
 
-from bot.db import Database
+from bot.core.db import Database
 from bot.models import AwareDateTime, UtcDateTime, utcnow
 from bot.personal_data import register_personal_data
 from bot.replies import read_replies
@@ -100,7 +100,7 @@ def finish_updates(
     ids = list(update_ids)
     if not ids:
         return
-    # The bookkeeping engine (bot/db.py): autocommit, not waiting for the disk.
+    # The bookkeeping engine (bot/core/db.py): autocommit, not waiting for the disk.
     with db.bookkeeping.begin() as conn:
         conn.execute(
             update(ProcessedUpdate)
@@ -307,7 +307,7 @@ def admit_update(
 
     Insert-first on the primary key is atomic across processes: of two concurrent inserts of one
     id, one wins and the other sees a conflict. On PostgreSQL this is one statement on the
-    bookkeeping engine (autocommit, commit not waiting for the disk; see bot/db.py): after a
+    bookkeeping engine (autocommit, commit not waiting for the disk; see bot/core/db.py): after a
     database crash the last fraction of a second of ids could be forgotten, and an update
     redelivered in exactly that window handled again, which is cheaper than a disk flush and
     four more round trips per update.

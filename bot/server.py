@@ -26,11 +26,11 @@ from telegram import Update
 from telegram.error import InvalidToken
 from telegram.ext import Application
 
-from bot.config import ConfigError
-from bot.metrics import METRICS, record_api_call
+from bot.core.errors import ConfigError
+from bot.core.metrics import METRICS, record_api_call
+from bot.core.runtime import Runtime
 from bot.models import OutboxMessage, utcnow
 from bot.replies import CURRENT_JOURNAL, ReplyJournal, WebhookAnswer, webhook_answer_for
-from bot.runtime import Runtime
 from bot.scaleout import (
     TAKEN_BY_SERVER,
     ChatLocks,
@@ -46,7 +46,7 @@ log = logging.getLogger(__name__)
 WEBHOOK_PATH = "/telegram/webhook"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 # Updates handled at once in one process. Each holds a bookkeeping connection for its chat
-# lock (on PostgreSQL) and uses the pools for its lookups and sessions (bot/db.py: two pools
+# lock (on PostgreSQL) and uses the pools for its lookups and sessions (bot/core/db.py: two pools
 # of up to 20).
 HANDLING_CONCURRENCY = 8
 # How long a stopping instance waits for the updates it has already accepted.

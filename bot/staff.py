@@ -9,7 +9,7 @@ from sqlalchemy import BigInteger, Column, String
 from sqlmodel import Field, Session, SQLModel, select
 
 from bot.applications import ALPHABET, InvalidInput
-from bot.i18n import N_
+from bot.core.i18n import N_
 from bot.models import Staff, UtcDateTime, utcnow
 from bot.roles import audit
 

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import delete, update
 from sqlmodel import Session, select
 
-from bot.i18n import N_
+from bot.core.i18n import N_
 from bot.personal_data import register_personal_data, register_retention
 from bot.surveys import SurveyInvitation, SurveyResponse
 

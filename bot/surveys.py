@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -27,10 +27,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, Session, SQLModel, select
 
 from bot import ikm
-from bot.i18n import Translator
+from bot.applications import Application, ApplicationFollower
+from bot.core.config import Settings
+from bot.core.i18n import Translator
+from bot.core.runtime import Runtime
+from bot.core.text import escape
+from bot.core.timewindows import QuietHours
 from bot.models import User, UtcDateTime, utcnow
 from bot.outbox import enqueue
-from bot.text import escape
 
 MAX_ELEMENTS = 16  # answer columns u1..u16: room for 14/2017's 9, 25/2004's 14 and additions
 ELEMENT_CODE_RE = re.compile(r"^U([1-9]|1[0-6])$")
@@ -376,48 +380,6 @@ class SurveyResponse(SQLModel, table=True):
         return getattr(self, code.lower())
 
 
-# --- quiet hours -----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class QuietHours:
-    """A daily window in office time when the bot sends nothing on its own initiative."""
-
-    start: time
-    end: time
-    tz: ZoneInfo
-
-    @classmethod
-    def parse(cls, text: str, tz: ZoneInfo) -> QuietHours | None:
-        """``"21:00-07:00"``; empty or ``off`` means no quiet hours."""
-        text = text.strip().lower()
-        if text in ("", "off", "none"):
-            return None
-        match = re.fullmatch(r"([01]\d|2[0-3]):([0-5]\d)\s*-\s*([01]\d|2[0-3]):([0-5]\d)", text)
-        if match is None:
-            raise ValueError("must look like 21:00-07:00 (or off)")
-        h1, m1, h2, m2 = map(int, match.groups())
-        if (h1, m1) == (h2, m2):
-            raise ValueError("start and end are the same; write off to disable quiet hours")
-        return cls(time(h1, m1), time(h2, m2), tz)
-
-    def contains(self, moment: datetime) -> bool:
-        local = moment.astimezone(self.tz).time()
-        if self.start < self.end:
-            return self.start <= local < self.end
-        return local >= self.start or local < self.end
-
-    def next_allowed(self, moment: datetime) -> datetime:
-        """``moment`` itself, or the end of the quiet window it falls in."""
-        if not self.contains(moment):
-            return moment
-        local = moment.astimezone(self.tz)
-        end = datetime.combine(local.date(), self.end, tzinfo=self.tz)
-        if end <= local:
-            end = datetime.combine(local.date() + timedelta(days=1), self.end, tzinfo=self.tz)
-        return end.astimezone(moment.tzinfo)
-
-
 @dataclass(frozen=True)
 class Schedule:
     """The timing settings of invitations, from Settings."""
@@ -431,7 +393,7 @@ class Schedule:
         return self.quiet.next_allowed(moment) if self.quiet else moment
 
 
-def schedule_from_settings(settings: Any) -> Schedule:
+def schedule_from_settings(settings: Settings) -> Schedule:
     return Schedule(
         delay=timedelta(minutes=settings.survey_delay_minutes),
         reminder_after=(
@@ -528,12 +490,10 @@ def schedule_after_completion(
 
 
 def invite_for_application(
-    session: Session, rt: Any, application: Any
+    session: Session, rt: Runtime, application: Application
 ) -> SurveyInvitation | None:
-    """The hook for a completed application (bot.applications.FINAL_STATUS_HOOKS): invite the
-    citizen who follows it on Telegram (the first to follow, if several), once."""
-    from bot.applications import ApplicationFollower
-
+    """Subscribed to ``rt.events.application_completed``: invite the citizen who follows the
+    application on Telegram (the first to follow, if several), once."""
     user_id = session.exec(
         select(ApplicationFollower.user_id)
         .where(ApplicationFollower.application_id == application.id)
@@ -881,7 +841,7 @@ class TickResult:
 
 
 def process_due_invitations(
-    session: Session, rt: Any, now: datetime | None = None, *, limit: int = 500
+    session: Session, rt: Runtime, now: datetime | None = None, *, limit: int = 500
 ) -> TickResult:
     """Move every invitation whose time has come one step: send it, remind once, or expire it.
 
@@ -984,49 +944,31 @@ def _close(invitation: SurveyInvitation, status: str, reason: str, now: datetime
 
 # --- wiring to the runtime -------------------------------------------------------------------
 
-SURVEY_CONFIG_KEY = "survey_config"
 
-
-def survey_config(rt: Any) -> SurveyConfig:
+def survey_config(rt: Runtime) -> SurveyConfig:
     """The runtime's survey configuration, loaded (and validated) once per process."""
-    config = rt.extras.get(SURVEY_CONFIG_KEY)
-    if config is None:
+    if rt.survey_config is None:
         path = rt.settings.survey_file or (Path(rt.settings.knowledge_dir) / "survey.yaml")
-        config = load_survey_config(path)
-        rt.extras[SURVEY_CONFIG_KEY] = config
-    return config
+        rt.survey_config = load_survey_config(path)
+    return rt.survey_config
 
 
-def service_name(rt: Any, service_id: str, locale: str) -> str:
+def service_name(rt: Runtime, service_id: str, locale: str) -> str:
     """The service's name from the knowledge base, or its id when it left the knowledge base."""
     kb = rt.knowledge
     service = kb.services.get(service_id) if kb is not None else None
     return service.name(locale) if service is not None else service_id
 
 
-def service_unit(rt: Any, service_id: str) -> str | None:
+def service_unit(rt: Runtime, service_id: str) -> str | None:
     kb = rt.knowledge
     service = kb.services.get(service_id) if kb is not None else None
     return survey_config(rt).unit_of(service_id, getattr(service, "category", None))
 
 
-# The process's runtime, for the completed-application hook (whose signature carries none).
-_INSTALLED: list[Any] = []
-
-
-def _on_final_status(session: Session, application: Any) -> None:
-    if _INSTALLED:
-        invite_for_application(session, _INSTALLED[-1], application)
-
-
-def install(rt: Any) -> None:
+def install(rt: Runtime) -> None:
     """Load (and so validate) the questionnaire, and invite the citizen of every application
     that is completed from now on, whether the change comes from the chat or the HTTP API."""
     survey_config(rt)
-    _INSTALLED[:] = [rt]
-    try:
-        from bot.applications import FINAL_STATUS_HOOKS
-    except ImportError:  # the application-status feature is not part of this installation
-        return
-    if _on_final_status not in FINAL_STATUS_HOOKS:
-        FINAL_STATUS_HOOKS.append(_on_final_status)
+    if invite_for_application not in rt.events.application_completed:
+        rt.events.application_completed.append(invite_for_application)

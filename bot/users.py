@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy.dialects import sqlite
 from sqlmodel import Session
 
-from bot.db import Database
-from bot.i18n import normalize_locale
+from bot.core.db import Database
+from bot.core.i18n import normalize_locale
 from bot.models import User, utcnow
 
 

@@ -18,12 +18,12 @@ from telegram.ext import (
     filters,
 )
 
-from bot.config import SUPPORTED_LOCALES
 from bot.conversations import clear_state, get_state
-from bot.i18n import N_, Translator
+from bot.core.config import SUPPORTED_LOCALES
+from bot.core.i18n import N_, Translator
+from bot.core.runtime import Runtime
+from bot.core.text import escape, split_message
 from bot.models import ConversationState
-from bot.runtime import Runtime
-from bot.text import escape, split_message
 from bot.users import set_language, user_language
 
 log = logging.getLogger(__name__)

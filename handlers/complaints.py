@@ -14,10 +14,10 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Cont
 
 from bot import complaints as cp
 from bot.conversations import clear_state, get_state, set_state
-from bot.i18n import N_, Translator
+from bot.core.i18n import N_, Translator
+from bot.core.runtime import Runtime
+from bot.core.text import TELEGRAM_TEXT_LIMIT, escape, split_message
 from bot.models import ConversationState, utcnow
-from bot.runtime import Runtime
-from bot.text import TELEGRAM_TEXT_LIMIT, escape, split_message
 from handlers.common import (
     CITIZEN_COMMANDS,
     GROUP_FEATURES,

@@ -19,8 +19,8 @@ from telegram.ext import (
 )
 
 from bot import application_privacy, complaint_privacy, survey_privacy
-from bot.i18n import N_, Translator
-from bot.metrics import METRICS
+from bot.core.i18n import N_, Translator
+from bot.core.metrics import METRICS
 from bot.models import User, utcnow
 from bot.personal_data import (
     apply_retention,

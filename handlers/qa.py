@@ -7,9 +7,9 @@ from telegram.constants import ParseMode
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
 
 from bot.answers import TOPIC_TITLES, Answer, render_answer, render_topic
-from bot.i18n import Translator
+from bot.core.i18n import Translator
+from bot.core.text import escape
 from bot.knowledge import TOPICS, KnowledgeBase
-from bot.text import escape
 from handlers.common import (
     GROUP_FEATURES,
     MESSAGE_ROUTES,

@@ -19,6 +19,7 @@ from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter
 from telegram.ext import Application, CommandHandler, ContextTypes
 from telegram.warnings import PTBDeprecationWarning, PTBUserWarning
 
+from bot.core.runtime import Runtime
 from bot.models import OutboxMessage, utcnow
 from bot.outbox import (
     CLAIM_RENEW,
@@ -33,7 +34,6 @@ from bot.outbox import (
     release,
     renew_claim,
 )
-from bot.runtime import Runtime
 from bot.transport import ON_ACCEPTED, AiohttpRequest
 from handlers.common import GROUP_FEATURES, escape, reply_html, runtime, staff_only, translator
 
@@ -145,7 +145,7 @@ class _Clock:
 
 
 @dataclass
-class _Sender:
+class OutboxSender:
     worker_id: str
     limiter: SendLimiter
     bot: Bot | None = None
@@ -153,16 +153,14 @@ class _Sender:
     stopping: bool = False
 
 
-def outbox_sender(rt: Runtime) -> _Sender:
-    sender = rt.extras.get("outbox_sender")
-    if sender is None:
+def outbox_sender(rt: Runtime) -> OutboxSender:
+    if rt.outbox_sender is None:
         worker = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
-        sender = _Sender(worker_id=worker, limiter=SendLimiter())
-        rt.extras["outbox_sender"] = sender
-    return sender
+        rt.outbox_sender = OutboxSender(worker_id=worker, limiter=SendLimiter())
+    return rt.outbox_sender
 
 
-async def _plain_bot(sender: _Sender, app_or_bot: Application | Bot) -> Bot:
+async def _plain_bot(sender: OutboxSender, app_or_bot: Application | Bot) -> Bot:
     """A Bot without the Application's AIORateLimiter, for the same token and server.
 
     The sender bypasses AIORateLimiter on purpose: that limiter retries a 429 inside the call,
@@ -190,7 +188,7 @@ async def close_sender(rt: Runtime) -> None:
     Not cancelling matters: a send cancelled mid-request may have reached Telegram without
     being marked sent.
     """
-    sender: _Sender | None = rt.extras.get("outbox_sender")
+    sender = rt.outbox_sender
     if sender is None:
         return
     sender.stopping = True
@@ -213,7 +211,7 @@ def _retry_after_seconds(exc: RetryAfter) -> float:
 
 
 async def _deliver(
-    rt: Runtime, bot: Bot, sender: _Sender, row: OutboxMessage, clock: _Clock
+    rt: Runtime, bot: Bot, sender: OutboxSender, row: OutboxMessage, clock: _Clock
 ) -> bool:
     """Send one claimed row and settle it; True when Telegram accepted it.
 

@@ -23,10 +23,10 @@ from bot import applications as apps
 from bot.applications import Application as App
 from bot.applications import ApplicationError, ServiceSteps
 from bot.conversations import clear_state, set_state
-from bot.i18n import N_, Translator
+from bot.core.i18n import N_, Translator
+from bot.core.runtime import Runtime
 from bot.models import ConversationState, utcnow
 from bot.roles import has_role
-from bot.runtime import Runtime
 from bot.staff import (
     add_staff,
     create_invite,

@@ -13,7 +13,8 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Cont
 
 from bot import surveys
 from bot.conversations import clear_state, set_state
-from bot.i18n import N_, Translator
+from bot.core.i18n import N_, Translator
+from bot.core.runtime import Runtime
 from bot.ikm_chart import render_chart
 from bot.ikm_report import (
     GRADE_MEANINGS,
@@ -29,7 +30,6 @@ from bot.ikm_report import (
 )
 from bot.models import ConversationState, utcnow
 from bot.roles import has_role
-from bot.runtime import Runtime
 from handlers.common import (
     CITIZEN_COMMANDS,
     GROUP_FEATURES,

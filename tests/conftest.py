@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import create_engine, text
 
-from bot.db import Database
+from bot.core.db import Database
 from tests.e2e import BotHarness, HarnessStarter
 
 # CI machines run PostgreSQL here with trust auth; each test run gets its own database so
@@ -117,4 +117,4 @@ async def bot(database_url: str, make_bot: Callable[..., HarnessStarter]) -> Bot
 @pytest.fixture
 async def bot_sqlite(tmp_path, make_bot: Callable[..., HarnessStarter]) -> BotHarness:  # noqa: ANN001
     """The bot on a fresh SQLite database only."""
-    return await make_bot(f"sqlite:///{tmp_path}/bot.db")
+    return await make_bot(f"sqlite:///{tmp_path}/bot.core.db")

@@ -374,7 +374,7 @@ class BotHarness:
 
     async def start(self) -> BotHarness:
         from bot.app import build_application, build_runtime
-        from bot.config import load_settings
+        from bot.core.config import load_settings
 
         logging.getLogger().addHandler(self._errors)
         await self.server.start()

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from bot.config import PROJECT_ROOT, Settings
-from bot.db import Database
+from bot.core.config import PROJECT_ROOT, Settings
+from bot.core.db import Database
+from bot.core.runtime import Runtime
+from bot.core.workdays import WorkingCalendar
 from bot.knowledge import KnowledgeBase, load_knowledge
-from bot.runtime import Runtime
-from bot.workdays import WorkingCalendar
 
 # A service whose own standard names "ready for pickup" differently and skips verification.
 STEPPED = "stepped-service"

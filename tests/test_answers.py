@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.answers import render_answer, render_topic
-from bot.config import PROJECT_ROOT
-from bot.i18n import Translator
+from bot.core.config import PROJECT_ROOT
+from bot.core.i18n import Translator
 from bot.knowledge import load_knowledge
 from bot.matching import Match
 

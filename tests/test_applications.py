@@ -9,9 +9,9 @@ import pytest
 from sqlmodel import select
 
 from bot import applications as apps
-from bot.i18n import Translator
+from bot.core.i18n import Translator
+from bot.core.workdays import WorkingCalendar
 from bot.models import AuditEntry, OutboxMessage, User
-from bot.workdays import WorkingCalendar
 from tests.status_support import STEPPED, make_runtime
 
 WIB = ZoneInfo("Asia/Jakarta")
@@ -292,12 +292,12 @@ def test_final_status_hooks_run_in_the_same_transaction(rt):
         apps.follow(s, application=application, user_id=11)
     seen = []
 
-    def hook(session, app):
+    def hook(session, runtime, app):
         seen.append((app.tracking_number, app.status))
         if len(seen) == 1:
             raise RuntimeError("survey could not be queued")
 
-    apps.FINAL_STATUS_HOOKS.append(hook)
+    rt.events.application_completed.append(hook)
     try:
         with pytest.raises(RuntimeError):
             _move(rt, application.tracking_number, "completed")
@@ -310,7 +310,7 @@ def test_final_status_hooks_run_in_the_same_transaction(rt):
         other = _register(rt)
         _move(rt, other.tracking_number, "completed")
     finally:
-        apps.FINAL_STATUS_HOOKS.remove(hook)
+        rt.events.application_completed.remove(hook)
     assert seen[-1] == (other.tracking_number, "completed")
 
 
@@ -362,7 +362,7 @@ def test_a_bad_statuses_mapping_stops_the_start(tmp_path):
     import shutil
 
     from bot.app import build_runtime
-    from bot.config import PROJECT_ROOT, load_settings
+    from bot.core.config import PROJECT_ROOT, load_settings
     from bot.knowledge import KnowledgeError
 
     shutil.copytree(PROJECT_ROOT / "knowledge", tmp_path / "knowledge")

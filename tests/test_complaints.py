@@ -13,11 +13,12 @@ from sqlmodel import select
 from bot import complaints as cp
 from bot.cli import main as cli_main
 from bot.complaint_models import Complaint, ComplaintMessage
-from bot.config import PROJECT_ROOT, ConfigError, load_settings
+from bot.core.config import PROJECT_ROOT, load_settings
+from bot.core.errors import ConfigError
+from bot.core.runtime import Runtime
+from bot.core.workdays import WorkingCalendar
 from bot.knowledge import load_knowledge
 from bot.models import OutboxMessage, Staff, User
-from bot.runtime import Runtime
-from bot.workdays import WorkingCalendar
 
 JAKARTA = ZoneInfo("Asia/Jakarta")
 GROUP = -100500

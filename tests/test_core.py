@@ -9,11 +9,12 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
-from bot.config import ConfigError, load_settings
 from bot.conversations import clear_state, get_state, set_state
+from bot.core.config import load_settings
+from bot.core.errors import ConfigError
+from bot.core.text import split_message
 from bot.models import ConversationState, OutboxMessage, utcnow
 from bot.outbox import enqueue
-from bot.text import split_message
 
 
 @pytest.mark.parametrize(

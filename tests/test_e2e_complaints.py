@@ -11,7 +11,7 @@ from sqlmodel import select
 from bot import complaints as cp
 from bot.complaint_models import Complaint
 from bot.conversations import get_state
-from bot.db import Database
+from bot.core.db import Database
 from bot.models import Staff, utcnow
 
 GROUP = -100777
@@ -379,9 +379,9 @@ async def test_supervisor_assigns_to_a_unit_and_reports(desk):
 def test_list_filters_and_report_periods(sqlite_db):
     from datetime import date
 
-    from bot.config import PROJECT_ROOT, load_settings
+    from bot.core.config import PROJECT_ROOT, load_settings
+    from bot.core.runtime import Runtime
     from bot.knowledge import load_knowledge
-    from bot.runtime import Runtime
     from handlers.complaints import parse_list_filter, report_period
 
     rt = Runtime(

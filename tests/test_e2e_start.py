@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot.i18n import Translator
-from bot.text import escape
+from bot.core.i18n import Translator
+from bot.core.text import escape
 from handlers.common import MENU
 
 MENU_DATA = ["menu:services", "menu:status", "menu:complaint", "menu:survey", "menu:language"]

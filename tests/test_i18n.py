@@ -9,8 +9,8 @@ import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
-from bot.config import PROJECT_ROOT
-from bot.i18n import LOCALES_DIR, Translator, format_money, normalize_locale
+from bot.core.config import PROJECT_ROOT
+from bot.core.i18n import LOCALES_DIR, Translator, format_money, normalize_locale
 
 KEYWORDS = {"_": None, "N_": None, "gettext": None, "ngettext": (1, 2)}
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import PROJECT_ROOT
+from bot.core.config import PROJECT_ROOT
 from bot.knowledge import KnowledgeError, load_knowledge
 
 SAMPLE = PROJECT_ROOT / "knowledge"

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import PROJECT_ROOT
+from bot.core.config import PROJECT_ROOT
 from bot.knowledge import load_knowledge
 from bot.matching import Matcher, tokens_of
 

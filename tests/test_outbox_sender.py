@@ -8,7 +8,7 @@ from datetime import timedelta
 from sqlmodel import select
 from telegram import Bot
 
-from bot.db import Database
+from bot.core.db import Database
 from bot.emulator import Emulator, EmulatorServer
 from bot.models import OutboxMessage, User, utcnow
 from bot.outbox import CLAIM_TTL, claim_due, enqueue

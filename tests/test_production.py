@@ -22,11 +22,13 @@ import bot.complaint_privacy  # noqa: F401 - its registrations are under test
 import bot.survey_privacy  # noqa: F401 - its registrations are under test
 from bot.applications import Application, ApplicationFollower, LookupFailure
 from bot.complaint_models import Complaint, ComplaintMessage
-from bot.config import ConfigError, load_settings
 from bot.conversations import set_state
-from bot.db import Database
-from bot.logging import PersonalDataFilter, mask_personal
-from bot.metrics import Metrics, record_api_call
+from bot.core.config import load_settings
+from bot.core.db import Database
+from bot.core.errors import ConfigError
+from bot.core.logging import PersonalDataFilter, mask_personal
+from bot.core.metrics import Metrics, record_api_call
+from bot.core.schema import SchemaTooNew, check_schema_not_newer
 from bot.models import AuditEntry, ConversationState, OutboxMessage, Staff, User, utcnow
 from bot.outbox import enqueue
 from bot.personal_data import (
@@ -62,7 +64,6 @@ from bot.scaleout import (
     retake_orphans,
     take_update,
 )
-from bot.schema import SchemaTooNew, check_schema_not_newer
 from bot.surveys import SurveyInvitation, SurveyResponse
 from bot.users import user_language
 
@@ -343,7 +344,7 @@ def test_a_sqlite_file_that_cannot_be_created_is_a_configuration_error(tmp_path)
     proc = subprocess.run(
         [sys.executable, "-m", "bot.cli", "db", "upgrade"],
         env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path),
-             "DATABASE_URL": f"sqlite:///{blocked}/sub/bot.db"},
+             "DATABASE_URL": f"sqlite:///{blocked}/sub/bot.core.db"},
         capture_output=True, text=True, cwd=tmp_path, timeout=60,
     )
     assert proc.returncode == 2, proc.stderr
@@ -415,7 +416,7 @@ async def test_serve_with_a_rejected_token_says_so_in_one_line_and_exits_2(tmp_p
                  "TELEGRAM_BOT_TOKEN": "123:REVOKED", "TELEGRAM_API_BASE_URL": emulator.api_url,
                  "WEBHOOK_URL": "https://bot.example.go.id", "WEBHOOK_SECRET": "s3cret",
                  "WEBHOOK_PORT": str(port), "KNOWLEDGE_DIR": str(root / "knowledge"),
-                 "DATABASE_URL": f"sqlite:///{tmp_path}/bot.db"},
+                 "DATABASE_URL": f"sqlite:///{tmp_path}/bot.core.db"},
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
             cwd=tmp_path,
@@ -844,7 +845,7 @@ def test_instances_started_together_on_a_new_database_migrate_it_once(postgres_u
         conn.execute(text("DROP SCHEMA public CASCADE"))
         conn.execute(text("CREATE SCHEMA public"))
     db.dispose()
-    script = "import sys; from bot.db import Database; Database(sys.argv[1]).upgrade()"
+    script = "import sys; from bot.core.db import Database; Database(sys.argv[1]).upgrade()"
     starts = [
         subprocess.Popen(
             [sys.executable, "-c", script, postgres_url],

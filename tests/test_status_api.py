@@ -146,7 +146,8 @@ async def test_openapi_describes_the_three_endpoints(client):
 
 
 def test_a_short_api_token_is_a_configuration_error(monkeypatch):
-    from bot.config import ConfigError, load_settings
+    from bot.core.config import load_settings
+    from bot.core.errors import ConfigError
 
     monkeypatch.setenv("API_TOKENS", "good-token-of-the-back-office-123,short")
     with pytest.raises(ConfigError, match="^API_TOKENS: each token must be at least 24"):

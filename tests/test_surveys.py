@@ -13,17 +13,17 @@ import yaml
 from sqlmodel import select
 
 from bot import ikm
-from bot.config import PROJECT_ROOT, load_settings
+from bot.core.config import PROJECT_ROOT, load_settings
+from bot.core.runtime import Runtime
+from bot.core.timewindows import QuietHours
 from bot.ikm_report import build_report, index_trend, parse_period, responses_csv, summary_csv
 from bot.models import OutboxMessage, User
-from bot.runtime import Runtime
 from bot.surveys import (
     ANSWERED,
     DECLINED,
     EXPIRED,
     REMINDED,
     SENT,
-    QuietHours,
     SurveyConfigError,
     SurveyError,
     SurveyInvitation,
@@ -118,7 +118,7 @@ def test_quiet_hours_wrap_midnight():
 
 
 def test_bad_quiet_hours_setting_names_the_variable(monkeypatch):
-    from bot.config import ConfigError
+    from bot.core.errors import ConfigError
 
     monkeypatch.setenv("QUIET_HOURS", "21-7")
     with pytest.raises(ConfigError, match="^QUIET_HOURS:"):
@@ -298,7 +298,7 @@ def test_quiet_hours_move_the_invitation_to_the_morning(db, rt):
 
 
 def test_a_restart_between_scheduling_and_sending_sends_once(db, rt, database_url):
-    from bot.db import Database
+    from bot.core.db import Database
 
     with db.session() as s:
         _invitation(s, rt)
@@ -439,7 +439,7 @@ def test_the_older_fourteen_element_rule_reports_with_its_bands(db):
 
 
 def test_chart_is_a_png_with_bars_and_trend(db, config):
-    from bot.i18n import Translator
+    from bot.core.i18n import Translator
     from bot.ikm_chart import render_chart
     from bot.ikm_report import render_report
 
@@ -477,7 +477,7 @@ def test_two_processes_at_once_take_different_invitations(db, rt):
 
 
 def test_an_empty_period_still_reports_and_draws(sqlite_db, config):
-    from bot.i18n import Translator
+    from bot.core.i18n import Translator
     from bot.ikm_chart import render_chart
     from bot.ikm_report import render_report
 

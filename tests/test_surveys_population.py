@@ -6,8 +6,8 @@ from datetime import UTC, date, datetime
 
 from bot import ikm
 from bot.applications import COMPLETED, Application
-from bot.config import PROJECT_ROOT, load_settings
-from bot.i18n import Translator
+from bot.core.config import PROJECT_ROOT, load_settings
+from bot.core.i18n import Translator
 from bot.ikm_report import build_report, parse_period, render_report
 from bot.surveys import ANSWERED, SurveyInvitation, SurveyResponse, load_survey_config
 

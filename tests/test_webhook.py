@@ -20,13 +20,13 @@ from telegram.ext import ApplicationHandlerStop, MessageHandler, filters
 from bot import server as server_module
 from bot import surveys
 from bot.app import build_application, build_runtime
-from bot.config import load_settings
-from bot.db import Database
+from bot.core.config import load_settings
+from bot.core.db import Database
+from bot.core.metrics import METRICS
+from bot.core.runtime import Runtime
 from bot.emulator.html import parse_html, strip_text
-from bot.metrics import METRICS
 from bot.models import utcnow
 from bot.replies import CURRENT_JOURNAL, ReplyJournal
-from bot.runtime import Runtime
 from bot.scaleout import (
     LEASE,
     ChatLocks,

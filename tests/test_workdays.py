@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.workdays import WorkingCalendar
+from bot.core.workdays import WorkingCalendar
 
 JAKARTA = ZoneInfo("Asia/Jakarta")
 

@@ -11,13 +11,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from bot.core.errors import ConfigError
+from bot.core.timewindows import QuietHours
+
 SUPPORTED_LOCALES = ("id", "en")
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 WEBHOOK_SECRET_RE = re.compile(r"[A-Za-z0-9_-]{1,256}")
-
-
-class ConfigError(Exception):
-    """A setting has a bad value; the message names the variable."""
 
 
 class Settings(BaseSettings):
@@ -151,8 +150,6 @@ class Settings(BaseSettings):
     @field_validator("quiet_hours")
     @classmethod
     def _quiet_hours(cls, value: str) -> str:
-        from bot.surveys import QuietHours
-
         QuietHours.parse(value, ZoneInfo("UTC"))
         return value
 

@@ -12,7 +12,7 @@ from babel.dates import format_date, format_datetime
 from babel.numbers import format_currency
 from babel.support import NullTranslations, Translations
 
-from bot.config import PROJECT_ROOT, SUPPORTED_LOCALES
+from bot.core.config import PROJECT_ROOT, SUPPORTED_LOCALES
 
 LOCALES_DIR = PROJECT_ROOT / "locales"
 DOMAIN = "messages"

@@ -13,7 +13,9 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DisconnectionError
 from sqlmodel import Session, create_engine
 
-MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+from bot.core.errors import ConfigError
+
+MIGRATIONS_DIR = Path(__file__).resolve().parents[1] / "migrations"
 # A pooled PostgreSQL connection that sat unused this long is tested ("SELECT 1") before it is
 # handed out, so one dropped by a database restart or a firewall is replaced, not failed on.
 # A connection in steady use is not: a ping per unit of work would be one more round trip on
@@ -33,8 +35,6 @@ def make_engine(url: str) -> Engine:
             try:
                 folder.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
-                from bot.config import ConfigError
-
                 raise ConfigError(
                     f"DATABASE_URL: cannot create the folder {folder} for the SQLite file "
                     f"({exc.strerror})"

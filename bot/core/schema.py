@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
-from bot.db import Database, alembic_config
+from bot.core.db import Database, alembic_config
 
 
 class SchemaTooNew(Exception):

@@ -1,0 +1,26 @@
+"""Events one feature announces and others follow, kept per running bot (on its Runtime).
+
+Per runtime, not per process: the tests build several Applications in one process, and each
+must see only the subscriptions made for it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+    from bot.applications import Application
+    from bot.core.runtime import Runtime
+
+# Called inside the transaction of the change, right after an application reaches "completed".
+# A subscriber may add rows (e.g. enqueue a survey invitation); raising aborts the whole change.
+ApplicationCompleted = Callable[["Session", "Runtime", "Application"], None]
+
+
+@dataclass
+class Events:
+    application_completed: list[ApplicationCompleted] = field(default_factory=list)
