@@ -31,6 +31,7 @@ from bot.core.text import escape, split_message
 from bot.models import OutboxMessage, Staff, User, utcnow
 from bot.outbox import enqueue
 from bot.roles import audit, has_role, role_of
+from bot.telegram_rules.callback import CallbackData
 
 # --- vocabulary -------------------------------------------------------------------------------
 
@@ -1577,14 +1578,17 @@ def staff_buttons(complaint: Complaint, tr: Translator) -> dict[str, Any] | None
     _ = tr.gettext
     cid = complaint.id
     if complaint.status == RESOLVED:
-        return _keyboard([[(_("💬 Reply"), f"cx:rep:{cid}")]])
+        return _keyboard([[(_("💬 Reply"), CallbackData("cx", "rep", cid).pack())]])
     return _keyboard(
         [
-            [(_("🙋 Take"), f"cx:take:{cid}"), (_("📌 Assign"), f"cx:asg:{cid}")],
             [
-                (_("💬 Reply"), f"cx:rep:{cid}"),
-                (_("✅ Resolve"), f"cx:res:{cid}"),
-                (_("❌ Reject"), f"cx:rej:{cid}"),
+                (_("🙋 Take"), CallbackData("cx", "take", cid).pack()),
+                (_("📌 Assign"), CallbackData("cx", "asg", cid).pack()),
+            ],
+            [
+                (_("💬 Reply"), CallbackData("cx", "rep", cid).pack()),
+                (_("✅ Resolve"), CallbackData("cx", "res", cid).pack()),
+                (_("❌ Reject"), CallbackData("cx", "rej", cid).pack()),
             ],
         ]
     )
@@ -1594,8 +1598,8 @@ def complainant_buttons(complaint: Complaint, tr: Translator) -> dict[str, Any]:
     return _keyboard(
         [
             [
-                (tr.gettext("✍️ Add information"), f"cc:add:{complaint.id}"),
-                (tr.gettext("🎫 View ticket"), f"cc:view:{complaint.id}"),
+                (tr.gettext("✍️ Add information"), CallbackData("cc", "add", complaint.id).pack()),
+                (tr.gettext("🎫 View ticket"), CallbackData("cc", "view", complaint.id).pack()),
             ]
         ]
     )
@@ -1605,15 +1609,20 @@ def feedback_buttons(complaint: Complaint, tr: Translator) -> dict[str, Any]:
     return _keyboard(
         [
             [
-                (tr.gettext("👍 Yes, solved"), f"cc:fb:{complaint.id}:y"),
-                (tr.gettext("👎 No, not solved"), f"cc:fb:{complaint.id}:n"),
+                (tr.gettext("👍 Yes, solved"), CallbackData("cc", "fb", complaint.id, "y").pack()),
+                (
+                    tr.gettext("👎 No, not solved"),
+                    CallbackData("cc", "fb", complaint.id, "n").pack(),
+                ),
             ]
         ]
     )
 
 
 def rating_buttons(complaint: Complaint) -> dict[str, Any]:
-    return _keyboard([[(f"{n}⭐", f"cc:rate:{complaint.id}:{n}") for n in range(1, 6)]])
+    return _keyboard(
+        [[(f"{n}⭐", CallbackData("cc", "rate", complaint.id, str(n)).pack()) for n in range(1, 6)]]
+    )
 
 
 # --- reports and exports ----------------------------------------------------------------------

@@ -45,7 +45,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.core.db import Database
-from bot.emulator.html import EntityParseError, parse_html, strip_text, utf16_len
+from bot.telegram_rules.html import EntityParseError, parse_html, strip_text, utf16_len
+from bot.telegram_rules.limits import CALLBACK_DATA_LIMIT, TEXT_LIMIT
 
 log = logging.getLogger(__name__)
 
@@ -341,8 +342,6 @@ _ANSWER_PARAMS = frozenset(
         "message_thread_id",
     }
 )
-_TELEGRAM_TEXT_LIMIT = 4096  # UTF-16 code units after the HTML is parsed
-_CALLBACK_DATA_LIMIT = 64  # bytes
 
 
 def fits_webhook_answer(params: dict[str, Any]) -> bool:
@@ -361,7 +360,7 @@ def fits_webhook_answer(params: dict[str, Any]) -> bool:
         length = telegram_html_length(text)
     else:
         return False
-    if length is None or length > _TELEGRAM_TEXT_LIMIT:
+    if length is None or length > TEXT_LIMIT:
         return False
     return _markup_fits(params.get("reply_markup"))
 
@@ -381,7 +380,7 @@ def _markup_fits(markup: Any) -> bool:
             if not isinstance(button, dict) or not str(button.get("text", "")).strip():
                 return False
             data = button.get("callback_data")
-            if data is not None and len(str(data).encode()) > _CALLBACK_DATA_LIMIT:
+            if data is not None and len(str(data).encode()) > CALLBACK_DATA_LIMIT:
                 return False
     return True
 
@@ -389,7 +388,7 @@ def _markup_fits(markup: Any) -> bool:
 def telegram_html_length(text: str) -> int | None:
     """The length Telegram counts (UTF-16 units of the text without tags, trimmed), or None when
     Telegram's HTML parser would refuse it. The rules are the emulator's model of Telegram's
-    parser (bot/emulator/html.py), stricter than Telegram on a bare '&'."""
+    parser (bot/telegram_rules/html.py), stricter than Telegram on a bare '&'."""
     try:
         plain, entities = parse_html(text)
     except EntityParseError:

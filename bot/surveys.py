@@ -35,6 +35,7 @@ from bot.core.text import escape
 from bot.core.timewindows import QuietHours
 from bot.models import User, UtcDateTime, utcnow
 from bot.outbox import enqueue
+from bot.telegram_rules.callback import CallbackData
 
 MAX_ELEMENTS = 16  # answer columns u1..u16: room for 14/2017's 9, 25/2004's 14 and additions
 ELEMENT_CODE_RE = re.compile(r"^U([1-9]|1[0-6])$")
@@ -794,8 +795,11 @@ def invitation_keyboard(_: Any, invitation_id: int, *, resume: bool = False) -> 
     return {
         "inline_keyboard": [
             [
-                {"text": start, "callback_data": f"sv:go:{invitation_id}"},
-                {"text": _("No, thanks"), "callback_data": f"sv:no:{invitation_id}"},
+                {"text": start, "callback_data": CallbackData("sv", "go", invitation_id).pack()},
+                {
+                    "text": _("No, thanks"),
+                    "callback_data": CallbackData("sv", "no", invitation_id).pack(),
+                },
             ]
         ]
     }
@@ -919,7 +923,9 @@ def process_due_invitations(
                 session,
                 chat_id=invitation.user_id,
                 text=render_reminder(
-                    tr, service_name(rt, invitation.service_id, locale), answered,
+                    tr,
+                    service_name(rt, invitation.service_id, locale),
+                    answered,
                     len(config.elements),
                 ),
                 reply_markup=invitation_keyboard(tr.gettext, invitation.id, resume=answered > 0),

@@ -24,6 +24,7 @@ from bot.core.i18n import N_, Translator
 from bot.core.runtime import Runtime
 from bot.core.text import escape, split_message
 from bot.models import ConversationState
+from bot.telegram_rules.callback import CallbackData
 from bot.users import set_language, user_language
 
 log = logging.getLogger(__name__)
@@ -186,7 +187,10 @@ MENU = (
 
 
 def main_menu(_: Callable[[str], str]) -> InlineKeyboardMarkup:
-    buttons = [InlineKeyboardButton(_(m.label), callback_data=f"menu:{m.key}") for m in MENU]
+    buttons = [
+        InlineKeyboardButton(_(m.label), callback_data=CallbackData("menu", m.key).pack())
+        for m in MENU
+    ]
     return InlineKeyboardMarkup([buttons[i : i + 2] for i in range(0, len(buttons), 2)])
 
 
@@ -225,8 +229,10 @@ LANGUAGE_NAMES = {"id": "🇮🇩 Bahasa Indonesia", "en": "🇬🇧 English"}
 
 def language_keyboard() -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(LANGUAGE_NAMES[c], callback_data=f"lang:{c}")]
-         for c in SUPPORTED_LOCALES]
+        [
+            [InlineKeyboardButton(LANGUAGE_NAMES[c], callback_data=CallbackData("lang", c).pack())]
+            for c in SUPPORTED_LOCALES
+        ]
     )
 
 
@@ -237,7 +243,8 @@ async def language_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -
 
 async def language_chosen(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query = update.callback_query
-    code = (query.data or "").removeprefix("lang:")
+    pressed = CallbackData.parse(query.data, "lang")
+    code = pressed.action if pressed is not None and pressed.arg is None else ""
     if code not in SUPPORTED_LOCALES:
         await query.answer()
         return

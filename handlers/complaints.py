@@ -16,8 +16,10 @@ from bot import complaints as cp
 from bot.conversations import clear_state, get_state, set_state
 from bot.core.i18n import N_, Translator
 from bot.core.runtime import Runtime
-from bot.core.text import TELEGRAM_TEXT_LIMIT, escape, split_message
+from bot.core.text import escape, split_message
 from bot.models import ConversationState, utcnow
+from bot.telegram_rules.callback import CallbackData
+from bot.telegram_rules.limits import TEXT_LIMIT
 from handlers.common import (
     CITIZEN_COMMANDS,
     GROUP_FEATURES,
@@ -38,6 +40,10 @@ OFFICER_FLOW = "complaint_officer"  # an officer's reply / answer / reason, type
 STEPS = ("category", "service", "description", "when", "evidence", "location", "privacy", "confirm")
 ESCALATION_INTERVAL = 15 * 60  # seconds; the jobs only queue messages, the sender sends them
 SILENT_CLOSE_INTERVAL = 60 * 60
+# Buttons about one ticket (cc: the complainant's, cx: the officers'): the id follows the action.
+TICKET_ACTIONS = frozenset(
+    {"view", "add", "fb", "rate", "take", "asg", "unit", "off", "rep", "res", "rej"}
+)
 
 CITIZEN_COMMANDS.extend(
     [
@@ -120,14 +126,21 @@ def _question(
     _ = tr.gettext
     skip = _("⏭ Skip")
     if step == "category":
-        rows = [[(c.title(tr), f"cf:cat:{c.key}")] for c in cp.categories(rt)]
+        rows = [
+            [(c.title(tr), CallbackData("cf", "cat", arg=c.key).pack())] for c in cp.categories(rt)
+        ]
         return _("📣 <b>New complaint</b>\nWhat is it about?"), _markup(rows)
     if step == "service":
         rows = [
-            [(cp.service_name(rt, sid, tr.locale) or sid, f"cf:svc:{i}")]
+            [
+                (
+                    cp.service_name(rt, sid, tr.locale) or sid,
+                    CallbackData("cf", "svc", arg=str(i)).pack(),
+                )
+            ]
             for i, sid in enumerate(data.get("services", []))
         ]
-        rows.append([(_("No particular service"), "cf:svc:none")])
+        rows.append([(_("No particular service"), CallbackData("cf", "svc", arg="none").pack())])
         return _("Which service is it about?"), _markup(rows)
     if step == "description":
         return (
@@ -140,7 +153,7 @@ def _question(
     if step == "when":
         return (
             _("When did it happen? Write the date, like 17/08/2026, or press Skip."),
-            _markup([[(skip, "cf:when:skip")]]),
+            _markup([[(skip, CallbackData("cf", "when", arg="skip").pack())]]),
         )
     if step == "evidence":
         count = len(data.get("evidence", []))
@@ -154,21 +167,29 @@ def _question(
                 + " "
                 + text
             )
-        return text, _markup([[(_("✔️ Done"), "cf:ev:done")]])
+        return text, _markup([[(_("✔️ Done"), CallbackData("cf", "ev", arg="done").pack())]])
     if step == "location":
         return (
             _("Where did it happen? You may share a location (📎 → Location), or press Skip."),
-            _markup([[(skip, "cf:loc:skip")]]),
+            _markup([[(skip, CallbackData("cf", "loc", arg="skip").pack())]]),
         )
     if step == "privacy":
         lines = [_("Who may see your name?"), ""]
         for choice in cp.PRIVACY_CHOICES:
             lines.append(f"<b>{_(cp.PRIVACY_LABELS[choice])}</b>: {_(cp.PRIVACY_NOTES[choice])}")
-        rows = [[(_(cp.PRIVACY_LABELS[c]), f"cf:priv:{c}")] for c in cp.PRIVACY_CHOICES]
+        rows = [
+            [(_(cp.PRIVACY_LABELS[c]), CallbackData("cf", "priv", arg=c).pack())]
+            for c in cp.PRIVACY_CHOICES
+        ]
         return "\n".join(lines), _markup(rows)
     if step == "confirm":
         return _summary(rt, data, tr), _markup(
-            [[(_("📨 Send complaint"), "cf:ok"), (_("✖️ Cancel"), "cf:no")]]
+            [
+                [
+                    (_("📨 Send complaint"), CallbackData("cf", "ok").pack()),
+                    (_("✖️ Cancel"), CallbackData("cf", "no").pack()),
+                ]
+            ]
         )
     raise ValueError(f"unknown complaint step {step!r}")
 
@@ -256,13 +277,13 @@ async def flow_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     """cf:<step>:<value>: a choice in the filing flow; stale or forged ones change nothing."""
     query = update.callback_query
     state = _open_flow(update, context)
-    parts = (query.data or "").split(":")
-    if state is None or state.flow != FLOW or len(parts) < 2:
+    pressed = CallbackData.parse(query.data, "cf")
+    if state is None or state.flow != FLOW or pressed is None:
         await unknown_button(update, context)
         return
     rt = runtime(context)
     data = dict(state.data)
-    kind, value = parts[1], parts[2] if len(parts) > 2 else ""
+    kind, value = pressed.action, pressed.arg or ""
     expected = {
         "cat": "category",
         "svc": "service",
@@ -332,7 +353,7 @@ async def flow_message(
                 await _say(
                     update,
                     _("That is the most I can take. Press Done."),
-                    _markup([[(_("✔️ Done"), "cf:ev:done")]]),
+                    _markup([[(_("✔️ Done"), CallbackData("cf", "ev", arg="done").pack())]]),
                 )
                 return
             if message.photo:
@@ -436,7 +457,7 @@ async def ticket_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         rows = []
         for c in mine:
             lines.append(f"{c.ticket} · {_(cp.STATUS_LABELS[c.status])}")
-            rows.append([(c.ticket, f"cc:view:{c.id}")])
+            rows.append([(c.ticket, CallbackData("cc", "view", c.id).pack())])
         await _say(update, "\n".join(lines), _markup(rows[:10]))
         return
     typed = " ".join(context.args)
@@ -468,12 +489,12 @@ def _complainant_view(
     return text, _json_markup(markup)
 
 
-def _ticket_button(data: str | None) -> tuple[str, int, str] | None:
+def _ticket_button(data: str | None, prefix: str) -> tuple[str, int, str] | None:
     """``prefix:action:<complaint id>[:arg]`` as (action, id, arg); None when malformed."""
-    parts = (data or "").split(":")
-    if len(parts) < 3 or not parts[2].isdigit():
+    parsed = CallbackData.parse(data, prefix, with_id=TICKET_ACTIONS)
+    if parsed is None or parsed.id is None:
         return None
-    return parts[1], int(parts[2]), parts[3] if len(parts) > 3 else ""
+    return parsed.action, parsed.id, parsed.arg or ""
 
 
 async def complainant_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -482,7 +503,7 @@ async def complainant_button(update: Update, context: ContextTypes.DEFAULT_TYPE)
     rt = runtime(context)
     tr = translator(update, context)
     _ = tr.gettext
-    parsed = _ticket_button(query.data)
+    parsed = _ticket_button(query.data, "cc")
     if parsed is None:
         await unknown_button(update, context)
         return
@@ -608,7 +629,7 @@ async def staff_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     rt = runtime(context)
     tr = translator(update, context)
     _ = tr.gettext
-    parsed = _ticket_button(query.data)
+    parsed = _ticket_button(query.data, "cx")
     if parsed is None:
         await unknown_button(update, context)
         return
@@ -661,7 +682,7 @@ async def _mark_taken_on_post(
         return
     office = Translator(runtime(context).settings.default_locale)
     line = office.gettext("🙋 Taken by officer {id}.").format(id=complaint.assignee_id)
-    if line in message.text or len(message.text) + len(line) + 2 > TELEGRAM_TEXT_LIMIT:
+    if line in message.text or len(message.text) + len(line) + 2 > TEXT_LIMIT:
         return
     try:
         await message.edit_text(
@@ -686,12 +707,14 @@ async def _assign_menu(
     with rt.db.session() as s:
         units = cp.units(s)
         officers = cp.assignable_staff(s)
-    rows = [[(f"🏢 {u}", f"cx:unit:{complaint.id}:{_unit_code(u)}")] for u in units]
+    rows = [
+        [(f"🏢 {u}", CallbackData("cx", "unit", complaint.id, _unit_code(u)).pack())] for u in units
+    ]
     rows += [
         [
             (
                 f"👤 {o.telegram_id}" + (f" · {o.unit}" if o.unit else ""),
-                f"cx:off:{complaint.id}:{o.telegram_id}",
+                CallbackData("cx", "off", complaint.id, str(o.telegram_id)).pack(),
             )
         ]
         for o in officers
@@ -1006,7 +1029,9 @@ async def list_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     """cl:<filter>: the quick filters under a list."""
     query = update.callback_query
     rt = runtime(context)
-    flt = parse_list_filter(rt, [(query.data or "").removeprefix("cl:")])
+    pressed = CallbackData.parse(query.data, "cl")
+    word = pressed.action if pressed is not None and pressed.arg is None else ""
+    flt = parse_list_filter(rt, [word])
     if flt is None:
         await unknown_button(update, context)
         return
@@ -1024,13 +1049,13 @@ async def _send_list(
         viewer = cp.viewer_for(s, update.effective_user.id, rt.settings.admin_ids)
         rows = cp.list_for_staff(s, viewer, flt, now=now)
         text = cp.render_staff_list(rt, rows, tr, now)
-    buttons = [[(f"🎫 {c.ticket}", f"cx:view:{c.id}")] for c in rows[:10]]
+    buttons = [[(f"🎫 {c.ticket}", CallbackData("cx", "view", c.id).pack())] for c in rows[:10]]
     buttons.append(
         [
-            (_("Open"), "cl:open"),
-            (_("Mine"), "cl:mine"),
-            (_("Overdue"), "cl:overdue"),
-            (_("All"), "cl:all"),
+            (_("Open"), CallbackData("cl", "open").pack()),
+            (_("Mine"), CallbackData("cl", "mine").pack()),
+            (_("Overdue"), CallbackData("cl", "overdue").pack()),
+            (_("All"), CallbackData("cl", "all").pack()),
         ]
     )
     await _say(update, _("<b>Complaints</b>") + "\n" + text, _markup(buttons))
@@ -1073,7 +1098,7 @@ async def report_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
             return
         await _send_report(update, context, start, end, tr)
         return
-    rows = [[(_(label), f"rp:{key}")] for key, label in REPORT_PERIODS.items()]
+    rows = [[(_(label), CallbackData("rp", key).pack())] for key, label in REPORT_PERIODS.items()]
     await _say(update, _("Which period?"), _markup(rows))
 
 
@@ -1082,7 +1107,9 @@ async def report_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     query = update.callback_query
     rt = runtime(context)
     today = utcnow().astimezone(rt.tz).date()
-    period = report_period((query.data or "").removeprefix("rp:"), today)
+    pressed = CallbackData.parse(query.data, "rp")
+    key = pressed.action if pressed is not None and pressed.arg is None else ""
+    period = report_period(key, today)
     if period is None:
         await unknown_button(update, context)
         return

@@ -30,6 +30,7 @@ from bot.personal_data import (
 )
 from bot.roles import audit, has_role, role_of
 from bot.scaleout import TAKEN_BY_SERVER, admit_update, prune_flood_counts, prune_processed
+from bot.telegram_rules.callback import CallbackData
 from handlers.common import (
     CITIZEN_COMMANDS,
     GROUP_FEATURES,
@@ -122,8 +123,8 @@ async def my_data(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     )
 
 
-ERASE_YES = "pd:erase"
-ERASE_NO = "pd:keep"
+ERASE_YES = CallbackData("pd", "erase").pack()
+ERASE_NO = CallbackData("pd", "keep").pack()
 
 
 async def delete_my_data(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

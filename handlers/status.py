@@ -37,6 +37,7 @@ from bot.staff import (
     remove_staff,
     request_join,
 )
+from bot.telegram_rules.callback import CallbackData
 from handlers.common import (
     CITIZEN_COMMANDS,
     GROUP_FEATURES,
@@ -129,12 +130,13 @@ def _card_markup(
     _ = tr.gettext
     if following:
         button = InlineKeyboardButton(
-            _("🔕 Stop following"), callback_data=f"st:uf:{application.id}"
+            _("🔕 Stop following"), callback_data=CallbackData("st", "uf", application.id).pack()
         )
     else:
         mac = _follow_mac(context.bot.token, user_id, application.id)
         button = InlineKeyboardButton(
-            _("🔔 Follow this application"), callback_data=f"st:fo:{application.id}:{mac}"
+            _("🔔 Follow this application"),
+            callback_data=CallbackData("st", "fo", application.id, mac).pack(),
         )
     return InlineKeyboardMarkup([[button]])
 
@@ -196,7 +198,8 @@ async def _list_followed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
             buttons.append(
                 [
                     InlineKeyboardButton(
-                        application.display_number, callback_data=f"st:sh:{application.id}"
+                        application.display_number,
+                        callback_data=CallbackData("st", "sh", application.id).pack(),
                     )
                 ]
             )
@@ -256,9 +259,7 @@ async def _lookup_and_show(
         with rt.db.session() as session:
             application = apps.lookup(session, user_id=user_id, tracking_text=number, code=code)
             events = apps.history(session, application)
-            following = apps.is_follower(
-                session, application_id=application.id, user_id=user_id
-            )
+            following = apps.is_follower(session, application_id=application.id, user_id=user_id)
     except ApplicationError as err:
         await reply_html(update, err.message(tr))
         return
@@ -272,17 +273,15 @@ async def _lookup_and_show(
 async def status_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """st:fo:<id>:<mac> follow, st:uf:<id> stop following, st:sh:<id> show a followed one."""
     query = update.callback_query
-    parts = (query.data or "").split(":")
+    data = CallbackData.parse(query.data, "st", with_id={"fo", "uf", "sh"})
     tr = translator(update, context)
     _ = tr.gettext
     rt = runtime(context)
     user_id = query.from_user.id
-    try:
-        application_id = int(parts[2])
-    except (IndexError, ValueError):
+    if data is None or data.id is None:
         await unknown_button(update, context)
         return
-    action = parts[1]
+    application_id, action = data.id, data.action
     with rt.db.session() as session:
         application = session.get(App, application_id)
         following = application is not None and apps.is_follower(
@@ -290,8 +289,12 @@ async def status_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         )
         if application is None:
             done = None
-        elif action == "fo" and len(parts) == 4 and hmac.compare_digest(
-            parts[3], _follow_mac(context.bot.token, user_id, application_id)
+        elif (
+            action == "fo"
+            and data.arg is not None
+            and hmac.compare_digest(
+                data.arg, _follow_mac(context.bot.token, user_id, application_id)
+            )
         ):
             apps.follow(session, application=application, user_id=user_id)
             done = _("You will get a message at every change of {number}.").format(
@@ -335,9 +338,9 @@ async def register_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -
             step="service",
         )
     buttons = [
-        [InlineKeyboardButton(service.name(tr.locale)[:60], callback_data=f"rg:s:{sid}")]
+        [InlineKeyboardButton(service.name(tr.locale)[:60], callback_data=data.pack())]
         for sid, service in rt.knowledge.services.items()
-        if len(f"rg:s:{sid}".encode()) <= 64
+        if (data := CallbackData.fitting("rg", "s", arg=sid)) is not None
     ]
     await reply_html(
         update,
@@ -360,13 +363,13 @@ def _open_state(
 async def register_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """rg:s:<service id> picks the service; rg:nophone registers without a phone number."""
     query = update.callback_query
-    data = query.data or ""
+    data = CallbackData.parse(query.data, "rg")
     tr = translator(update, context)
     _ = tr.gettext
     rt = runtime(context)
-    if data.startswith("rg:s:"):
+    if data is not None and data.action == "s":
         state = _open_state(update, context, "register", "service")
-        service_id = data.removeprefix("rg:s:")
+        service_id = data.arg
         if state is None or service_id not in rt.knowledge.services:
             await unknown_button(update, context)
             return
@@ -389,7 +392,7 @@ async def register_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         await reply_html(update, _("(2/3) The applicant's full name?"))
         return
     state = _open_state(update, context, "register", "phone")
-    if data != "rg:nophone" or state is None:
+    if data is None or data.action != "nophone" or data.arg is not None or state is None:
         await unknown_button(update, context)
         return
     await query.answer()
@@ -429,7 +432,13 @@ async def register_flow_step(
             update,
             _("(3/3) The applicant's phone number? It is optional."),
             InlineKeyboardMarkup(
-                [[InlineKeyboardButton(_("No phone number"), callback_data="rg:nophone")]]
+                [
+                    [
+                        InlineKeyboardButton(
+                            _("No phone number"), callback_data=CallbackData("rg", "nophone").pack()
+                        )
+                    ]
+                ]
             ),
         )
     elif state.step == "phone":
@@ -476,9 +485,7 @@ def render_receipt(rt: Runtime, application: App, tr: Translator) -> str:
             _("Verification code: <b><code>{code}</code></b>").format(
                 code=application.verification_code
             ),
-            _("Service: {service}").format(
-                service=_service_name(rt, application.service_id, tr)
-            ),
+            _("Service: {service}").format(service=_service_name(rt, application.service_id, tr)),
             _("Applicant: {name}").format(name=escape(application.applicant_name)),
             _due_text(rt, application, tr, utcnow()),
             "",
@@ -522,7 +529,7 @@ async def update_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         [
             InlineKeyboardButton(
                 "➡️ " + steps.label(status, tr),
-                callback_data=f"up:{application.tracking_number}:{status}",
+                callback_data=CallbackData("up", application.tracking_number, arg=status).pack(),
             )
         ]
         for status in options
@@ -541,8 +548,8 @@ async def update_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     tr = translator(update, context)
     _ = tr.gettext
     rt = runtime(context)
-    parts = (query.data or "").split(":")
-    if parts == ["up", "nonote"]:
+    data = CallbackData.parse(query.data, "up")
+    if data is not None and data.action == "nonote" and data.arg is None:
         state = _open_state(update, context, "update", "note")
         if state is None or state.data.get("status") in apps.NOTE_REQUIRED:
             await unknown_button(update, context)
@@ -550,10 +557,10 @@ async def update_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         await query.answer()
         await _apply_update(update, context, state, note=None)
         return
-    if len(parts) != 3 or parts[2] not in apps.STATUSES:
+    if data is None or data.arg not in apps.STATUSES:
         await unknown_button(update, context)
         return
-    number, status = parts[1], parts[2]
+    number, status = data.action, data.arg
     with rt.db.session() as session:
         try:
             application = apps.get_application(session, number)
@@ -586,7 +593,13 @@ async def update_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
                 status=f"<b>{label}</b>"
             ),
             InlineKeyboardMarkup(
-                [[InlineKeyboardButton(_("Without a note"), callback_data="up:nonote")]]
+                [
+                    [
+                        InlineKeyboardButton(
+                            _("Without a note"), callback_data=CallbackData("up", "nonote").pack()
+                        )
+                    ]
+                ]
             ),
         )
 
@@ -676,8 +689,7 @@ async def find_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     for application in found:
         lines.append(_officer_line(rt, application, tr, now))
         lines.append(
-            "  "
-            + _("Code: {code}").format(code=f"<code>{application.verification_code}</code>")
+            "  " + _("Code: {code}").format(code=f"<code>{application.verification_code}</code>")
         )
     await reply_html(update, "\n".join(lines))
 
@@ -738,9 +750,7 @@ async def csv_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     lines = [
         _("<b>Bulk update</b>"),
         tr.ngettext("{n} row applied.", "{n} rows applied.", applied).format(n=applied),
-        tr.ngettext("{n} row refused.", "{n} rows refused.", len(refused)).format(
-            n=len(refused)
-        ),
+        tr.ngettext("{n} row refused.", "{n} rows refused.", len(refused)).format(n=len(refused)),
     ]
     lines += refused[:REPORT_REFUSED_SHOWN]
     if len(refused) > REPORT_REFUSED_SHOWN:
@@ -814,7 +824,6 @@ async def officer_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         await reply_html(update, err.message(tr))
 
 
-
 async def join_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/join <code> (or /start <code>) takes an invite; /join alone gives a code to an admin."""
     tr = translator(update, context)
@@ -830,8 +839,9 @@ async def join_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         else:
             await reply_html(
                 update,
-                _("Welcome! You are now {role}. Commands: /register, /update, /find, /overdue.")
-                .format(role=_(ROLE_LABELS[staff.role])),
+                _(
+                    "Welcome! You are now {role}. Commands: /register, /update, /find, /overdue."
+                ).format(role=_(ROLE_LABELS[staff.role])),
             )
         return
     with rt.db.session() as session:
@@ -885,4 +895,3 @@ def register(app: Application) -> None:
     app.add_handler(CallbackQueryHandler(status_button, pattern=r"^st:"), GROUP_FEATURES)
     app.add_handler(CallbackQueryHandler(register_button, pattern=r"^rg:"), GROUP_FEATURES)
     app.add_handler(CallbackQueryHandler(update_button, pattern=r"^up:"), GROUP_FEATURES)
-

@@ -30,6 +30,7 @@ from bot.ikm_report import (
 )
 from bot.models import ConversationState, utcnow
 from bot.roles import has_role
+from bot.telegram_rules.callback import CallbackData
 from handlers.common import (
     CITIZEN_COMMANDS,
     GROUP_FEATURES,
@@ -47,7 +48,6 @@ from handlers.common import escape as esc
 log = logging.getLogger(__name__)
 
 FLOW = "survey"
-CALLBACK_LIMIT = 64  # bytes, Telegram's limit for callback_data
 COMPRESS_ABOVE = 10 * 1024 * 1024  # bytes of CSV sent as they are; above, gzipped
 
 for _command in (
@@ -90,7 +90,9 @@ def render_step(
             [
                 InlineKeyboardButton(
                     label.get(locale),
-                    callback_data=f"sv:a:{invitation.id}:{element.code}:{value}",
+                    callback_data=CallbackData(
+                        "sv", "a", invitation.id, f"{element.code}:{value}"
+                    ).pack(),
                 )
             ]
             for value, label in zip(range(4, 0, -1), reversed(element.answers), strict=True)
@@ -105,7 +107,9 @@ def render_step(
                 _("Do you have a suggestion for us? Write it in one message, or press Skip."),
             ]
         )
-        skip = InlineKeyboardButton(_("Skip"), callback_data=f"sv:s:{invitation.id}")
+        skip = InlineKeyboardButton(
+            _("Skip"), callback_data=CallbackData("sv", "s", invitation.id).pack()
+        )
         return text, InlineKeyboardMarkup([[skip]])
     if step.kind == "profile" and step.profile is not None:
         question = step.profile
@@ -121,13 +125,20 @@ def render_step(
         options = [
             InlineKeyboardButton(
                 option.label.get(locale),
-                callback_data=f"sv:p:{invitation.id}:{index}:{option.code}",
+                callback_data=CallbackData(
+                    "sv", "p", invitation.id, f"{index}:{option.code}"
+                ).pack(),
             )
             for option in question.options
         ]
         rows = [options[i : i + 2] for i in range(0, len(options), 2)]
         rows.append(
-            [InlineKeyboardButton(_("Skip"), callback_data=f"sv:p:{invitation.id}:{index}:-")]
+            [
+                InlineKeyboardButton(
+                    _("Skip"),
+                    callback_data=CallbackData("sv", "p", invitation.id, f"{index}:-").pack(),
+                )
+            ]
         )
         return text, InlineKeyboardMarkup(rows)
     return thank_you(tr), None
@@ -176,58 +187,71 @@ async def survey_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     rt = runtime(context)
     tr = translator(update, context)
     _ = tr.gettext
-    parts = (query.data or "").split(":")
-    kind = parts[1] if len(parts) > 1 else ""
+    pressed = CallbackData.parse(query.data, "sv", with_id={"go", "no", "a", "s", "p"})
+    kind = pressed.action if pressed is not None else ""
     user_id = query.from_user.id
     chat_id = update.effective_chat.id if update.effective_chat else user_id
     config = surveys_config(rt)
     now = utcnow()
-    if kind == "svc" and len(parts) == 3:
-        await _start_on_demand(update, context, parts[2])
+    if pressed is not None and kind == "svc" and pressed.arg is not None:
+        await _start_on_demand(update, context, pressed.arg)
         return
-    try:
-        invitation_id = int(parts[2])
-    except (IndexError, ValueError):
+    if pressed is None or pressed.id is None:
         await unknown_button(update, context)
         return
+    invitation_id = pressed.id
+    answer = pressed.arg_parts(2)
     notice: str | None = None
     step: surveys.Step | None = None
     declined = False
     try:
         with rt.db.session() as session:
-            if kind == "go" and len(parts) == 3:
+            if kind == "go" and pressed.arg is None:
                 step = surveys.begin(
                     session, config, invitation_id=invitation_id, user_id=user_id, now=now
                 )
-            elif kind == "no" and len(parts) == 3:
+            elif kind == "no" and pressed.arg is None:
                 declined = surveys.decline(
                     session, invitation_id=invitation_id, user_id=user_id, now=now
                 )
                 step = None
-            elif kind == "a" and len(parts) == 5 and parts[4].isdigit():
+            elif kind == "a" and answer is not None and answer[1].isdigit():
                 outcome = surveys.record_answer(
-                    session, config, invitation_id=invitation_id, user_id=user_id,
-                    code=parts[3], value=int(parts[4]), now=now,
+                    session,
+                    config,
+                    invitation_id=invitation_id,
+                    user_id=user_id,
+                    code=answer[0],
+                    value=int(answer[1]),
+                    now=now,
                 )
                 step = outcome.step
                 if not outcome.recorded:
                     notice = _("Your answer to this question was already recorded.")
-            elif kind == "s" and len(parts) == 3:
+            elif kind == "s" and pressed.arg is None:
                 outcome = surveys.record_suggestion(
-                    session, config, invitation_id=invitation_id, user_id=user_id, text=None,
+                    session,
+                    config,
+                    invitation_id=invitation_id,
+                    user_id=user_id,
+                    text=None,
                     now=now,
                 )
                 step = outcome.step
                 if not outcome.recorded:
                     notice = _("Already recorded.")
-            elif kind == "p" and len(parts) == 5 and parts[3].isdigit():
-                position = int(parts[3])
+            elif kind == "p" and answer is not None and answer[0].isdigit():
+                position = int(answer[0])
                 if position >= len(config.profile):
                     raise surveys.SurveyError("bad_answer")
                 outcome = surveys.record_profile(
-                    session, config, invitation_id=invitation_id, user_id=user_id,
+                    session,
+                    config,
+                    invitation_id=invitation_id,
+                    user_id=user_id,
                     field_name=config.profile[position].field,
-                    option=None if parts[4] == "-" else parts[4], now=now,
+                    option=None if answer[1] == "-" else answer[1],
+                    now=now,
                 )
                 step = outcome.step
                 if not outcome.recorded:
@@ -266,7 +290,11 @@ def _keep_flow(session, chat_id: int, user_id: int, step: surveys.Step) -> None:
     """Free text goes to the survey only while it waits for the suggestion."""
     if step.kind == "suggestion":
         set_state(
-            session, chat_id=chat_id, user_id=user_id, flow=FLOW, step="suggestion",
+            session,
+            chat_id=chat_id,
+            user_id=user_id,
+            flow=FLOW,
+            step="suggestion",
             data={"invitation": step.invitation_id},
         )
     else:
@@ -287,8 +315,12 @@ async def suggestion_flow(
     try:
         with rt.db.session() as session:
             outcome = surveys.record_suggestion(
-                session, surveys_config(rt), invitation_id=int(state.data["invitation"]),
-                user_id=user_id, text=text, now=utcnow(),
+                session,
+                surveys_config(rt),
+                invitation_id=int(state.data["invitation"]),
+                user_id=user_id,
+                text=text,
+                now=utcnow(),
             )
             invitation = surveys.invitation_of(session, outcome.step.invitation_id, user_id)
             _keep_flow(session, update.effective_chat.id, user_id, outcome.step)
@@ -304,13 +336,15 @@ async def suggestion_flow(
 # --- on demand: /survei ----------------------------------------------------------------------
 
 
-def _service_buttons(rt: Runtime, locale: str, prefix: str) -> list[list[InlineKeyboardButton]]:
+def _service_buttons(
+    rt: Runtime, locale: str, prefix: str, action: str
+) -> list[list[InlineKeyboardButton]]:
     kb = rt.knowledge
     rows = []
-    for service_id, service in (kb.services.items() if kb is not None else []):
-        data = f"{prefix}{service_id}"
-        if len(data.encode()) <= CALLBACK_LIMIT:
-            rows.append([InlineKeyboardButton(service.name(locale), callback_data=data)])
+    for service_id, service in kb.services.items() if kb is not None else []:
+        data = CallbackData.fitting(prefix, action, arg=service_id)
+        if data is not None:
+            rows.append([InlineKeyboardButton(service.name(locale), callback_data=data.pack())])
     return rows
 
 
@@ -327,15 +361,17 @@ async def survey_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
                         _("▶ Continue: {service}").format(
                             service=_service_title(rt, invitation, tr.locale)
                         ),
-                        callback_data=f"sv:go:{invitation.id}",
+                        callback_data=CallbackData("sv", "go", invitation.id).pack(),
                     )
                 ]
             )
-    rows += _service_buttons(rt, tr.locale, "sv:svc:")
+    rows += _service_buttons(rt, tr.locale, "sv", "svc")
     await reply_html(
         update,
-        _("<b>Satisfaction survey</b>\nWhich service did you use? {count} short questions, "
-          "about one minute.").format(count=len(surveys_config(rt).elements)),
+        _(
+            "<b>Satisfaction survey</b>\nWhich service did you use? {count} short questions, "
+            "about one minute."
+        ).format(count=len(surveys_config(rt).elements)),
         InlineKeyboardMarkup(rows),
     )
 
@@ -360,15 +396,22 @@ async def _start_on_demand(
     now = utcnow()
     with rt.db.session() as session:
         invitation = surveys.start_on_demand(
-            session, user_id=user_id, service_id=service_id,
-            unit=surveys.service_unit(rt, service_id), now=now, tz=rt.tz,
+            session,
+            user_id=user_id,
+            service_id=service_id,
+            unit=surveys.service_unit(rt, service_id),
+            now=now,
+            tz=rt.tz,
             expires_after=surveys.schedule_from_settings(rt.settings).expires_after,
         )
         if invitation.status in (surveys.ANSWERED, surveys.DECLINED, surveys.EXPIRED):
             step = None
         else:
             step = surveys.begin(
-                session, surveys_config(rt), invitation_id=invitation.id, user_id=user_id,
+                session,
+                surveys_config(rt),
+                invitation_id=invitation.id,
+                user_id=user_id,
                 now=now,
             )
             _keep_flow(session, update.effective_chat.id, user_id, step)
@@ -437,15 +480,21 @@ async def _supervisor_report(update: Update, context: ContextTypes.DEFAULT_TYPE)
     except ValueError:
         await reply_html(
             update,
-            _("I could not read that period. Write for example /ikm 2026-11, /ikm 2026-Q3, "
-              "/ikm 2026-S1, /ikm 2026 or /ikm 2026-01-01..2026-03-31, optionally followed by "
-              "unit."),
+            _(
+                "I could not read that period. Write for example /ikm 2026-11, /ikm 2026-Q3, "
+                "/ikm 2026-S1, /ikm 2026 or /ikm 2026-01-01..2026-03-31, optionally followed by "
+                "unit."
+            ),
         )
         return
     config = surveys_config(rt)
     with rt.db.session() as session:
         report = build_report(
-            session, config, period, rt.tz, by=by,
+            session,
+            config,
+            period,
+            rt.tz,
+            by=by,
             unit_of=lambda service_id: surveys.service_unit(rt, service_id),
         )
         trend = index_trend(session, config, period, rt.tz, count=6)
@@ -453,14 +502,18 @@ async def _supervisor_report(update: Update, context: ContextTypes.DEFAULT_TYPE)
     chat = update.effective_chat
     await reply_html(update, render_report(tr, report, config, _name_of(rt, tr, by)))
     png = render_chart(
-        report, trend, config,
+        report,
+        trend,
+        config,
         title=_("Satisfaction index {period}").format(period=period.label),
         trend_title=_("Index over the last periods"),
     )
     await chat.send_photo(
         InputFile(io.BytesIO(png), filename=f"ikm-{period.label}.png"),
-        caption=_("Elements (NRR × 25) against the grade bands of {rule}; below, the index over "
-                  "the last periods.").format(rule=report.rule.title),
+        caption=_(
+            "Elements (NRR × 25) against the grade bands of {rule}; below, the index over "
+            "the last periods."
+        ).format(rule=report.rule.title),
     )
     data, filename = responses.encode("utf-8"), f"ikm-responses-{period.label}.csv"
     if len(data) > COMPRESS_ABOVE:
@@ -485,12 +538,16 @@ async def _citizen_choice(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     rt = runtime(context)
     tr = translator(update, context)
     _ = tr.gettext
-    rows = [[InlineKeyboardButton(_("All services"), callback_data="ikm:all")]]
-    rows += _service_buttons(rt, tr.locale, "ikm:s:")
+    rows = [
+        [InlineKeyboardButton(_("All services"), callback_data=CallbackData("ikm", "all").pack())]
+    ]
+    rows += _service_buttons(rt, tr.locale, "ikm", "s")
     await reply_html(
         update,
-        _("<b>Satisfaction index (IKM)</b>\nThe office publishes its citizens' satisfaction "
-          "every month. Which service would you like to see?"),
+        _(
+            "<b>Satisfaction index (IKM)</b>\nThe office publishes its citizens' satisfaction "
+            "every month. Which service would you like to see?"
+        ),
         InlineKeyboardMarkup(rows),
     )
 
@@ -500,21 +557,25 @@ async def ikm_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     tr = translator(update, context)
     _ = tr.gettext
     query = update.callback_query
-    data = query.data or ""
+    data = CallbackData.parse(query.data, "ikm")
     service_id: str | None = None
-    if data.startswith("ikm:s:"):
-        service_id = data.removeprefix("ikm:s:")
+    if data is not None and data.action == "s" and data.arg is not None:
+        service_id = data.arg
         if rt.knowledge is None or service_id not in rt.knowledge.services:
             await unknown_button(update, context)
             return
-    elif data != "ikm:all":
+    elif data is None or data.action != "all" or data.arg is not None:
         await unknown_button(update, context)
         return
     period = published_period(rt)
     with rt.db.session() as session:
         report = build_report(
-            session, surveys_config(rt), period, rt.tz,
-            by="service" if service_id else "overall", only=service_id,
+            session,
+            surveys_config(rt),
+            period,
+            rt.tz,
+            by="service" if service_id else "overall",
+            only=service_id,
         )
     figures = report.overall
     name = surveys.service_name(rt, service_id, tr.locale) if service_id else _("All services")
@@ -529,12 +590,17 @@ async def ikm_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
             )
         )
         lines.append(
-            tr.ngettext("From {count} respondent.", "From {count} respondents.",
-                        figures.respondents).format(count=figures.respondents)
+            tr.ngettext(
+                "From {count} respondent.", "From {count} respondents.", figures.respondents
+            ).format(count=figures.respondents)
         )
         if not figures.sample_reached:
-            lines.append(_("The number of respondents is still below the minimum sample, so "
-                           "read this figure with care."))
+            lines.append(
+                _(
+                    "The number of respondents is still below the minimum sample, so "
+                    "read this figure with care."
+                )
+            )
     lines.append(_("Method: {rule}.").format(rule=report.rule.title))
     await query.answer()
     await _show(update, "\n".join(lines), None)

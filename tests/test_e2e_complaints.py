@@ -310,7 +310,12 @@ async def test_strangers_are_refused(desk):
     # Another citizen: the ticket number says nothing, the buttons do nothing.
     await other.send(f"/tiket {c.ticket}")
     assert f"Tiket {c.ticket} tidak ada di antara pengaduan Anda" in (await other.reply()).text
-    for data in (f"cc:view:{c.id}", f"cc:fb:{c.id}:y", f"cx:take:{c.id}"):
+    # Ids out of the database's range are refused as buttons, before any query.
+    too_big = "99999999999999999999"
+    for data in (
+        f"cc:view:{c.id}", f"cc:fb:{c.id}:y", f"cx:take:{c.id}",
+        f"cc:view:{too_big}", f"cx:take:{too_big}",
+    ):
         await other.forge_click(data, post if data.startswith("cx") else None)
         answer = await other.callback_answer()
         assert answer["show_alert"] and "tidak berlaku" in answer["text"]

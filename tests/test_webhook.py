@@ -24,7 +24,6 @@ from bot.core.config import load_settings
 from bot.core.db import Database
 from bot.core.metrics import METRICS
 from bot.core.runtime import Runtime
-from bot.emulator.html import parse_html, strip_text
 from bot.models import utcnow
 from bot.replies import CURRENT_JOURNAL, ReplyJournal
 from bot.scaleout import (
@@ -36,6 +35,7 @@ from bot.scaleout import (
     take_update,
 )
 from bot.server import SECRET_HEADER, WEBHOOK_PATH, create_server_app, listening_socket
+from bot.telegram_rules.html import parse_html, strip_text
 from tests.e2e import REPO, TOKEN, BotHarness
 
 SECRET = "s3cret_Token-for-tests"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 
-TELEGRAM_TEXT_LIMIT = 4096
+from bot.telegram_rules.limits import TEXT_LIMIT
 
 
 def escape(text: object) -> str:
@@ -12,7 +12,7 @@ def escape(text: object) -> str:
     return html.escape(str(text), quote=False)
 
 
-def split_message(text: str, limit: int = TELEGRAM_TEXT_LIMIT) -> list[str]:
+def split_message(text: str, limit: int = TEXT_LIMIT) -> list[str]:
     """Split at line breaks so each part fits; a single over-long line is cut hard.
 
     The caller's HTML tags must not span lines (ours never do), so each part stays valid.
