@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import json
+import logging
 import secrets
 from collections.abc import AsyncIterator, Collection, Iterable
 from contextlib import asynccontextmanager
@@ -16,6 +19,7 @@ from sqlalchemy import (
     Boolean,
     Column,
     Integer,
+    String,
     and_,
     bindparam,
     cast,
@@ -34,6 +38,8 @@ from bot.core.db import Database
 from bot.models import AwareDateTime, UtcDateTime, utcnow
 from bot.personal_data import register_personal_data
 from bot.replies import read_replies
+
+log = logging.getLogger(__name__)
 
 # Telegram keeps an undelivered update for 24 hours, so a redelivery can only come within that;
 # twice that is a safe margin for the record of handled ids.
@@ -72,6 +78,31 @@ class ProcessedUpdate(SQLModel, table=True):
     # The message its webhook answer carried (bot/replies.py, WebhookAnswer): given again if
     # Telegram sends the update again. Kept with the row (PROCESSED_KEEP).
     answer: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    # What the update said (update_fingerprint): a redelivery says the same, an update that only
+    # reuses the id does not, and is handled as new.
+    fingerprint: str | None = Field(default=None, sa_column=Column(String(32), nullable=True))
+
+
+def update_fingerprint(update: dict[str, Any]) -> str:
+    """A short digest of an update's content, its id left out.
+
+    Telegram redelivers an update with the same content; an id met again with other content is
+    a different update that merely reuses the number (an emulator restarted on the same
+    database, Telegram restarting its numbering after a quiet week, a database moved to another
+    bot), which must be answered, not dropped. The webhook digests the JSON as received, polling
+    the update as python-telegram-bot reads it; each mode meets its own redeliveries only.
+    """
+    content = {key: value for key, value in update.items() if key != "update_id"}
+    canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.blake2b(canonical.encode(), digest_size=16).hexdigest()
+
+
+def _reused(update_id: int) -> None:
+    log.warning(
+        "update %s: this id was handled before with other content; handling it as a new update "
+        "(update ids restarted: a restarted emulator, Telegram renumbering, or another bot)",
+        update_id,
+    )
 
 
 def take_update(
@@ -89,7 +120,7 @@ def take_update(
     ``taken_by``: the taking instance's Liveness.key."""
     return admit_update(
         db, update_id, user_id=user_id, flood_limit=flood_limit, now=now, payload=payload,
-        taken_by=taken_by,
+        taken_by=taken_by, fingerprint=update_fingerprint(payload),
     )
 
 
@@ -299,11 +330,13 @@ def admit_update(
     now: datetime | None = None,
     payload: dict[str, Any] | None = None,
     taken_by: int | None = None,
+    fingerprint: str | None = None,
 ) -> str:
     """Both guards at once: "duplicate", or the flood verdict for the user.
 
     ``update_id`` None: the update was already taken (by the webhook, take_update); only
-    count it for flood control.
+    count it for flood control. ``fingerprint`` (update_fingerprint): an id already taken for
+    other content is taken again, as a new update; without one, a known id is a duplicate.
 
     Insert-first on the primary key is atomic across processes: of two concurrent inserts of one
     id, one wins and the other sees a conflict. On PostgreSQL this is one statement on the
@@ -314,16 +347,27 @@ def admit_update(
     """
     now = now or utcnow()
     if db.is_postgres:
-        return _admit_postgres(db, update_id, user_id, flood_limit, now, payload, taken_by)
+        return _admit_postgres(
+            db, update_id, user_id, flood_limit, now, payload, taken_by, fingerprint
+        )
     try:
         with db.session() as session:
             if update_id is not None:
-                session.add(
-                    ProcessedUpdate(
-                        update_id=update_id, processed_at=now, payload=payload,
-                        taken_by=taken_by,
+                known = session.get(ProcessedUpdate, update_id)
+                if known is None:
+                    session.add(
+                        ProcessedUpdate(
+                            update_id=update_id, processed_at=now, payload=payload,
+                            taken_by=taken_by, fingerprint=fingerprint,
+                        )
                     )
-                )
+                elif fingerprint is None or known.fingerprint == fingerprint:
+                    return "duplicate"
+                else:
+                    _reused(update_id)
+                    known.processed_at, known.finished_at = now, None
+                    known.payload, known.replies, known.answer = payload, None, None
+                    known.taken_by, known.fingerprint = taken_by, fingerprint
                 session.flush()
             if user_id is None:
                 return "ok"
@@ -338,11 +382,17 @@ def admit_update(
 _ADMIT_SQL = text(
     """
     WITH taken AS (
-        INSERT INTO processed_updates (update_id, processed_at, payload, taken_by)
-        SELECT :update_id, CAST(:now AS TIMESTAMPTZ), CAST(:payload AS JSON), :taken_by
+        INSERT INTO processed_updates (update_id, processed_at, payload, taken_by, fingerprint)
+        SELECT :update_id, CAST(:now AS TIMESTAMPTZ), CAST(:payload AS JSON), :taken_by,
+               :fingerprint
         WHERE :claim
-        ON CONFLICT (update_id) DO NOTHING
-        RETURNING update_id
+        ON CONFLICT (update_id) DO UPDATE SET
+            processed_at = EXCLUDED.processed_at, finished_at = NULL,
+            payload = EXCLUDED.payload, replies = NULL, answer = NULL,
+            taken_by = EXCLUDED.taken_by, fingerprint = EXCLUDED.fingerprint
+        WHERE EXCLUDED.fingerprint IS NOT NULL
+          AND processed_updates.fingerprint IS DISTINCT FROM EXCLUDED.fingerprint
+        RETURNING update_id, NOT (xmax = 0) AS reused
     ), counted AS (
         INSERT INTO flood_counts (user_id, minute, count)
         SELECT :user_id, :minute, 1
@@ -352,6 +402,7 @@ _ADMIT_SQL = text(
     )
     SELECT
         (SELECT count(*) FROM taken) AS won,
+        (SELECT bool_or(reused) FROM taken) AS reused,
         (SELECT count FROM counted) AS count,
         (SELECT count FROM flood_counts
           WHERE user_id = :user_id AND minute = :minute - 1) AS previous
@@ -365,6 +416,7 @@ _ADMIT_SQL = text(
     bindparam("payload", type_=JSON),
     bindparam("claim", type_=Boolean),
     bindparam("count_it", type_=Boolean),
+    bindparam("fingerprint", type_=String),
 )
 
 
@@ -376,13 +428,14 @@ def _admit_postgres(
     now: datetime,
     payload: dict[str, Any] | None,
     taken_by: int | None,
+    fingerprint: str | None,
 ) -> str:
     claim = update_id is not None
     count_it = user_id is not None and flood_limit > 0
     if not claim and not count_it:
         return "ok"
     with db.bookkeeping.connect() as conn:
-        won, count, previous = conn.execute(
+        won, reused, count, previous = conn.execute(
             _ADMIT_SQL,
             {
                 "update_id": update_id if claim else 0,
@@ -393,10 +446,13 @@ def _admit_postgres(
                 "taken_by": taken_by,
                 "claim": claim,
                 "count_it": count_it,
+                "fingerprint": fingerprint,
             },
         ).one()
     if claim and not won:
         return "duplicate"
+    if reused:
+        _reused(update_id)
     if not count_it:
         return "ok"
     return _verdict(count, previous, flood_limit)

@@ -29,7 +29,13 @@ from bot.personal_data import (
     export_personal_data,
 )
 from bot.roles import audit, has_role, role_of
-from bot.scaleout import TAKEN_BY_SERVER, admit_update, prune_flood_counts, prune_processed
+from bot.scaleout import (
+    TAKEN_BY_SERVER,
+    admit_update,
+    prune_flood_counts,
+    prune_processed,
+    update_fingerprint,
+)
 from bot.telegram_rules.callback import CallbackData
 from handlers.common import (
     CITIZEN_COMMANDS,
@@ -68,6 +74,7 @@ async def guard_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
             update.update_id,
             user_id=user.id if user is not None else None,
             flood_limit=rt.settings.flood_max_per_minute,
+            fingerprint=update_fingerprint(update.to_dict()),
         )
     if verdict == "duplicate":
         METRICS.updates_duplicate.inc()

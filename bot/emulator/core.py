@@ -220,6 +220,7 @@ class Emulator:
         bot_username: str = "servicebot_test_bot",
         flood_limits: bool | FloodLimits = False,
         clock: Callable[[], float] = time.monotonic,
+        first_update_id: int | None = None,
     ) -> None:
         self.token = token
         bot_id = int(token.split(":", 1)[0]) if token.split(":", 1)[0].isdigit() else 1
@@ -246,7 +247,14 @@ class Emulator:
         self.messages: dict[int, dict[int, dict[str, Any]]] = {}
         self._next_message_id: dict[int, int] = {}
         self.updates: list[dict[str, Any]] = []
-        self._next_update_id = 100_000
+        # Telegram never hands out an update id twice to a bot, and the bot's database remembers
+        # the ids it handled for two days: an emulator restarted on the same database must go on
+        # from a higher id, or its first messages look like redeliveries. Microseconds since the
+        # epoch grow faster than any emulator hands out updates (and stay below 2**53, so the web
+        # chat's JavaScript numbers hold them exactly).
+        self._next_update_id = (
+            first_update_id if first_update_id is not None else time.time_ns() // 1000
+        )
         self.allowed_updates: frozenset[str] = DEFAULT_UPDATE_TYPES
         self.events: list[Event] = []
         self.callback_queries: dict[str, dict[str, Any]] = {}
