@@ -59,7 +59,7 @@ MAX_UPDATES = 100_000
 # which an update orphaned by a killed instance is retaken (20 s + 5 s) and the time after
 # which the outbox rows it had claimed go to another sender (30 s + a tick).
 QUIET = 40.0
-# bot/server.py's warning when it takes over an update (in its look for orphans, or when the
+# bot/webhook/server.py's warning when it takes over an update (in its look for orphans, or when the
 # balancer sends it again), with the calls the journal held; and when it gives a redelivered
 # update the answer its first instance had written down.
 TAKEOVER = re.compile(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from telegram import BotCommand, BotCommandScopeDefault
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
@@ -11,7 +10,7 @@ from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 from bot.core.config import SUPPORTED_LOCALES, Settings
 from bot.core.db import Database
 from bot.core.runtime import Runtime
-from bot.transport import ON_ACCEPTED, AiohttpRequest
+from bot.webhook.transport import CountingRequest
 
 log = logging.getLogger(__name__)
 
@@ -81,76 +80,6 @@ def register_handlers(app: Application) -> None:
     sender.register(app)
     common.register_fallbacks(app)
     app.add_error_handler(common.error_handler)
-
-
-class CountingRequest(AiohttpRequest):
-    """The Bot API transport, counting sends, 429s and failures for /metrics, and keeping the
-    reply journal of the update being handled (bot/replies.py): a call a taken-over update had
-    already made is answered from the journal instead of being made again, and the update's
-    last message is held back for the webhook's answer."""
-
-    async def do_request(
-        self, url: str, method: str, *args: Any, **kwargs: Any
-    ) -> tuple[int, bytes]:
-        from bot.core.metrics import record_api_call
-        from bot.replies import CURRENT_JOURNAL, changes_something
-
-        api_method = url.rsplit("/", 1)[-1]
-        journal = CURRENT_JOURNAL.get()
-        if journal is None or not changes_something(api_method):
-            status, body = await super().do_request(url, method, *args, **kwargs)
-            record_api_call(api_method, status)
-            return status, body
-        key, recorded = journal.next_call(api_method)
-        if recorded is not None:
-            return 200, recorded
-        # A message held for the webhook's answer goes first: this call comes after it.
-        await journal.release()
-        request_data = kwargs.get("request_data", args[0] if args else None)
-        if request_data is not None and not request_data.contains_files:
-            params = request_data.parameters
-            if journal.may_hold(api_method, params):
-
-                async def send() -> tuple[int, bytes]:
-                    return await self._recorded_call(journal, key, api_method, url, method,
-                                                     *args, **kwargs)
-
-                return 200, journal.hold(key, params, send)
-        status, body = await self._recorded_call(
-            journal, key, api_method, url, method, *args, **kwargs
-        )
-        if status != 200:
-            excused = journal.excuse(api_method, status, body)
-            if excused is not None:
-                return 200, excused
-        return status, body
-
-    async def _recorded_call(
-        self, journal: Any, key: str, api_method: str, url: str, method: str, *args: Any,
-        **kwargs: Any,
-    ) -> tuple[int, bytes]:
-        """Make the call and write it in the journal once Telegram accepted it: for a call that
-        puts a new message in a chat, on PostgreSQL, at once in the transport's thread (see
-        ON_ACCEPTED); an edit or a callback answer done twice changes nothing, and is recorded
-        here."""
-        from bot.core.metrics import record_api_call
-        from bot.replies import puts_new_message
-
-        token = None
-        # On PostgreSQL only: on SQLite a write from another thread would end a session of the
-        # event loop's that read before it and writes after it ("database is locked", WAL's
-        # stale snapshot); SQLite is one process anyway, and a killed one restarts.
-        if puts_new_message(api_method) and journal.db.is_postgres:
-            token = ON_ACCEPTED.set(lambda body: journal.record(key, body))
-        try:
-            status, body = await super().do_request(url, method, *args, **kwargs)
-        finally:
-            if token is not None:
-                ON_ACCEPTED.reset(token)
-        record_api_call(api_method, status)
-        if status == 200 and not journal.written(key):
-            journal.record(key, body)  # not recorded in the thread (or its write failed)
-        return status, body
 
 
 async def _post_init(app: Application) -> None:

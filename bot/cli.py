@@ -95,7 +95,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         print(SERVE_HELP.format(missing=" and ".join(missing)), file=sys.stderr)
         return EXIT_CONFIG
     from bot.app import build_application, build_runtime
-    from bot.server import listening_socket, serve
+    from bot.webhook.server import listening_socket, serve
 
     try:
         sock = listening_socket(settings.webhook_host, settings.webhook_port)

@@ -69,8 +69,8 @@ def translator(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Translator
 
 async def edit_in_place(edit: Awaitable[object]) -> None:
     """Await an edit of a message, where the message already showing the result is fine: a
-    double press, or an update handled again after a takeover (bot/replies.py), edits to what
-    is there, and Telegram refuses that as "message is not modified", no error for the user."""
+    double press, or an update handled again after a takeover (bot/webhook/journal.py), edits to
+    what is there, and Telegram refuses that as "message is not modified", no error for the user."""
     try:
         await edit
     except BadRequest as exc:

@@ -29,14 +29,10 @@ from bot.personal_data import (
     export_personal_data,
 )
 from bot.roles import audit, has_role, role_of
-from bot.scaleout import (
-    TAKEN_BY_SERVER,
-    admit_update,
-    prune_flood_counts,
-    prune_processed,
-    update_fingerprint,
-)
 from bot.telegram_rules.callback import CallbackData
+from bot.webhook import privacy as webhook_privacy
+from bot.webhook.flood import prune_flood_counts
+from bot.webhook.store import TAKEN_BY_SERVER, admit_update, prune_processed, update_fingerprint
 from handlers.common import (
     CITIZEN_COMMANDS,
     GROUP_FEATURES,
@@ -52,7 +48,9 @@ from handlers.common import (
 log = logging.getLogger(__name__)
 
 # Imported for their personal-data registrations (bot/personal_data.py).
-PERSONAL_DATA_MODULES = (application_privacy, complaint_privacy, survey_privacy)
+PERSONAL_DATA_MODULES = (
+    application_privacy, complaint_privacy, survey_privacy, webhook_privacy
+)
 
 PRUNE_INTERVAL = timedelta(minutes=10)
 RETENTION_INTERVAL = timedelta(hours=24)

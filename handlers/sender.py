@@ -34,7 +34,7 @@ from bot.outbox import (
     release,
     renew_claim,
 )
-from bot.transport import ON_ACCEPTED, AiohttpRequest
+from bot.webhook.transport import ON_ACCEPTED, AiohttpRequest
 from handlers.common import GROUP_FEATURES, escape, reply_html, runtime, staff_only, translator
 
 log = logging.getLogger(__name__)
@@ -216,8 +216,8 @@ async def _deliver(
     """Send one claimed row and settle it; True when Telegram accepted it.
 
     On PostgreSQL the row is marked sent in the transport's thread the moment Telegram accepts
-    it (bot/transport.py, ON_ACCEPTED): a sender killed after that does not send it again. What
-    is left is the round trip between Telegram's answer and the record."""
+    it (bot/webhook/transport.py, ON_ACCEPTED): a sender killed after that does not send it
+    again. What is left is the round trip between Telegram's answer and the record."""
     settled: list[bool] = []
     token = ON_ACCEPTED.set(
         # PostgreSQL only: see CountingRequest._recorded_call (bot/app.py) for SQLite.

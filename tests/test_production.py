@@ -39,33 +39,27 @@ from bot.personal_data import (
     mask_nik,
     mask_phone,
 )
-from bot.replies import (
-    ReplyJournal,
-    WebhookAnswer,
-    changes_something,
-    fits_webhook_answer,
-    read_replies,
-    webhook_answer_for,
-    write_answer,
-    write_replies,
-)
 from bot.roles import audit
-from bot.scaleout import (
+from bot.surveys import SurveyInvitation, SurveyResponse
+from bot.users import user_language
+from bot.webhook.answer import WebhookAnswer, fits_webhook_answer
+from bot.webhook.flood import FloodCount, flood_verdict, prune_flood_counts
+from bot.webhook.journal import ReplyJournal, changes_something
+from bot.webhook.store import (
     LEASE,
-    FloodCount,
     Orphan,
     ProcessedUpdate,
     admit_update,
     claim_update,
     finish_updates,
-    flood_verdict,
-    prune_flood_counts,
     prune_processed,
+    read_replies,
     retake_orphans,
     take_update,
+    webhook_answer_for,
+    write_answer,
+    write_replies,
 )
-from bot.surveys import SurveyInvitation, SurveyResponse
-from bot.users import user_language
 
 NOON = datetime(2026, 3, 2, 5, 0, 30, tzinfo=UTC)
 
@@ -173,7 +167,7 @@ def _citizen_with_data(db, telegram_id: int = 42) -> None:  # noqa: ANN001
         enqueue(s, chat_id=telegram_id, text="Your KTP is ready")
         enqueue(s, chat_id=43, text="someone else's")
         audit(s, actor_id=7, action="application.updated", subject="AB12")
-    # The last message of a recent update, kept for a redelivery (bot/replies.py); one to a
+    # The last message of a recent update, kept for a redelivery (bot/webhook/journal.py); one to a
     # supergroup, whose id does not fit 32 bits.
     for update_id, chat_id in ((telegram_id * 1000, telegram_id), (telegram_id * 1000 + 1, 43),
                                (telegram_id * 1000 + 2, -1001234567890)):
@@ -512,7 +506,7 @@ def test_a_journal_the_database_cannot_take_lets_the_handler_go_on(caplog):
     away = Database("postgresql+psycopg://nobody@127.0.0.1:9/none?connect_timeout=1")
     try:
         journal = ReplyJournal(away, 52)
-        with caplog.at_level(logging.WARNING, logger="bot.replies"):
+        with caplog.at_level(logging.WARNING, logger="bot.webhook.journal"):
             journal.record("sendMessage#1", b'{"ok":true,"result":{"message_id":3}}')
     finally:
         away.dispose()
@@ -598,7 +592,7 @@ async def test_a_held_message_refused_with_429_is_sent_after_the_wait(db, caplog
     await journal.release()
     assert journal.entries["sendMessage#1"] == '{"ok":true,"result":{"message_id":4}}'
     journal.hold("sendMessage#2", {"chat_id": 7, "text": "b"}, send)
-    with caplog.at_level(logging.ERROR, logger="bot.replies"):
+    with caplog.at_level(logging.ERROR, logger="bot.webhook.journal"):
         await journal.release()
     assert "sendMessage#2" not in journal.entries
     assert "could not be sent (403)" in caplog.text
@@ -614,7 +608,7 @@ async def test_a_held_message_lost_to_the_network_does_not_fail_the_next_call(db
         raise NetworkError("aiohttp.ClientOSError: connection reset")
 
     journal.hold("sendMessage#1", {"chat_id": 7, "text": "a"}, send)
-    with caplog.at_level(logging.ERROR, logger="bot.replies"):
+    with caplog.at_level(logging.ERROR, logger="bot.webhook.journal"):
         await journal.release()
         await journal.settle()
     assert journal.held is None and journal.entries == {}
@@ -622,7 +616,7 @@ async def test_a_held_message_lost_to_the_network_does_not_fail_the_next_call(db
 
 
 def test_a_journal_write_that_failed_is_not_taken_for_written(db, monkeypatch):
-    from bot import replies
+    from bot.webhook import journal as journal_module
 
     assert take_update(db, 58, {"update_id": 58}, now=NOON) == "ok"
     journal = ReplyJournal(db, 58)
@@ -630,7 +624,7 @@ def test_a_journal_write_that_failed_is_not_taken_for_written(db, monkeypatch):
     def away(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
         raise OSError("database away")
 
-    monkeypatch.setattr(replies, "write_replies", away)
+    monkeypatch.setattr(journal_module, "write_replies", away)
     journal.record("sendVenue#1", b'{"ok":true,"result":{"message_id":5}}')
     assert "sendVenue#1" in journal.entries and not journal.written("sendVenue#1")
     monkeypatch.undo()
@@ -867,7 +861,8 @@ def test_instances_started_together_on_a_new_database_migrate_it_once(postgres_u
 
 @pytest.mark.postgres
 def test_a_dead_instances_updates_are_taken_over_at_once_a_live_ones_are_not(postgres_url):
-    from bot.scaleout import ChatLocks, Liveness, live_instances
+    from bot.webhook.chat_locks import ChatLocks
+    from bot.webhook.liveness import Liveness, live_instances
     from tests.conftest import _fresh_postgres
 
     db = _fresh_postgres(postgres_url)

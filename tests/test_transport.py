@@ -1,4 +1,5 @@
-"""The Bot API transport on aiohttp (bot/transport.py): errors as PTB names them, proxies."""
+"""The Bot API transport on aiohttp (bot/webhook/transport.py): errors as PTB names them and
+proxies."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from telegram.error import NetworkError, TimedOut
 from telegram.request import RequestData
 from telegram.request._requestparameter import RequestParameter
 
-from bot.transport import AiohttpRequest
+from bot.webhook.transport import AiohttpRequest
 
 
 def test_proxies_come_from_the_environment_with_no_proxy(monkeypatch):
@@ -153,7 +154,7 @@ async def test_an_accepted_call_is_recorded_in_the_transports_thread_before_it_r
     import threading
 
     from bot.emulator import Emulator, EmulatorServer
-    from bot.transport import ON_ACCEPTED
+    from bot.webhook.transport import ON_ACCEPTED
 
     emulator = Emulator()
     emulator.add_user(9, "Citizen")
@@ -189,7 +190,7 @@ def _message(chat_id: int, text: str) -> RequestData:
 
 
 async def test_a_recorded_call_to_nobody_is_a_network_error():
-    from bot.transport import ON_ACCEPTED
+    from bot.webhook.transport import ON_ACCEPTED
 
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

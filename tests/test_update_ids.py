@@ -8,7 +8,7 @@ import logging
 import signal
 
 from bot.emulator import Emulator
-from bot.scaleout import (
+from bot.webhook.store import (
     ProcessedUpdate,
     admit_update,
     finish_updates,
@@ -45,7 +45,7 @@ def test_a_redelivery_is_a_duplicate_and_a_reused_id_is_a_new_update(db, caplog)
     finish_updates(db, [100_000])
 
     second = _message(100_000, "biaya paspor", message_id=9)
-    with caplog.at_level(logging.WARNING, logger="bot.scaleout"):
+    with caplog.at_level(logging.WARNING, logger="bot.webhook.store"):
         assert take_update(db, 100_000, second, taken_by=5) == "ok"
     assert "update 100000: this id was handled before with other content" in caplog.text
     with db.session() as session:

@@ -17,7 +17,6 @@ from sqlmodel import select
 from telegram import Update
 from telegram.ext import ApplicationHandlerStop, MessageHandler, filters
 
-from bot import server as server_module
 from bot import surveys
 from bot.app import build_application, build_runtime
 from bot.core.config import load_settings
@@ -25,17 +24,12 @@ from bot.core.db import Database
 from bot.core.metrics import METRICS
 from bot.core.runtime import Runtime
 from bot.models import utcnow
-from bot.replies import CURRENT_JOURNAL, ReplyJournal
-from bot.scaleout import (
-    LEASE,
-    ChatLocks,
-    ProcessedUpdate,
-    finish_updates,
-    retake_orphans,
-    take_update,
-)
-from bot.server import SECRET_HEADER, WEBHOOK_PATH, create_server_app, listening_socket
 from bot.telegram_rules.html import parse_html, strip_text
+from bot.webhook import server as server_module
+from bot.webhook.chat_locks import ChatLocks
+from bot.webhook.journal import CURRENT_JOURNAL, ReplyJournal
+from bot.webhook.server import SECRET_HEADER, WEBHOOK_PATH, create_server_app, listening_socket
+from bot.webhook.store import LEASE, ProcessedUpdate, finish_updates, retake_orphans, take_update
 from tests.e2e import REPO, TOKEN, BotHarness
 
 SECRET = "s3cret_Token-for-tests"

@@ -22,8 +22,8 @@ MIGRATIONS_DIR = Path(__file__).resolve().parents[1] / "migrations"
 # every update. If the server goes away between two uses, that first use fails, SQLAlchemy
 # sees a disconnect and discards the whole pool, and the next unit of work reconnects.
 IDLE_PING_SECONDS = 10.0
-# Advisory-lock key held while migrating (bot/scaleout.py's chat locks use two-key locks, a
-# separate key space).
+# Advisory-lock key held while migrating (bot/webhook/chat_locks.py's chat locks use two-key locks,
+# a separate key space).
 MIGRATION_LOCK = 0x5E7B0001
 
 
@@ -67,7 +67,7 @@ def _keepalives(url: str, options: str) -> dict[str, object]:
     """TCP keepalives on both ends of a PostgreSQL connection: this side notices a database
     that vanished (instead of waiting on a dead socket), and the server notices a bot machine
     that vanished within about a minute, releasing its locks (its liveness lock among them,
-    bot/scaleout.py) so another instance takes over its updates."""
+    bot/webhook/store.py) so another instance takes over its updates."""
     server_side = (
         "-c tcp_keepalives_idle=30 -c tcp_keepalives_interval=10 -c tcp_keepalives_count=3"
     )

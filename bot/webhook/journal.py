@@ -2,7 +2,7 @@
 send it twice.
 
 An instance killed in the middle of an update leaves it unfinished, and another instance takes
-it over after the lease (bot/scaleout.py, retake_orphans) and handles it again from the start.
+it over after the lease (bot/webhook/store.py, retake_orphans) and handles it again from the start.
 Without a record, whatever the dead instance had already sent (the answer to a question, the
 answer to a button press) would reach the citizen a second time. So every Bot API call that
 changes something, made while an update is handled, is written down with Telegram's response as
@@ -35,18 +35,23 @@ No Telegram imports: this sees method names and response bodies only (bot/app.py
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
-import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
-from dataclasses import dataclass
 from typing import Any
 
 from bot.core.db import Database
-from bot.telegram_rules.html import EntityParseError, parse_html, strip_text, utf16_len
-from bot.telegram_rules.limits import CALLBACK_DATA_LIMIT, TEXT_LIMIT
+from bot.webhook.answer import (
+    MAX_RETRY_WAIT,
+    RELEASE_ATTEMPTS,
+    Held,
+    WebhookAnswer,
+    fits_webhook_answer,
+    retry_after,
+    stand_in_response,
+)
+from bot.webhook.store import write_answer, write_replies
 
 log = logging.getLogger(__name__)
 
@@ -180,7 +185,7 @@ class ReplyJournal:
                 if not self.written(held.key):
                     self.record(held.key, body)
                 return
-            wait = _retry_after(body) if status == 429 else None
+            wait = retry_after(body) if status == 429 else None
             if wait is None:
                 break
             await asyncio.sleep(min(wait, MAX_RETRY_WAIT))
@@ -230,175 +235,3 @@ class ReplyJournal:
                      self.update_id)
             return b'{"ok":true,"result":true}'
         return None
-
-
-def write_answer(
-    db: Database, update_id: int, entries: dict[str, str], body: dict[str, Any]
-) -> None:
-    """The journal with the answer's message, and the answer itself, in one statement. The
-    answer outlives the journal (finishing the update drops only the journal): Telegram may
-    send the update again until it has had an answer."""
-    db.execute(
-        "UPDATE processed_updates SET replies = %s, answer = %s WHERE update_id = %s",
-        (json.dumps(entries, ensure_ascii=False), json.dumps(body, ensure_ascii=False),
-         update_id),
-    )
-
-
-def webhook_answer_for(db: Database, update_id: int) -> tuple[dict[str, Any] | None, bool]:
-    """For a redelivered update: the message its first answer carried (the instance wrote it
-    down, then died or lost the connection before Telegram had it) or None; and whether the
-    update is finished."""
-    row = db.lookup(
-        "SELECT answer, finished_at FROM processed_updates WHERE update_id = %s", (update_id,)
-    )
-    if row is None:
-        return None, True
-    value, finished = row
-    if value is None:
-        return None, finished is not None
-    return (json.loads(value) if isinstance(value, str) else dict(value)), finished is not None
-
-
-def write_replies(db: Database, update_id: int, entries: dict[str, str]) -> None:
-    """The update's whole record, in one autocommit statement (bookkeeping, bot/core/db.py)."""
-    db.execute(
-        "UPDATE processed_updates SET replies = %s WHERE update_id = %s",
-        (json.dumps(entries, ensure_ascii=False), update_id),
-    )
-
-
-def read_replies(value: Any) -> dict[str, str]:
-    """The column as stored (JSON text on SQLite, decoded on PostgreSQL) -> entries."""
-    if value is None:
-        return {}
-    if isinstance(value, str):
-        value = json.loads(value)
-    return {str(key): str(body) for key, body in value.items()}
-
-
-# --- the webhook's answer ----------------------------------------------------------------------
-
-# A held message that Telegram answers 429 is tried again after its wait, this many times.
-RELEASE_ATTEMPTS = 4
-MAX_RETRY_WAIT = 30.0
-
-
-class WebhookAnswer:
-    """The webhook request that brought an update, waiting for what to answer Telegram with:
-    nothing, or the update's last message (bot/server.py waits on ``ready``)."""
-
-    def __init__(self) -> None:
-        self.waiting = True
-        self.body: dict[str, Any] | None = None
-        self.ready = asyncio.Event()
-
-    def give(self, body: dict[str, Any]) -> None:
-        self.body, self.waiting = body, False
-        self.ready.set()
-
-    def done(self) -> None:
-        self.waiting = False
-        self.ready.set()
-
-    def close(self) -> dict[str, Any] | None:
-        """The request stops waiting (its time is up): what was given, if anything."""
-        self.waiting = False
-        return self.body
-
-
-@dataclass
-class Held:
-    """A message kept back for the webhook's answer: its journal key, parameters, the stand-in
-    response the handler got, and how to send it as a call after all."""
-
-    key: str
-    params: dict[str, Any]
-    stand_in: bytes
-    send: Callable[[], Awaitable[tuple[int, bytes]]]
-
-
-def stand_in_response(params: dict[str, Any]) -> bytes:
-    """What the handler gets for a held message: a Message as Telegram would return it, with the
-    message id 0 (not known until it is sent)."""
-    chat_id = params["chat_id"]
-    chat_type = "private"
-    if isinstance(chat_id, int) and chat_id < 0:
-        chat_type = "supergroup" if str(chat_id).startswith("-100") else "group"
-    message = {
-        "message_id": 0,
-        "date": int(time.time()),
-        "chat": {"id": chat_id, "type": chat_type},
-        "text": params.get("text", ""),
-    }
-    return json.dumps({"ok": True, "result": message}, ensure_ascii=False).encode()
-
-
-# Parameters of a sendMessage that can go in a webhook answer; anything else goes as a call.
-_ANSWER_PARAMS = frozenset(
-    {
-        "chat_id", "text", "parse_mode", "reply_markup", "link_preview_options",
-        "disable_web_page_preview", "disable_notification", "protect_content",
-        "message_thread_id",
-    }
-)
-
-
-def fits_webhook_answer(params: dict[str, Any]) -> bool:
-    """Whether Telegram will surely take this sendMessage: plain parameters, a text within the
-    limit, HTML that Telegram's parser accepts, buttons within their limits. Strict on purpose:
-    what fails here is only sent as a call."""
-    if not params.keys() <= _ANSWER_PARAMS or not isinstance(params.get("chat_id"), int | str):
-        return False
-    text = params.get("text")
-    if not isinstance(text, str) or not text.strip():
-        return False
-    parse_mode = params.get("parse_mode")
-    if parse_mode is None:
-        length: int | None = utf16_len(text)
-    elif parse_mode == "HTML":
-        length = telegram_html_length(text)
-    else:
-        return False
-    if length is None or length > TEXT_LIMIT:
-        return False
-    return _markup_fits(params.get("reply_markup"))
-
-
-def _markup_fits(markup: Any) -> bool:
-    if markup is None:
-        return True
-    if isinstance(markup, str):
-        try:
-            markup = json.loads(markup)
-        except ValueError:
-            return False
-    if not isinstance(markup, dict):
-        return False
-    for row in markup.get("inline_keyboard", []):
-        for button in row:
-            if not isinstance(button, dict) or not str(button.get("text", "")).strip():
-                return False
-            data = button.get("callback_data")
-            if data is not None and len(str(data).encode()) > CALLBACK_DATA_LIMIT:
-                return False
-    return True
-
-
-def telegram_html_length(text: str) -> int | None:
-    """The length Telegram counts (UTF-16 units of the text without tags, trimmed), or None when
-    Telegram's HTML parser would refuse it. The rules are the emulator's model of Telegram's
-    parser (bot/telegram_rules/html.py), stricter than Telegram on a bare '&'."""
-    try:
-        plain, entities = parse_html(text)
-    except EntityParseError:
-        return None
-    return utf16_len(strip_text(plain, entities)[0])
-
-
-def _retry_after(body: bytes) -> float | None:
-    try:
-        value = json.loads(body).get("parameters", {}).get("retry_after")
-    except (ValueError, AttributeError):
-        return None
-    return float(value) if isinstance(value, int | float) else None

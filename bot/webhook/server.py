@@ -30,15 +30,17 @@ from bot.core.errors import ConfigError
 from bot.core.metrics import METRICS, record_api_call
 from bot.core.runtime import Runtime
 from bot.models import OutboxMessage, utcnow
-from bot.replies import CURRENT_JOURNAL, ReplyJournal, WebhookAnswer, webhook_answer_for
-from bot.scaleout import (
+from bot.webhook.answer import WebhookAnswer
+from bot.webhook.chat_locks import ChatLocks
+from bot.webhook.journal import CURRENT_JOURNAL, ReplyJournal
+from bot.webhook.liveness import Liveness, live_instances
+from bot.webhook.store import (
     TAKEN_BY_SERVER,
-    ChatLocks,
-    Liveness,
+    count_unfinished,
     finish_updates,
-    live_instances,
     retake_orphans,
     take_update,
+    webhook_answer_for,
 )
 
 log = logging.getLogger(__name__)
@@ -52,8 +54,8 @@ HANDLING_CONCURRENCY = 8
 # How long a stopping instance waits for the updates it has already accepted.
 DRAIN_TIMEOUT = 25.0
 # The webhook answers once the update is handled, with its last message in the answer
-# (bot/replies.py, WebhookAnswer), or after this long anyway, so Telegram is never kept waiting
-# on a slow chat or handler; what the handler sends after that goes as calls.
+# (bot/webhook/answer.py, WebhookAnswer), or after this long anyway, so Telegram is never kept
+# waiting on a slow chat or handler; what the handler sends after that goes as calls.
 ANSWER_TIMEOUT = 2.0
 # A redelivered update still in hand elsewhere: how often the webhook looks whether its first
 # answer has been written, until ANSWER_TIMEOUT.
@@ -61,10 +63,10 @@ REDELIVERY_POLL = 0.05
 # How often each instance looks for updates orphaned by a dead instance (see Liveness, LEASE).
 RECOVERY_INTERVAL = 2.0
 # On PostgreSQL a handled update is marked finished by the statement that releases its chat
-# (bot/scaleout.py, ChatLocks). Where that does not apply (SQLite, an update without a chat,
-# a failed release), handled updates are marked in batches, one statement per interval; if
+# (bot/webhook/chat_locks.py, ChatLocks). Where that does not apply (SQLite, an update without a
+# chat, a failed release), handled updates are marked in batches, one statement per interval; if
 # the process dies, the last interval's updates are retaken, and their reply journal
-# (bot/replies.py) keeps what they sent from being sent again.
+# (bot/webhook/journal.py) keeps what they sent from being sent again.
 FINISH_INTERVAL = 0.1
 # Allocations between collections of the youngest generation in `servicebot serve` (Python's
 # default is 700); see serve().
@@ -144,7 +146,7 @@ class WebhookServer:
         # Answering once the update is handled means that a sender which waits for the answer
         # before the next update (the emulator always; Telegram on one connection) has that
         # next update, on whichever instance, come after this one; and the update's last
-        # message goes in the answer, where it cannot be sent twice (bot/replies.py).
+        # message goes in the answer, where it cannot be sent twice (bot/webhook/journal.py).
         try:
             await asyncio.wait_for(answer.ready.wait(), ANSWER_TIMEOUT)
         except TimeoutError:
@@ -206,8 +208,8 @@ class WebhookServer:
         answer: WebhookAnswer | None = None,
     ) -> None:
         """Handle one update in its own task; ``sent``: for one taken over, what the instance
-        that first took it had already sent (the reply journal, bot/replies.py); ``answer``: the
-        webhook request that brought it, waiting."""
+        that first took it had already sent (the reply journal, bot/webhook/journal.py); ``answer``:
+        the webhook request that brought it, waiting."""
         # This task's own context: the journal is this update's, whatever else runs meanwhile.
         chat = update.effective_chat or update.effective_user
         journal = ReplyJournal(
@@ -374,10 +376,6 @@ class WebhookServer:
         (in hand somewhere, or waiting to be taken over from a dead instance)."""
         if not self.rt.db.is_postgres:
             return []
-        unfinished = self.rt.db.lookup(
-            "SELECT count(*) FROM processed_updates"
-            " WHERE finished_at IS NULL AND payload IS NOT NULL"
-        )
         return [
             (
                 "servicebot_instances_live",
@@ -387,7 +385,7 @@ class WebhookServer:
             (
                 "servicebot_updates_unfinished",
                 "Updates taken by any instance and not finished yet.",
-                float(unfinished[0] if unfinished else 0),
+                float(count_unfinished(self.rt.db)),
             ),
         ]
 

@@ -1,14 +1,13 @@
-"""Several bot processes on one database: handled-update record, flood counts, chat locks."""
+"""The handled-update record (the table processed_updates) and every statement on it: taking
+an update (with its flood count, in one round trip), finishing it, taking over orphans, the
+reply journal's and the webhook answer's columns, pruning."""
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import json
 import logging
-import secrets
-from collections.abc import AsyncIterator, Collection, Iterable
-from contextlib import asynccontextmanager
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -24,20 +23,17 @@ from sqlalchemy import (
     bindparam,
     cast,
     delete,
-    literal_column,
     or_,
     text,
     update,
 )
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, Session, SQLModel, select
 
 from bot.core.db import Database
 from bot.models import AwareDateTime, UtcDateTime, utcnow
-from bot.personal_data import register_personal_data
-from bot.replies import read_replies
+from bot.webhook.flood import clock_minute, flood_verdict, verdict_for
+from bot.webhook.liveness import LIVE_KEYS
 
 log = logging.getLogger(__name__)
 
@@ -70,12 +66,13 @@ class ProcessedUpdate(SQLModel, table=True):
     )
     finished_at: datetime | None = Field(default=None, sa_column=UtcDateTime(nullable=True))
     payload: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
-    # What handling it has sent so far (bot/replies.py), dropped with the payload when finished.
+    # What handling it has sent so far (bot/webhook/journal.py), dropped with the payload when
+    # finished.
     replies: dict[str, str] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     # The instance handling it (Liveness.key): once that instance is gone, it is taken over at
     # once instead of after the lease.
     taken_by: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
-    # The message its webhook answer carried (bot/replies.py, WebhookAnswer): given again if
+    # The message its webhook answer carried (bot/webhook/answer.py, WebhookAnswer): given again if
     # Telegram sends the update again. Kept with the row (PROCESSED_KEEP).
     answer: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     # What the update said (update_fingerprint): a redelivery says the same, an update that only
@@ -143,7 +140,7 @@ def finish_updates(
 @dataclass
 class Orphan:
     """An update taken over: the update as Telegram sent it, and what was already sent for it
-    (bot/replies.py)."""
+    (bot/webhook/journal.py)."""
 
     payload: dict[str, Any]
     replies: dict[str, str]
@@ -177,7 +174,7 @@ def retake_orphans(
             # (NOT IN an empty set is true even for NULL, hence both tests.)
             and_(
                 ProcessedUpdate.taken_by.is_not(None),
-                ProcessedUpdate.taken_by.not_in(_LIVE_KEYS),
+                ProcessedUpdate.taken_by.not_in(LIVE_KEYS),
             ),
             and_(ProcessedUpdate.taken_by.is_(None), expired),
         )
@@ -210,110 +207,6 @@ def retake_orphans(
                 row = session.get(ProcessedUpdate, update_id)
                 taken.append(Orphan(dict(row.payload), read_replies(row.replies)))
     return taken
-
-
-# Advisory-lock namespace for instances: each `servicebot serve` holds (namespace, its key) for
-# as long as it runs.
-INSTANCE_LOCK_NAMESPACE = 0x5E7C
-
-
-# The keys of the instances running now on this database: their Liveness locks, as pg_locks
-# shows a two-key advisory lock (classid, objid; objsubid 2).
-_LIVE_KEYS_SQL = (
-    "SELECT objid::bigint FROM pg_locks WHERE locktype = 'advisory' AND granted"
-    f" AND classid = {INSTANCE_LOCK_NAMESPACE} AND objsubid = 2"
-    " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
-)
-_LIVE_KEYS = select(literal_column("objid::bigint")).select_from(
-    text(f"({_LIVE_KEYS_SQL}) AS live")
-)
-
-
-def live_instances(db: Database) -> list[int]:
-    """The keys of the instances running now on this database."""
-    with db.bookkeeping.connect() as conn:
-        return [row[0] for row in conn.exec_driver_sql(_LIVE_KEYS_SQL).all()]
-
-
-class Liveness:
-    """This instance, alive: a random key, and on PostgreSQL a session-level advisory lock on
-    it, held on a connection of its own for as long as the instance runs. When the process
-    dies, its connection closes and the lock goes with it, which every other instance sees;
-    the updates it had taken are then taken over at once.
-
-    If that connection is lost while the process lives (a database restart, a network cut),
-    the others take over what it holds. So ``ensure`` starts again under a new key (the old
-    one's updates are theirs now), and before handling an update an instance checks, with its
-    chat lock, that the update is still its own and unfinished (ChatLocks): each update is
-    handled by one of them.
-    """
-
-    def __init__(self, db: Database) -> None:
-        self.db = db
-        self.key = _new_key()
-        self._conn: Connection | None = None
-
-    def start(self) -> None:
-        if not self.db.is_postgres or self._conn is not None:
-            return
-        conn = self.db.bookkeeping.connect()
-        try:
-            # Never waits: a fresh random key is nobody else's.
-            locked = conn.exec_driver_sql(
-                f"SELECT pg_try_advisory_lock({INSTANCE_LOCK_NAMESPACE}, {self.key})"
-            ).scalar()
-        except Exception:
-            conn.invalidate()
-            conn.close()
-            raise
-        if not locked:  # pragma: no cover - a collision of two random 31-bit keys
-            conn.close()
-            self.key = _new_key()
-            self.start()
-            return
-        self._conn = conn
-
-    def ensure(self) -> None:
-        """Check the lock's connection; if it was lost, start again under a new key."""
-        if not self.db.is_postgres:
-            return
-        if self._conn is not None:
-            try:
-                self._conn.exec_driver_sql("SELECT 1")
-                return
-            except Exception:  # noqa: BLE001 - lost: the others take over what it held
-                self._conn.invalidate()
-                self._conn.close()
-                self._conn = None
-                self.key = _new_key()
-        self.start()
-
-    def stop(self) -> None:
-        if self._conn is None:
-            return
-        try:
-            self._conn.exec_driver_sql(
-                f"SELECT pg_advisory_unlock({INSTANCE_LOCK_NAMESPACE}, {self.key})"
-            )
-        except Exception:  # noqa: BLE001 - the lock goes with the connection anyway
-            self._conn.invalidate()
-        finally:
-            self._conn.close()
-            self._conn = None
-
-
-def _new_key() -> int:
-    return secrets.randbits(31) | 1  # positive, as pg_locks shows it (an oid)
-
-
-class FloodCount(SQLModel, table=True):
-    """Updates from one user in one clock minute, shared by every process."""
-
-    __tablename__ = "flood_counts"
-
-    user_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
-    minute: int = Field(sa_column=Column(Integer, primary_key=True, autoincrement=False))
-    count: int = 0
 
 
 def claim_update(db: Database, update_id: int, *, now: datetime | None = None) -> bool:
@@ -440,7 +333,7 @@ def _admit_postgres(
             {
                 "update_id": update_id if claim else 0,
                 "user_id": user_id if count_it else 0,
-                "minute": _minute(now),
+                "minute": clock_minute(now),
                 "now": now,
                 "payload": payload,
                 "taken_by": taken_by,
@@ -455,7 +348,7 @@ def _admit_postgres(
         _reused(update_id)
     if not count_it:
         return "ok"
-    return _verdict(count, previous, flood_limit)
+    return verdict_for(count, previous, flood_limit)
 
 
 def prune_processed(session: Session, *, now: datetime | None = None) -> int:
@@ -465,65 +358,86 @@ def prune_processed(session: Session, *, now: datetime | None = None) -> int:
     return result.rowcount or 0
 
 
-def _minute(now: datetime) -> int:
-    return int(now.timestamp() // 60)
-
-
-def flood_verdict(
-    session: Session, *, user_id: int, limit: int, now: datetime | None = None
-) -> str:
-    """Count one update of the user; "ok", "notify" (first one over the limit) or "silent".
-
-    Counted in fixed clock minutes with an atomic upsert, so every process sees one count. The
-    notice is given once: not again in the same minute, nor in the next while the user keeps
-    flooding; a calm minute resets it.
-    """
-    if limit <= 0:
-        return "ok"
-    minute = _minute(now or utcnow())
-    insert = (postgresql if session.get_bind().dialect.name == "postgresql" else sqlite).insert
-    stmt = (
-        insert(FloodCount)
-        .values(user_id=user_id, minute=minute, count=1)
-        .on_conflict_do_update(
-            index_elements=["user_id", "minute"], set_={"count": FloodCount.count + 1}
-        )
-        .returning(FloodCount.count)
+# The chat lock's statements that read or finish the update's row (bot/webhook/chat_locks.py).
+def lock_if_mine_sql(namespace: int) -> str:
+    """The chat lock, and whether the update is still unfinished and taken by us, in one round
+    trip. Parameters: the chat's key, our Liveness key, the update id."""
+    return (
+        f"SELECT pg_try_advisory_lock({namespace}, %s),"
+        " (SELECT taken_by = %s AND finished_at IS NULL FROM processed_updates"
+        " WHERE update_id = %s)"
     )
-    count = session.exec(stmt).scalar_one()
-    if count != limit + 1:
-        return _verdict(count, None, limit)
-    previous = session.get(FloodCount, (user_id, minute - 1))
-    return _verdict(count, previous.count if previous is not None else None, limit)
 
 
-def _verdict(count: int, previous: int | None, limit: int) -> str:
-    """This minute's count so far and the previous minute's (None: no row) -> the verdict."""
-    if count <= limit:
-        return "ok"
-    if count > limit + 1:
-        return "silent"
-    return "silent" if previous is not None and previous > limit else "notify"
+def unlock_finished_sql(namespace: int) -> str:
+    """Mark the update finished and release the chat lock, in one statement. Autocommit on the
+    bookkeeping engine: the UPDATE commits with the statement, and a data-modifying CTE runs
+    whether or not the SELECT reads it. Parameters: the update id, the chat's key."""
+    return (
+        "WITH finished AS (UPDATE processed_updates"
+        " SET finished_at = now(), payload = NULL, replies = NULL"
+        " WHERE update_id = %s) "
+        f"SELECT pg_advisory_unlock({namespace}, %s)"
+    )
 
 
-def prune_flood_counts(session: Session, *, now: datetime | None = None) -> int:
-    """Drop counts of past minutes (the previous one is still read)."""
-    oldest_kept = _minute(now or utcnow()) - 1
-    result = session.exec(delete(FloodCount).where(FloodCount.minute < oldest_kept))
-    return result.rowcount or 0
+# --- the reply journal's and the webhook answer's columns (bot/webhook/journal.py) ---------
 
 
-def export_flood_counts(session: Session, telegram_id: int) -> dict[str, object]:
-    rows = session.exec(select(FloodCount).where(FloodCount.user_id == telegram_id)).all()
-    return {"messages_counted_last_minutes": sum(row.count for row in rows)}
+def write_answer(
+    db: Database, update_id: int, entries: dict[str, str], body: dict[str, Any]
+) -> None:
+    """The journal with the answer's message, and the answer itself, in one statement. The
+    answer outlives the journal (finishing the update drops only the journal): Telegram may
+    send the update again until it has had an answer."""
+    db.execute(
+        "UPDATE processed_updates SET replies = %s, answer = %s WHERE update_id = %s",
+        (json.dumps(entries, ensure_ascii=False), json.dumps(body, ensure_ascii=False),
+         update_id),
+    )
 
 
-def erase_flood_counts(session: Session, telegram_id: int) -> None:
-    # Transient (two minutes at most) and not worth a line in the citizen's report.
-    session.exec(delete(FloodCount).where(FloodCount.user_id == telegram_id))
+def webhook_answer_for(db: Database, update_id: int) -> tuple[dict[str, Any] | None, bool]:
+    """For a redelivered update: the message its first answer carried (the instance wrote it
+    down, then died or lost the connection before Telegram had it) or None; and whether the
+    update is finished."""
+    row = db.lookup(
+        "SELECT answer, finished_at FROM processed_updates WHERE update_id = %s", (update_id,)
+    )
+    if row is None:
+        return None, True
+    value, finished = row
+    if value is None:
+        return None, finished is not None
+    return (json.loads(value) if isinstance(value, str) else dict(value)), finished is not None
 
 
-register_personal_data("flood_control", export_flood_counts, erase_flood_counts)
+def write_replies(db: Database, update_id: int, entries: dict[str, str]) -> None:
+    """The update's whole record, in one autocommit statement (bookkeeping, bot/core/db.py)."""
+    db.execute(
+        "UPDATE processed_updates SET replies = %s WHERE update_id = %s",
+        (json.dumps(entries, ensure_ascii=False), update_id),
+    )
+
+
+def read_replies(value: Any) -> dict[str, str]:
+    """The column as stored (JSON text on SQLite, decoded on PostgreSQL) -> entries."""
+    if value is None:
+        return {}
+    if isinstance(value, str):
+        value = json.loads(value)
+    return {str(key): str(body) for key, body in value.items()}
+
+
+def count_unfinished(db: Database) -> int:
+    """Updates taken by any instance and not finished yet (in hand, or orphaned)."""
+    row = db.lookup(
+        "SELECT count(*) FROM processed_updates WHERE finished_at IS NULL AND payload IS NOT NULL"
+    )
+    return int(row[0]) if row else 0
+
+
+# --- personal data: copies of recent answers (registered in bot/webhook/privacy.py) -------
 
 
 def _answers_to(telegram_id: int) -> Any:
@@ -549,137 +463,3 @@ def erase_webhook_answers(session: Session, telegram_id: int) -> None:
         .where(ProcessedUpdate.answer.is_not(None), _answers_to(telegram_id))
         .values(answer=None)
     )
-
-
-register_personal_data("recent_answers", export_webhook_answers, erase_webhook_answers)
-
-
-# Advisory-lock namespace for chats; the second key is the chat id folded into 32 bits.
-# A fold collision only makes two chats wait for each other, never mixes their data.
-CHAT_LOCK_NAMESPACE = 0x5E7B
-
-
-@dataclass
-class Holding:
-    """What a holder of a chat's lock reports on leaving it: ``finished`` set once the update
-    was handled (not when handling was cancelled by a shutdown)."""
-
-    update_id: int | None = None
-    finished: bool = False
-    recorded: bool = False  # the finish was written with the unlock (PostgreSQL)
-    # Checked with the chat lock (PostgreSQL, given an owner): the update is still unfinished
-    # and this instance's. False: another instance finished it or took it over; leave it.
-    mine: bool = True
-
-
-class ChatLocks:
-    """One chat's updates handled one at a time, in this process and across processes.
-
-    In-process an asyncio.Lock per chat keeps arrival order. On PostgreSQL a session-level
-    advisory lock (pg_try_advisory_lock, retried without blocking the event loop) is held on a
-    dedicated connection while the update is handled, so an instance never handles a chat while
-    another instance is still in the middle of that chat's previous update. The statement that
-    releases it also marks the update finished, so an update answered and then orphaned by a
-    killed process is not retaken: the window left is the time between Telegram's answer to
-    the last reply and that one statement.
-    """
-
-    def __init__(self, db: Database, owner: Liveness | None = None) -> None:
-        self.db = db
-        self.owner = owner  # with it, the lock also checks that an update is still ours
-        self._locks: dict[int, asyncio.Lock] = {}
-        self._waiters: dict[int, int] = {}
-
-    @asynccontextmanager
-    async def hold(
-        self, chat_id: int | None, update_id: int | None = None
-    ) -> AsyncIterator[Holding]:
-        holding = Holding(update_id=update_id)
-        if chat_id is None:
-            yield holding
-            return
-        lock = self._locks.setdefault(chat_id, asyncio.Lock())
-        self._waiters[chat_id] = self._waiters.get(chat_id, 0) + 1
-        try:
-            async with lock:
-                if self.db.is_postgres:
-                    async with self._advisory(chat_id, holding):
-                        yield holding
-                else:
-                    yield holding
-        finally:
-            self._waiters[chat_id] -= 1
-            if not self._waiters[chat_id]:
-                # Nobody else waits for this chat: drop the lock so the dict stays small.
-                del self._waiters[chat_id]
-                self._locks.pop(chat_id, None)
-
-    @asynccontextmanager
-    async def _advisory(self, chat_id: int, holding: Holding) -> AsyncIterator[None]:
-        key = _fold32(chat_id)
-        # A session-level lock needs no transaction: the bookkeeping engine is autocommit. Two
-        # statements per update, straight on the driver's cursor (no SQL to compile or result
-        # to wrap).
-        with self.db.bookkeeping.connect() as conn:
-            cursor = conn.connection.cursor()
-            try:
-                delay = 0.002
-                if self.owner is not None and holding.update_id is not None:
-                    sql, params = _LOCK_MINE, (key, self.owner.key, holding.update_id)
-                else:
-                    sql, params = _LOCK, (key,)
-                while not (row := _fetch_row(conn, cursor, sql, params))[0]:
-                    await asyncio.sleep(delay)
-                    delay = min(delay * 2, 0.05)
-                if len(row) > 1:
-                    holding.mine = bool(row[1])
-                try:
-                    yield
-                finally:
-                    if holding.finished and holding.update_id is not None:
-                        _fetch_flag(conn, cursor, _UNLOCK_FINISHED, (holding.update_id, key))
-                        holding.recorded = True
-                    else:
-                        _fetch_flag(conn, cursor, _UNLOCK, (key,))
-            finally:
-                cursor.close()
-
-
-_LOCK = f"SELECT pg_try_advisory_lock({CHAT_LOCK_NAMESPACE}, %s)"
-_UNLOCK = f"SELECT pg_advisory_unlock({CHAT_LOCK_NAMESPACE}, %s)"
-# The lock, and whether the update is still unfinished and taken by us, in one round trip.
-_LOCK_MINE = (
-    f"SELECT pg_try_advisory_lock({CHAT_LOCK_NAMESPACE}, %s),"
-    " (SELECT taken_by = %s AND finished_at IS NULL FROM processed_updates"
-    " WHERE update_id = %s)"
-)
-# Autocommit on the bookkeeping engine: the UPDATE commits with the statement, and a
-# data-modifying CTE runs whether or not the SELECT reads it.
-_UNLOCK_FINISHED = (
-    "WITH finished AS (UPDATE processed_updates"
-    " SET finished_at = now(), payload = NULL, replies = NULL"
-    " WHERE update_id = %s) "
-    f"SELECT pg_advisory_unlock({CHAT_LOCK_NAMESPACE}, %s)"
-)
-
-
-def _fetch_flag(conn: Connection, cursor: Any, sql: str, params: tuple[int, ...]) -> bool:
-    return bool(_fetch_row(conn, cursor, sql, params)[0])
-
-
-def _fetch_row(
-    conn: Connection, cursor: Any, sql: str, params: tuple[int, ...]
-) -> tuple[Any, ...]:
-    try:
-        cursor.execute(sql, params)
-        return tuple(cursor.fetchone())
-    except Exception:
-        # Past SQLAlchemy, so tell the pool itself: this connection is not to be reused (a
-        # lost connection also drops its session locks, so nothing stays locked).
-        conn.invalidate()
-        raise
-
-
-def _fold32(value: int) -> int:
-    folded = (value ^ (value >> 32)) & 0xFFFFFFFF
-    return folded - (1 << 32) if folded >= (1 << 31) else folded
