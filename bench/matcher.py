@@ -16,8 +16,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.knowledge import KnowledgeBase, Service, Text, Words, load_knowledge  # noqa: E402
-from bot.matching import Matcher  # noqa: E402
+from bot.qa.knowledge import KnowledgeBase, Service, Text, Words, load_knowledge  # noqa: E402
+from bot.qa.matching import Matcher  # noqa: E402
 
 DEV_SET = ROOT.parent / "shared" / "eval" / "dev-questions.jsonl"
 OWN_SET = ROOT / "tests" / "data" / "matcher_questions.jsonl"

@@ -30,11 +30,12 @@ from telegram import Bot  # noqa: E402
 from bot import applications as apps  # noqa: E402
 from bot.core.config import PROJECT_ROOT, Settings  # noqa: E402
 from bot.core.db import Database  # noqa: E402
+from bot.core.models import User  # noqa: E402
 from bot.core.runtime import Runtime  # noqa: E402
 from bot.core.workdays import WorkingCalendar  # noqa: E402
 from bot.emulator import Emulator, EmulatorServer  # noqa: E402
-from bot.knowledge import load_knowledge  # noqa: E402
-from bot.models import OutboxMessage, User  # noqa: E402
+from bot.outbox.models import OutboxMessage  # noqa: E402
+from bot.qa.knowledge import load_knowledge  # noqa: E402
 from handlers.sender import drain_outbox  # noqa: E402
 
 TOKEN = "123:BENCH"

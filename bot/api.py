@@ -209,8 +209,8 @@ def create_api_app(rt: Runtime) -> Starlette:
         return JSONResponse(await run_in_threadpool(work))
 
     async def ikm(request: Request) -> JSONResponse:
+        from bot.core.models import utcnow
         from bot.ikm_report import GROUPINGS, build_report, parse_period, report_as_dict
-        from bot.models import utcnow
         from bot.surveys import service_unit, survey_config
 
         by = request.query_params.get("by", "service")

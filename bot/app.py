@@ -20,8 +20,8 @@ def build_runtime(settings: Settings, *, migrate: bool = True) -> Runtime:
     from bot.applications import status_mapping_problems
     from bot.core.schema import check_schema_not_newer
     from bot.core.workdays import WorkingCalendar
-    from bot.knowledge import KnowledgeError, load_knowledge
-    from bot.matching import Matcher
+    from bot.qa.knowledge import KnowledgeError, load_knowledge
+    from bot.qa.matching import Matcher
     from bot.surveys import install as install_surveys
 
     db = Database(settings.database_url)

@@ -10,7 +10,7 @@ from sqlmodel import Session, select
 
 from bot.applications import Application, ApplicationFollower, LookupFailure
 from bot.core.i18n import N_
-from bot.personal_data import register_personal_data, register_retention
+from bot.privacy.registry import register_personal_data, register_retention
 
 # What an applicant's name becomes once the retention period is over.
 ANONYMISED_NAME = "-"

@@ -15,11 +15,11 @@ from sqlalchemy import BigInteger, Column, ForeignKey, Index, Integer, String, f
 from sqlmodel import Field, Session, SQLModel, select
 
 from bot.core.i18n import N_, Translator
+from bot.core.models import User, UtcDateTime, utcnow
 from bot.core.runtime import Runtime
 from bot.core.text import escape
-from bot.models import User, UtcDateTime, utcnow
-from bot.outbox import enqueue
-from bot.roles import audit
+from bot.outbox.store import enqueue
+from bot.people.roles import audit
 
 log = logging.getLogger(__name__)
 
@@ -178,7 +178,7 @@ class ServiceSteps:
 def status_mapping_problems(kb: Any) -> list[Any]:
     """Every service whose ``statuses`` mapping is wrong, as knowledge-base problems, so the bot
     refuses to start with a clear line instead of failing at the first status change."""
-    from bot.knowledge import Problem
+    from bot.qa.knowledge import Problem
 
     problems = []
     for service in kb.services.values():

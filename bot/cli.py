@@ -135,11 +135,11 @@ def _offline(settings: Settings, port: int) -> int:
 
 def cmd_ask(args: argparse.Namespace) -> int:
     settings = _settings(args)
-    from bot.answers import render_answer
     from bot.core.i18n import Translator
     from bot.core.text import html_to_plain
-    from bot.knowledge import load_knowledge
-    from bot.matching import Matcher
+    from bot.qa.answers import render_answer
+    from bot.qa.knowledge import load_knowledge
+    from bot.qa.matching import Matcher
 
     kb = load_knowledge(settings.knowledge_dir)
     matcher = Matcher(kb)  # indexed once for every question below
@@ -172,7 +172,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 
 def cmd_knowledge_check(args: argparse.Namespace) -> int:
-    from bot.knowledge import KnowledgeError, load_knowledge
+    from bot.qa.knowledge import KnowledgeError, load_knowledge
 
     directory = Path(args.dir) if args.dir else _settings(args).knowledge_dir
     try:
@@ -277,7 +277,7 @@ def cmd_ikm(args: argparse.Namespace) -> int:
     from bot.core.runtime import Runtime
     from bot.core.text import html_to_plain
     from bot.ikm_report import build_report, parse_period, render_report, responses_csv, summary_csv
-    from bot.knowledge import KnowledgeError, load_knowledge
+    from bot.qa.knowledge import KnowledgeError, load_knowledge
     from bot.surveys import service_name, service_unit, survey_config
 
     settings = _settings(args)
@@ -415,7 +415,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"refusing to start: {exc}", file=sys.stderr)
         return EXIT_CONFIG
     except Exception as exc:  # noqa: BLE001 - one clear line instead of a traceback
-        from bot.knowledge import KnowledgeError
+        from bot.qa.knowledge import KnowledgeError
         from bot.surveys import SurveyConfigError
 
         if isinstance(exc, SurveyConfigError):

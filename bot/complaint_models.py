@@ -7,7 +7,7 @@ from datetime import date, datetime
 from sqlalchemy import BigInteger, Column, Date, ForeignKey, Index, Integer, String, Text
 from sqlmodel import Field, SQLModel
 
-from bot.models import UtcDateTime, utcnow
+from bot.core.models import UtcDateTime, utcnow
 
 # Telegram user ids are positive: 0 marks a complaint whose complainant has been forgotten.
 ERASED_COMPLAINANT = 0

@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 from bot.complaint_models import ERASED_COMPLAINANT as ANONYMOUS
 from bot.complaint_models import Complaint, ComplaintEvidence, ComplaintMessage
 from bot.core.i18n import N_
-from bot.personal_data import register_personal_data, register_retention
+from bot.privacy.registry import register_personal_data, register_retention
 
 
 def export_complaints(session: Session, telegram_id: int) -> dict[str, Any]:

@@ -26,11 +26,12 @@ from bot.complaint_models import (
     ComplaintMessage,
 )
 from bot.core.i18n import N_, Translator
+from bot.core.models import Staff, User, utcnow
 from bot.core.runtime import Runtime
 from bot.core.text import escape, split_message
-from bot.models import OutboxMessage, Staff, User, utcnow
-from bot.outbox import enqueue
-from bot.roles import audit, has_role, role_of
+from bot.outbox.models import OutboxMessage
+from bot.outbox.store import enqueue
+from bot.people.roles import audit, has_role, role_of
 from bot.telegram_rules.callback import CallbackData
 
 # --- vocabulary -------------------------------------------------------------------------------

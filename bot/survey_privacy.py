@@ -9,7 +9,7 @@ from sqlalchemy import delete, update
 from sqlmodel import Session, select
 
 from bot.core.i18n import N_
-from bot.personal_data import register_personal_data, register_retention
+from bot.privacy.registry import register_personal_data, register_retention
 from bot.surveys import SurveyInvitation, SurveyResponse
 
 # Telegram user ids are positive: 0 marks an invitation whose person has been forgotten.

@@ -30,11 +30,11 @@ from bot import ikm
 from bot.applications import Application, ApplicationFollower
 from bot.core.config import Settings
 from bot.core.i18n import Translator
+from bot.core.models import User, UtcDateTime, utcnow
 from bot.core.runtime import Runtime
 from bot.core.text import escape
 from bot.core.timewindows import QuietHours
-from bot.models import User, UtcDateTime, utcnow
-from bot.outbox import enqueue
+from bot.outbox.store import enqueue
 from bot.telegram_rules.callback import CallbackData
 
 MAX_ELEMENTS = 16  # answer columns u1..u16: room for 14/2017's 9, 25/2004's 14 and additions

@@ -18,14 +18,14 @@ from telegram.ext import (
     filters,
 )
 
-from bot.conversations import clear_state, get_state
 from bot.core.config import SUPPORTED_LOCALES
 from bot.core.i18n import N_, Translator
+from bot.core.models import ConversationState
 from bot.core.runtime import Runtime
 from bot.core.text import escape, split_message
-from bot.models import ConversationState
+from bot.people.conversations import clear_state, get_state
+from bot.people.users import set_language, user_language
 from bot.telegram_rules.callback import CallbackData
-from bot.users import set_language, user_language
 
 log = logging.getLogger(__name__)
 
@@ -338,7 +338,7 @@ def register_fallbacks(app: Application) -> None:
 
 def user_role(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
     """The role of the user behind the update, from the database (or ADMIN_IDS)."""
-    from bot.roles import role_of
+    from bot.people.roles import role_of
 
     rt = runtime(context)
     if update.effective_user is None:
@@ -352,7 +352,7 @@ def staff_only(required: str) -> Callable[[Handler], Handler]:
     so a citizen cannot even tell that the command exists."""
     from functools import wraps
 
-    from bot.roles import has_role
+    from bot.people.roles import has_role
 
     def decorate(handler: Handler) -> Handler:
         @wraps(handler)

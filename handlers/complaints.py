@@ -13,11 +13,11 @@ from telegram.error import BadRequest, Forbidden
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, filters
 
 from bot import complaints as cp
-from bot.conversations import clear_state, get_state, set_state
 from bot.core.i18n import N_, Translator
+from bot.core.models import ConversationState, utcnow
 from bot.core.runtime import Runtime
 from bot.core.text import escape, split_message
-from bot.models import ConversationState, utcnow
+from bot.people.conversations import clear_state, get_state, set_state
 from bot.telegram_rules.callback import CallbackData
 from bot.telegram_rules.limits import TEXT_LIMIT
 from handlers.common import (

@@ -21,14 +21,14 @@ from telegram.ext import (
 from bot import application_privacy, complaint_privacy, survey_privacy
 from bot.core.i18n import N_, Translator
 from bot.core.metrics import METRICS
-from bot.models import User, utcnow
-from bot.personal_data import (
+from bot.core.models import User, utcnow
+from bot.people.roles import audit, has_role, role_of
+from bot.privacy.registry import (
     apply_retention,
     audit_csv,
     erase_personal_data,
     export_personal_data,
 )
-from bot.roles import audit, has_role, role_of
 from bot.telegram_rules.callback import CallbackData
 from bot.webhook import privacy as webhook_privacy
 from bot.webhook.flood import prune_flood_counts
@@ -47,7 +47,7 @@ from handlers.common import (
 
 log = logging.getLogger(__name__)
 
-# Imported for their personal-data registrations (bot/personal_data.py).
+# Imported for their personal-data registrations (bot/privacy/registry.py).
 PERSONAL_DATA_MODULES = (
     application_privacy, complaint_privacy, survey_privacy, webhook_privacy
 )

@@ -6,10 +6,10 @@ from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, 
 from telegram.constants import ParseMode
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
 
-from bot.answers import TOPIC_TITLES, Answer, render_answer, render_topic
 from bot.core.i18n import Translator
 from bot.core.text import escape
-from bot.knowledge import TOPICS, KnowledgeBase
+from bot.qa.answers import TOPIC_TITLES, Answer, render_answer, render_topic
+from bot.qa.knowledge import TOPICS, KnowledgeBase
 from bot.telegram_rules.callback import CallbackData
 from handlers.common import (
     GROUP_FEATURES,

@@ -19,9 +19,10 @@ from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter
 from telegram.ext import Application, CommandHandler, ContextTypes
 from telegram.warnings import PTBDeprecationWarning, PTBUserWarning
 
+from bot.core.models import utcnow
 from bot.core.runtime import Runtime
-from bot.models import OutboxMessage, utcnow
-from bot.outbox import (
+from bot.outbox.models import OutboxMessage
+from bot.outbox.store import (
     CLAIM_RENEW,
     claim_due,
     mark_failed,

@@ -22,12 +22,12 @@ from telegram.ext import (
 from bot import applications as apps
 from bot.applications import Application as App
 from bot.applications import ApplicationError, ServiceSteps
-from bot.conversations import clear_state, set_state
 from bot.core.i18n import N_, Translator
+from bot.core.models import ConversationState, utcnow
 from bot.core.runtime import Runtime
-from bot.models import ConversationState, utcnow
-from bot.roles import has_role
-from bot.staff import (
+from bot.people.conversations import clear_state, set_state
+from bot.people.roles import has_role
+from bot.people.staff import (
     add_staff,
     create_invite,
     list_staff,

@@ -12,8 +12,8 @@ from telegram.constants import ParseMode
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
 
 from bot import surveys
-from bot.conversations import clear_state, set_state
 from bot.core.i18n import N_, Translator
+from bot.core.models import ConversationState, utcnow
 from bot.core.runtime import Runtime
 from bot.ikm_chart import render_chart
 from bot.ikm_report import (
@@ -28,8 +28,8 @@ from bot.ikm_report import (
     responses_csv,
     summary_csv,
 )
-from bot.models import ConversationState, utcnow
-from bot.roles import has_role
+from bot.people.conversations import clear_state, set_state
+from bot.people.roles import has_role
 from bot.telegram_rules.callback import CallbackData
 from handlers.common import (
     CITIZEN_COMMANDS,

@@ -9,7 +9,7 @@ from bot.core.config import PROJECT_ROOT, Settings
 from bot.core.db import Database
 from bot.core.runtime import Runtime
 from bot.core.workdays import WorkingCalendar
-from bot.knowledge import KnowledgeBase, load_knowledge
+from bot.qa.knowledge import KnowledgeBase, load_knowledge
 
 # A service whose own standard names "ready for pickup" differently and skips verification.
 STEPPED = "stepped-service"

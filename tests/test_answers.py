@@ -8,11 +8,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.answers import render_answer, render_topic
 from bot.core.config import PROJECT_ROOT
 from bot.core.i18n import Translator
-from bot.knowledge import load_knowledge
-from bot.matching import Match
+from bot.qa.answers import render_answer, render_topic
+from bot.qa.knowledge import load_knowledge
+from bot.qa.matching import Match
 
 JAKARTA = ZoneInfo("Asia/Jakarta")
 

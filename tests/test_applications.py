@@ -10,8 +10,9 @@ from sqlmodel import select
 
 from bot import applications as apps
 from bot.core.i18n import Translator
+from bot.core.models import AuditEntry, User
 from bot.core.workdays import WorkingCalendar
-from bot.models import AuditEntry, OutboxMessage, User
+from bot.outbox.models import OutboxMessage
 from tests.status_support import STEPPED, make_runtime
 
 WIB = ZoneInfo("Asia/Jakarta")
@@ -363,7 +364,7 @@ def test_a_bad_statuses_mapping_stops_the_start(tmp_path):
 
     from bot.app import build_runtime
     from bot.core.config import PROJECT_ROOT, load_settings
-    from bot.knowledge import KnowledgeError
+    from bot.qa.knowledge import KnowledgeError
 
     shutil.copytree(PROJECT_ROOT / "knowledge", tmp_path / "knowledge")
     ktp = tmp_path / "knowledge" / "services" / "ktp-el.yaml"

@@ -15,10 +15,11 @@ from bot.cli import main as cli_main
 from bot.complaint_models import Complaint, ComplaintMessage
 from bot.core.config import PROJECT_ROOT, load_settings
 from bot.core.errors import ConfigError
+from bot.core.models import Staff, User
 from bot.core.runtime import Runtime
 from bot.core.workdays import WorkingCalendar
-from bot.knowledge import load_knowledge
-from bot.models import OutboxMessage, Staff, User
+from bot.outbox.models import OutboxMessage
+from bot.qa.knowledge import load_knowledge
 
 JAKARTA = ZoneInfo("Asia/Jakarta")
 GROUP = -100500

@@ -9,12 +9,13 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
-from bot.conversations import clear_state, get_state, set_state
 from bot.core.config import load_settings
 from bot.core.errors import ConfigError
+from bot.core.models import ConversationState, utcnow
 from bot.core.text import split_message
-from bot.models import ConversationState, OutboxMessage, utcnow
-from bot.outbox import enqueue
+from bot.outbox.models import OutboxMessage
+from bot.outbox.store import enqueue
+from bot.people.conversations import clear_state, get_state, set_state
 
 
 @pytest.mark.parametrize(
@@ -97,7 +98,7 @@ def test_split_message_keeps_lines_whole():
 
 
 def test_savepoint_first_in_a_transaction_rolls_back_with_it(db):
-    from bot.models import User
+    from bot.core.models import User
 
     with pytest.raises(RuntimeError):
         with db.session() as s:
@@ -109,7 +110,7 @@ def test_savepoint_first_in_a_transaction_rolls_back_with_it(db):
 
 
 def test_claims_take_one_message_per_chat_in_order(db):
-    from bot.outbox import claim_due, mark_sent
+    from bot.outbox.store import claim_due, mark_sent
 
     with db.session() as s:
         first = enqueue(s, chat_id=1, text="first")

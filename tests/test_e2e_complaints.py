@@ -10,9 +10,9 @@ from sqlmodel import select
 
 from bot import complaints as cp
 from bot.complaint_models import Complaint
-from bot.conversations import get_state
 from bot.core.db import Database
-from bot.models import Staff, utcnow
+from bot.core.models import Staff, utcnow
+from bot.people.conversations import get_state
 
 GROUP = -100777
 CITIZEN, OTHER, OFFICER, OFFICER_B, SUPERVISOR, ADMIN = 1001, 1002, 2001, 2002, 3001, 9001
@@ -386,7 +386,7 @@ def test_list_filters_and_report_periods(sqlite_db):
 
     from bot.core.config import PROJECT_ROOT, load_settings
     from bot.core.runtime import Runtime
-    from bot.knowledge import load_knowledge
+    from bot.qa.knowledge import load_knowledge
     from handlers.complaints import parse_list_filter, report_period
 
     rt = Runtime(

@@ -11,9 +11,9 @@ from sqlmodel import select
 from bot import applications as apps
 from bot.api import create_api_app
 from bot.applications import ApplicationFollower
-from bot.models import AuditEntry, utcnow
-from bot.roles import role_of
-from bot.staff import add_staff
+from bot.core.models import AuditEntry, utcnow
+from bot.people.roles import role_of
+from bot.people.staff import add_staff
 from handlers.sender import drain_outbox
 
 ADMIN, OFFICER, CITIZEN = 1, 2, 3

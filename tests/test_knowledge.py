@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from bot.core.config import PROJECT_ROOT
-from bot.knowledge import KnowledgeError, load_knowledge
+from bot.qa.knowledge import KnowledgeError, load_knowledge
 
 SAMPLE = PROJECT_ROOT / "knowledge"
 SERVICE_IDS = [

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from bot.core.config import PROJECT_ROOT
-from bot.knowledge import load_knowledge
-from bot.matching import Matcher, tokens_of
+from bot.qa.knowledge import load_knowledge
+from bot.qa.matching import Matcher, tokens_of
 
 QUESTIONS = Path(__file__).parent / "data" / "matcher_questions.jsonl"
 DEV_SET = PROJECT_ROOT.parent / "shared" / "eval" / "dev-questions.jsonl"

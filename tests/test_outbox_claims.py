@@ -9,8 +9,9 @@ from datetime import timedelta
 from sqlmodel import select
 
 from bot.core.db import Database
-from bot.models import OutboxMessage, User, utcnow
-from bot.outbox import (
+from bot.core.models import User, utcnow
+from bot.outbox.models import OutboxMessage
+from bot.outbox.store import (
     CLAIM_RENEW,
     CLAIM_TTL,
     MAX_ATTEMPTS,
@@ -25,7 +26,7 @@ from bot.outbox import (
     record_sent,
     renew_claim,
 )
-from bot.users import user_language
+from bot.people.users import user_language
 
 
 def _queue(db: Database, count: int, *, chat_id: int = 100, not_before=None) -> None:

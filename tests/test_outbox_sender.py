@@ -9,9 +9,10 @@ from sqlmodel import select
 from telegram import Bot
 
 from bot.core.db import Database
+from bot.core.models import User, utcnow
 from bot.emulator import Emulator, EmulatorServer
-from bot.models import OutboxMessage, User, utcnow
-from bot.outbox import CLAIM_TTL, claim_due, enqueue
+from bot.outbox.models import OutboxMessage
+from bot.outbox.store import CLAIM_TTL, claim_due, enqueue
 from handlers.sender import SendLimiter, drain_outbox, outbox_sender
 from tests.e2e import TOKEN
 from tests.status_support import make_runtime

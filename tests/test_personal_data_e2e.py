@@ -8,10 +8,11 @@ import json
 
 from sqlmodel import select
 
-from bot.conversations import set_state
-from bot.models import AuditEntry, ConversationState, OutboxMessage, User
-from bot.outbox import enqueue
-from bot.roles import audit
+from bot.core.models import AuditEntry, ConversationState, User
+from bot.outbox.models import OutboxMessage
+from bot.outbox.store import enqueue
+from bot.people.conversations import set_state
+from bot.people.roles import audit
 
 
 def _document(bot, message) -> bytes:  # noqa: ANN001

@@ -22,16 +22,19 @@ import bot.complaint_privacy  # noqa: F401 - its registrations are under test
 import bot.survey_privacy  # noqa: F401 - its registrations are under test
 from bot.applications import Application, ApplicationFollower, LookupFailure
 from bot.complaint_models import Complaint, ComplaintMessage
-from bot.conversations import set_state
 from bot.core.config import load_settings
 from bot.core.db import Database
 from bot.core.errors import ConfigError
 from bot.core.logging import PersonalDataFilter, mask_personal
 from bot.core.metrics import Metrics, record_api_call
+from bot.core.models import AuditEntry, ConversationState, Staff, User, utcnow
 from bot.core.schema import SchemaTooNew, check_schema_not_newer
-from bot.models import AuditEntry, ConversationState, OutboxMessage, Staff, User, utcnow
-from bot.outbox import enqueue
-from bot.personal_data import (
+from bot.outbox.models import OutboxMessage
+from bot.outbox.store import enqueue
+from bot.people.conversations import set_state
+from bot.people.roles import audit
+from bot.people.users import user_language
+from bot.privacy.registry import (
     apply_retention,
     audit_csv,
     erase_personal_data,
@@ -39,9 +42,7 @@ from bot.personal_data import (
     mask_nik,
     mask_phone,
 )
-from bot.roles import audit
 from bot.surveys import SurveyInvitation, SurveyResponse
-from bot.users import user_language
 from bot.webhook.answer import WebhookAnswer, fits_webhook_answer
 from bot.webhook.flood import FloodCount, flood_verdict, prune_flood_counts
 from bot.webhook.journal import ReplyJournal, changes_something

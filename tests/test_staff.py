@@ -8,9 +8,9 @@ import pytest
 from sqlmodel import select
 
 from bot.applications import InvalidInput
-from bot.models import AuditEntry, utcnow
-from bot.roles import role_of
-from bot.staff import (
+from bot.core.models import AuditEntry, utcnow
+from bot.people.roles import role_of
+from bot.people.staff import (
     add_staff,
     create_invite,
     list_staff,

@@ -8,7 +8,8 @@ from sqlmodel import select
 
 from bot.api import create_api_app
 from bot.applications import follow, get_application
-from bot.models import AuditEntry, OutboxMessage
+from bot.core.models import AuditEntry
+from bot.outbox.models import OutboxMessage
 from tests.status_support import make_runtime
 
 TOKEN = "t0ken-for-the-back-office-0123456789"

@@ -14,10 +14,11 @@ from sqlmodel import select
 
 from bot import ikm
 from bot.core.config import PROJECT_ROOT, load_settings
+from bot.core.models import User
 from bot.core.runtime import Runtime
 from bot.core.timewindows import QuietHours
 from bot.ikm_report import build_report, index_trend, parse_period, responses_csv, summary_csv
-from bot.models import OutboxMessage, User
+from bot.outbox.models import OutboxMessage
 from bot.surveys import (
     ANSWERED,
     DECLINED,

@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 from sqlmodel import select
 
 from bot.applications import change_status, follow, register_application
+from bot.core.models import Staff, utcnow
 from bot.ikm_report import parse_period
-from bot.models import Staff, utcnow
 from bot.surveys import (
     SurveyInvitation,
     SurveyResponse,

@@ -22,8 +22,8 @@ from bot.app import build_application, build_runtime
 from bot.core.config import load_settings
 from bot.core.db import Database
 from bot.core.metrics import METRICS
+from bot.core.models import utcnow
 from bot.core.runtime import Runtime
-from bot.models import utcnow
 from bot.telegram_rules.html import parse_html, strip_text
 from bot.webhook import server as server_module
 from bot.webhook.chat_locks import ChatLocks

@@ -13,8 +13,8 @@ from bot.core.workdays import WorkingCalendar
 
 if TYPE_CHECKING:
     # Types only: the core never imports a feature at run time.
-    from bot.knowledge import KnowledgeBase
-    from bot.matching import Matcher
+    from bot.qa.knowledge import KnowledgeBase
+    from bot.qa.matching import Matcher
     from bot.surveys import SurveyConfig
     from handlers.sender import OutboxSender
 

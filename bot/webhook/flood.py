@@ -14,7 +14,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Field, Session, SQLModel
 
-from bot.models import utcnow
+from bot.core.models import utcnow
 
 log = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ from sqlalchemy import (
 )
 from sqlmodel import Session, select
 
-from bot.personal_data import register_personal_data
+from bot.privacy.registry import register_personal_data
 from bot.webhook.flood import FloodCount
 from bot.webhook.store import erase_webhook_answers, export_webhook_answers
 

@@ -28,8 +28,9 @@ from telegram.ext import Application
 
 from bot.core.errors import ConfigError
 from bot.core.metrics import METRICS, record_api_call
+from bot.core.models import utcnow
 from bot.core.runtime import Runtime
-from bot.models import OutboxMessage, utcnow
+from bot.outbox.models import OutboxMessage
 from bot.webhook.answer import WebhookAnswer
 from bot.webhook.chat_locks import ChatLocks
 from bot.webhook.journal import CURRENT_JOURNAL, ReplyJournal

@@ -31,7 +31,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, Session, SQLModel, select
 
 from bot.core.db import Database
-from bot.models import AwareDateTime, UtcDateTime, utcnow
+from bot.core.models import AwareDateTime, UtcDateTime, utcnow
 from bot.webhook.flood import clock_minute, flood_verdict, verdict_for
 from bot.webhook.liveness import LIVE_KEYS
 

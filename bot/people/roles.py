@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlmodel import Session
 
-from bot.models import AuditEntry, Staff
+from bot.core.models import AuditEntry, Staff
 
 ROLES = ("officer", "supervisor", "admin")
 _RANK = {"citizen": 0, "officer": 1, "supervisor": 2, "admin": 3}

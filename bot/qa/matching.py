@@ -11,7 +11,7 @@ from functools import lru_cache
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
-from bot.knowledge import OFFICE_ID, KnowledgeBase
+from bot.qa.knowledge import OFFICE_ID, KnowledgeBase
 
 # --- language data: how people write, not what the office offers ------------------------------
 

@@ -7,7 +7,7 @@ from sqlmodel import Session
 
 from bot.core.db import Database
 from bot.core.i18n import normalize_locale
-from bot.models import User, utcnow
+from bot.core.models import User, utcnow
 
 
 def user_language(

@@ -12,7 +12,8 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
 from bot.core.db import Database
-from bot.models import OutboxMessage, User, utcnow
+from bot.core.models import User, utcnow
+from bot.outbox.models import OutboxMessage
 
 
 def enqueue(
@@ -266,7 +267,7 @@ def mark_unreachable(
     """The chat's user blocked the bot (403): remember it and drop everything queued for them.
 
     Returns how many other queued rows were dropped. The user becomes reachable again when they
-    next write to the bot (bot.users.user_language clears the mark).
+    next write to the bot (bot.people.users.user_language clears the mark).
     """
     now = now or utcnow()
     _settle(session, row, status=DROPPED, attempts=row.attempts + 1, last_error=UNREACHABLE_REASON)

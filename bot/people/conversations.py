@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlmodel import Session
 
-from bot.models import ConversationState, utcnow
+from bot.core.models import ConversationState, utcnow
 
 # A flow left alone this long is forgotten rather than resumed out of context.
 STATE_TTL = timedelta(hours=24)

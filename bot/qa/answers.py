@@ -10,8 +10,8 @@ from babel.dates import get_day_names
 
 from bot.core.i18n import N_, Translator
 from bot.core.text import escape
-from bot.knowledge import OFFICE_ID, Duration, Fee, KnowledgeBase, Service, WeekHours
-from bot.matching import Match
+from bot.qa.knowledge import OFFICE_ID, Duration, Fee, KnowledgeBase, Service, WeekHours
+from bot.qa.matching import Match
 
 # Topic titles, shown in answers and on the service card's buttons.
 TOPIC_TITLES: dict[str, str] = {

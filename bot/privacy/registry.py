@@ -14,7 +14,8 @@ from sqlalchemy import delete, or_, update
 from sqlmodel import Session, select
 
 from bot.core.i18n import N_
-from bot.models import AuditEntry, ConversationState, OutboxMessage, Staff, User, utcnow
+from bot.core.models import AuditEntry, ConversationState, Staff, User, utcnow
+from bot.outbox.models import OutboxMessage
 
 # export(session, telegram_id) -> JSON-ready dict of everything the feature holds on the person.
 Exporter = Callable[[Session, int], dict[str, Any]]

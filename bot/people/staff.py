@@ -10,8 +10,8 @@ from sqlmodel import Field, Session, SQLModel, select
 
 from bot.applications import ALPHABET, InvalidInput
 from bot.core.i18n import N_
-from bot.models import Staff, UtcDateTime, utcnow
-from bot.roles import audit
+from bot.core.models import Staff, UtcDateTime, utcnow
+from bot.people.roles import audit
 
 ASSIGNABLE = ("officer", "supervisor")
 INVITE_TTL = timedelta(days=7)
