@@ -702,7 +702,8 @@ def _bench_runtime(database_url: str) -> Any:
 
 def prepare_followers(emulator: BenchEmulator, database_url: str, count: int) -> dict[int, str]:
     """``count`` citizens who followed an application each earlier: {user id: tracking no.}."""
-    from bot.applications import follow, register_application
+    from bot.applications.lookup import follow
+    from bot.applications.service import register_application
 
     if count <= 0:
         return {}
@@ -726,7 +727,7 @@ def prepare_followers(emulator: BenchEmulator, database_url: str, count: int) ->
 
 def prepare_applications(database_url: str, count: int) -> list[tuple[str, str]]:
     """``count`` registered applications: (tracking number, code) as on the receipts."""
-    from bot.applications import register_application
+    from bot.applications.service import register_application
 
     rt = _bench_runtime(database_url)
     services = list(rt.knowledge.services)

@@ -27,7 +27,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from telegram import Bot  # noqa: E402
 
-from bot import applications as apps  # noqa: E402
+from bot.applications.bulk import bulk_update
+from bot.applications.lookup import follow
+from bot.applications.service import register_application
 from bot.core.config import PROJECT_ROOT, Settings  # noqa: E402
 from bot.core.db import Database  # noqa: E402
 from bot.core.models import User  # noqa: E402
@@ -97,11 +99,11 @@ async def _bench(kind: str, url: str, count: int) -> int:
             session.add(User(telegram_id=user_id, language="en" if user_id % 3 == 0 else "id"))
         session.flush()
         for user_id in users:
-            application = apps.register_application(
+            application = register_application(
                 session, rt, service_id="ktp-el", applicant_name=f"Pemohon {user_id}",
                 actor_id=1,
             )
-            apps.follow(session, application=application, user_id=user_id)
+            follow(session, application=application, user_id=user_id)
             numbers.append(application.display_number)
     setup = time.perf_counter() - started
 
@@ -109,7 +111,7 @@ async def _bench(kind: str, url: str, count: int) -> int:
         f"{number},in_process,Berkas lengkap\n" for number in numbers
     )
     started = time.perf_counter()
-    report = apps.bulk_update(rt, csv.encode(), actor_id=1)
+    report = bulk_update(rt, csv.encode(), actor_id=1)
     bulk = time.perf_counter() - started
     assert report.applied == count and not report.refused, report.refused[:3]
 

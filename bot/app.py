@@ -17,7 +17,7 @@ log = logging.getLogger(__name__)
 
 def build_runtime(settings: Settings, *, migrate: bool = True) -> Runtime:
     """Database (migrated), knowledge base (validated) and calendar: everything but Telegram."""
-    from bot.applications import status_mapping_problems
+    from bot.applications.statuses import status_mapping_problems
     from bot.core.schema import check_schema_not_newer
     from bot.core.workdays import WorkingCalendar
     from bot.qa.knowledge import KnowledgeError, load_knowledge

@@ -55,7 +55,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     app = build_application(rt)
     api = None
     if settings.api_tokens:
-        from bot.api import ApiServer
+        from bot.applications.api import ApiServer
 
         api = ApiServer(rt)
         api.start()

@@ -245,7 +245,8 @@ def _population(
     """Completed transactions in the period per group, from the applications feature; None
     when it is not installed (the report then counts its respondents as the population)."""
     try:
-        from bot.applications import COMPLETED, Application
+        from bot.applications.models import Application
+        from bot.applications.statuses import COMPLETED
     except ImportError:
         return None
     rows = session.execute(

@@ -27,7 +27,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, Session, SQLModel, select
 
 from bot import ikm
-from bot.applications import Application, ApplicationFollower
+from bot.applications.models import Application, ApplicationFollower
 from bot.core.config import Settings
 from bot.core.i18n import Translator
 from bot.core.models import User, UtcDateTime, utcnow

@@ -18,7 +18,8 @@ from telegram.ext import (
     TypeHandler,
 )
 
-from bot import application_privacy, complaint_privacy, survey_privacy
+from bot import complaint_privacy, survey_privacy
+from bot.applications import privacy as application_privacy
 from bot.core.i18n import N_, Translator
 from bot.core.metrics import METRICS
 from bot.core.models import User, utcnow

@@ -19,9 +19,28 @@ from telegram.ext import (
     filters,
 )
 
-from bot import applications as apps
-from bot.applications import Application as App
-from bot.applications import ApplicationError, ServiceSteps
+from bot.applications.bulk import CsvProblem, bulk_update
+from bot.applications.errors import ApplicationError
+from bot.applications.lookup import (
+    follow,
+    followed_by,
+    follower_count,
+    is_follower,
+    lookup,
+    unfollow,
+)
+from bot.applications.models import Application as App
+from bot.applications.models import ApplicationEvent
+from bot.applications.service import (
+    change_status,
+    find_applications,
+    get_application,
+    history,
+    overdue_applications,
+    register_application,
+)
+from bot.applications.statuses import FINAL_STATUSES, NOTE_REQUIRED, STATUSES, ServiceSteps
+from bot.applications.tracking import normalize_tracking_number
 from bot.core.i18n import N_, Translator
 from bot.core.models import ConversationState, utcnow
 from bot.core.runtime import Runtime
@@ -83,7 +102,7 @@ def _due_text(rt: Runtime, application: App, tr: Translator, now: datetime) -> s
     service = rt.knowledge.services.get(application.service_id)
     by_hours = service is not None and service.duration.unit == "hours"
     when = (tr.datetime if by_hours else tr.date)(application.due_at, rt.settings.tz)
-    if application.status in apps.FINAL_STATUSES:
+    if application.status in FINAL_STATUSES:
         state = _("finished late") if application.is_overdue(now) else _("finished on time")
     else:
         state = _("⚠️ overdue") if application.is_overdue(now) else _("on time")
@@ -91,7 +110,7 @@ def _due_text(rt: Runtime, application: App, tr: Translator, now: datetime) -> s
 
 
 def render_card(
-    rt: Runtime, application: App, events: list[apps.ApplicationEvent], tr: Translator
+    rt: Runtime, application: App, events: list[ApplicationEvent], tr: Translator
 ) -> str:
     """What a citizen sees: service, status, due date, the whole history (notes escaped)."""
     _ = tr.gettext
@@ -175,7 +194,7 @@ async def _list_followed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     rt = runtime(context)
     user_id = update.effective_user.id
     with rt.db.session() as session:
-        followed = apps.followed_by(session, user_id)
+        followed = followed_by(session, user_id)
         set_state(
             session,
             chat_id=update.effective_chat.id,
@@ -232,7 +251,7 @@ async def status_flow(
         await _lookup_and_show(update, context, state.data.get("number", ""), parts[0])
     elif len(parts) >= 2:
         await _lookup_and_show(update, context, parts[0], parts[1])
-    elif apps.normalize_tracking_number(parts[0]) is not None:
+    elif normalize_tracking_number(parts[0]) is not None:
         with runtime(context).db.session() as session:
             set_state(
                 session,
@@ -257,9 +276,9 @@ async def _lookup_and_show(
         clear_state(session, chat_id=update.effective_chat.id, user_id=user_id)
     try:
         with rt.db.session() as session:
-            application = apps.lookup(session, user_id=user_id, tracking_text=number, code=code)
-            events = apps.history(session, application)
-            following = apps.is_follower(session, application_id=application.id, user_id=user_id)
+            application = lookup(session, user_id=user_id, tracking_text=number, code=code)
+            events = history(session, application)
+            following = is_follower(session, application_id=application.id, user_id=user_id)
     except ApplicationError as err:
         await reply_html(update, err.message(tr))
         return
@@ -284,7 +303,7 @@ async def status_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     application_id, action = data.id, data.action
     with rt.db.session() as session:
         application = session.get(App, application_id)
-        following = application is not None and apps.is_follower(
+        following = application is not None and is_follower(
             session, application_id=application_id, user_id=user_id
         )
         if application is None:
@@ -296,20 +315,20 @@ async def status_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
                 data.arg, _follow_mac(context.bot.token, user_id, application_id)
             )
         ):
-            apps.follow(session, application=application, user_id=user_id)
+            follow(session, application=application, user_id=user_id)
             done = _("You will get a message at every change of {number}.").format(
                 number=application.display_number
             )
             following = True
         elif action == "uf" and following:
-            apps.unfollow(session, application_id=application_id, user_id=user_id)
+            unfollow(session, application_id=application_id, user_id=user_id)
             done = _("You no longer follow {number}.").format(number=application.display_number)
             following = False
         elif action == "sh" and following:
             done = ""
         else:
             done = None
-        events = apps.history(session, application) if done is not None else []
+        events = history(session, application) if done is not None else []
     if done is None:
         await unknown_button(update, context)
         return
@@ -457,7 +476,7 @@ async def _finish_register(
     rt = runtime(context)
     try:
         with rt.db.session() as session:
-            application = apps.register_application(
+            application = register_application(
                 session,
                 rt,
                 service_id=state.data["service"],
@@ -510,8 +529,8 @@ async def update_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         return
     try:
         with rt.db.session() as session:
-            application = apps.get_application(session, context.args[0])
-            events = apps.history(session, application)
+            application = get_application(session, context.args[0])
+            events = history(session, application)
     except ApplicationError as err:
         await reply_html(update, err.message(tr))
         return
@@ -551,19 +570,19 @@ async def update_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     data = CallbackData.parse(query.data, "up")
     if data is not None and data.action == "nonote" and data.arg is None:
         state = _open_state(update, context, "update", "note")
-        if state is None or state.data.get("status") in apps.NOTE_REQUIRED:
+        if state is None or state.data.get("status") in NOTE_REQUIRED:
             await unknown_button(update, context)
             return
         await query.answer()
         await _apply_update(update, context, state, note=None)
         return
-    if data is None or data.arg not in apps.STATUSES:
+    if data is None or data.arg not in STATUSES:
         await unknown_button(update, context)
         return
     number, status = data.action, data.arg
     with rt.db.session() as session:
         try:
-            application = apps.get_application(session, number)
+            application = get_application(session, number)
         except ApplicationError:
             application = None
         if application is None:
@@ -579,7 +598,7 @@ async def update_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         )
     await query.answer()
     label = escape(_steps(rt, application).label(status, tr))
-    if status in apps.NOTE_REQUIRED:
+    if status in NOTE_REQUIRED:
         await reply_html(
             update,
             _("{status}: write the note for the applicant (what is missing, or why).").format(
@@ -632,7 +651,7 @@ async def _apply_update(
     rt = runtime(context)
     try:
         with rt.db.session() as session:
-            application = apps.change_status(
+            application = change_status(
                 session,
                 rt,
                 tracking_number=state.data["number"],
@@ -640,7 +659,7 @@ async def _apply_update(
                 note=note,
                 actor_id=state.user_id,
             )
-            followers = apps.follower_count(session, application.id)
+            followers = follower_count(session, application.id)
             clear_state(session, chat_id=state.chat_id, user_id=state.user_id)
     except ApplicationError as err:
         with rt.db.session() as session:
@@ -680,7 +699,7 @@ async def find_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         await reply_html(update, _("Usage: /find <tracking number or applicant name>"))
         return
     with rt.db.session() as session:
-        found = apps.find_applications(session, query, actor_id=update.effective_user.id)
+        found = find_applications(session, query, actor_id=update.effective_user.id)
     if not found:
         await reply_html(update, _("Nothing found for {query}.").format(query=escape(query)))
         return
@@ -701,7 +720,7 @@ async def overdue_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     rt = runtime(context)
     now = utcnow()
     with rt.db.session() as session:
-        overdue = apps.overdue_applications(session, now=now)
+        overdue = overdue_applications(session, now=now)
     if not overdue:
         await reply_html(update, _("No application is overdue. 👍"))
         return
@@ -735,9 +754,9 @@ async def csv_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     try:
         # In a thread: thousands of rows take a while, and the bot keeps answering meanwhile.
         report = await asyncio.to_thread(
-            apps.bulk_update, rt, data, actor_id=update.effective_user.id
+            bulk_update, rt, data, actor_id=update.effective_user.id
         )
-    except apps.CsvProblem as problem:
+    except CsvProblem as problem:
         await reply_html(update, _(problem.args[0]))
         return
     applied = report.applied

@@ -8,7 +8,25 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlmodel import select
 
-from bot import applications as apps
+import bot.applications.service as applications_service
+from bot.applications.bulk import CsvProblem, bulk_update, read_status_csv
+from bot.applications.errors import IllegalMove, InvalidInput, LookupLocked, LookupRefused, NotFound
+from bot.applications.lookup import follow, lookup, unfollow
+from bot.applications.service import (
+    change_status,
+    find_applications,
+    get_application,
+    overdue_applications,
+    register_application,
+)
+from bot.applications.statuses import ServiceSteps, allowed_next
+from bot.applications.tracking import (
+    ALPHABET,
+    _check_char,
+    format_tracking_number,
+    new_tracking_number,
+    normalize_tracking_number,
+)
 from bot.core.i18n import Translator
 from bot.core.models import AuditEntry, User
 from bot.core.workdays import WorkingCalendar
@@ -25,7 +43,7 @@ def rt(db):
 
 def _register(rt, service_id="ktp-el", now=None, name="Siti Aminah"):
     with rt.db.session() as s:
-        return apps.register_application(
+        return register_application(
             s, rt, service_id=service_id, applicant_name=name, phone="0812 3456 7890",
             actor_id=900, now=now,
         )
@@ -33,7 +51,7 @@ def _register(rt, service_id="ktp-el", now=None, name="Siti Aminah"):
 
 def _move(rt, number, status, note=None, now=None):
     with rt.db.session() as s:
-        return apps.change_status(
+        return change_status(
             s, rt, tracking_number=number, status=status, note=note, actor_id=900, now=now
         )
 
@@ -42,66 +60,66 @@ def _move(rt, number, status, note=None, now=None):
 
 
 def test_tracking_numbers_are_printable_and_self_checking():
-    numbers = {apps.new_tracking_number() for _ in range(2000)}
+    numbers = {new_tracking_number() for _ in range(2000)}
     assert len(numbers) == 2000
     for number in numbers:
         assert len(number) == 8
         assert not set(number) & set("ILOU")
-        assert apps.normalize_tracking_number(number) == number
+        assert normalize_tracking_number(number) == number
     number = sorted(numbers)[0]
-    shown = apps.format_tracking_number(number)
-    assert apps.normalize_tracking_number(f"  {shown.lower()} ") == number
+    shown = format_tracking_number(number)
+    assert normalize_tracking_number(f"  {shown.lower()} ") == number
     # Every single wrong character is caught by the check character.
     for i in range(8):
-        for ch in apps.ALPHABET:
+        for ch in ALPHABET:
             if ch != number[i]:
-                assert apps.normalize_tracking_number(number[:i] + ch + number[i + 1 :]) is None
-    assert apps.normalize_tracking_number("K7QM3XP") is None
-    assert apps.normalize_tracking_number("not a number") is None
+                assert normalize_tracking_number(number[:i] + ch + number[i + 1 :]) is None
+    assert normalize_tracking_number("K7QM3XP") is None
+    assert normalize_tracking_number("not a number") is None
 
 
 def test_lookalike_letters_read_as_digits():
     body = "0011ABC"
-    number = body + apps._check_char(body)
-    assert apps.normalize_tracking_number("OoIl-ABC" + number[-1]) == number
+    number = body + _check_char(body)
+    assert normalize_tracking_number("OoIl-ABC" + number[-1]) == number
 
 
 # --- moves ----------------------------------------------------------------------------------
 
 
 def test_the_documented_moves():
-    assert apps.allowed_next("received") == [
+    assert allowed_next("received") == [
         "in_verification", "needs_correction", "in_process", "ready_for_pickup", "completed",
         "rejected",
     ]
-    assert apps.allowed_next("needs_correction") == ["in_verification", "in_process", "rejected"]
-    assert apps.allowed_next("ready_for_pickup") == ["in_process", "completed"]
-    assert apps.allowed_next("completed") == []
-    assert apps.allowed_next("rejected") == []
+    assert allowed_next("needs_correction") == ["in_verification", "in_process", "rejected"]
+    assert allowed_next("ready_for_pickup") == ["in_process", "completed"]
+    assert allowed_next("completed") == []
+    assert allowed_next("rejected") == []
 
 
 def test_illegal_moves_are_refused_with_a_reason(rt):
     application = _register(rt)
     number = application.tracking_number
     _move(rt, number, "in_process")
-    with pytest.raises(apps.IllegalMove) as err:
+    with pytest.raises(IllegalMove) as err:
         _move(rt, number, "received")
     assert "cannot go from in_process to received" in str(err.value)
     assert "Allowed next: needs_correction, ready_for_pickup, completed, rejected" in str(err.value)
     id_text = err.value.message(Translator("id"))
     assert "diproses" in id_text.lower()  # the reason in the officer's language
-    with pytest.raises(apps.IllegalMove, match="note is required"):
+    with pytest.raises(IllegalMove, match="note is required"):
         _move(rt, number, "needs_correction")
     _move(rt, number, "needs_correction", note="Fotokopi KK kurang jelas")
     _move(rt, number, "in_verification")
     _move(rt, number, "completed")
-    with pytest.raises(apps.IllegalMove, match="cannot change any more"):
+    with pytest.raises(IllegalMove, match="cannot change any more"):
         _move(rt, number, "in_process")
     with rt.db.session() as s:
-        stored = apps.get_application(s, number)
+        stored = get_application(s, number)
         assert stored.status == "completed"
         assert stored.closed_at is not None
-        history = [(e.status, e.note) for e in apps.history(s, stored)]
+        history = [(e.status, e.note) for e in applications_service.history(s, stored)]
     assert history == [
         ("received", None),
         ("in_process", None),
@@ -113,20 +131,20 @@ def test_illegal_moves_are_refused_with_a_reason(rt):
 
 def test_unknown_status_and_number_are_clear(rt):
     application = _register(rt)
-    with pytest.raises(apps.InvalidInput, match="Unknown status done"):
+    with pytest.raises(InvalidInput, match="Unknown status done"):
         _move(rt, application.tracking_number, "done")
-    with pytest.raises(apps.NotFound, match="not a valid tracking number"):
+    with pytest.raises(NotFound, match="not a valid tracking number"):
         _move(rt, "XXXX", "in_process")
 
 
 def test_a_service_renames_and_omits_steps(rt):
     application = _register(rt, service_id=STEPPED)
-    steps = apps.ServiceSteps.of(rt.knowledge.services[STEPPED])
+    steps = ServiceSteps.of(rt.knowledge.services[STEPPED])
     assert steps.label("ready_for_pickup", Translator("en")) == "Ready to post"
     assert steps.label("ready_for_pickup", Translator("id")) == "Siap dikirim"
     assert steps.label("in_process", Translator("en")) == "In process"
     assert "in_verification" not in steps.next_steps("received")
-    with pytest.raises(apps.IllegalMove, match="does not use the step"):
+    with pytest.raises(IllegalMove, match="does not use the step"):
         _move(rt, application.tracking_number, "in_verification")
     _move(rt, application.tracking_number, "ready_for_pickup")
 
@@ -135,10 +153,10 @@ def test_a_bad_statuses_mapping_is_named():
     kb_service = make_runtime.__globals__["knowledge_with_steps"]().services["ktp-el"]
     broken = kb_service.model_copy(update={"statuses": {"completed": False}})
     with pytest.raises(ValueError, match="cannot be omitted"):
-        apps.ServiceSteps.of(broken)
+        ServiceSteps.of(broken)
     broken = kb_service.model_copy(update={"statuses": {"finished": "Selesai"}})
     with pytest.raises(ValueError, match="unknown status 'finished'"):
-        apps.ServiceSteps.of(broken)
+        ServiceSteps.of(broken)
 
 
 # --- due dates ------------------------------------------------------------------------------
@@ -180,7 +198,7 @@ def test_registering_uses_the_service_duration(rt):
     application = _register(rt, now=received)
     assert application.due_at.astimezone(WIB).date() == datetime(2026, 3, 25).date()
     with rt.db.session() as s:
-        hours = apps.register_application(
+        hours = register_application(
             s, rt, service_id="rawat-jalan", applicant_name="Budi", actor_id=1, now=received
         )
     assert hours.due_at == received + timedelta(hours=3)
@@ -194,11 +212,11 @@ def test_overdue_lists_the_oldest_first_and_skips_finished(rt):
     _register(rt, now=start + timedelta(days=30), name="Baru")
     _move(rt, finished.tracking_number, "completed", now=start + timedelta(days=10))
     with rt.db.session() as s:
-        overdue = apps.overdue_applications(s, now=start + timedelta(days=20))
+        overdue = overdue_applications(s, now=start + timedelta(days=20))
         assert [a.applicant_name for a in overdue] == ["Pertama", "Kedua"]
         assert overdue[0].tracking_number == first.tracking_number
         assert overdue[1].tracking_number == second.tracking_number
-        done = apps.get_application(s, finished.tracking_number)
+        done = get_application(s, finished.tracking_number)
         assert done.is_overdue() is True  # finished after its due date
 
 
@@ -206,9 +224,9 @@ def test_find_by_number_or_part_of_the_name(rt):
     a = _register(rt, name="Siti Aminah")
     _register(rt, name="Budi Santoso")
     with rt.db.session() as s:
-        assert [x.id for x in apps.find_applications(s, a.display_number.lower())] == [a.id]
-        assert [x.applicant_name for x in apps.find_applications(s, "amin")] == ["Siti Aminah"]
-        assert apps.find_applications(s, "100%") == []
+        assert [x.id for x in find_applications(s, a.display_number.lower())] == [a.id]
+        assert [x.applicant_name for x in find_applications(s, "amin")] == ["Siti Aminah"]
+        assert find_applications(s, "100%") == []
 
 
 # --- citizens: lookup, lockout, follow ---------------------------------------------------------
@@ -217,33 +235,33 @@ def test_find_by_number_or_part_of_the_name(rt):
 def test_wrong_codes_lock_out_without_revealing_numbers(rt):
     application = _register(rt)
     now = datetime(2026, 5, 4, 3, 0, tzinfo=UTC)
-    unknown = apps.new_tracking_number()
+    unknown = new_tracking_number()
     refusals = []
     for attempt in range(4):
-        with pytest.raises(apps.LookupRefused) as err, rt.db.session() as s:
+        with pytest.raises(LookupRefused) as err, rt.db.session() as s:
             number = unknown if attempt % 2 else application.tracking_number
-            apps.lookup(s, user_id=7, tracking_text=number, code="000000",
+            lookup(s, user_id=7, tracking_text=number, code="000000",
                         now=now + timedelta(minutes=attempt))
         refusals.append(str(err.value))
     # An unknown number and a wrong code read exactly the same.
     assert len(set(refusals)) == 1
     # A mistyped number (check character) is pointed out and not counted.
-    with pytest.raises(apps.InvalidInput), rt.db.session() as s:
-        apps.lookup(s, user_id=7, tracking_text="ABCD-EFGH", code="1", now=now)
-    with pytest.raises(apps.LookupLocked), rt.db.session() as s:
-        apps.lookup(s, user_id=7, tracking_text=unknown, code="1",
+    with pytest.raises(InvalidInput), rt.db.session() as s:
+        lookup(s, user_id=7, tracking_text="ABCD-EFGH", code="1", now=now)
+    with pytest.raises(LookupLocked), rt.db.session() as s:
+        lookup(s, user_id=7, tracking_text=unknown, code="1",
                     now=now + timedelta(minutes=5))
     # Locked: even the right code is refused, and the wait is 15 minutes from the 5th attempt.
-    with pytest.raises(apps.LookupLocked) as err, rt.db.session() as s:
-        apps.lookup(s, user_id=7, tracking_text=application.tracking_number,
+    with pytest.raises(LookupLocked) as err, rt.db.session() as s:
+        lookup(s, user_id=7, tracking_text=application.tracking_number,
                     code=application.verification_code, now=now + timedelta(minutes=19))
     assert err.value.until == now + timedelta(minutes=20)
     # Someone else is not affected.
     with rt.db.session() as s:
-        assert apps.lookup(s, user_id=8, tracking_text=application.display_number,
+        assert lookup(s, user_id=8, tracking_text=application.display_number,
                            code=application.verification_code, now=now).id == application.id
     with rt.db.session() as s:
-        found = apps.lookup(s, user_id=7, tracking_text=application.display_number,
+        found = lookup(s, user_id=7, tracking_text=application.display_number,
                             code=application.verification_code, now=now + timedelta(minutes=20))
         assert found.id == application.id
 
@@ -252,8 +270,8 @@ def test_wrong_attempts_spread_out_do_not_lock(rt):
     application = _register(rt)
     now = datetime(2026, 5, 4, 3, 0, tzinfo=UTC)
     for attempt in range(8):
-        with pytest.raises(apps.LookupRefused), rt.db.session() as s:
-            apps.lookup(s, user_id=7, tracking_text=application.tracking_number, code="1",
+        with pytest.raises(LookupRefused), rt.db.session() as s:
+            lookup(s, user_id=7, tracking_text=application.tracking_number, code="1",
                         now=now + timedelta(minutes=4 * attempt))
 
 
@@ -263,9 +281,9 @@ def test_a_status_change_reaches_each_follower_in_their_language(rt):
         s.add(User(telegram_id=11, language="id"))
         s.add(User(telegram_id=12, language="en"))
         s.flush()
-        assert apps.follow(s, application=application, user_id=11)
-        assert apps.follow(s, application=application, user_id=12)
-        assert not apps.follow(s, application=application, user_id=12)
+        assert follow(s, application=application, user_id=11)
+        assert follow(s, application=application, user_id=12)
+        assert not follow(s, application=application, user_id=12)
     _move(rt, application.tracking_number, "needs_correction", note="Bawa <KK> asli & KTP")
     with rt.db.session() as s:
         rows = {r.chat_id: r.payload["text"] for r in s.exec(select(OutboxMessage)).all()}
@@ -280,7 +298,7 @@ def test_a_status_change_reaches_each_follower_in_their_language(rt):
         (900, "received", "needs_correction")
     ]
     with rt.db.session() as s:
-        assert apps.unfollow(s, application_id=application.id, user_id=11)
+        assert unfollow(s, application_id=application.id, user_id=11)
     _move(rt, application.tracking_number, "in_verification")
     with rt.db.session() as s:
         assert len(s.exec(select(OutboxMessage).where(OutboxMessage.chat_id == 11)).all()) == 1
@@ -290,7 +308,7 @@ def test_a_status_change_reaches_each_follower_in_their_language(rt):
 def test_final_status_hooks_run_in_the_same_transaction(rt):
     application = _register(rt)
     with rt.db.session() as s:
-        apps.follow(s, application=application, user_id=11)
+        follow(s, application=application, user_id=11)
     seen = []
 
     def hook(session, runtime, app):
@@ -304,7 +322,7 @@ def test_final_status_hooks_run_in_the_same_transaction(rt):
             _move(rt, application.tracking_number, "completed")
         with rt.db.session() as s:
             # Nothing of the failed change is left: status, history, outbox.
-            assert apps.get_application(s, application.tracking_number).status == "received"
+            assert get_application(s, application.tracking_number).status == "received"
             assert s.exec(select(OutboxMessage)).all() == []
         _move(rt, application.tracking_number, "rejected", note="Bukan warga Kota Harapan")
         assert len(seen) == 1  # rejected is final but not "completed"
@@ -329,7 +347,7 @@ def test_bulk_csv_applies_good_rows_and_reports_bad_ones(rt):
         f"{b.display_number},in_verification,dicek ulang\n"
         f"{a.tracking_number},received,\n"
     ).encode()
-    report = apps.bulk_update(rt, data, actor_id=900)
+    report = bulk_update(rt, data, actor_id=900)
     assert report.applied == 2
     refused = {line: str(err) for line, err in report.refused}
     assert sorted(refused) == [3, 4, 7]
@@ -348,14 +366,14 @@ def test_bulk_csv_applies_good_rows_and_reports_bad_ones(rt):
     ],
 )
 def test_a_malformed_file_is_a_clear_message(data, reason):
-    with pytest.raises(apps.CsvProblem) as err:
-        apps.read_status_csv(data)
+    with pytest.raises(CsvProblem) as err:
+        read_status_csv(data)
     assert reason in err.value.args[0]
 
 
 def test_semicolon_csv_from_a_spreadsheet():
     data = "\ufefftracking_number;status;note\nK7QM-3XPA;in_process;ok\n".encode()
-    rows = apps.read_status_csv(data)
+    rows = read_status_csv(data)
     assert rows == [(2, {"tracking_number": "K7QM-3XPA", "status": "in_process", "note": "ok"})]
 
 

@@ -8,9 +8,10 @@ from datetime import timedelta
 import httpx
 from sqlmodel import select
 
-from bot import applications as apps
-from bot.api import create_api_app
-from bot.applications import ApplicationFollower
+from bot.applications.api import create_api_app
+from bot.applications.models import ApplicationFollower, LookupFailure
+from bot.applications.service import get_application, history, register_application
+from bot.applications.tracking import format_tracking_number, new_tracking_number
 from bot.core.models import AuditEntry, utcnow
 from bot.people.roles import role_of
 from bot.people.staff import add_staff
@@ -119,21 +120,21 @@ async def test_from_counter_to_citizen_through_every_status(make_bot, database_u
     assert number in followed.text
     assert "Completed" in followed.text
     with bot.rt.db.session() as s:
-        application = apps.get_application(s, number)
-        assert [e.status for e in apps.history(s, application)] == [
+        application = get_application(s, number)
+        assert [e.status for e in history(s, application)] == [
             "received", "in_process", "ready_for_pickup", "completed"
         ]
-        assert {e.actor_id for e in apps.history(s, application)} == {OFFICER}
+        assert {e.actor_id for e in history(s, application)} == {OFFICER}
 
 
 async def test_wrong_codes_lock_out_and_say_nothing_about_numbers(make_bot, database_url):
     bot = await make_bot(database_url)
     with bot.rt.db.session() as s:
-        application = apps.register_application(
+        application = register_application(
             s, bot.rt, service_id="ktp-el", applicant_name="Budi", actor_id=OFFICER
         )
     citizen = bot.user(CITIZEN)
-    unknown = apps.format_tracking_number(apps.new_tracking_number())
+    unknown = format_tracking_number(new_tracking_number())
     answers = []
     for attempt in range(4):
         number = unknown if attempt % 2 else application.display_number
@@ -155,7 +156,7 @@ async def test_wrong_codes_lock_out_and_say_nothing_about_numbers(make_bot, data
 async def test_a_citizen_cannot_use_officer_commands(make_bot, database_url):
     bot = await make_bot(database_url)
     with bot.rt.db.session() as s:
-        application = apps.register_application(
+        application = register_application(
             s, bot.rt, service_id="ktp-el", applicant_name="Budi", actor_id=OFFICER
         )
     citizen = bot.user(CITIZEN)
@@ -182,7 +183,7 @@ async def test_a_citizen_cannot_use_officer_commands(make_bot, database_url):
         answer = await citizen.callback_answer()
         assert answer["show_alert"] is True
     with bot.rt.db.session() as s:
-        assert apps.get_application(s, application.tracking_number).status == "received"
+        assert get_application(s, application.tracking_number).status == "received"
         assert s.exec(select(ApplicationFollower)).all() == []
         assert role_of(s, CITIZEN) == "citizen"
 
@@ -191,10 +192,10 @@ async def test_bulk_csv_with_good_and_bad_rows(make_bot, database_url):
     bot = await make_bot(database_url)
     with bot.rt.db.session() as s:
         add_staff(s, telegram_id=OFFICER, role="officer", actor_id=ADMIN)
-        first = apps.register_application(
+        first = register_application(
             s, bot.rt, service_id="ktp-el", applicant_name="Ani", actor_id=OFFICER
         )
-        second = apps.register_application(
+        second = register_application(
             s, bot.rt, service_id="ktp-el", applicant_name="Budi", actor_id=OFFICER
         )
     officer = bot.user(OFFICER)
@@ -212,8 +213,8 @@ async def test_bulk_csv_with_good_and_bad_rows(make_bot, database_url):
     assert "Baris 3: Status ditolak wajib disertai catatan" in report
     assert "Baris 4: K7QM-3XP bukan nomor registrasi yang valid" in report
     with bot.rt.db.session() as s:
-        assert apps.get_application(s, first.tracking_number).status == "in_process"
-        assert apps.get_application(s, second.tracking_number).status == "needs_correction"
+        assert get_application(s, first.tracking_number).status == "in_process"
+        assert get_application(s, second.tracking_number).status == "needs_correction"
 
     await officer.send_document("foto.csv", b"\x89PNG\r\n\x1a\n\x00\x00binary", mime="image/png")
     assert "bukan berkas teks CSV" in (await officer.reply()).text
@@ -228,7 +229,7 @@ async def test_bulk_csv_with_good_and_bad_rows(make_bot, database_url):
 async def test_the_menu_button_and_one_message_lookup(make_bot, database_url):
     bot = await make_bot(database_url)
     with bot.rt.db.session() as s:
-        application = apps.register_application(
+        application = register_application(
             s, bot.rt, service_id="ktp-el", applicant_name="Ani", actor_id=OFFICER
         )
     citizen = bot.user(CITIZEN)
@@ -271,15 +272,15 @@ async def test_officer_finds_and_lists_overdue(make_bot, database_url):
     long_ago = utcnow() - timedelta(days=40)
     with bot.rt.db.session() as s:
         add_staff(s, telegram_id=OFFICER, role="officer", actor_id=ADMIN)
-        older = apps.register_application(
+        older = register_application(
             s, bot.rt, service_id="paspor", applicant_name="Ani Lestari", actor_id=OFFICER,
             now=long_ago,
         )
-        late = apps.register_application(
+        late = register_application(
             s, bot.rt, service_id="ktp-el", applicant_name="Budi", actor_id=OFFICER,
             now=long_ago + timedelta(days=5),
         )
-        apps.register_application(
+        register_application(
             s, bot.rt, service_id="ktp-el", applicant_name="Citra", actor_id=OFFICER
         )
     officer = bot.user(OFFICER)
@@ -340,4 +341,4 @@ async def test_a_question_typed_at_the_status_prompt_is_answered(make_bot, datab
     answer = await citizen.reply()
     assert "Rp350.000" in answer.text  # the fee answer, not a refused lookup
     with bot.rt.db.session() as s:
-        assert s.exec(select(apps.LookupFailure)).all() == []
+        assert s.exec(select(LookupFailure)).all() == []

@@ -17,10 +17,10 @@ import pytest
 from sqlalchemy import text
 from sqlmodel import select
 
-import bot.application_privacy  # noqa: F401 - its registrations are under test
+import bot.applications.privacy  # noqa: F401 - its registrations are under test
 import bot.complaint_privacy  # noqa: F401 - its registrations are under test
 import bot.survey_privacy  # noqa: F401 - its registrations are under test
-from bot.applications import Application, ApplicationFollower, LookupFailure
+from bot.applications.models import Application, ApplicationFollower, LookupFailure
 from bot.complaint_models import Complaint, ComplaintMessage
 from bot.core.config import load_settings
 from bot.core.db import Database

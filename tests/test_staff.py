@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
-from bot.applications import InvalidInput
+from bot.applications.errors import InvalidInput
 from bot.core.models import AuditEntry, utcnow
 from bot.people.roles import role_of
 from bot.people.staff import (

@@ -6,8 +6,9 @@ import httpx
 import pytest
 from sqlmodel import select
 
-from bot.api import create_api_app
-from bot.applications import follow, get_application
+from bot.applications.api import create_api_app
+from bot.applications.lookup import follow
+from bot.applications.service import get_application
 from bot.core.models import AuditEntry
 from bot.outbox.models import OutboxMessage
 from tests.status_support import make_runtime

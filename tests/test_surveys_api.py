@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
-from bot.api import create_api_app
+from bot.applications.api import create_api_app
 from bot.surveys import ANSWERED, SurveyInvitation, SurveyResponse
 from tests.status_support import make_runtime
 
@@ -59,7 +59,8 @@ async def test_ikm_as_json(client, rt):
 async def test_completion_through_the_api_schedules_the_invitation(client, rt):
     from sqlmodel import select
 
-    from bot.applications import follow, get_application
+    from bot.applications.lookup import follow
+    from bot.applications.service import get_application
     from bot.surveys import SCHEDULED, install
 
     install(rt)  # what build_runtime does in every process, the API's included

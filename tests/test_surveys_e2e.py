@@ -6,7 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 from sqlmodel import select
 
-from bot.applications import change_status, follow, register_application
+from bot.applications.lookup import follow
+from bot.applications.service import change_status, register_application
 from bot.core.models import Staff, utcnow
 from bot.ikm_report import parse_period
 from bot.surveys import (

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 from bot import ikm
-from bot.applications import COMPLETED, Application
+from bot.applications.models import Application
+from bot.applications.statuses import COMPLETED
 from bot.core.config import PROJECT_ROOT, load_settings
 from bot.core.i18n import Translator
 from bot.ikm_report import build_report, parse_period, render_report

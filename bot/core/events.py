@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from sqlmodel import Session
 
-    from bot.applications import Application
+    from bot.applications.models import Application
     from bot.core.runtime import Runtime
 
 # Called inside the transaction of the change, right after an application reaches "completed".

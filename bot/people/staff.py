@@ -8,7 +8,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import BigInteger, Column, String
 from sqlmodel import Field, Session, SQLModel, select
 
-from bot.applications import ALPHABET, InvalidInput
+from bot.applications.errors import InvalidInput
+from bot.applications.tracking import ALPHABET
 from bot.core.i18n import N_
 from bot.core.models import Staff, UtcDateTime, utcnow
 from bot.people.roles import audit

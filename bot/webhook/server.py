@@ -473,7 +473,7 @@ def create_server_app(rt: Runtime, application: Application, *, set_webhook: boo
 def _api_app(rt: Runtime) -> Any:
     """The back-office API of the status feature, when installed and enabled (API_TOKENS)."""
     try:
-        from bot.api import create_api_app  # type: ignore[import-not-found]
+        from bot.applications.api import create_api_app  # type: ignore[import-not-found]
     except ImportError:
         return None
     if not getattr(rt.settings, "api_tokens", None):

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import delete, update
 from sqlmodel import Session, select
 
-from bot.applications import Application, ApplicationFollower, LookupFailure
+from bot.applications.models import Application, ApplicationFollower, LookupFailure
 from bot.core.i18n import N_
 from bot.privacy.registry import register_personal_data, register_retention
 

@@ -17,7 +17,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from bot import applications as apps
+import bot.applications.service as applications_service
+from bot.applications.errors import ApplicationError
+from bot.applications.models import Application
+from bot.applications.service import change_status, get_application, register_application
+from bot.applications.statuses import ServiceSteps
 from bot.core.i18n import Translator
 from bot.core.runtime import Runtime
 
@@ -86,12 +90,12 @@ def _error(status: int, code: str, message: str, **extra: Any) -> JSONResponse:
 _ERROR_STATUS = {"not_found": 404, "illegal_move": 409, "invalid": 422}
 
 
-def _domain_error(err: apps.ApplicationError) -> JSONResponse:
+def _domain_error(err: ApplicationError) -> JSONResponse:
     return _error(_ERROR_STATUS.get(err.code, 400), err.code, str(err))
 
 
-def _out(rt: Runtime, session: Any, application: apps.Application) -> dict[str, Any]:
-    steps = apps.ServiceSteps.of(rt.knowledge.services.get(application.service_id))
+def _out(rt: Runtime, session: Any, application: Application) -> dict[str, Any]:
+    steps = ServiceSteps.of(rt.knowledge.services.get(application.service_id))
     payload = ApplicationOut(
         tracking_number=application.display_number,
         service_id=application.service_id,
@@ -105,7 +109,7 @@ def _out(rt: Runtime, session: Any, application: apps.Application) -> dict[str, 
         allowed_next=steps.next_steps(application.status),
         history=[
             EventOut(status=e.status, note=e.note, at=e.at, source=e.source)
-            for e in apps.history(session, application)
+            for e in applications_service.history(session, application)
         ],
     )
     return payload.model_dump(mode="json")
@@ -149,7 +153,7 @@ def create_api_app(rt: Runtime) -> Starlette:
                 )
             try:
                 return await endpoint(request)
-            except apps.ApplicationError as err:
+            except ApplicationError as err:
                 return _domain_error(err)
 
         return run
@@ -161,7 +165,7 @@ def create_api_app(rt: Runtime) -> Starlette:
 
         def work() -> dict[str, Any]:
             with rt.db.session() as session:
-                application = apps.register_application(
+                application = register_application(
                     session,
                     rt,
                     service_id=body.service_id,
@@ -182,7 +186,7 @@ def create_api_app(rt: Runtime) -> Starlette:
 
         def work() -> dict[str, Any]:
             with rt.db.session() as session:
-                return _out(rt, session, apps.get_application(session, number))
+                return _out(rt, session, get_application(session, number))
 
         return JSONResponse(await run_in_threadpool(work))
 
@@ -194,7 +198,7 @@ def create_api_app(rt: Runtime) -> Starlette:
 
         def work() -> dict[str, Any]:
             with rt.db.session() as session:
-                application = apps.change_status(
+                application = change_status(
                     session,
                     rt,
                     tracking_number=number,
