@@ -22,7 +22,7 @@ def build_runtime(settings: Settings, *, migrate: bool = True) -> Runtime:
     from bot.core.workdays import WorkingCalendar
     from bot.qa.knowledge import KnowledgeError, load_knowledge
     from bot.qa.matching import Matcher
-    from bot.surveys import install as install_surveys
+    from bot.surveys.wiring import install as install_surveys
 
     db = Database(settings.database_url)
     check_schema_not_newer(db)

@@ -250,7 +250,7 @@ def cmd_complaints_report(args: argparse.Namespace) -> int:
 
 
 def cmd_survey_check(args: argparse.Namespace) -> int:
-    from bot.surveys import SurveyConfigError, load_survey_config
+    from bot.surveys.questionnaire import SurveyConfigError, load_survey_config
 
     settings = _settings(args)
     path = Path(args.file) if args.file else (
@@ -276,9 +276,15 @@ def cmd_ikm(args: argparse.Namespace) -> int:
     from bot.core.i18n import Translator
     from bot.core.runtime import Runtime
     from bot.core.text import html_to_plain
-    from bot.ikm_report import build_report, parse_period, render_report, responses_csv, summary_csv
     from bot.qa.knowledge import KnowledgeError, load_knowledge
-    from bot.surveys import service_name, service_unit, survey_config
+    from bot.surveys.questionnaire import service_name, service_unit, survey_config
+    from bot.surveys.report import (
+        build_report,
+        parse_period,
+        render_report,
+        responses_csv,
+        summary_csv,
+    )
 
     settings = _settings(args)
     try:
@@ -416,7 +422,7 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_CONFIG
     except Exception as exc:  # noqa: BLE001 - one clear line instead of a traceback
         from bot.qa.knowledge import KnowledgeError
-        from bot.surveys import SurveyConfigError
+        from bot.surveys.questionnaire import SurveyConfigError
 
         if isinstance(exc, SurveyConfigError):
             for problem in exc.problems:

@@ -18,7 +18,7 @@ from telegram.ext import (
     TypeHandler,
 )
 
-from bot import complaint_privacy, survey_privacy
+from bot import complaint_privacy
 from bot.applications import privacy as application_privacy
 from bot.core.i18n import N_, Translator
 from bot.core.metrics import METRICS
@@ -30,6 +30,7 @@ from bot.privacy.registry import (
     erase_personal_data,
     export_personal_data,
 )
+from bot.surveys import privacy as survey_privacy
 from bot.telegram_rules.callback import CallbackData
 from bot.webhook import privacy as webhook_privacy
 from bot.webhook.flood import prune_flood_counts

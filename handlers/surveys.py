@@ -11,12 +11,26 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Upda
 from telegram.constants import ParseMode
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
 
-from bot import surveys
 from bot.core.i18n import N_, Translator
 from bot.core.models import ConversationState, utcnow
 from bot.core.runtime import Runtime
-from bot.ikm_chart import render_chart
-from bot.ikm_report import (
+from bot.people.conversations import clear_state, set_state
+from bot.people.roles import has_role
+from bot.surveys.answering import (
+    Step,
+    begin,
+    decline,
+    invitation_of,
+    open_invitations,
+    record_answer,
+    record_profile,
+    record_suggestion,
+)
+from bot.surveys.chart import render_chart
+from bot.surveys.invitations import SurveyError, schedule_from_settings, start_on_demand
+from bot.surveys.models import ANSWERED, DECLINED, EXPIRED, SurveyInvitation
+from bot.surveys.questionnaire import SurveyConfig, service_name, service_unit, survey_config
+from bot.surveys.report import (
     GRADE_MEANINGS,
     Period,
     build_report,
@@ -28,8 +42,8 @@ from bot.ikm_report import (
     responses_csv,
     summary_csv,
 )
-from bot.people.conversations import clear_state, set_state
-from bot.people.roles import has_role
+from bot.surveys.schedule import process_due_invitations
+from bot.surveys.wiring import install
 from bot.telegram_rules.callback import CallbackData
 from handlers.common import (
     CITIZEN_COMMANDS,
@@ -61,12 +75,12 @@ for _command in (
 # --- rendering the questionnaire -------------------------------------------------------------
 
 
-def _service_title(rt: Runtime, invitation: surveys.SurveyInvitation, locale: str) -> str:
-    return surveys.service_name(rt, invitation.service_id, locale)
+def _service_title(rt: Runtime, invitation: SurveyInvitation, locale: str) -> str:
+    return service_name(rt, invitation.service_id, locale)
 
 
 def render_step(
-    rt: Runtime, tr: Translator, invitation: surveys.SurveyInvitation, step: surveys.Step
+    rt: Runtime, tr: Translator, invitation: SurveyInvitation, step: Step
 ) -> tuple[str, InlineKeyboardMarkup | None]:
     """The text and buttons of a step of the questionnaire."""
     _ = tr.gettext
@@ -160,8 +174,8 @@ def thank_you(tr: Translator) -> str:
     )
 
 
-def surveys_config(rt: Runtime) -> surveys.SurveyConfig:
-    return surveys.survey_config(rt)
+def surveys_config(rt: Runtime) -> SurveyConfig:
+    return survey_config(rt)
 
 
 # --- the survey's buttons --------------------------------------------------------------------
@@ -177,8 +191,8 @@ async def _show(update: Update, text: str, markup: InlineKeyboardMarkup | None) 
 
 
 CLOSED_REASONS = {
-    surveys.DECLINED: N_("You said no to this survey, so it is closed. Thank you."),
-    surveys.EXPIRED: N_("This survey has expired. Thank you for your interest."),
+    DECLINED: N_("You said no to this survey, so it is closed. Thank you."),
+    EXPIRED: N_("This survey has expired. Thank you for your interest."),
 }
 
 
@@ -202,21 +216,21 @@ async def survey_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     invitation_id = pressed.id
     answer = pressed.arg_parts(2)
     notice: str | None = None
-    step: surveys.Step | None = None
+    step: Step | None = None
     declined = False
     try:
         with rt.db.session() as session:
             if kind == "go" and pressed.arg is None:
-                step = surveys.begin(
+                step = begin(
                     session, config, invitation_id=invitation_id, user_id=user_id, now=now
                 )
             elif kind == "no" and pressed.arg is None:
-                declined = surveys.decline(
+                declined = decline(
                     session, invitation_id=invitation_id, user_id=user_id, now=now
                 )
                 step = None
             elif kind == "a" and answer is not None and answer[1].isdigit():
-                outcome = surveys.record_answer(
+                outcome = record_answer(
                     session,
                     config,
                     invitation_id=invitation_id,
@@ -229,7 +243,7 @@ async def survey_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
                 if not outcome.recorded:
                     notice = _("Your answer to this question was already recorded.")
             elif kind == "s" and pressed.arg is None:
-                outcome = surveys.record_suggestion(
+                outcome = record_suggestion(
                     session,
                     config,
                     invitation_id=invitation_id,
@@ -243,8 +257,8 @@ async def survey_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
             elif kind == "p" and answer is not None and answer[0].isdigit():
                 position = int(answer[0])
                 if position >= len(config.profile):
-                    raise surveys.SurveyError("bad_answer")
-                outcome = surveys.record_profile(
+                    raise SurveyError("bad_answer")
+                outcome = record_profile(
                     session,
                     config,
                     invitation_id=invitation_id,
@@ -257,11 +271,11 @@ async def survey_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
                 if not outcome.recorded:
                     notice = _("Already recorded.")
             else:
-                raise surveys.SurveyError("bad_answer")
-            invitation = surveys.invitation_of(session, invitation_id, user_id)
+                raise SurveyError("bad_answer")
+            invitation = invitation_of(session, invitation_id, user_id)
             if step is not None:
                 _keep_flow(session, chat_id, user_id, step)
-    except surveys.SurveyError as exc:
+    except SurveyError as exc:
         if exc.reason in CLOSED_REASONS:
             await query.answer(_(CLOSED_REASONS[exc.reason]), show_alert=True)
             return
@@ -286,7 +300,7 @@ async def survey_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     await _show(update, text, markup)
 
 
-def _keep_flow(session, chat_id: int, user_id: int, step: surveys.Step) -> None:  # noqa: ANN001
+def _keep_flow(session, chat_id: int, user_id: int, step: Step) -> None:  # noqa: ANN001
     """Free text goes to the survey only while it waits for the suggestion."""
     if step.kind == "suggestion":
         set_state(
@@ -314,7 +328,7 @@ async def suggestion_flow(
     user_id = update.effective_user.id
     try:
         with rt.db.session() as session:
-            outcome = surveys.record_suggestion(
+            outcome = record_suggestion(
                 session,
                 surveys_config(rt),
                 invitation_id=int(state.data["invitation"]),
@@ -322,9 +336,9 @@ async def suggestion_flow(
                 text=text,
                 now=utcnow(),
             )
-            invitation = surveys.invitation_of(session, outcome.step.invitation_id, user_id)
+            invitation = invitation_of(session, outcome.step.invitation_id, user_id)
             _keep_flow(session, update.effective_chat.id, user_id, outcome.step)
-    except (surveys.SurveyError, KeyError, ValueError):
+    except (SurveyError, KeyError, ValueError):
         with rt.db.session() as session:
             clear_state(session, chat_id=update.effective_chat.id, user_id=user_id)
         await reply_html(update, _("This survey is already closed."), main_menu(_))
@@ -354,7 +368,7 @@ async def survey_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     _ = tr.gettext
     rows: list[list[InlineKeyboardButton]] = []
     with rt.db.session() as session:
-        for invitation in surveys.open_invitations(session, update.effective_user.id)[:3]:
+        for invitation in open_invitations(session, update.effective_user.id)[:3]:
             rows.append(
                 [
                     InlineKeyboardButton(
@@ -395,19 +409,19 @@ async def _start_on_demand(
     user_id = query.from_user.id
     now = utcnow()
     with rt.db.session() as session:
-        invitation = surveys.start_on_demand(
+        invitation = start_on_demand(
             session,
             user_id=user_id,
             service_id=service_id,
-            unit=surveys.service_unit(rt, service_id),
+            unit=service_unit(rt, service_id),
             now=now,
             tz=rt.tz,
-            expires_after=surveys.schedule_from_settings(rt.settings).expires_after,
+            expires_after=schedule_from_settings(rt.settings).expires_after,
         )
-        if invitation.status in (surveys.ANSWERED, surveys.DECLINED, surveys.EXPIRED):
+        if invitation.status in (ANSWERED, DECLINED, EXPIRED):
             step = None
         else:
-            step = surveys.begin(
+            step = begin(
                 session,
                 surveys_config(rt),
                 invitation_id=invitation.id,
@@ -443,7 +457,7 @@ def _name_of(rt: Runtime, tr: Translator, by: str):  # noqa: ANN202
         if key is None:
             return tr.gettext("All services")
         if by == "service":
-            return surveys.service_name(rt, key, tr.locale)
+            return service_name(rt, key, tr.locale)
         return _unit_name(rt, key, tr.locale)
 
     return name
@@ -495,7 +509,7 @@ async def _supervisor_report(update: Update, context: ContextTypes.DEFAULT_TYPE)
             period,
             rt.tz,
             by=by,
-            unit_of=lambda service_id: surveys.service_unit(rt, service_id),
+            unit_of=lambda service_id: service_unit(rt, service_id),
         )
         trend = index_trend(session, config, period, rt.tz, count=6)
         responses = "".join(responses_csv(session, config, period, rt.tz))
@@ -578,7 +592,7 @@ async def ikm_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
             only=service_id,
         )
     figures = report.overall
-    name = surveys.service_name(rt, service_id, tr.locale) if service_id else _("All services")
+    name = service_name(rt, service_id, tr.locale) if service_id else _("All services")
     score = figures.score
     lines = [f"<b>{esc(name)}</b>", _("Period: {period}").format(period=period.label)]
     if score is None:
@@ -613,14 +627,14 @@ async def tick(context: ContextTypes.DEFAULT_TYPE) -> None:
     """The clock only: what is due, and what was already done, lives in the database."""
     rt = runtime(context)
     with rt.db.session() as session:
-        result = surveys.process_due_invitations(session, rt)
+        result = process_due_invitations(session, rt)
     if result.invited or result.reminded or result.expired:
         log.info("surveys: %s", result)
 
 
 def register(app: Application) -> None:
     rt: Runtime = app.bot_data["runtime"]
-    surveys.install(rt)  # normally done by build_runtime already; idempotent
+    install(rt)  # normally done by build_runtime already; idempotent
     app.add_handler(CommandHandler(["survei", "survey"], survey_command), GROUP_FEATURES)
     app.add_handler(CommandHandler("ikm", ikm_command), GROUP_FEATURES)
     app.add_handler(CallbackQueryHandler(menu_survey, pattern=r"^menu:survey$"), GROUP_FEATURES)

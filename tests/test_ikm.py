@@ -7,7 +7,7 @@ from fractions import Fraction
 
 import pytest
 
-from bot import ikm
+from bot.surveys import ikm
 
 WORKED_EXAMPLE = [3.2, 3.0, 2.8, 3.9, 3.1, 3.3, 3.5, 2.9, 3.0]
 

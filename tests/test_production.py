@@ -19,7 +19,7 @@ from sqlmodel import select
 
 import bot.applications.privacy  # noqa: F401 - its registrations are under test
 import bot.complaint_privacy  # noqa: F401 - its registrations are under test
-import bot.survey_privacy  # noqa: F401 - its registrations are under test
+import bot.surveys.privacy  # noqa: F401 - its registrations are under test
 from bot.applications.models import Application, ApplicationFollower, LookupFailure
 from bot.complaint_models import Complaint, ComplaintMessage
 from bot.core.config import load_settings
@@ -42,7 +42,7 @@ from bot.privacy.registry import (
     mask_nik,
     mask_phone,
 )
-from bot.surveys import SurveyInvitation, SurveyResponse
+from bot.surveys.models import SurveyInvitation, SurveyResponse
 from bot.webhook.answer import WebhookAnswer, fits_webhook_answer
 from bot.webhook.flood import FloodCount, flood_verdict, prune_flood_counts
 from bot.webhook.journal import ReplyJournal, changes_something

@@ -12,35 +12,26 @@ import pytest
 import yaml
 from sqlmodel import select
 
-from bot import ikm
 from bot.core.config import PROJECT_ROOT, load_settings
 from bot.core.models import User
 from bot.core.runtime import Runtime
 from bot.core.timewindows import QuietHours
-from bot.ikm_report import build_report, index_trend, parse_period, responses_csv, summary_csv
 from bot.outbox.models import OutboxMessage
-from bot.surveys import (
+from bot.surveys import ikm
+from bot.surveys.answering import begin, decline, record_answer, record_profile, record_suggestion
+from bot.surveys.invitations import SurveyError, schedule_after_completion, schedule_from_settings
+from bot.surveys.models import (
     ANSWERED,
     DECLINED,
     EXPIRED,
     REMINDED,
     SENT,
-    SurveyConfigError,
-    SurveyError,
     SurveyInvitation,
     SurveyResponse,
-    TickResult,
-    begin,
-    decline,
-    load_survey_config,
-    parse_survey_config,
-    process_due_invitations,
-    record_answer,
-    record_profile,
-    record_suggestion,
-    schedule_after_completion,
-    schedule_from_settings,
 )
+from bot.surveys.questionnaire import SurveyConfigError, load_survey_config, parse_survey_config
+from bot.surveys.report import build_report, index_trend, parse_period, responses_csv, summary_csv
+from bot.surveys.schedule import TickResult, process_due_invitations
 
 SURVEY_FILE = PROJECT_ROOT / "knowledge" / "survey.yaml"
 JAKARTA = load_settings().tz
@@ -405,7 +396,7 @@ def test_sql_report_matches_the_formula(db, config):
 
 
 def test_suggestions_in_the_export_hide_long_numbers():
-    from bot.ikm_report import redact
+    from bot.surveys.report import redact
 
     assert redact("NIK saya 3201 1234 5678 9012, tolong") == "NIK saya […], tolong"
     assert redact("loket 3 lambat") == "loket 3 lambat"
@@ -441,8 +432,8 @@ def test_the_older_fourteen_element_rule_reports_with_its_bands(db):
 
 def test_chart_is_a_png_with_bars_and_trend(db, config):
     from bot.core.i18n import Translator
-    from bot.ikm_chart import render_chart
-    from bot.ikm_report import render_report
+    from bot.surveys.chart import render_chart
+    from bot.surveys.report import render_report
 
     _fill(db, config, [("ktp-el", "dukcapil", local(2026, 11, 3, 10, 0), [3] * 9)])
     period = parse_period("2026-11", date(2026, 11, 24))
@@ -479,8 +470,8 @@ def test_two_processes_at_once_take_different_invitations(db, rt):
 
 def test_an_empty_period_still_reports_and_draws(sqlite_db, config):
     from bot.core.i18n import Translator
-    from bot.ikm_chart import render_chart
-    from bot.ikm_report import render_report
+    from bot.surveys.chart import render_chart
+    from bot.surveys.report import render_report
 
     period = parse_period("2026-11", date(2026, 11, 24))
     with sqlite_db.session() as s:

@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from bot.applications.api import create_api_app
-from bot.surveys import ANSWERED, SurveyInvitation, SurveyResponse
+from bot.surveys.models import ANSWERED, SurveyInvitation, SurveyResponse
 from tests.status_support import make_runtime
 
 TOKEN = "t0ken-for-the-back-office-0123456789"
@@ -61,7 +61,8 @@ async def test_completion_through_the_api_schedules_the_invitation(client, rt):
 
     from bot.applications.lookup import follow
     from bot.applications.service import get_application
-    from bot.surveys import SCHEDULED, install
+    from bot.surveys.models import SCHEDULED
+    from bot.surveys.wiring import install
 
     install(rt)  # what build_runtime does in every process, the API's included
     created = (

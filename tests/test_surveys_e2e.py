@@ -9,12 +9,9 @@ from sqlmodel import select
 from bot.applications.lookup import follow
 from bot.applications.service import change_status, register_application
 from bot.core.models import Staff, utcnow
-from bot.ikm_report import parse_period
-from bot.surveys import (
-    SurveyInvitation,
-    SurveyResponse,
-    process_due_invitations,
-)
+from bot.surveys.models import SurveyInvitation, SurveyResponse
+from bot.surveys.report import parse_period
+from bot.surveys.schedule import process_due_invitations
 from handlers.sender import drain_outbox
 
 CITIZEN = 1001

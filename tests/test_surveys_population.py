@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from bot import ikm
 from bot.applications.models import Application
 from bot.applications.statuses import COMPLETED
 from bot.core.config import PROJECT_ROOT, load_settings
 from bot.core.i18n import Translator
-from bot.ikm_report import build_report, parse_period, render_report
-from bot.surveys import ANSWERED, SurveyInvitation, SurveyResponse, load_survey_config
+from bot.surveys import ikm
+from bot.surveys.models import ANSWERED, SurveyInvitation, SurveyResponse
+from bot.surveys.questionnaire import load_survey_config
+from bot.surveys.report import build_report, parse_period, render_report
 
 JAKARTA = load_settings().tz
 

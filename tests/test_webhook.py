@@ -17,13 +17,14 @@ from sqlmodel import select
 from telegram import Update
 from telegram.ext import ApplicationHandlerStop, MessageHandler, filters
 
-from bot import surveys
 from bot.app import build_application, build_runtime
 from bot.core.config import load_settings
 from bot.core.db import Database
 from bot.core.metrics import METRICS
 from bot.core.models import utcnow
 from bot.core.runtime import Runtime
+from bot.surveys.answering import record_answer
+from bot.surveys.models import SurveyResponse
 from bot.telegram_rules.html import parse_html, strip_text
 from bot.webhook import server as server_module
 from bot.webhook.chat_locks import ChatLocks
@@ -469,7 +470,7 @@ async def test_a_survey_press_taken_over_is_answered_once_and_moves_on(
 
     async def answered_then_killed(app: Any) -> None:
         with db.session() as s:
-            recorded = surveys.record_answer(
+            recorded = record_answer(
                 s, surveys_config(rt), invitation_id=int(invitation_id),
                 user_id=citizen.id, code=code, value=int(value), now=utcnow(),
             )
@@ -489,7 +490,7 @@ async def test_a_survey_press_taken_over_is_answered_once_and_moves_on(
     assert shown.message_id == question.message_id
     await emulated.emulator.wait_for(lambda: _finished(db, update["update_id"]), 5)
     with db.session() as s:
-        response = s.exec(select(surveys.SurveyResponse)).one()
+        response = s.exec(select(SurveyResponse)).one()
     assert getattr(response, code.lower()) == int(value)
     assert response.u2 is None  # the next question, shown, not yet answered
 

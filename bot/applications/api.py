@@ -214,8 +214,8 @@ def create_api_app(rt: Runtime) -> Starlette:
 
     async def ikm(request: Request) -> JSONResponse:
         from bot.core.models import utcnow
-        from bot.ikm_report import GROUPINGS, build_report, parse_period, report_as_dict
-        from bot.surveys import service_unit, survey_config
+        from bot.surveys.questionnaire import service_unit, survey_config
+        from bot.surveys.report import GROUPINGS, build_report, parse_period, report_as_dict
 
         by = request.query_params.get("by", "service")
         try:

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     # Types only: the core never imports a feature at run time.
     from bot.qa.knowledge import KnowledgeBase
     from bot.qa.matching import Matcher
-    from bot.surveys import SurveyConfig
+    from bot.surveys.questionnaire import SurveyConfig
     from handlers.sender import OutboxSender
 
 

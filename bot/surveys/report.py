@@ -15,10 +15,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, literal_column, select
 from sqlmodel import Session
 
-from bot import ikm
 from bot.core.i18n import N_, Translator
 from bot.core.text import escape
-from bot.surveys import SurveyConfig, SurveyResponse
+from bot.surveys import ikm
+from bot.surveys.models import SurveyResponse
+from bot.surveys.questionnaire import SurveyConfig
 
 PERIOD_KINDS = ("month", "quarter", "semester", "year")
 GROUPINGS = ("service", "unit", "overall")

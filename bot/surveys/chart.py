@@ -11,9 +11,9 @@ matplotlib.use("Agg")  # no display on a server; must come before pyplot
 
 import matplotlib.pyplot as plt  # noqa: E402
 
-from bot import ikm  # noqa: E402
-from bot.ikm_report import Period, Report  # noqa: E402
-from bot.surveys import SurveyConfig  # noqa: E402
+from bot.surveys import ikm  # noqa: E402
+from bot.surveys.questionnaire import SurveyConfig  # noqa: E402
+from bot.surveys.report import Period, Report  # noqa: E402
 
 BAND_COLOURS = {"A": "#2e7d32", "B": "#1565c0", "C": "#ef6c00", "D": "#c62828"}
 

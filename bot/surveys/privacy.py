@@ -10,7 +10,7 @@ from sqlmodel import Session, select
 
 from bot.core.i18n import N_
 from bot.privacy.registry import register_personal_data, register_retention
-from bot.surveys import SurveyInvitation, SurveyResponse
+from bot.surveys.models import SurveyInvitation, SurveyResponse
 
 # Telegram user ids are positive: 0 marks an invitation whose person has been forgotten.
 ANONYMOUS = 0
