@@ -220,7 +220,7 @@ def cmd_complaints_export(args: argparse.Namespace) -> int:
     """CSV of the period's complaints; anonymous complainants stay anonymous."""
     import csv
 
-    from bot.complaints import EXPORT_COLUMNS, export_rows
+    from bot.complaints.reports import EXPORT_COLUMNS, export_rows
 
     rt = _complaints_runtime(args)
     with rt.db.session() as session:
@@ -237,7 +237,7 @@ def cmd_complaints_export(args: argparse.Namespace) -> int:
 
 
 def cmd_complaints_report(args: argparse.Namespace) -> int:
-    from bot.complaints import complaint_report, render_report
+    from bot.complaints.reports import complaint_report, render_report
     from bot.core.i18n import Translator
     from bot.core.text import html_to_plain
 

@@ -12,7 +12,72 @@ from telegram.constants import ChatType, ParseMode
 from telegram.error import BadRequest, Forbidden
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, filters
 
-from bot import complaints as cp
+import bot.complaints.handling as complaints_handling
+import bot.complaints.queries as complaints_queries
+from bot.complaints.access import (
+    ComplaintError,
+    IllegalMove,
+    InvalidInput,
+    LimitReached,
+    NotAllowed,
+    Viewer,
+    can_handle,
+    viewer_for,
+)
+from bot.complaints.filing import (
+    Evidence,
+    check_daily_limit,
+    check_location,
+    clean_description,
+    file_complaint,
+    get_by_ticket,
+    get_complaint,
+    parse_occurred_on,
+)
+from bot.complaints.handling import (
+    add_addition,
+    assign,
+    mark_duplicate,
+    record_feedback,
+    record_rating,
+    reject,
+    resolve,
+    take,
+)
+from bot.complaints.lists import ListFilter, list_for_complainant, list_for_staff
+from bot.complaints.models import Complaint
+from bot.complaints.queries import assignable_staff, evidence_of, set_staff_unit
+from bot.complaints.render import (
+    complainant_buttons,
+    feedback_buttons,
+    format_day,
+    handler_label,
+    rating_buttons,
+    render_complainant_card,
+    render_staff_card,
+    render_staff_list,
+    service_name,
+    staff_buttons,
+)
+from bot.complaints.reports import complaint_report, render_report
+from bot.complaints.sla import close_silent, escalate_overdue
+from bot.complaints.vocabulary import (
+    ANONYMOUS,
+    DESCRIPTION_MAX,
+    DESCRIPTION_MIN,
+    MAX_EVIDENCE,
+    OPEN_STATUSES,
+    PRIVACY_CHOICES,
+    PRIVACY_LABELS,
+    PRIVACY_NOTES,
+    RESOLVED,
+    STATUS_LABELS,
+    STATUSES,
+    TERMINAL_STATUSES,
+    categories,
+    category_of,
+    time_limits,
+)
 from bot.core.i18n import N_, Translator
 from bot.core.models import ConversationState, utcnow
 from bot.core.runtime import Runtime
@@ -68,7 +133,7 @@ def _json_markup(markup: dict[str, Any] | None) -> InlineKeyboardMarkup | None:
     )
 
 
-def error_text(exc: cp.ComplaintError, tr: Translator) -> str:
+def error_text(exc: ComplaintError, tr: Translator) -> str:
     """What a refused action means, in words the person can act on."""
     _ = tr.gettext
     d = exc.detail
@@ -98,7 +163,7 @@ def error_text(exc: cp.ComplaintError, tr: Translator) -> str:
     text = messages.get(exc.code, _("That choice is no longer valid. Please start again."))
     status = d.get("status")
     return text.format(
-        **{**d, "status": _(cp.STATUS_LABELS[status]) if status in cp.STATUS_LABELS else ""}
+        **{**d, "status": _(STATUS_LABELS[status]) if status in STATUS_LABELS else ""}
     )
 
 
@@ -127,14 +192,14 @@ def _question(
     skip = _("⏭ Skip")
     if step == "category":
         rows = [
-            [(c.title(tr), CallbackData("cf", "cat", arg=c.key).pack())] for c in cp.categories(rt)
+            [(c.title(tr), CallbackData("cf", "cat", arg=c.key).pack())] for c in categories(rt)
         ]
         return _("📣 <b>New complaint</b>\nWhat is it about?"), _markup(rows)
     if step == "service":
         rows = [
             [
                 (
-                    cp.service_name(rt, sid, tr.locale) or sid,
+                    service_name(rt, sid, tr.locale) or sid,
                     CallbackData("cf", "svc", arg=str(i)).pack(),
                 )
             ]
@@ -147,7 +212,7 @@ def _question(
             _(
                 "Describe what happened: where, when and who was involved "
                 "({minimum}–{maximum} characters)."
-            ).format(minimum=cp.DESCRIPTION_MIN, maximum=cp.DESCRIPTION_MAX),
+            ).format(minimum=DESCRIPTION_MIN, maximum=DESCRIPTION_MAX),
             None,
         )
     if step == "when":
@@ -160,7 +225,7 @@ def _question(
         text = _(
             "You may send photos or documents as evidence (up to {max}). Press Done when "
             "finished, or if you have none."
-        ).format(max=cp.MAX_EVIDENCE)
+        ).format(max=MAX_EVIDENCE)
         if count:
             text = (
                 tr.ngettext("Received {n} file.", "Received {n} files.", count).format(n=count)
@@ -175,11 +240,11 @@ def _question(
         )
     if step == "privacy":
         lines = [_("Who may see your name?"), ""]
-        for choice in cp.PRIVACY_CHOICES:
-            lines.append(f"<b>{_(cp.PRIVACY_LABELS[choice])}</b>: {_(cp.PRIVACY_NOTES[choice])}")
+        for choice in PRIVACY_CHOICES:
+            lines.append(f"<b>{_(PRIVACY_LABELS[choice])}</b>: {_(PRIVACY_NOTES[choice])}")
         rows = [
-            [(_(cp.PRIVACY_LABELS[c]), CallbackData("cf", "priv", arg=c).pack())]
-            for c in cp.PRIVACY_CHOICES
+            [(_(PRIVACY_LABELS[c]), CallbackData("cf", "priv", arg=c).pack())]
+            for c in PRIVACY_CHOICES
         ]
         return "\n".join(lines), _markup(rows)
     if step == "confirm":
@@ -196,17 +261,17 @@ def _question(
 
 def _summary(rt: Runtime, data: dict[str, Any], tr: Translator) -> str:
     _ = tr.gettext
-    category = cp.category_of(rt, data["category"])
+    category = category_of(rt, data["category"])
     lines = [
         _("<b>Please check your complaint</b>"),
         _("Category: {category}").format(category=escape(category.title(tr))),
     ]
-    service = cp.service_name(rt, data.get("service_id"), tr.locale)
+    service = service_name(rt, data.get("service_id"), tr.locale)
     if service:
         lines.append(_("Service: {service}").format(service=escape(service)))
     if data.get("occurred_on"):
         day = date.fromisoformat(data["occurred_on"])
-        lines.append(_("Happened on: {date}").format(date=cp.format_day(day, tr)))
+        lines.append(_("Happened on: {date}").format(date=format_day(day, tr)))
     evidence = len(data.get("evidence", []))
     if evidence:
         lines.append(
@@ -217,8 +282,8 @@ def _summary(rt: Runtime, data: dict[str, Any], tr: Translator) -> str:
             _("Location: {lat}, {lon}").format(lat=data["location"][0], lon=data["location"][1])
         )
     privacy = data["privacy"]
-    lines.append(_("Privacy: {privacy}").format(privacy=_(cp.PRIVACY_LABELS[privacy])))
-    lines.append(f"<i>{_(cp.PRIVACY_NOTES[privacy])}</i>")
+    lines.append(_("Privacy: {privacy}").format(privacy=_(PRIVACY_LABELS[privacy])))
+    lines.append(f"<i>{_(PRIVACY_NOTES[privacy])}</i>")
     lines += ["", escape(data["description"])]
     return "\n".join(lines)
 
@@ -260,8 +325,8 @@ async def complaint_command(update: Update, context: ContextTypes.DEFAULT_TYPE) 
         return
     try:
         with rt.db.session() as s:
-            cp.check_daily_limit(s, rt, update.effective_user.id, utcnow())
-    except cp.LimitReached as exc:
+            check_daily_limit(s, rt, update.effective_user.id, utcnow())
+    except LimitReached as exc:
         await _say(update, error_text(exc, tr), main_menu(tr.gettext))
         return
     data = {"services": _service_choices(rt), "evidence": []}
@@ -298,7 +363,7 @@ async def flow_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         await unknown_button(update, context)
         return
     if kind == "cat":
-        if value not in {c.key for c in cp.categories(rt)}:
+        if value not in {c.key for c in categories(rt)}:
             await unknown_button(update, context)
             return
         data["category"] = value
@@ -312,7 +377,7 @@ async def flow_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
             await unknown_button(update, context)
             return
     elif kind == "priv":
-        if value not in cp.PRIVACY_CHOICES:
+        if value not in PRIVACY_CHOICES:
             await unknown_button(update, context)
             return
         data["privacy"] = value
@@ -343,13 +408,13 @@ async def flow_message(
     step = state.step
     try:
         if step == "description" and message.text:
-            data["description"] = cp.clean_description(message.text)
+            data["description"] = clean_description(message.text)
         elif step == "when" and message.text:
             today = utcnow().astimezone(rt.tz).date()
-            data["occurred_on"] = cp.parse_occurred_on(message.text, today).isoformat()
+            data["occurred_on"] = parse_occurred_on(message.text, today).isoformat()
         elif step == "evidence" and (message.photo or message.document):
             evidence = data.get("evidence", [])
-            if len(evidence) >= cp.MAX_EVIDENCE:
+            if len(evidence) >= MAX_EVIDENCE:
                 await _say(
                     update,
                     _("That is the most I can take. Press Done."),
@@ -364,14 +429,14 @@ async def flow_message(
             await _go(update, context, "evidence", data)
             return
         elif step == "location" and message.location:
-            lat, lon = cp.check_location(message.location.latitude, message.location.longitude)
+            lat, lon = check_location(message.location.latitude, message.location.longitude)
             data["location"] = [lat, lon]
         else:
             # Not what this step asks for: say what it needs, ask again, keep everything.
             text, markup = _question(rt, step, data, tr)
             await _say(update, _("Sorry, I need something else here.") + "\n\n" + text, markup)
             return
-    except cp.InvalidInput as exc:
+    except InvalidInput as exc:
         text, markup = _question(rt, step, data, tr)
         await _say(update, error_text(exc, tr), markup)
         return
@@ -388,7 +453,7 @@ async def _file(
     occurred = data.get("occurred_on")
     try:
         with rt.db.session() as s:
-            complaint = cp.file_complaint(
+            complaint = file_complaint(
                 s,
                 rt,
                 complainant_id=update.effective_user.id,
@@ -397,22 +462,22 @@ async def _file(
                 service_id=data.get("service_id"),
                 description=data["description"],
                 occurred_on=date.fromisoformat(occurred) if occurred else None,
-                evidence=[cp.Evidence(kind, file_id) for kind, file_id in data.get("evidence", [])],
+                evidence=[Evidence(kind, file_id) for kind, file_id in data.get("evidence", [])],
                 location=tuple(data["location"]) if data.get("location") else None,
                 privacy=data["privacy"],
             )
             clear_state(s, chat_id=state.chat_id, user_id=state.user_id)
             receipt = _receipt(rt, complaint, tr)
-            markup = _json_markup(cp.complainant_buttons(complaint, tr))
-    except cp.ComplaintError as exc:
+            markup = _json_markup(complainant_buttons(complaint, tr))
+    except ComplaintError as exc:
         await _say(update, error_text(exc, tr), main_menu(_))
         return
     await _say(update, receipt, markup)
 
 
-def _receipt(rt: Runtime, complaint: cp.Complaint, tr: Translator) -> str:
+def _receipt(rt: Runtime, complaint: Complaint, tr: Translator) -> str:
     _ = tr.gettext
-    limits = cp.time_limits(rt, cp.category_of(rt, complaint.category))
+    limits = time_limits(rt, category_of(rt, complaint.category))
     lines = [
         _("✅ <b>Your complaint has been filed.</b>"),
         _("Ticket number: <b>{ticket}</b>").format(ticket=complaint.ticket),
@@ -433,7 +498,7 @@ def _receipt(rt: Runtime, complaint: cp.Complaint, tr: Translator) -> str:
             ticket=complaint.ticket
         ),
     ]
-    if complaint.privacy == cp.ANONYMOUS:
+    if complaint.privacy == ANONYMOUS:
         lines.append(_("Your name is not shown to any officer."))
     return "\n".join(lines)
 
@@ -449,26 +514,26 @@ async def ticket_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     user_id = update.effective_user.id
     if not context.args:
         with rt.db.session() as s:
-            mine = cp.list_for_complainant(s, user_id)
+            mine = list_for_complainant(s, user_id)
         if not mine:
             await _say(update, _("You have no complaints. File one with /pengaduan."))
             return
         lines = [_("<b>Your complaints</b>")]
         rows = []
         for c in mine:
-            lines.append(f"{c.ticket} · {_(cp.STATUS_LABELS[c.status])}")
+            lines.append(f"{c.ticket} · {_(STATUS_LABELS[c.status])}")
             rows.append([(c.ticket, CallbackData("cc", "view", c.id).pack())])
         await _say(update, "\n".join(lines), _markup(rows[:10]))
         return
     typed = " ".join(context.args)
     with rt.db.session() as s:
-        complaint = cp.get_by_ticket(s, typed)
-        viewer = cp.viewer_for(s, user_id, rt.settings.admin_ids)
+        complaint = get_by_ticket(s, typed)
+        viewer = viewer_for(s, user_id, rt.settings.admin_ids)
         if complaint is not None and complaint.complainant_id == user_id:
             text, markup = _complainant_view(s, rt, complaint, tr)
-        elif complaint is not None and cp.can_handle(viewer, complaint):
-            text = cp.render_staff_card(s, rt, complaint, tr, with_thread=True)
-            markup = _json_markup(cp.staff_buttons(complaint, tr))
+        elif complaint is not None and can_handle(viewer, complaint):
+            text = render_staff_card(s, rt, complaint, tr, with_thread=True)
+            markup = _json_markup(staff_buttons(complaint, tr))
         else:
             # The same answer whether the ticket does not exist or is someone else's.
             text = _("No ticket {ticket} among your complaints.").format(ticket=escape(typed))
@@ -477,15 +542,15 @@ async def ticket_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
 
 
 def _complainant_view(
-    s: Any, rt: Runtime, complaint: cp.Complaint, tr: Translator
+    s: Any, rt: Runtime, complaint: Complaint, tr: Translator
 ) -> tuple[str, InlineKeyboardMarkup | None]:
-    text = cp.render_complainant_card(s, rt, complaint, tr)
-    if complaint.status == cp.RESOLVED:
-        markup = cp.feedback_buttons(complaint, tr)
-    elif complaint.status in cp.TERMINAL_STATUSES:
+    text = render_complainant_card(s, rt, complaint, tr)
+    if complaint.status == RESOLVED:
+        markup = feedback_buttons(complaint, tr)
+    elif complaint.status in TERMINAL_STATUSES:
         markup = None
     else:
-        markup = cp.complainant_buttons(complaint, tr)
+        markup = complainant_buttons(complaint, tr)
     return text, _json_markup(markup)
 
 
@@ -510,7 +575,7 @@ async def complainant_button(update: Update, context: ContextTypes.DEFAULT_TYPE)
     action, complaint_id, value = parsed
     user_id = query.from_user.id
     with rt.db.session() as s:
-        complaint = s.get(cp.Complaint, complaint_id)
+        complaint = s.get(Complaint, complaint_id)
         if complaint is None or complaint.complainant_id != user_id:
             complaint = None
         elif action == "view":
@@ -523,9 +588,9 @@ async def complainant_button(update: Update, context: ContextTypes.DEFAULT_TYPE)
         await _say(update, text, markup)
         return
     if action == "add":
-        if complaint.status in cp.TERMINAL_STATUSES:
+        if complaint.status in TERMINAL_STATUSES:
             await query.answer(
-                error_text(cp.IllegalMove("illegal_move", status=complaint.status), tr),
+                error_text(IllegalMove("illegal_move", status=complaint.status), tr),
                 show_alert=True,
             )
             return
@@ -549,20 +614,20 @@ async def complainant_button(update: Update, context: ContextTypes.DEFAULT_TYPE)
         return
     try:
         with rt.db.session() as s:
-            complaint = cp.get_complaint(s, complaint_id, for_update=True)
+            complaint = get_complaint(s, complaint_id, for_update=True)
             if action == "fb" and value in ("y", "n"):
-                cp.record_feedback(s, rt, complaint, complainant_id=user_id, solved=value == "y")
+                record_feedback(s, rt, complaint, complainant_id=user_id, solved=value == "y")
                 reply = _("Thank you. How would you rate the handling of your complaint?")
-                markup = _json_markup(cp.rating_buttons(complaint))
+                markup = _json_markup(rating_buttons(complaint))
             elif action == "rate" and value.isdigit():
-                cp.record_rating(s, complaint, complainant_id=user_id, rating=int(value))
+                record_rating(s, complaint, complainant_id=user_id, rating=int(value))
                 reply, markup = _("Thank you for your rating."), None
             else:
-                raise cp.InvalidInput("bad_button")
-    except cp.InvalidInput:
+                raise InvalidInput("bad_button")
+    except InvalidInput:
         await unknown_button(update, context)
         return
-    except cp.ComplaintError as exc:
+    except ComplaintError as exc:
         await query.answer(error_text(exc, tr), show_alert=True)
         return
     await query.answer()
@@ -577,16 +642,16 @@ async def addition_message(
     tr = translator(update, context)
     _ = tr.gettext
     message = update.effective_message
-    evidence: list[cp.Evidence] = []
+    evidence: list[Evidence] = []
     if message.photo:
-        evidence.append(cp.Evidence("photo", message.photo[-1].file_id))
+        evidence.append(Evidence("photo", message.photo[-1].file_id))
     elif message.document:
-        evidence.append(cp.Evidence("document", message.document.file_id))
+        evidence.append(Evidence("document", message.document.file_id))
     body = message.text or message.caption or ("📎" if evidence else "")
     try:
         with rt.db.session() as s:
-            complaint = cp.get_complaint(s, state.data["complaint_id"], for_update=True)
-            cp.add_addition(
+            complaint = get_complaint(s, state.data["complaint_id"], for_update=True)
+            add_addition(
                 s,
                 rt,
                 complaint,
@@ -596,7 +661,7 @@ async def addition_message(
             )
             clear_state(s, chat_id=state.chat_id, user_id=state.user_id)
             ticket = complaint.ticket
-    except cp.ComplaintError as exc:
+    except ComplaintError as exc:
         await _say(update, error_text(exc, tr))
         return
     await _say(update, _("Added to {ticket}. The officers will see it.").format(ticket=ticket))
@@ -636,19 +701,19 @@ async def staff_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     action, complaint_id, arg = parsed
     presser = query.from_user.id
     with rt.db.session() as s:
-        viewer = cp.viewer_for(s, presser, rt.settings.admin_ids)
-        complaint = s.get(cp.Complaint, complaint_id)
+        viewer = viewer_for(s, presser, rt.settings.admin_ids)
+        complaint = s.get(Complaint, complaint_id)
     if not viewer.is_staff or complaint is None:
         await unknown_button(update, context)
         return
-    if not cp.can_handle(viewer, complaint):
-        await query.answer(error_text(cp.NotAllowed("not_your_ticket"), tr), show_alert=True)
+    if not can_handle(viewer, complaint):
+        await query.answer(error_text(NotAllowed("not_your_ticket"), tr), show_alert=True)
         return
     try:
         if action == "take":
             with rt.db.session() as s:
-                c = cp.get_complaint(s, complaint_id, for_update=True)
-                cp.take(s, rt, c, actor=viewer)
+                c = get_complaint(s, complaint_id, for_update=True)
+                take(s, rt, c, actor=viewer)
             await query.answer(_("{ticket} is now yours.").format(ticket=c.ticket), show_alert=True)
             await _mark_taken_on_post(update, context, c)
         elif action == "asg":
@@ -663,12 +728,12 @@ async def staff_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
             await _staff_view(update, context, viewer, complaint_id, tr)
         else:
             await unknown_button(update, context)
-    except cp.ComplaintError as exc:
+    except ComplaintError as exc:
         await query.answer(error_text(exc, tr), show_alert=True)
 
 
 async def _mark_taken_on_post(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, complaint: cp.Complaint
+    update: Update, context: ContextTypes.DEFAULT_TYPE, complaint: Complaint
 ) -> None:
     """On the group post whose Take was pressed, say who has the ticket now, so the others in
     the group do not press it too (they would be told it is taken). In the office's language,
@@ -698,15 +763,15 @@ async def _mark_taken_on_post(
 async def _assign_menu(
     update: Update,
     context: ContextTypes.DEFAULT_TYPE,
-    viewer: cp.Viewer,
-    complaint: cp.Complaint,
+    viewer: Viewer,
+    complaint: Complaint,
     tr: Translator,
 ) -> None:
     rt = runtime(context)
     _ = tr.gettext
     with rt.db.session() as s:
-        units = cp.units(s)
-        officers = cp.assignable_staff(s)
+        units = complaints_queries.units(s)
+        officers = assignable_staff(s)
     rows = [
         [(f"🏢 {u}", CallbackData("cx", "unit", complaint.id, _unit_code(u)).pack())] for u in units
     ]
@@ -729,7 +794,7 @@ async def _assign_menu(
 async def _assign_to(
     update: Update,
     context: ContextTypes.DEFAULT_TYPE,
-    viewer: cp.Viewer,
+    viewer: Viewer,
     complaint_id: int,
     kind: str,
     arg: str,
@@ -738,17 +803,17 @@ async def _assign_to(
     rt = runtime(context)
     query = update.callback_query
     with rt.db.session() as s:
-        c = cp.get_complaint(s, complaint_id, for_update=True)
+        c = get_complaint(s, complaint_id, for_update=True)
         if kind == "unit":
-            unit = next((u for u in cp.units(s) if _unit_code(u) == arg), None)
+            unit = next((u for u in complaints_queries.units(s) if _unit_code(u) == arg), None)
             if unit is None:
-                raise cp.InvalidInput("unknown_unit")
-            cp.assign(s, rt, c, actor=viewer, unit=unit)
+                raise InvalidInput("unknown_unit")
+            assign(s, rt, c, actor=viewer, unit=unit)
         else:
             if not arg.lstrip("-").isdigit():
-                raise cp.InvalidInput("unknown_officer")
-            cp.assign(s, rt, c, actor=viewer, assignee_id=int(arg))
-        label = cp.handler_label(c, tr)
+                raise InvalidInput("unknown_officer")
+            assign(s, rt, c, actor=viewer, assignee_id=int(arg))
+        label = handler_label(c, tr)
     await query.answer(
         tr.gettext("{ticket} assigned to {who}.").format(ticket=c.ticket, who=label),
         show_alert=True,
@@ -770,16 +835,16 @@ OFFICER_PROMPTS = {
 async def _ask_officer_text(
     update: Update,
     context: ContextTypes.DEFAULT_TYPE,
-    complaint: cp.Complaint,
+    complaint: Complaint,
     action: str,
     tr: Translator,
 ) -> None:
     rt = runtime(context)
     user_id = update.effective_user.id
-    if complaint.status in cp.TERMINAL_STATUSES or (
-        action != "rep" and complaint.status not in cp.OPEN_STATUSES
+    if complaint.status in TERMINAL_STATUSES or (
+        action != "rep" and complaint.status not in OPEN_STATUSES
     ):
-        raise cp.IllegalMove("illegal_move", status=complaint.status)
+        raise IllegalMove("illegal_move", status=complaint.status)
     with rt.db.session() as s:
         set_state(
             s,
@@ -789,7 +854,7 @@ async def _ask_officer_text(
             step=action,
             data={"complaint_id": complaint.id},
         )
-        card = cp.render_staff_card(s, rt, complaint, tr, with_thread=True)
+        card = render_staff_card(s, rt, complaint, tr, with_thread=True)
     prompt = tr.gettext(OFFICER_PROMPTS[action]).format(ticket=complaint.ticket)
     sent = await _private_prompt(update, context, user_id, card + "\n\n<b>" + prompt + "</b>")
     if update.callback_query is None:
@@ -818,23 +883,23 @@ async def officer_message(
         return
     try:
         with rt.db.session() as s:
-            viewer = cp.viewer_for(s, update.effective_user.id, rt.settings.admin_ids)
-            c = cp.get_complaint(s, state.data["complaint_id"], for_update=True)
+            viewer = viewer_for(s, update.effective_user.id, rt.settings.admin_ids)
+            c = get_complaint(s, state.data["complaint_id"], for_update=True)
             if state.step == "rep":
-                cp.reply(s, rt, c, actor=viewer, body=text)
+                complaints_handling.reply(s, rt, c, actor=viewer, body=text)
                 done = _("Reply sent to the complainant of {ticket}.")
             elif state.step == "res":
-                cp.resolve(s, rt, c, actor=viewer, answer=text)
+                resolve(s, rt, c, actor=viewer, answer=text)
                 done = _("{ticket} is resolved; the complainant has been asked to confirm.")
             else:
-                cp.reject(s, rt, c, actor=viewer, reason=text)
+                reject(s, rt, c, actor=viewer, reason=text)
                 done = _("{ticket} is rejected; the complainant has been told why.")
             clear_state(s, chat_id=state.chat_id, user_id=state.user_id)
             ticket = c.ticket
-    except cp.InvalidInput as exc:
+    except InvalidInput as exc:
         await _say(update, error_text(exc, tr))
         return
-    except cp.ComplaintError as exc:
+    except ComplaintError as exc:
         with rt.db.session() as s:
             clear_state(s, chat_id=state.chat_id, user_id=state.user_id)
         await _say(update, error_text(exc, tr))
@@ -845,17 +910,17 @@ async def officer_message(
 async def _staff_view(
     update: Update,
     context: ContextTypes.DEFAULT_TYPE,
-    viewer: cp.Viewer,
+    viewer: Viewer,
     complaint_id: int,
     tr: Translator,
 ) -> None:
     """The full ticket for an officer, in their private chat, evidence re-sent by file id."""
     rt = runtime(context)
     with rt.db.session() as s:
-        c = cp.get_complaint(s, complaint_id)
-        text = cp.render_staff_card(s, rt, c, tr, with_thread=True)
-        markup = _json_markup(cp.staff_buttons(c, tr))
-        evidence = [(e.kind, e.file_id) for e in cp.evidence_of(s, c)]
+        c = get_complaint(s, complaint_id)
+        text = render_staff_card(s, rt, c, tr, with_thread=True)
+        markup = _json_markup(staff_buttons(c, tr))
+        evidence = [(e.kind, e.file_id) for e in evidence_of(s, c)]
     chat_id = viewer.telegram_id
     parts = split_message(text)
     try:
@@ -896,17 +961,17 @@ async def duplicate_command(update: Update, context: ContextTypes.DEFAULT_TYPE) 
         return
     try:
         with rt.db.session() as s:
-            viewer = cp.viewer_for(s, update.effective_user.id, rt.settings.admin_ids)
-            complaint = cp.get_by_ticket(s, context.args[0])
-            original = cp.get_by_ticket(s, context.args[1])
-            if complaint is None or original is None or not cp.can_handle(viewer, complaint):
-                raise cp.NotAllowed("unknown_ticket")
-            complaint = cp.get_complaint(s, complaint.id, for_update=True)
-            cp.mark_duplicate(s, rt, complaint, actor=viewer, original=original)
+            viewer = viewer_for(s, update.effective_user.id, rt.settings.admin_ids)
+            complaint = get_by_ticket(s, context.args[0])
+            original = get_by_ticket(s, context.args[1])
+            if complaint is None or original is None or not can_handle(viewer, complaint):
+                raise NotAllowed("unknown_ticket")
+            complaint = get_complaint(s, complaint.id, for_update=True)
+            mark_duplicate(s, rt, complaint, actor=viewer, original=original)
             text = _("{ticket} is marked as a duplicate of {original}.").format(
                 ticket=complaint.ticket, original=original.ticket
             )
-    except cp.ComplaintError as exc:
+    except ComplaintError as exc:
         await _say(update, error_text(exc, tr))
         return
     await _say(update, text)
@@ -922,9 +987,9 @@ async def _officer_ticket_command(
         await _say(update, _("Usage: /reply <ticket>"))
         return
     with rt.db.session() as s:
-        viewer = cp.viewer_for(s, update.effective_user.id, rt.settings.admin_ids)
-        complaint = cp.get_by_ticket(s, " ".join(context.args))
-    if complaint is None or not cp.can_handle(viewer, complaint):
+        viewer = viewer_for(s, update.effective_user.id, rt.settings.admin_ids)
+        complaint = get_by_ticket(s, " ".join(context.args))
+    if complaint is None or not can_handle(viewer, complaint):
         await _say(
             update,
             _("No ticket {ticket} that you can handle.").format(
@@ -934,7 +999,7 @@ async def _officer_ticket_command(
         return
     try:
         await _ask_officer_text(update, context, complaint, action, tr)
-    except cp.ComplaintError as exc:
+    except ComplaintError as exc:
         await _say(update, error_text(exc, tr))
 
 
@@ -951,7 +1016,7 @@ async def unit_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     unit = " ".join(args[1:])
     try:
         with rt.db.session() as s:
-            staff = cp.set_staff_unit(
+            staff = set_staff_unit(
                 s,
                 telegram_id=int(args[0]),
                 unit=None if unit == "-" else unit,
@@ -964,7 +1029,7 @@ async def unit_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
                 if staff.unit
                 else _("{user} has no unit now.").format(user=staff.telegram_id)
             )
-    except cp.ComplaintError as exc:
+    except ComplaintError as exc:
         await _say(update, error_text(exc, tr))
         return
     await _say(update, text)
@@ -982,10 +1047,10 @@ LIST_WORDS = {
 }
 
 
-def parse_list_filter(rt: Runtime, words: list[str]) -> cp.ListFilter | None:
+def parse_list_filter(rt: Runtime, words: list[str]) -> ListFilter | None:
     """'/complaints overdue mine illegal_levy': None when a word is not a filter."""
     status, category, overdue, mine = None, None, False, False
-    category_keys = {c.key for c in cp.categories(rt)}
+    category_keys = {c.key for c in categories(rt)}
     for word in (w.lower() for w in words):
         meaning = LIST_WORDS.get(word)
         if meaning == "overdue":
@@ -994,13 +1059,13 @@ def parse_list_filter(rt: Runtime, words: list[str]) -> cp.ListFilter | None:
             mine = True
         elif meaning in ("all", "open"):
             status = meaning
-        elif word in cp.STATUSES:
+        elif word in STATUSES:
             status = word
         elif word in category_keys:
             category = word
         else:
             return None
-    return cp.ListFilter(status=status, category=category, overdue=overdue, mine=mine)
+    return ListFilter(status=status, category=category, overdue=overdue, mine=mine)
 
 
 @staff_only("officer")
@@ -1017,8 +1082,8 @@ async def complaints_command(update: Update, context: ContextTypes.DEFAULT_TYPE)
                 "Filters: open, all, a status ({statuses}), a category ({categories}), "
                 "overdue, mine."
             ).format(
-                statuses=", ".join(cp.STATUSES),
-                categories=", ".join(c.key for c in cp.categories(rt)),
+                statuses=", ".join(STATUSES),
+                categories=", ".join(c.key for c in categories(rt)),
             ),
         )
         return
@@ -1040,15 +1105,15 @@ async def list_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
 
 
 async def _send_list(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, flt: cp.ListFilter, tr: Translator
+    update: Update, context: ContextTypes.DEFAULT_TYPE, flt: ListFilter, tr: Translator
 ) -> None:
     rt = runtime(context)
     _ = tr.gettext
     now = utcnow()
     with rt.db.session() as s:
-        viewer = cp.viewer_for(s, update.effective_user.id, rt.settings.admin_ids)
-        rows = cp.list_for_staff(s, viewer, flt, now=now)
-        text = cp.render_staff_list(rt, rows, tr, now)
+        viewer = viewer_for(s, update.effective_user.id, rt.settings.admin_ids)
+        rows = list_for_staff(s, viewer, flt, now=now)
+        text = render_staff_list(rt, rows, tr, now)
     buttons = [[(f"🎫 {c.ticket}", CallbackData("cx", "view", c.id).pack())] for c in rows[:10]]
     buttons.append(
         [
@@ -1122,8 +1187,8 @@ async def _send_report(
 ) -> None:
     rt = runtime(context)
     with rt.db.session() as s:
-        report = cp.complaint_report(s, rt, start, end)
-    await _say(update, cp.render_report(rt, report, tr))
+        report = complaint_report(s, rt, start, end)
+    await _say(update, render_report(rt, report, tr))
 
 
 # --- jobs: they only queue; the outbox sender delivers ----------------------------------------
@@ -1132,7 +1197,7 @@ async def _send_report(
 async def escalation_job(context: ContextTypes.DEFAULT_TYPE) -> None:
     rt = runtime(context)
     with rt.db.session() as s:
-        queued = cp.escalate_overdue(s, rt)
+        queued = escalate_overdue(s, rt)
     if queued:
         log.info("complaints: %d overdue notice(s) queued", queued)
 
@@ -1140,7 +1205,7 @@ async def escalation_job(context: ContextTypes.DEFAULT_TYPE) -> None:
 async def silent_close_job(context: ContextTypes.DEFAULT_TYPE) -> None:
     rt = runtime(context)
     with rt.db.session() as s:
-        closed = cp.close_silent(s, rt)
+        closed = close_silent(s, rt)
     if closed:
         log.info("complaints: %d ticket(s) closed after silence", closed)
 

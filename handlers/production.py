@@ -18,8 +18,8 @@ from telegram.ext import (
     TypeHandler,
 )
 
-from bot import complaint_privacy
 from bot.applications import privacy as application_privacy
+from bot.complaints import privacy as complaint_privacy
 from bot.core.i18n import N_, Translator
 from bot.core.metrics import METRICS
 from bot.core.models import User, utcnow

@@ -10,11 +10,65 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlmodel import select
 
-from bot import complaints as cp
 from bot.cli import main as cli_main
-from bot.complaint_models import Complaint, ComplaintMessage
+from bot.complaints.access import (
+    IllegalMove,
+    InvalidInput,
+    LimitReached,
+    NotAllowed,
+    Viewer,
+    can_handle,
+    can_view,
+    viewer_for,
+)
+from bot.complaints.filing import (
+    Evidence,
+    check_location,
+    clean_description,
+    file_complaint,
+    filed_today,
+    get_complaint,
+    normalize_ticket,
+    parse_occurred_on,
+)
+from bot.complaints.handling import (
+    add_addition,
+    assign,
+    mark_duplicate,
+    record_feedback,
+    record_rating,
+    reject,
+    reply,
+    resolve,
+    take,
+    verify,
+)
+from bot.complaints.lists import ListFilter, list_for_complainant, list_for_staff
+from bot.complaints.models import Complaint, ComplaintMessage
+from bot.complaints.queries import set_staff_unit, units
+from bot.complaints.render import render_staff_card, render_staff_list
+from bot.complaints.reports import complaint_report, export_rows, render_report
+from bot.complaints.sla import close_silent, escalate_overdue
+from bot.complaints.vocabulary import (
+    ANONYMOUS,
+    ASSIGNED,
+    CLOSED,
+    CONFIDENTIAL,
+    DUPLICATE,
+    IN_PROGRESS,
+    NAMED,
+    PRIORITY_HIGHEST,
+    PRIORITY_NORMAL,
+    RECEIVED,
+    REJECTED,
+    RESOLVED,
+    TICKET_ALPHABET,
+    categories,
+    time_limits,
+)
 from bot.core.config import PROJECT_ROOT, load_settings
 from bot.core.errors import ConfigError
+from bot.core.i18n import Translator
 from bot.core.models import Staff, User
 from bot.core.runtime import Runtime
 from bot.core.workdays import WorkingCalendar
@@ -55,15 +109,15 @@ def file(rt: Runtime, s, **kw) -> Complaint:
         "complainant_name": "Siti Rahayu",
         "category": "slow_service",
         "description": DESCRIPTION,
-        "privacy": cp.NAMED,
+        "privacy": NAMED,
         "now": FILED,
     }
     args.update(kw)
-    return cp.file_complaint(s, rt, **args)
+    return file_complaint(s, rt, **args)
 
 
-def viewer(s, telegram_id: int) -> cp.Viewer:
-    return cp.viewer_for(s, telegram_id)
+def viewer(s, telegram_id: int) -> Viewer:
+    return viewer_for(s, telegram_id)
 
 
 def outbox(s, chat_id: int | None = None) -> list[OutboxMessage]:
@@ -82,14 +136,14 @@ def test_filing_posts_to_the_group_with_evidence_and_location(rt, db):
         c = file(
             rt,
             s,
-            evidence=[cp.Evidence("photo", "PHOTO-1"), cp.Evidence("document", "DOC-1")],
+            evidence=[Evidence("photo", "PHOTO-1"), Evidence("document", "DOC-1")],
             location=(-6.1754, 106.8272),
             occurred_on=date(2026, 11, 19),
             service_id="ktp",
         )
         ticket = c.ticket
-    assert cp.normalize_ticket(ticket) == ticket
-    assert set(ticket[4:]) <= set(cp.TICKET_ALPHABET)
+    assert normalize_ticket(ticket) == ticket
+    assert set(ticket[4:]) <= set(TICKET_ALPHABET)
     with db.session() as s:
         group = outbox(s, GROUP)
         assert [m.method for m in group] == [
@@ -115,13 +169,13 @@ def test_named_complaint_from_filing_to_closure(rt, db):
     with db.session() as s:
         cid = file(rt, s).id
     with db.session() as s:
-        c = cp.get_complaint(s, cid, for_update=True)
-        cp.take(s, rt, c, actor=viewer(s, OFFICER_A), now=FILED + timedelta(hours=1))
-        assert (c.status, c.assignee_id, c.unit) == (cp.ASSIGNED, OFFICER_A, "Dukcapil")
+        c = get_complaint(s, cid, for_update=True)
+        take(s, rt, c, actor=viewer(s, OFFICER_A), now=FILED + timedelta(hours=1))
+        assert (c.status, c.assignee_id, c.unit) == (ASSIGNED, OFFICER_A, "Dukcapil")
         assert c.verified_at is not None
     with db.session() as s:
-        c = cp.get_complaint(s, cid)
-        cp.reply(
+        c = get_complaint(s, cid)
+        reply(
             s,
             rt,
             c,
@@ -129,19 +183,19 @@ def test_named_complaint_from_filing_to_closure(rt, db):
             body="We are checking <the counter>.",
             now=FILED + timedelta(hours=2),
         )
-        assert c.status == cp.IN_PROGRESS
+        assert c.status == IN_PROGRESS
         assert c.first_response_at == FILED + timedelta(hours=2)
     with db.session() as s:
-        c = cp.get_complaint(s, cid)
-        cp.add_addition(
+        c = get_complaint(s, cid)
+        add_addition(
             s,
             rt,
             c,
             complainant_id=CITIZEN_EN,
             body="It was counter 3.",
-            evidence=[cp.Evidence("photo", "PHOTO-2")],
+            evidence=[Evidence("photo", "PHOTO-2")],
         )
-        cp.resolve(
+        resolve(
             s,
             rt,
             c,
@@ -149,12 +203,12 @@ def test_named_complaint_from_filing_to_closure(rt, db):
             answer="The officer was warned.",
             now=FILED + timedelta(days=1),
         )
-        assert c.status == cp.RESOLVED
-        cp.record_feedback(
+        assert c.status == RESOLVED
+        record_feedback(
             s, rt, c, complainant_id=CITIZEN_EN, solved=True, now=FILED + timedelta(days=2)
         )
-        cp.record_rating(s, c, complainant_id=CITIZEN_EN, rating=4)
-        assert (c.status, c.solved, c.rating) == (cp.CLOSED, True, 4)
+        record_rating(s, c, complainant_id=CITIZEN_EN, rating=4)
+        assert (c.status, c.solved, c.rating) == (CLOSED, True, 4)
     with db.session() as s:
         mine = texts(s, CITIZEN_EN)
         # One notice per change, in the complainant's language (English), in order.
@@ -173,7 +227,7 @@ def test_named_complaint_from_filing_to_closure(rt, db):
 def test_notices_follow_the_complainants_language(rt, db):
     with db.session() as s:
         c = file(rt, s, complainant_id=CITIZEN_ID)
-        cp.verify(s, rt, c, actor=viewer(s, SUPERVISOR), now=FILED)
+        verify(s, rt, c, actor=viewer(s, SUPERVISOR), now=FILED)
     with db.session() as s:
         (notice,) = texts(s, CITIZEN_ID)
         assert "Pengaduan Anda" in notice and "sudah diperiksa" in notice
@@ -183,31 +237,31 @@ def test_illegal_moves_change_nothing(rt, db):
     with db.session() as s:
         c = file(rt, s)
         officer = viewer(s, OFFICER_A)
-        with pytest.raises(cp.IllegalMove):
-            cp.record_feedback(s, rt, c, complainant_id=CITIZEN_EN, solved=True)
-        cp.take(s, rt, c, actor=officer)
-        with pytest.raises(cp.IllegalMove):
-            cp.take(s, rt, c, actor=officer)
-        cp.reply(s, rt, c, actor=officer, body="On it.")
-        with pytest.raises(cp.IllegalMove):
-            cp.reject(s, rt, c, actor=officer, reason="No")
-        with pytest.raises(cp.IllegalMove):
-            cp.record_rating(s, c, complainant_id=CITIZEN_EN, rating=5)
-        cp.resolve(s, rt, c, actor=officer, answer="Done.")
-        cp.record_feedback(s, rt, c, complainant_id=CITIZEN_EN, solved=True)
+        with pytest.raises(IllegalMove):
+            record_feedback(s, rt, c, complainant_id=CITIZEN_EN, solved=True)
+        take(s, rt, c, actor=officer)
+        with pytest.raises(IllegalMove):
+            take(s, rt, c, actor=officer)
+        reply(s, rt, c, actor=officer, body="On it.")
+        with pytest.raises(IllegalMove):
+            reject(s, rt, c, actor=officer, reason="No")
+        with pytest.raises(IllegalMove):
+            record_rating(s, c, complainant_id=CITIZEN_EN, rating=5)
+        resolve(s, rt, c, actor=officer, answer="Done.")
+        record_feedback(s, rt, c, complainant_id=CITIZEN_EN, solved=True)
         before = len(outbox(s))
         for action in (
-            lambda: cp.resolve(s, rt, c, actor=officer, answer="Again."),
-            lambda: cp.reply(s, rt, c, actor=officer, body="Hello?"),
-            lambda: cp.take(s, rt, c, actor=viewer(s, SUPERVISOR)),
-            lambda: cp.add_addition(s, rt, c, complainant_id=CITIZEN_EN, body="More"),
+            lambda: resolve(s, rt, c, actor=officer, answer="Again."),
+            lambda: reply(s, rt, c, actor=officer, body="Hello?"),
+            lambda: take(s, rt, c, actor=viewer(s, SUPERVISOR)),
+            lambda: add_addition(s, rt, c, complainant_id=CITIZEN_EN, body="More"),
         ):
-            with pytest.raises(cp.IllegalMove):
+            with pytest.raises(IllegalMove):
                 action()
-        assert c.status == cp.CLOSED
+        assert c.status == CLOSED
         assert len(outbox(s)) == before
-        with pytest.raises(cp.InvalidInput):
-            cp.record_rating(s, c, complainant_id=CITIZEN_EN, rating=6)
+        with pytest.raises(InvalidInput):
+            record_rating(s, c, complainant_id=CITIZEN_EN, rating=6)
 
 
 def test_rejected_and_duplicate_are_final(rt, db):
@@ -216,15 +270,15 @@ def test_rejected_and_duplicate_are_final(rt, db):
         second = file(rt, s)
         third = file(rt, s)
         sup = viewer(s, SUPERVISOR)
-        cp.mark_duplicate(s, rt, second, actor=sup, original=first)
-        cp.reject(s, rt, third, actor=sup, reason="Not about our office.")
-        assert (second.status, second.duplicate_of_id) == (cp.DUPLICATE, first.id)
-        assert third.status == cp.REJECTED
-        with pytest.raises(cp.InvalidInput):
-            cp.mark_duplicate(s, rt, first, actor=sup, original=first)
+        mark_duplicate(s, rt, second, actor=sup, original=first)
+        reject(s, rt, third, actor=sup, reason="Not about our office.")
+        assert (second.status, second.duplicate_of_id) == (DUPLICATE, first.id)
+        assert third.status == REJECTED
+        with pytest.raises(InvalidInput):
+            mark_duplicate(s, rt, first, actor=sup, original=first)
         for c in (second, third):
-            with pytest.raises(cp.IllegalMove):
-                cp.take(s, rt, c, actor=sup)
+            with pytest.raises(IllegalMove):
+                take(s, rt, c, actor=sup)
         notices = texts(s, CITIZEN_EN)
         assert first.ticket in notices[0] and "already handled under ticket" in notices[0]
         assert "Not about our office." in notices[1]
@@ -234,14 +288,14 @@ def test_not_solved_reopens_and_tells_the_officer(rt, db):
     with db.session() as s:
         c = file(rt, s)
         officer = viewer(s, OFFICER_A)
-        cp.take(s, rt, c, actor=officer)
-        cp.resolve(s, rt, c, actor=officer, answer="Fixed.")
-        cp.record_feedback(s, rt, c, complainant_id=CITIZEN_EN, solved=False)
-        assert (c.status, c.reopen_count, c.resolved_at) == (cp.IN_PROGRESS, 1, None)
+        take(s, rt, c, actor=officer)
+        resolve(s, rt, c, actor=officer, answer="Fixed.")
+        record_feedback(s, rt, c, complainant_id=CITIZEN_EN, solved=False)
+        assert (c.status, c.reopen_count, c.resolved_at) == (IN_PROGRESS, 1, None)
         assert "belum selesai" in texts(s, OFFICER_A)[-1]
         assert "open again" in texts(s, CITIZEN_EN)[-1]
-        cp.record_rating(s, c, complainant_id=CITIZEN_EN, rating=2)
-        cp.resolve(s, rt, c, actor=officer, answer="Fixed for real.")
+        record_rating(s, c, complainant_id=CITIZEN_EN, rating=2)
+        resolve(s, rt, c, actor=officer, answer="Fixed for real.")
         # A new answer asks again.
         assert (c.solved, c.rating, c.feedback_at) == (None, None, None)
 
@@ -252,32 +306,32 @@ def test_officers_handle_only_their_units_tickets(rt, db):
         a, b, sup = viewer(s, OFFICER_A), viewer(s, OFFICER_B), viewer(s, SUPERVISOR)
         citizen, other = viewer(s, CITIZEN_EN), viewer(s, CITIZEN_ID)
         # New tickets are the shared inbox: every officer may take them.
-        assert cp.can_handle(a, c) and cp.can_handle(b, c)
-        cp.assign(s, rt, c, actor=sup, unit="Dukcapil")
-        assert cp.can_handle(a, c) and not cp.can_handle(b, c) and cp.can_handle(sup, c)
-        assert cp.can_view(citizen, c) and not cp.can_handle(citizen, c)
-        assert not cp.can_view(other, c)
-        with pytest.raises(cp.NotAllowed):
-            cp.reply(s, rt, c, actor=b, body="Not mine.")
-        with pytest.raises(cp.NotAllowed):
-            cp.take(s, rt, c, actor=citizen)
-        with pytest.raises(cp.NotAllowed):
-            cp.add_addition(s, rt, c, complainant_id=CITIZEN_ID, body="Someone else's ticket")
-        with pytest.raises(cp.NotAllowed):
-            cp.record_feedback(s, rt, c, complainant_id=CITIZEN_ID, solved=True)
-        cp.take(s, rt, c, actor=a)
+        assert can_handle(a, c) and can_handle(b, c)
+        assign(s, rt, c, actor=sup, unit="Dukcapil")
+        assert can_handle(a, c) and not can_handle(b, c) and can_handle(sup, c)
+        assert can_view(citizen, c) and not can_handle(citizen, c)
+        assert not can_view(other, c)
+        with pytest.raises(NotAllowed):
+            reply(s, rt, c, actor=b, body="Not mine.")
+        with pytest.raises(NotAllowed):
+            take(s, rt, c, actor=citizen)
+        with pytest.raises(NotAllowed):
+            add_addition(s, rt, c, complainant_id=CITIZEN_ID, body="Someone else's ticket")
+        with pytest.raises(NotAllowed):
+            record_feedback(s, rt, c, complainant_id=CITIZEN_ID, solved=True)
+        take(s, rt, c, actor=a)
         # Held by A: B cannot take it over, a supervisor can.
-        with pytest.raises(cp.NotAllowed):
-            cp.take(s, rt, c, actor=b)
-        every = cp.ListFilter(status="all")
-        assert [x.id for x in cp.list_for_staff(s, a, every)] == [c.id]
-        assert cp.list_for_staff(s, b, every) == []
-        assert cp.list_for_staff(s, citizen, every) == []
-        assert [x.id for x in cp.list_for_staff(s, sup, every)] == [c.id]
-        assert [x.id for x in cp.list_for_complainant(s, CITIZEN_EN)] == [c.id]
-        assert cp.list_for_complainant(s, CITIZEN_ID) == []
-        with pytest.raises(cp.InvalidInput):
-            cp.assign(s, rt, c, actor=sup, unit="Nowhere")
+        with pytest.raises(NotAllowed):
+            take(s, rt, c, actor=b)
+        every = ListFilter(status="all")
+        assert [x.id for x in list_for_staff(s, a, every)] == [c.id]
+        assert list_for_staff(s, b, every) == []
+        assert list_for_staff(s, citizen, every) == []
+        assert [x.id for x in list_for_staff(s, sup, every)] == [c.id]
+        assert [x.id for x in list_for_complainant(s, CITIZEN_EN)] == [c.id]
+        assert list_for_complainant(s, CITIZEN_ID) == []
+        with pytest.raises(InvalidInput):
+            assign(s, rt, c, actor=sup, unit="Nowhere")
 
 
 def test_anonymous_complainant_never_reaches_officers(rt, db):
@@ -286,28 +340,28 @@ def test_anonymous_complainant_never_reaches_officers(rt, db):
         c = file(
             rt,
             s,
-            privacy=cp.ANONYMOUS,
+            privacy=ANONYMOUS,
             complainant_name=secret_name,
             category="illegal_levy",
-            evidence=[cp.Evidence("photo", "P")],
+            evidence=[Evidence("photo", "P")],
         )
         named = file(rt, s, complainant_id=CITIZEN_ID, complainant_name="Siti Rahayu")
         assert c.complainant_name is None
-        cp.take(s, rt, c, actor=viewer(s, OFFICER_A))
-        cp.add_addition(s, rt, c, complainant_id=CITIZEN_EN, body="Another detail here.")
-        cp.escalate_overdue(s, rt, now=c.resolve_due + timedelta(days=1))
-        tr = cp.Translator("en")
+        take(s, rt, c, actor=viewer(s, OFFICER_A))
+        add_addition(s, rt, c, complainant_id=CITIZEN_EN, body="Another detail here.")
+        escalate_overdue(s, rt, now=c.resolve_due + timedelta(days=1))
+        tr = Translator("en")
         officer_texts = [
             m.payload.get("text") or m.payload.get("caption") or ""
             for m in outbox(s)
             if m.chat_id != CITIZEN_EN
         ]
-        officer_texts.append(cp.render_staff_card(s, rt, c, tr, with_thread=True))
-        listing = cp.render_staff_list(
-            rt, cp.list_for_staff(s, viewer(s, SUPERVISOR), cp.ListFilter(status="all")), tr
+        officer_texts.append(render_staff_card(s, rt, c, tr, with_thread=True))
+        listing = render_staff_list(
+            rt, list_for_staff(s, viewer(s, SUPERVISOR), ListFilter(status="all")), tr
         )
         officer_texts.append(listing)
-        exported = cp.export_rows(s, rt, date(2026, 11, 1), date(2026, 11, 30))
+        exported = export_rows(s, rt, date(2026, 11, 1), date(2026, 11, 30))
         officer_texts += [str(row) for row in exported]
         assert len(officer_texts) > 6
         for text in officer_texts:
@@ -328,8 +382,8 @@ def test_time_limits_are_working_days(rt, db):
     assert normal.verify_due == wib(2026, 11, 25)
     assert normal.response_due == wib(2026, 11, 27)
     assert normal.resolve_due == wib(2026, 12, 10)
-    assert normal.priority == cp.PRIORITY_NORMAL
-    assert levy.priority == cp.PRIORITY_HIGHEST
+    assert normal.priority == PRIORITY_NORMAL
+    assert levy.priority == PRIORITY_HIGHEST
     # 60 working days across Christmas, joint leave and New Year.
     assert levy.resolve_due.astimezone(JAKARTA).date() == rt.calendar.add_working_days(
         date(2026, 11, 20), 60
@@ -343,7 +397,7 @@ def test_time_limits_are_working_days(rt, db):
 
 def test_illegal_levy_goes_to_supervisors_at_once(rt, db):
     with db.session() as s:
-        c = file(rt, s, category="illegal_levy", evidence=[cp.Evidence("photo", "P1")])
+        c = file(rt, s, category="illegal_levy", evidence=[Evidence("photo", "P1")])
     with db.session() as s:
         sup = outbox(s, SUPERVISOR)
         assert [m.method for m in sup] == ["sendMessage", "sendPhoto"]
@@ -357,16 +411,16 @@ def test_escalation_once_per_missed_deadline(rt, db):
         c = file(rt, s)
         cid = c.id
     with db.session() as s:
-        assert cp.escalate_overdue(s, rt, now=wib(2026, 11, 25)) == 0
+        assert escalate_overdue(s, rt, now=wib(2026, 11, 25)) == 0
         # Thursday morning: verification is overdue; nobody holds the ticket yet.
         later = wib(2026, 11, 26, 8, 0, 0)
-        assert cp.escalate_overdue(s, rt, now=later) == 1
-        assert cp.escalate_overdue(s, rt, now=later + timedelta(hours=3)) == 0
+        assert escalate_overdue(s, rt, now=later) == 1
+        assert escalate_overdue(s, rt, now=later + timedelta(hours=3)) == 0
         (notice,) = texts(s, SUPERVISOR)
         assert "Overdue complaint" in notice and "verification" in notice
     with db.session() as s:
-        c = cp.get_complaint(s, cid)
-        cp.assign(
+        c = get_complaint(s, cid)
+        assign(
             s,
             rt,
             c,
@@ -377,15 +431,15 @@ def test_escalation_once_per_missed_deadline(rt, db):
     with db.session() as s:
         # The following Monday the first response (due Friday) is missing.
         monday = wib(2026, 11, 30, 9, 0, 0)
-        assert cp.escalate_overdue(s, rt, now=monday) == 2
-        assert cp.escalate_overdue(s, rt, now=monday) == 0
+        assert escalate_overdue(s, rt, now=monday) == 2
+        assert escalate_overdue(s, rt, now=monday) == 0
         reminder = texts(s, OFFICER_A)[-1]
         assert "Pengingat" in reminder and "respons pertama" in reminder  # officer reads id
         assert "first response" in texts(s, SUPERVISOR)[-1]
         # Late on every count after the resolve deadline too.
-        assert cp.escalate_overdue(s, rt, now=wib(2026, 12, 11, 9, 0, 0)) == 2
-        overdue = cp.list_for_staff(
-            s, viewer(s, OFFICER_A), cp.ListFilter(overdue=True), now=wib(2026, 12, 11)
+        assert escalate_overdue(s, rt, now=wib(2026, 12, 11, 9, 0, 0)) == 2
+        overdue = list_for_staff(
+            s, viewer(s, OFFICER_A), ListFilter(overdue=True), now=wib(2026, 12, 11)
         )
         assert [x.id for x in overdue] == [cid]
 
@@ -396,14 +450,14 @@ def test_escalation_without_supervisors_goes_to_the_group(rt, db):
     with db.session() as s:
         file(rt, s)
     with db.session() as s:
-        assert cp.escalate_overdue(s, rt, now=wib(2026, 11, 26, 8, 0, 0)) == 1
+        assert escalate_overdue(s, rt, now=wib(2026, 11, 26, 8, 0, 0)) == 1
         assert "Pengaduan terlambat" in texts(s, GROUP)[-1]
 
 
 def test_silence_closes_after_ten_working_days(rt, db):
     with db.session() as s:
         c = file(rt, s)
-        cp.resolve(
+        resolve(
             s,
             rt,
             c,
@@ -414,11 +468,11 @@ def test_silence_closes_after_ten_working_days(rt, db):
         cid = c.id
     # Monday 23 Nov + 10 working days = Monday 7 Dec, end of day.
     with db.session() as s:
-        assert cp.close_silent(s, rt, now=wib(2026, 12, 7, 20, 0, 0)) == 0
-        assert cp.close_silent(s, rt, now=wib(2026, 12, 8, 0, 1, 0)) == 1
-        assert cp.close_silent(s, rt, now=wib(2026, 12, 9)) == 0
-        c = cp.get_complaint(s, cid)
-        assert c.status == cp.CLOSED
+        assert close_silent(s, rt, now=wib(2026, 12, 7, 20, 0, 0)) == 0
+        assert close_silent(s, rt, now=wib(2026, 12, 8, 0, 1, 0)) == 1
+        assert close_silent(s, rt, now=wib(2026, 12, 9)) == 0
+        c = get_complaint(s, cid)
+        assert c.status == CLOSED
         assert "no answer from you within 10 working days" in texts(s, CITIZEN_EN)[-1]
 
 
@@ -426,58 +480,58 @@ def test_daily_limit_per_citizen(rt, db):
     with db.session() as s:
         for _ in range(5):
             file(rt, s)
-        with pytest.raises(cp.LimitReached) as err:
+        with pytest.raises(LimitReached) as err:
             file(rt, s)
         assert err.value.detail["limit"] == 5
         file(rt, s, complainant_id=CITIZEN_ID)
         # The next office day starts at midnight WIB.
         file(rt, s, now=wib(2026, 11, 21, 0, 0, 1))
-        assert cp.filed_today(s, rt, CITIZEN_EN, FILED) == 5
+        assert filed_today(s, rt, CITIZEN_EN, FILED) == 5
 
 
 def test_input_checks():
-    with pytest.raises(cp.InvalidInput) as short:
-        cp.clean_description("  too short  ")
+    with pytest.raises(InvalidInput) as short:
+        clean_description("  too short  ")
     assert short.value.code == "too_short"
-    with pytest.raises(cp.InvalidInput) as long:
-        cp.clean_description("x" * 3001)
+    with pytest.raises(InvalidInput) as long:
+        clean_description("x" * 3001)
     assert long.value.code == "too_long"
-    assert cp.clean_description(" " + "x" * 20 + " ") == "x" * 20
+    assert clean_description(" " + "x" * 20 + " ") == "x" * 20
     today = date(2026, 11, 20)
-    assert cp.parse_occurred_on("17/11/2026", today) == date(2026, 11, 17)
-    assert cp.parse_occurred_on("2026-11-17", today) == date(2026, 11, 17)
-    assert cp.parse_occurred_on("17-11-26", today) == date(2026, 11, 17)
-    assert cp.parse_occurred_on("Kemarin", today) == date(2026, 11, 19)
+    assert parse_occurred_on("17/11/2026", today) == date(2026, 11, 17)
+    assert parse_occurred_on("2026-11-17", today) == date(2026, 11, 17)
+    assert parse_occurred_on("17-11-26", today) == date(2026, 11, 17)
+    assert parse_occurred_on("Kemarin", today) == date(2026, 11, 19)
     for bad, code in (
         ("31/02/2026", "bad_date"),
         ("soon", "bad_date"),
         ("21/11/2026", "future_date"),
     ):
-        with pytest.raises(cp.InvalidInput) as err:
-            cp.parse_occurred_on(bad, today)
+        with pytest.raises(InvalidInput) as err:
+            parse_occurred_on(bad, today)
         assert err.value.code == code
-    assert cp.normalize_ticket("adu 7k3m9q") == "ADU-7K3M9Q"
-    assert cp.normalize_ticket("7K3M9Q") == "ADU-7K3M9Q"
-    assert cp.normalize_ticket("ADU-7K3M9O") is None  # O is never in a ticket
-    with pytest.raises(cp.InvalidInput):
-        cp.check_location(91, 0)
+    assert normalize_ticket("adu 7k3m9q") == "ADU-7K3M9Q"
+    assert normalize_ticket("7K3M9Q") == "ADU-7K3M9Q"
+    assert normalize_ticket("ADU-7K3M9O") is None  # O is never in a ticket
+    with pytest.raises(InvalidInput):
+        check_location(91, 0)
 
 
 def test_report_counts_medians_and_shares(rt, db):
     with db.session() as s:
         sup = viewer(s, SUPERVISOR)
         quick = file(rt, s)
-        cp.reply(s, rt, quick, actor=sup, body="Seen.", now=FILED + timedelta(hours=2))
-        cp.resolve(s, rt, quick, actor=sup, answer="Done.", now=FILED + timedelta(hours=4))
-        slow = file(rt, s, category="facilities", privacy=cp.CONFIDENTIAL)
-        cp.resolve(s, rt, slow, actor=sup, answer="Done late.", now=wib(2026, 12, 15, 9, 0, 0))
+        reply(s, rt, quick, actor=sup, body="Seen.", now=FILED + timedelta(hours=2))
+        resolve(s, rt, quick, actor=sup, answer="Done.", now=FILED + timedelta(hours=4))
+        slow = file(rt, s, category="facilities", privacy=CONFIDENTIAL)
+        resolve(s, rt, slow, actor=sup, answer="Done late.", now=wib(2026, 12, 15, 9, 0, 0))
         waiting = file(rt, s, category="facilities")
         rejected = file(rt, s, category="other")
-        cp.reject(s, rt, rejected, actor=sup, reason="Spam")
+        reject(s, rt, rejected, actor=sup, reason="Spam")
         file(rt, s, now=wib(2026, 10, 1, 9, 0, 0))  # outside the period
-        assert waiting.status == cp.RECEIVED
+        assert waiting.status == RECEIVED
     with db.session() as s:
-        report = cp.complaint_report(
+        report = complaint_report(
             s, rt, date(2026, 11, 1), date(2026, 11, 30), now=wib(2026, 12, 20, 9, 0, 0)
         )
         assert report.total == 4
@@ -490,7 +544,7 @@ def test_report_counts_medians_and_shares(rt, db):
         # Response: quick on time, slow late, waiting past due -> 1 of 3.
         assert (report.responded_on_time, report.response_counted) == (1, 3)
         assert (report.resolved_on_time, report.resolution_counted) == (1, 3)
-        public = cp.complaint_report(
+        public = complaint_report(
             s,
             rt,
             date(2026, 11, 1),
@@ -499,14 +553,14 @@ def test_report_counts_medians_and_shares(rt, db):
             now=wib(2026, 12, 20, 9, 0, 0),
         )
         assert public.total == 3 and public.by_category["facilities"] == 1
-        text = cp.render_report(rt, report, cp.Translator("en"))
+        text = render_report(rt, report, Translator("en"))
         assert "Received: 4" in text and "33% (1/3)" in text
 
 
 def test_cli_export_and_report_keep_anonymity(rt, db, monkeypatch, capsys):
     with db.session() as s:
-        file(rt, s, privacy=cp.ANONYMOUS, complainant_name="Budi Santoso")
-        file(rt, s, complainant_id=CITIZEN_ID, privacy=cp.CONFIDENTIAL)
+        file(rt, s, privacy=ANONYMOUS, complainant_name="Budi Santoso")
+        file(rt, s, complainant_id=CITIZEN_ID, privacy=CONFIDENTIAL)
     monkeypatch.setenv("DATABASE_URL", db.url)
     assert cli_main(["complaints", "export", "2026-11-01", "2026-11-30"]) == 0
     rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
@@ -556,47 +610,47 @@ def test_categories_come_from_the_knowledge_base(db):
         knowledge=kb,
         calendar=WorkingCalendar(JAKARTA),
     )
-    cats = {c.key: c for c in cp.categories(rt)}
+    cats = {c.key: c for c in categories(rt)}
     assert list(cats) == [c.id for c in kb.office.complaint_categories]
     levy, normal = cats["biaya"], cats["pelayanan"]
-    assert (levy.priority, levy.supervisory) == (cp.PRIORITY_HIGHEST, True)
-    assert (normal.priority, normal.supervisory) == (cp.PRIORITY_NORMAL, False)
-    assert levy.title(cp.Translator("en")) == "Fees or illegal levies"
-    assert levy.title(cp.Translator("id")) == "Biaya atau pungutan liar"
-    assert cp.time_limits(rt, levy).resolve_days == 60
-    assert cp.time_limits(rt, normal).resolve_days == 14
+    assert (levy.priority, levy.supervisory) == (PRIORITY_HIGHEST, True)
+    assert (normal.priority, normal.supervisory) == (PRIORITY_NORMAL, False)
+    assert levy.title(Translator("en")) == "Fees or illegal levies"
+    assert levy.title(Translator("id")) == "Biaya atau pungutan liar"
+    assert time_limits(rt, levy).resolve_days == 60
+    assert time_limits(rt, normal).resolve_days == 14
     with db.session() as s:
         s.add(Staff(telegram_id=SUPERVISOR, role="supervisor"))
     with db.session() as s:
         c = file(rt, s, category="biaya", service_id="ktp-el")
-        with pytest.raises(cp.InvalidInput):
+        with pytest.raises(InvalidInput):
             file(rt, s, category="slow_service")  # a default category the office replaced
-        card = cp.render_staff_card(s, rt, c, cp.Translator("id"))
+        card = render_staff_card(s, rt, c, Translator("id"))
         assert "KTP Elektronik (KTP-el)" in card and "Biaya atau pungutan liar" in card
         assert len(outbox(s, SUPERVISOR)) == 1
 
 
 def test_staff_units_are_set_by_admins(rt, db):
     with db.session() as s:
-        staff = cp.set_staff_unit(s, telegram_id=OFFICER_B, unit="  Dukcapil ", actor_id=1)
+        staff = set_staff_unit(s, telegram_id=OFFICER_B, unit="  Dukcapil ", actor_id=1)
         assert staff.unit == "Dukcapil"
-        with pytest.raises(cp.InvalidInput) as err:
-            cp.set_staff_unit(s, telegram_id=CITIZEN_EN, unit="Dukcapil", actor_id=1)
+        with pytest.raises(InvalidInput) as err:
+            set_staff_unit(s, telegram_id=CITIZEN_EN, unit="Dukcapil", actor_id=1)
         assert err.value.code == "unknown_officer"
-        with pytest.raises(cp.InvalidInput):
-            cp.set_staff_unit(s, telegram_id=OFFICER_B, unit="x" * 81, actor_id=1)
+        with pytest.raises(InvalidInput):
+            set_staff_unit(s, telegram_id=OFFICER_B, unit="x" * 81, actor_id=1)
     with db.session() as s:
         c = file(rt, s)
-        cp.assign(s, rt, c, actor=viewer(s, SUPERVISOR), unit="Dukcapil")
+        assign(s, rt, c, actor=viewer(s, SUPERVISOR), unit="Dukcapil")
         # Officer B moved into Dukcapil now handles its tickets; moved out, no longer.
-        assert cp.can_handle(viewer(s, OFFICER_B), c)
-        cp.set_staff_unit(s, telegram_id=OFFICER_B, unit=None, actor_id=1)
-        assert not cp.can_handle(viewer(s, OFFICER_B), c)
-        assert cp.units(s) == ["Dukcapil"]
+        assert can_handle(viewer(s, OFFICER_B), c)
+        set_staff_unit(s, telegram_id=OFFICER_B, unit=None, actor_id=1)
+        assert not can_handle(viewer(s, OFFICER_B), c)
+        assert units(s) == ["Dukcapil"]
 
 
 def test_no_notice_is_queued_for_a_complainant_who_erased_their_data(rt, db):
-    from bot.complaint_privacy import erase_complaints
+    from bot.complaints.privacy import erase_complaints
 
     with db.session() as s:
         cid = file(rt, s).id
@@ -604,15 +658,15 @@ def test_no_notice_is_queued_for_a_complainant_who_erased_their_data(rt, db):
         erase_complaints(s, CITIZEN_EN)
         before = len(outbox(s, CITIZEN_EN))
     with db.session() as s:
-        c = cp.get_complaint(s, cid, for_update=True)
-        cp.take(s, rt, c, actor=viewer(s, OFFICER_A), now=FILED + timedelta(hours=1))
-        cp.reply(
+        c = get_complaint(s, cid, for_update=True)
+        take(s, rt, c, actor=viewer(s, OFFICER_A), now=FILED + timedelta(hours=1))
+        reply(
             s, rt, c, actor=viewer(s, OFFICER_A), body="Checked.", now=FILED + timedelta(hours=2)
         )
-        cp.resolve(
+        resolve(
             s, rt, c, actor=viewer(s, OFFICER_A), answer="Fixed.", now=FILED + timedelta(hours=3)
         )
-        assert c.status == cp.RESOLVED  # the office's handling goes on
+        assert c.status == RESOLVED  # the office's handling goes on
     with db.session() as s:
         assert outbox(s, 0) == []
         assert len(outbox(s, CITIZEN_EN)) == before

@@ -8,9 +8,14 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
-from bot import complaints as cp
-from bot.complaint_models import Complaint
+from bot.complaints.access import viewer_for
+from bot.complaints.filing import file_complaint, get_complaint
+from bot.complaints.handling import resolve, take
+from bot.complaints.lists import ListFilter
+from bot.complaints.models import Complaint
+from bot.complaints.sla import close_silent, escalate_overdue
 from bot.core.db import Database
+from bot.core.i18n import Translator
 from bot.core.models import Staff, utcnow
 from bot.people.conversations import get_state
 
@@ -111,7 +116,7 @@ async def test_named_complaint_from_filing_to_closure(make_bot, database_url):
     receipt = await _file(citizen, privacy="named", evidence=True, location=True)
     c = _complaint(bot)
     assert c.ticket in receipt and c.privacy == "named" and c.complainant_name == "Sari"
-    due = cp.Translator("id").date(c.response_due, bot.rt.tz)
+    due = Translator("id").date(c.response_due, bot.rt.tz)
     assert f"Perkiraan tanggapan pertama: {due}" in receipt
 
     sent = {m.method: m for m in await group.replies(3, timeout=8)}
@@ -221,12 +226,12 @@ async def test_anonymous_complaint_reopened_then_closed_by_silence(desk):
     await officer.reply()
     await citizen.reply(timeout=8)
     with bot.rt.db.session() as s:
-        complaint = cp.get_complaint(s, c.id)
-        cp.resolve(s, bot.rt, complaint, actor=cp.viewer_for(s, OFFICER), answer="Fixed again.")
+        complaint = get_complaint(s, c.id)
+        resolve(s, bot.rt, complaint, actor=viewer_for(s, OFFICER), answer="Fixed again.")
     await citizen.reply(timeout=8)
     # Ten working days of silence (the clock moved, not waited for) close it.
     with bot.rt.db.session() as s:
-        assert cp.close_silent(s, bot.rt, now=utcnow() + timedelta(days=20)) == 1
+        assert close_silent(s, bot.rt, now=utcnow() + timedelta(days=20)) == 1
     assert "no answer from you within 10 working days" in (await citizen.reply(timeout=8)).text
 
 
@@ -239,7 +244,7 @@ async def test_overdue_ticket_escalates_once(bot_sqlite):
     for user in (supervisor, officer):
         await _hello(user)
     with bot.rt.db.session() as s:
-        c = cp.file_complaint(
+        c = file_complaint(
             s,
             bot.rt,
             complainant_id=CITIZEN,
@@ -248,14 +253,14 @@ async def test_overdue_ticket_escalates_once(bot_sqlite):
             description=STORY,
             privacy="named",
         )
-        cp.take(s, bot.rt, c, actor=cp.viewer_for(s, OFFICER))
+        take(s, bot.rt, c, actor=viewer_for(s, OFFICER))
     await citizen.send("/start")
     later = utcnow() + timedelta(days=30)
     await bot.settle()
     from handlers.complaints import escalation_job
 
     with bot.rt.db.session() as s:
-        assert cp.escalate_overdue(s, bot.rt, now=later) == 4
+        assert escalate_overdue(s, bot.rt, now=later) == 4
     await escalation_job(bot.context())  # the job at today's time: nothing is late yet
     reminders = await officer.replies(2, timeout=8)
     assert all("Pengingat" in r.text for r in reminders)
@@ -264,7 +269,7 @@ async def test_overdue_ticket_escalates_once(bot_sqlite):
     assert "the first response was due" in headlines[0]
     assert "the resolution was due" in headlines[1]
     with bot.rt.db.session() as s:
-        assert cp.escalate_overdue(s, bot.rt, now=later + timedelta(hours=1)) == 0
+        assert escalate_overdue(s, bot.rt, now=later + timedelta(hours=1)) == 0
     await officer.expect_silence(1.2)
 
 
@@ -345,7 +350,7 @@ async def test_supervisor_assigns_to_a_unit_and_reports(desk):
     for user in (citizen, supervisor, officer):
         await _hello(user)
     with bot.rt.db.session() as s:
-        cp.file_complaint(
+        file_complaint(
             s,
             bot.rt,
             complainant_id=CITIZEN,
@@ -392,11 +397,11 @@ def test_list_filters_and_report_periods(sqlite_db):
     rt = Runtime(
         settings=load_settings(), db=sqlite_db, knowledge=load_knowledge(PROJECT_ROOT / "knowledge")
     )
-    assert parse_list_filter(rt, ["terlambat", "saya", "biaya"]) == cp.ListFilter(
+    assert parse_list_filter(rt, ["terlambat", "saya", "biaya"]) == ListFilter(
         category="biaya", overdue=True, mine=True
     )
-    assert parse_list_filter(rt, ["all"]) == cp.ListFilter(status="all")
-    assert parse_list_filter(rt, ["resolved"]) == cp.ListFilter(status="resolved")
+    assert parse_list_filter(rt, ["all"]) == ListFilter(status="all")
+    assert parse_list_filter(rt, ["resolved"]) == ListFilter(status="resolved")
     assert parse_list_filter(rt, ["nonsense"]) is None
     today = date(2026, 3, 15)
     assert report_period("month", today) == (date(2026, 3, 1), today)

@@ -18,10 +18,10 @@ from sqlalchemy import text
 from sqlmodel import select
 
 import bot.applications.privacy  # noqa: F401 - its registrations are under test
-import bot.complaint_privacy  # noqa: F401 - its registrations are under test
+import bot.complaints.privacy  # noqa: F401 - its registrations are under test
 import bot.surveys.privacy  # noqa: F401 - its registrations are under test
 from bot.applications.models import Application, ApplicationFollower, LookupFailure
-from bot.complaint_models import Complaint, ComplaintMessage
+from bot.complaints.models import Complaint, ComplaintMessage
 from bot.core.config import load_settings
 from bot.core.db import Database
 from bot.core.errors import ConfigError

@@ -8,8 +8,8 @@ from typing import Any
 from sqlalchemy import update
 from sqlmodel import Session, select
 
-from bot.complaint_models import ERASED_COMPLAINANT as ANONYMOUS
-from bot.complaint_models import Complaint, ComplaintEvidence, ComplaintMessage
+from bot.complaints.models import ERASED_COMPLAINANT as ANONYMOUS
+from bot.complaints.models import Complaint, ComplaintEvidence, ComplaintMessage
 from bot.core.i18n import N_
 from bot.privacy.registry import register_personal_data, register_retention
 
