@@ -38,7 +38,7 @@ from bot.core.workdays import WorkingCalendar  # noqa: E402
 from bot.emulator import Emulator, EmulatorServer  # noqa: E402
 from bot.outbox.models import OutboxMessage  # noqa: E402
 from bot.qa.knowledge import load_knowledge  # noqa: E402
-from handlers.sender import drain_outbox  # noqa: E402
+from handlers.outbox_delivery import drain_outbox  # noqa: E402
 
 TOKEN = "123:BENCH"
 POSTGRES_ADMIN_URL = os.environ.get(

@@ -67,28 +67,24 @@ def build_application(rt: Runtime, *, token: str | None = None) -> Application:
 
 
 def register_handlers(app: Application) -> None:
-    # Order matters: within a group the first matching handler wins, so every feature comes
-    # before the fallbacks, and the guards (negative groups) before everything.
-    from handlers import common, complaints, production, qa, sender, status, surveys
+    # The features in their order (handlers/features.py): imported here, not at the top, so
+    # the command line starts without loading every handler.
+    from handlers.features import register_features
 
-    common.register(app)
-    production.register(app)  # guards in negative groups: they run before every feature
-    qa.register(app)
-    status.register(app)
-    complaints.register(app)
-    surveys.register(app)
-    sender.register(app)
-    common.register_fallbacks(app)
-    app.add_error_handler(common.error_handler)
+    register_features(app)
 
 
 async def _post_init(app: Application) -> None:
     from handlers.common import citizen_commands
+    from handlers.registry import registry_of
 
     rt: Runtime = app.bot_data["runtime"]
     default = rt.settings.default_locale
     for locale in SUPPORTED_LOCALES:
-        commands = [BotCommand(name, desc) for name, desc in citizen_commands(locale)]
+        commands = [
+            BotCommand(name, desc)
+            for name, desc in citizen_commands(registry_of(app).menu_commands, locale)
+        ]
         await app.bot.set_my_commands(
             commands,
             scope=BotCommandScopeDefault(),
@@ -102,7 +98,7 @@ async def _post_init(app: Application) -> None:
 
 
 async def _post_shutdown(app: Application) -> None:
-    from handlers.sender import close_sender
+    from handlers.outbox_delivery import close_sender
 
     rt: Runtime = app.bot_data["runtime"]
     await close_sender(rt)

@@ -26,11 +26,9 @@ from bot.core.text import escape, split_message
 from bot.people.conversations import clear_state, get_state
 from bot.people.users import set_language, user_language
 from bot.telegram_rules.callback import CallbackData
+from handlers.registry import Handler, registry, registry_of
 
 log = logging.getLogger(__name__)
-
-Handler = Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[None]]
-FlowHandler = Callable[[Update, ContextTypes.DEFAULT_TYPE, ConversationState], Awaitable[None]]
 
 # Handler groups, in the order python-telegram-bot runs them; every group sees every update
 # unless a guard raises ApplicationHandlerStop. Within a group the first matching handler wins,
@@ -95,13 +93,6 @@ async def reply_html(update: Update, text: str, reply_markup: object = None) -> 
 
 # --- conversation flows kept in the database ------------------------------------------------
 
-FLOWS: dict[str, FlowHandler] = {}
-
-
-def register_flow(name: str, handler: FlowHandler) -> None:
-    """A feature's multi-step conversation: free messages go to it while the user is in it."""
-    FLOWS[name] = handler
-
 
 def current_flow(update: Update, context: ContextTypes.DEFAULT_TYPE) -> ConversationState | None:
     if update.effective_chat is None or update.effective_user is None:
@@ -118,7 +109,7 @@ def current_flow(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Conversa
         state = get_state(
             session, chat_id=update.effective_chat.id, user_id=update.effective_user.id
         )
-        if state is not None and state.flow not in FLOWS:
+        if state is not None and state.flow not in registry(context).flows:
             clear_state(session, chat_id=state.chat_id, user_id=state.user_id)
             return None
         return state
@@ -129,26 +120,14 @@ async def dispatch_flow(update: Update, context: ContextTypes.DEFAULT_TYPE) -> b
     state = current_flow(update, context)
     if state is None:
         return False
-    await FLOWS[state.flow](update, context, state)
+    await registry(context).flows[state.flow](update, context, state)
     return True
-
-
-MessagePredicate = Callable[[Update, ContextTypes.DEFAULT_TYPE], bool]
-MESSAGE_ROUTES: list[tuple[MessagePredicate, Handler]] = []
-
-
-def register_message_route(predicate: MessagePredicate, handler: Handler) -> None:
-    """A feature's handler for plain messages (no command) when the user is in no flow.
-
-    Routes are tried in registration order; the first whose predicate holds takes the message.
-    """
-    MESSAGE_ROUTES.append((predicate, handler))
 
 
 async def route_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if await dispatch_flow(update, context):
         return
-    for predicate, handler in MESSAGE_ROUTES:
+    for predicate, handler in registry(context).message_routes:
         if predicate(update, context):
             await handler(update, context)
             return
@@ -213,7 +192,7 @@ async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     tr = translator(update, context)
     _ = tr.gettext
     lines = [_("<b>What I can do</b>"), ""]
-    for command in citizen_commands(tr.locale):
+    for command in citizen_commands(registry(context).menu_commands, tr.locale):
         lines.append(f"/{command[0]} - {escape(command[1])}")
     lines += [
         "",
@@ -298,25 +277,30 @@ async def error_handler(update: object, context: ContextTypes.DEFAULT_TYPE) -> N
 
 # --- commands shown in Telegram's menu --------------------------------------------------------
 
-# (Indonesian name, English name, description msgid); features append their own.
-CITIZEN_COMMANDS: list[tuple[str, str, str]] = [
+# (Indonesian name, English name, description msgid); each feature adds its own after these.
+BASIC_COMMANDS = (
     ("start", "start", N_("Main menu")),
     ("layanan", "services", N_("Browse services")),
     ("bahasa", "language", N_("Change language")),
     ("batal", "cancel", N_("Cancel what you are doing")),
     ("help", "help", N_("Help")),
-]
+)
 
 
-def citizen_commands(locale: str) -> list[tuple[str, str]]:
+def citizen_commands(
+    commands: list[tuple[str, str, str]], locale: str
+) -> list[tuple[str, str]]:
+    """The menu's commands, named and described in ``locale``."""
     tr = Translator(locale)
     return [
         (id_name if locale == "id" else en_name, tr.gettext(desc))
-        for id_name, en_name, desc in CITIZEN_COMMANDS
+        for id_name, en_name, desc in commands
     ]
 
 
 def register(app: Application) -> None:
+    for command in BASIC_COMMANDS:
+        registry_of(app).add_menu_command(*command)
     app.add_handler(CommandHandler("start", start), GROUP_FEATURES)
     app.add_handler(CommandHandler("help", help_command), GROUP_FEATURES)
     app.add_handler(CommandHandler(["bahasa", "language"], language_command), GROUP_FEATURES)

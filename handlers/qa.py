@@ -13,15 +13,14 @@ from bot.qa.knowledge import TOPICS, KnowledgeBase
 from bot.telegram_rules.callback import CallbackData
 from handlers.common import (
     GROUP_FEATURES,
-    MESSAGE_ROUTES,
     edit_in_place,
     main_menu,
-    register_message_route,
     reply_html,
     runtime,
     translator,
     unknown_button,
 )
+from handlers.registry import registry_of
 
 PAGE_SIZE = 6
 MAX_QUESTION = 500  # characters read from a question; longer text is not a question
@@ -244,6 +243,4 @@ def register(app: Application) -> None:
     app.add_handler(CallbackQueryHandler(menu_services, pattern=r"^menu:services$"), GROUP_FEATURES)
     app.add_handler(CallbackQueryHandler(service_button, pattern=r"^svc:"), GROUP_FEATURES)
     # Free text is a question unless the user is in a flow (common.route_message sees to that).
-    # The route table is per process, and tests build many Applications: add it once.
-    if (is_text_question, answer_question) not in MESSAGE_ROUTES:
-        register_message_route(is_text_question, answer_question)
+    registry_of(app).add_message_route(is_text_question, answer_question)

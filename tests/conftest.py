@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from bot.core.db import Database
+from bot.privacy.kinds import register_all_kinds
 from tests.e2e import BotHarness, HarnessStarter
 
 # CI machines run PostgreSQL here with trust auth; each test run gets its own database so
@@ -71,6 +72,13 @@ def database_url(request: pytest.FixtureRequest, tmp_path) -> str:  # noqa: ANN0
     url = request.getfixturevalue("postgres_url")
     _fresh_postgres(url).dispose()
     return url
+
+
+@pytest.fixture(scope="session", autouse=True)
+def personal_data_kinds() -> None:
+    """The kinds of personal data, registered as the bot registers them when it starts (tests
+    that call the domain functions build no Application)."""
+    register_all_kinds()
 
 
 @pytest.fixture

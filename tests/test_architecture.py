@@ -25,12 +25,6 @@ CORE = "bot.core"
 # What the core may import besides itself: Telegram's rules (plain functions and limits).
 CORE_MAY_IMPORT = (CORE, "bot.telegram_rules")
 
-# Modules still waiting for their split (issue 14); the list only ever shrinks.
-TOO_LONG_FOR_NOW: set[str] = {
-    "handlers/complaints.py",
-    "handlers/status.py",
-    "handlers/surveys.py",
-}
 
 
 def _module_name(path: Path) -> str:
@@ -169,9 +163,7 @@ def test_no_module_is_longer_than_600_lines_except_the_emulator():
             continue
         if len(path.read_text(encoding="utf-8").splitlines()) > MAX_LINES:
             too_long.add(str(path.relative_to(ROOT)))
-    assert too_long <= TOO_LONG_FOR_NOW, sorted(too_long - TOO_LONG_FOR_NOW)
-    # An entry that is short now (or gone) comes off the list, so the list cannot hide a regrowth.
-    assert TOO_LONG_FOR_NOW <= too_long, sorted(TOO_LONG_FOR_NOW - too_long)
+    assert too_long == set()
 
 
 def test_only_the_wiring_and_the_webhook_package_import_telegram_in_bot():

@@ -257,7 +257,7 @@ async def test_overdue_ticket_escalates_once(bot_sqlite):
     await citizen.send("/start")
     later = utcnow() + timedelta(days=30)
     await bot.settle()
-    from handlers.complaints import escalation_job
+    from handlers.complaints.reports import escalation_job
 
     with bot.rt.db.session() as s:
         assert escalate_overdue(s, bot.rt, now=later) == 4
@@ -392,7 +392,7 @@ def test_list_filters_and_report_periods(sqlite_db):
     from bot.core.config import PROJECT_ROOT, load_settings
     from bot.core.runtime import Runtime
     from bot.qa.knowledge import load_knowledge
-    from handlers.complaints import parse_list_filter, report_period
+    from handlers.complaints.reports import parse_list_filter, report_period
 
     rt = Runtime(
         settings=load_settings(), db=sqlite_db, knowledge=load_knowledge(PROJECT_ROOT / "knowledge")

@@ -15,7 +15,7 @@ from bot.applications.tracking import format_tracking_number, new_tracking_numbe
 from bot.core.models import AuditEntry, utcnow
 from bot.people.roles import role_of
 from bot.people.staff import add_staff
-from handlers.sender import drain_outbox
+from handlers.outbox_delivery import drain_outbox
 
 ADMIN, OFFICER, CITIZEN = 1, 2, 3
 

@@ -111,7 +111,7 @@ def test_a_renewed_claim_is_kept_and_taken_over_once_renewals_stop(db):
 
 
 async def test_a_sender_renews_the_claim_of_the_batch_in_hand(db, monkeypatch):
-    import handlers.sender as sender
+    import handlers.outbox_delivery as sender
 
     monkeypatch.setattr(sender, "CLAIM_RENEW", timedelta(seconds=0.05))
     _queue(db, 1)

@@ -13,7 +13,7 @@ from bot.core.models import User, utcnow
 from bot.emulator import Emulator, EmulatorServer
 from bot.outbox.models import OutboxMessage
 from bot.outbox.store import CLAIM_TTL, claim_due, enqueue
-from handlers.sender import SendLimiter, drain_outbox, outbox_sender
+from handlers.outbox_delivery import SendLimiter, drain_outbox, outbox_sender
 from tests.e2e import TOKEN
 from tests.status_support import make_runtime
 

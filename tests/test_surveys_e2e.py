@@ -12,7 +12,7 @@ from bot.core.models import Staff, utcnow
 from bot.surveys.models import SurveyInvitation, SurveyResponse
 from bot.surveys.report import parse_period
 from bot.surveys.schedule import process_due_invitations
-from handlers.sender import drain_outbox
+from handlers.outbox_delivery import drain_outbox
 
 CITIZEN = 1001
 SUPERVISOR = 9001
@@ -219,7 +219,7 @@ async def test_declined_and_forged_presses_change_nothing(bot):
 
 
 async def test_on_demand_survey_and_published_index_for_citizens(bot):
-    from handlers.surveys import published_period
+    from handlers.surveys.ikm import published_period
 
     rt = bot.rt
     citizen = bot.user(CITIZEN, "Sari", language_code="en")

@@ -451,7 +451,7 @@ async def test_a_survey_press_taken_over_is_answered_once_and_moves_on(
     """The press was recorded and its callback answered, then the instance died before showing
     the next question. The instance that takes it over shows it, without answering the press
     again (Telegram refuses a second answer, and a late one: "query is too old")."""
-    from handlers.surveys import surveys_config
+    from handlers.surveys.questionnaire import surveys_config
 
     db = sqlite_db
     instance = await emulated.start_instance(db.url)

@@ -76,5 +76,7 @@ def anonymise_old_applications(session: Session, cutoff: datetime) -> int:
     return len(ids)
 
 
-register_personal_data("applications", export_follows, erase_follows)
-register_retention("applications", anonymise_old_applications)
+def register() -> None:
+    """Called once, in order, by bot/privacy/kinds.py."""
+    register_personal_data("applications", export_follows, erase_follows)
+    register_retention("applications", anonymise_old_applications)

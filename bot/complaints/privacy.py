@@ -99,5 +99,7 @@ def anonymise_old_complaints(session: Session, cutoff: datetime) -> int:
     return len(ids)
 
 
-register_personal_data("complaints", export_complaints, erase_complaints)
-register_retention("complaints", anonymise_old_complaints)
+def register() -> None:
+    """Called once, in order, by bot/privacy/kinds.py."""
+    register_personal_data("complaints", export_complaints, erase_complaints)
+    register_retention("complaints", anonymise_old_complaints)

@@ -1,5 +1,5 @@
 """Rendering complaints as HTML (every citizen's text escaped) and their buttons (Bot API JSON,
-with callback data read back by handlers/complaints.py)."""
+with callback data read back by handlers/complaints/)."""
 
 from __future__ import annotations
 
@@ -222,7 +222,7 @@ def render_staff_list(
     return "\n".join(lines)
 
 
-# --- buttons (Bot API JSON; handlers/complaints.py reads the data back) ------------------------
+# --- buttons (Bot API JSON; handlers/complaints/ reads the data back) --------------------------
 
 
 def _keyboard(rows: Sequence[Sequence[tuple[str, str]]]) -> dict[str, Any]:

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from bot.qa.knowledge import KnowledgeBase
     from bot.qa.matching import Matcher
     from bot.surveys.questionnaire import SurveyConfig
-    from handlers.sender import OutboxSender
+    from handlers.outbox_delivery import OutboxSender
 
 
 @dataclass

@@ -67,14 +67,14 @@ def enqueue(
     return row
 
 
-# --- claiming and settling rows (used by the sender in handlers/sender.py) -------------------
+# --- claiming and settling rows (used by the sender in handlers/outbox_delivery.py) ---------
 
 PENDING, CLAIMED, SENT, FAILED, DROPPED = "pending", "claimed", "sent", "failed", "dropped"
 
 # A claim not renewed for this long belongs to a process that died mid-batch; another sender
 # takes the row over. A live sender renews the claims it holds every CLAIM_RENEW, however long
-# its sends take (handlers/sender.py), so the TTL only has to outlast a renewal missed under
-# load, and the rows of a killed instance go out about half a minute late, not minutes.
+# its sends take (handlers/outbox_delivery.py), so the TTL only has to outlast a renewal missed
+# under load, and the rows of a killed instance go out about half a minute late, not minutes.
 CLAIM_TTL = timedelta(seconds=30)
 CLAIM_RENEW = timedelta(seconds=10)
 MAX_ATTEMPTS = 8

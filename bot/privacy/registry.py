@@ -41,9 +41,10 @@ RETENTION_KINDS = ("applications", "complaints", "surveys")
 
 
 def register_personal_data(name: str, export_fn: Exporter, erase_fn: Eraser) -> None:
-    """Called once by each feature module that stores data about a person.
+    """Called for each kind by its feature's ``register``, from bot/privacy/kinds.py.
 
-    Registering twice under one name replaces the earlier entry (module reloads in tests).
+    Registering twice under one name replaces the earlier entry in its place (every Application
+    a test builds registers again).
     """
     REGISTRY[name] = PersonalDataKind(name, export_fn, erase_fn)
 
@@ -225,10 +226,6 @@ def erase_audit(session: Session, telegram_id: int) -> str | None:
 
 
 # Registration order is the order of the erasure report shown to the citizen.
-register_personal_data("profile", export_user, erase_user)
-register_personal_data("conversations", export_conversations, erase_conversations)
-register_personal_data("messages", export_outbox, erase_outbox)
-register_personal_data("staff_actions", export_audit, erase_audit)
 
 
 # --- audit export ---------------------------------------------------------------------------
@@ -256,3 +253,12 @@ def audit_csv(session: Session, *, since: datetime | None = None) -> str:
             ]
         )
     return out.getvalue()
+
+
+def register_core_kinds() -> None:
+    """The kinds the core holds, first in every export: profile, conversations, messages, staff
+    actions. Called by bot/privacy/kinds.py."""
+    register_personal_data("profile", export_user, erase_user)
+    register_personal_data("conversations", export_conversations, erase_conversations)
+    register_personal_data("messages", export_outbox, erase_outbox)
+    register_personal_data("staff_actions", export_audit, erase_audit)

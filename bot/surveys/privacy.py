@@ -101,5 +101,7 @@ def anonymise_old_surveys(session: Session, cutoff: datetime) -> int:
     return len(ids)
 
 
-register_personal_data("surveys", export_surveys, erase_surveys)
-register_retention("surveys", anonymise_old_surveys)
+def register() -> None:
+    """Called once, in order, by bot/privacy/kinds.py."""
+    register_personal_data("surveys", export_surveys, erase_surveys)
+    register_retention("surveys", anonymise_old_surveys)

@@ -25,9 +25,7 @@ def erase_flood_counts(session: Session, telegram_id: int) -> None:
     session.exec(delete(FloodCount).where(FloodCount.user_id == telegram_id))
 
 
-register_personal_data("flood_control", export_flood_counts, erase_flood_counts)
-
-
-register_personal_data("recent_answers", export_webhook_answers, erase_webhook_answers)
-
-
+def register() -> None:
+    """Called once, in order, by bot/privacy/kinds.py."""
+    register_personal_data("flood_control", export_flood_counts, erase_flood_counts)
+    register_personal_data("recent_answers", export_webhook_answers, erase_webhook_answers)

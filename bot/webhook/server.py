@@ -87,7 +87,7 @@ class WebhookServer:
         self.tasks: set[asyncio.Task[None]] = set()
         self.liveness = Liveness(rt.db)
         self.locks = ChatLocks(rt.db, owner=self.liveness)
-        # Shared with the guard (handlers.production), which then does not claim them again.
+        # Shared with the guard (handlers.my_data), which then does not claim them again.
         self.taken: dict[int, str] = application.bot_data.setdefault(TAKEN_BY_SERVER, {})
         self.finished: list[int] = []  # handled, not yet marked so in the database
         self._slots = asyncio.Semaphore(HANDLING_CONCURRENCY)

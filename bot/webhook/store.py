@@ -47,7 +47,7 @@ PROCESSED_KEEP = timedelta(hours=48)
 # (one process: its own orphans after a restart) and the last resort.
 LEASE = timedelta(seconds=20)
 # Application.bot_data key: {update id: flood verdict} of the updates the webhook server took
-# and is handling, so the guard in handlers/production.py neither claims nor counts them again.
+# and is handling, so the guard in handlers/guards.py neither claims nor counts them again.
 TAKEN_BY_SERVER = "updates_taken_by_server"
 
 

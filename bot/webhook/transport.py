@@ -33,7 +33,7 @@ MEDIA_READ_TIMEOUT = 20.0  # an upload (document, chart) may take longer to be a
 log = logging.getLogger(__name__)
 
 # Set around a call whose acceptance must be written down at once (bot/webhook/journal.py: the reply
-# journal; handlers/sender.py: an outbox row sent): called with Telegram's response body as
+# journal; handlers/outbox_delivery.py: an outbox row sent): called with Telegram's response body as
 # soon as Telegram has accepted the call, before anything else of the bot runs. See
 # AiohttpRequest.do_request.
 ON_ACCEPTED: ContextVar[Callable[[bytes], None] | None] = ContextVar("on_accepted", default=None)

@@ -1,4 +1,5 @@
-"""Guards for running at scale (redelivered updates, flood control) and personal-data commands."""
+"""The citizen's personal-data commands (/dataku, /hapusdata), the supervisors' audit export,
+and the daily retention job."""
 
 from __future__ import annotations
 
@@ -11,34 +12,23 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Upda
 from telegram.constants import ChatType
 from telegram.ext import (
     Application,
-    ApplicationHandlerStop,
     CallbackQueryHandler,
     CommandHandler,
     ContextTypes,
-    TypeHandler,
 )
 
-from bot.applications import privacy as application_privacy
-from bot.complaints import privacy as complaint_privacy
 from bot.core.i18n import N_, Translator
-from bot.core.metrics import METRICS
 from bot.core.models import User, utcnow
-from bot.people.roles import audit, has_role, role_of
+from bot.people.roles import audit
 from bot.privacy.registry import (
     apply_retention,
     audit_csv,
     erase_personal_data,
     export_personal_data,
 )
-from bot.surveys import privacy as survey_privacy
 from bot.telegram_rules.callback import CallbackData
-from bot.webhook import privacy as webhook_privacy
-from bot.webhook.flood import prune_flood_counts
-from bot.webhook.store import TAKEN_BY_SERVER, admit_update, prune_processed, update_fingerprint
 from handlers.common import (
-    CITIZEN_COMMANDS,
     GROUP_FEATURES,
-    GROUP_GUARDS,
     edit_in_place,
     main_menu,
     reply_html,
@@ -46,61 +36,11 @@ from handlers.common import (
     staff_only,
     translator,
 )
+from handlers.registry import registry_of
 
 log = logging.getLogger(__name__)
 
-# Imported for their personal-data registrations (bot/privacy/registry.py).
-PERSONAL_DATA_MODULES = (
-    application_privacy, complaint_privacy, survey_privacy, webhook_privacy
-)
-
-PRUNE_INTERVAL = timedelta(minutes=10)
 RETENTION_INTERVAL = timedelta(hours=24)
-
-
-# --- guards ------------------------------------------------------------------------------
-
-
-async def guard_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Stop a redelivered update (this or another process took it already), and a user's
-    updates past FLOOD_MAX_PER_MINUTE: one polite notice, then silence until they calm down."""
-    rt = runtime(context)
-    user = update.effective_user
-    # In webhook mode the server has already taken and counted the update (take_update).
-    verdict = context.bot_data.get(TAKEN_BY_SERVER, {}).get(update.update_id)
-    if verdict is None:
-        verdict = admit_update(
-            rt.db,
-            update.update_id,
-            user_id=user.id if user is not None else None,
-            flood_limit=rt.settings.flood_max_per_minute,
-            fingerprint=update_fingerprint(update.to_dict()),
-        )
-    if verdict == "duplicate":
-        METRICS.updates_duplicate.inc()
-        raise ApplicationHandlerStop
-    if verdict == "ok" or user is None:
-        return
-    with rt.db.session() as session:
-        if has_role(role_of(session, user.id, rt.settings.admin_ids), "officer"):
-            return  # staff at the counter may work fast
-    METRICS.updates_flood_dropped.inc()
-    if verdict == "notify":
-        _ = translator(update, context).gettext
-        notice = _(
-            "You are sending messages faster than I can answer everyone. Please wait a minute, "
-            "then send your question again."
-        )
-        if update.callback_query is not None:
-            await update.callback_query.answer(notice, show_alert=True)
-        else:
-            await reply_html(update, notice)
-    raise ApplicationHandlerStop
-
-
-async def count_failure(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """For /metrics; common.error_handler logs and tells the user."""
-    METRICS.handler_failures.inc()
 
 
 # --- personal data ------------------------------------------------------------------------
@@ -212,13 +152,6 @@ async def audit_export(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 # --- jobs ------------------------------------------------------------------------------------
 
 
-async def prune_job(context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Forget handled update ids and past flood counts; every instance may run it."""
-    with runtime(context).db.session() as session:
-        prune_processed(session)
-        prune_flood_counts(session)
-
-
 async def retention_job(context: ContextTypes.DEFAULT_TYPE) -> None:
     settings = runtime(context).settings
     with runtime(context).db.session() as session:
@@ -241,14 +174,12 @@ PERSONAL_DATA_COMMANDS = [
 
 
 def register(app: Application) -> None:
-    CITIZEN_COMMANDS.extend(c for c in PERSONAL_DATA_COMMANDS if c not in CITIZEN_COMMANDS)
-    app.add_handler(TypeHandler(Update, guard_update), GROUP_GUARDS)
+    for command in PERSONAL_DATA_COMMANDS:
+        registry_of(app).add_menu_command(*command)
     app.add_handler(CommandHandler(["dataku", "mydata"], my_data), GROUP_FEATURES)
     app.add_handler(CommandHandler(["hapusdata", "deletemydata"], delete_my_data), GROUP_FEATURES)
     app.add_handler(CallbackQueryHandler(erase_confirmed, pattern=f"^{ERASE_YES}$"), GROUP_FEATURES)
     app.add_handler(CallbackQueryHandler(erase_cancelled, pattern=f"^{ERASE_NO}$"), GROUP_FEATURES)
     app.add_handler(CommandHandler("audit", audit_export), GROUP_FEATURES)
-    app.add_error_handler(count_failure)
     if app.job_queue is not None:
-        app.job_queue.run_repeating(prune_job, interval=PRUNE_INTERVAL, first=60)
         app.job_queue.run_repeating(retention_job, interval=RETENTION_INTERVAL, first=300)
