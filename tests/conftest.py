@@ -12,7 +12,7 @@ from sqlalchemy import create_engine, text
 
 from bot.core.db import Database
 from bot.privacy.kinds import register_all_kinds
-from tests.e2e import BotHarness, HarnessStarter
+from tests.support.e2e import BotHarness, HarnessStarter
 
 # CI machines run PostgreSQL here with trust auth; each test run gets its own database so
 # parallel runs never meet.
@@ -97,7 +97,7 @@ def sqlite_db(tmp_path) -> Iterator[Database]:  # noqa: ANN001
     database.dispose()
 
 
-# --- end-to-end: the real bot against the Bot API emulator (see tests/e2e.py) ---------------
+# --- end-to-end: the real bot against the Bot API emulator (see tests/support/e2e.py) -------
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e import PNG_1PX
+from tests.support.e2e import PNG_1PX
 
 
 async def test_group_messages_and_kick(bot_sqlite):

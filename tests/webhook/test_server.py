@@ -31,7 +31,7 @@ from bot.webhook.chat_locks import ChatLocks
 from bot.webhook.journal import CURRENT_JOURNAL, ReplyJournal
 from bot.webhook.server import SECRET_HEADER, WEBHOOK_PATH, create_server_app, listening_socket
 from bot.webhook.store import LEASE, ProcessedUpdate, finish_updates, retake_orphans, take_update
-from tests.e2e import REPO, TOKEN, BotHarness
+from tests.support.e2e import REPO, TOKEN, BotHarness
 
 SECRET = "s3cret_Token-for-tests"
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 ADDRESS = re.compile(r"Open (http://127\.0\.0\.1:(\d+)) in your browser")
 
 

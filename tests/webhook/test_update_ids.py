@@ -15,8 +15,8 @@ from bot.webhook.store import (
     take_update,
     update_fingerprint,
 )
-from tests.e2e import TOKEN
-from tests.test_offline import _address, _get, _post, _start, _stop
+from tests.offline.test_offline import _address, _get, _post, _start, _stop
+from tests.support.e2e import TOKEN
 
 
 def _message(update_id: int, text: str, message_id: int = 1) -> dict:

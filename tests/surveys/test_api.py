@@ -9,7 +9,7 @@ import pytest
 
 from bot.applications.api import create_api_app
 from bot.surveys.models import ANSWERED, SurveyInvitation, SurveyResponse
-from tests.status_support import make_runtime
+from tests.support.applications import make_runtime
 
 TOKEN = "t0ken-for-the-back-office-0123456789"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}

@@ -14,8 +14,8 @@ from bot.emulator import Emulator, EmulatorServer
 from bot.outbox.models import OutboxMessage
 from bot.outbox.store import CLAIM_TTL, claim_due, enqueue
 from handlers.outbox_delivery import SendLimiter, drain_outbox, outbox_sender
-from tests.e2e import TOKEN
-from tests.status_support import make_runtime
+from tests.support.applications import make_runtime
+from tests.support.e2e import TOKEN
 
 
 def _received(emulator: Emulator, chat_id: int) -> list[str]:

@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from tests.browser import browser_missing, launch
+from tests.support.browser import browser_missing, launch
 
 pytestmark = pytest.mark.browser
 
@@ -123,7 +123,7 @@ async def test_the_page_shows_what_a_telegram_client_shows(browser, bot_sqlite):
     """Formatting built from entities (never markup), edits in place, reply keyboards, files."""
     from playwright.async_api import expect
 
-    from tests.e2e import PNG_1PX
+    from tests.support.e2e import PNG_1PX
 
     emulator = bot_sqlite.emulator
     page = await browser.new_page(viewport={"width": 1000, "height": 800})

@@ -31,7 +31,7 @@ from bot.core.i18n import Translator
 from bot.core.models import AuditEntry, User
 from bot.core.workdays import WorkingCalendar
 from bot.outbox.models import OutboxMessage
-from tests.status_support import STEPPED, make_runtime
+from tests.support.applications import STEPPED, make_runtime
 
 WIB = ZoneInfo("Asia/Jakarta")
 

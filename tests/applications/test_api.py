@@ -11,7 +11,7 @@ from bot.applications.lookup import follow
 from bot.applications.service import get_application
 from bot.core.models import AuditEntry
 from bot.outbox.models import OutboxMessage
-from tests.status_support import make_runtime
+from tests.support.applications import make_runtime
 
 TOKEN = "t0ken-for-the-back-office-0123456789"
 

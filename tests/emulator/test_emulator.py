@@ -17,7 +17,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from bot.emulator import Emulator, EmulatorServer, EntityParseError, parse_html
-from tests.e2e import PNG_1PX
+from tests.support.e2e import PNG_1PX
 
 TOKEN = "123:TEST"
 
