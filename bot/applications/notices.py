@@ -15,7 +15,7 @@ from bot.core.text import escape
 from bot.outbox.store import enqueue
 
 
-def _notify_followers(
+def notify_followers(
     session: Session, rt: Runtime, application: Application, *, note: str | None, steps: Any
 ) -> None:
     rows = session.exec(

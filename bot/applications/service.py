@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 
 from bot.applications.errors import IllegalMove, InvalidInput, NotFound
 from bot.applications.models import Application, ApplicationEvent
-from bot.applications.notices import _notify_followers
+from bot.applications.notices import notify_followers
 from bot.applications.statuses import (
     COMPLETED,
     FINAL_STATUSES,
@@ -266,7 +266,7 @@ def change_status(
         note=note,
         source=source,
     )
-    _notify_followers(session, rt, application, note=note, steps=steps)
+    notify_followers(session, rt, application, note=note, steps=steps)
     if status == COMPLETED:
         # Other features follow through the runtime's events (the survey invites the citizen).
         for subscriber in rt.events.application_completed:

@@ -15,7 +15,7 @@ from sqlmodel import Session, select
 
 from bot.core.models import User
 from bot.surveys import ikm
-from bot.surveys.invitations import SurveyError, _owned, _response
+from bot.surveys.invitations import SurveyError, owned_invitation, response_of
 from bot.surveys.models import (
     ANSWERED,
     DECLINED,
@@ -73,7 +73,7 @@ def begin(
     session: Session, config: SurveyConfig, *, invitation_id: int, user_id: int, now: datetime
 ) -> Step:
     """Start, or resume, the survey of an invitation; returns the step to show."""
-    invitation = _owned(session, invitation_id, user_id)
+    invitation = owned_invitation(session, invitation_id, user_id)
     if invitation.status in (DECLINED, EXPIRED):
         raise SurveyError(invitation.status)
     if invitation.status == SCHEDULED:
@@ -83,7 +83,7 @@ def begin(
         invitation.expires_at = now + timedelta(days=7)
         invitation.next_at = invitation.expires_at
         session.add(invitation)
-    response = _response(session, invitation_id)
+    response = response_of(session, invitation_id)
     if response is None:
         response = SurveyResponse(
             invitation_id=invitation_id,
@@ -96,7 +96,7 @@ def begin(
                 session.add(response)
         except IntegrityError:
             # The same press arrived twice at two processes: the other one created it.
-            response = _response(session, invitation_id)
+            response = response_of(session, invitation_id)
             assert response is not None
     return next_step(config, invitation_id, response)
 
@@ -121,13 +121,13 @@ def record_answer(
     element = config.element(code)
     if element is None or not ikm.SCALE_MIN <= value <= ikm.SCALE_MAX:
         raise SurveyError("bad_answer")
-    invitation = _owned(session, invitation_id, user_id)
+    invitation = owned_invitation(session, invitation_id, user_id)
     if invitation.status in (DECLINED, EXPIRED):
         raise SurveyError(invitation.status)
-    response = _response(session, invitation_id)
+    response = response_of(session, invitation_id)
     if response is None:
         begin(session, config, invitation_id=invitation_id, user_id=user_id, now=now)
-        response = _response(session, invitation_id)
+        response = response_of(session, invitation_id)
         assert response is not None
     column = getattr(SurveyResponse, element.column)
     # Compare-and-set in SQL: of two identical presses racing in two processes only one
@@ -160,8 +160,8 @@ def _optional_step(
     session: Session, invitation_id: int, user_id: int, expected: str
 ) -> SurveyResponse | None:
     """The response if it is waiting at ``expected``; None when that step is already past."""
-    _owned(session, invitation_id, user_id)
-    response = _response(session, invitation_id)
+    owned_invitation(session, invitation_id, user_id)
+    response = response_of(session, invitation_id)
     if response is None or response.step != expected:
         return None
     return response
@@ -218,7 +218,7 @@ def _advance(config: SurveyConfig, response: SurveyResponse, now: datetime) -> N
 
 
 def _current(session: Session, config: SurveyConfig, invitation_id: int) -> Step:
-    response = _response(session, invitation_id)
+    response = response_of(session, invitation_id)
     if response is None:
         return Step("done", invitation_id)
     return next_step(config, invitation_id, response)
@@ -226,7 +226,7 @@ def _current(session: Session, config: SurveyConfig, invitation_id: int) -> Step
 
 def decline(session: Session, *, invitation_id: int, user_id: int, now: datetime) -> bool:
     """The citizen said no: never asked again for this transaction. False if already closed."""
-    invitation = _owned(session, invitation_id, user_id)
+    invitation = owned_invitation(session, invitation_id, user_id)
     if invitation.status not in OPEN_STATES:
         return False
     invitation.status = DECLINED
@@ -239,7 +239,7 @@ def decline(session: Session, *, invitation_id: int, user_id: int, now: datetime
 
 
 def invitation_of(session: Session, invitation_id: int, user_id: int) -> SurveyInvitation:
-    return _owned(session, invitation_id, user_id)
+    return owned_invitation(session, invitation_id, user_id)
 
 
 def open_invitations(session: Session, user_id: int) -> Sequence[SurveyInvitation]:

@@ -187,7 +187,7 @@ def start_on_demand(
     return invitation
 
 
-def _owned(session: Session, invitation_id: int, user_id: int) -> SurveyInvitation:
+def owned_invitation(session: Session, invitation_id: int, user_id: int) -> SurveyInvitation:
     invitation = session.get(SurveyInvitation, invitation_id)
     if invitation is None or invitation.user_id != user_id:
         # Someone else's invitation id (or a forged one) looks exactly like a missing one.
@@ -195,7 +195,7 @@ def _owned(session: Session, invitation_id: int, user_id: int) -> SurveyInvitati
     return invitation
 
 
-def _response(session: Session, invitation_id: int) -> SurveyResponse | None:
+def response_of(session: Session, invitation_id: int) -> SurveyResponse | None:
     return session.exec(
         select(SurveyResponse).where(SurveyResponse.invitation_id == invitation_id)
     ).first()

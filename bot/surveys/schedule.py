@@ -14,7 +14,7 @@ from bot.core.models import User, utcnow
 from bot.core.runtime import Runtime
 from bot.core.text import escape
 from bot.outbox.store import enqueue
-from bot.surveys.invitations import _response, schedule_from_settings
+from bot.surveys.invitations import response_of, schedule_from_settings
 from bot.surveys.models import (
     DECLINED,
     EXPIRED,
@@ -152,7 +152,7 @@ def process_due_invitations(
             )
             result.invited += 1
         elif not expired and invitation.reminded_at is None and invitation.status == SENT:
-            response = _response(session, invitation.id)
+            response = response_of(session, invitation.id)
             answered = (
                 sum(response.answer(e.code) is not None for e in config.elements)
                 if response is not None

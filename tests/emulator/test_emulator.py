@@ -16,7 +16,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from bot.emulator import Emulator, EmulatorServer, EntityParseError, parse_html
+from bot.emulator import Emulator, EmulatorServer
+from bot.telegram_rules.html import EntityParseError, parse_html
 from tests.support.e2e import PNG_1PX
 
 TOKEN = "123:TEST"
