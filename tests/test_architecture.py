@@ -187,6 +187,17 @@ def test_only_the_emulator_the_offline_runner_and_the_cli_import_the_emulator():
     assert offenders == set()
 
 
+def test_only_the_wiring_in_bot_imports_the_telegram_layer():
+    offenders = {
+        module
+        for module, targets in _graph().items()
+        if _within(module, ("bot",))
+        and module != "bot.app"
+        and any(_within(t, ("handlers",)) for t in targets)
+    }
+    assert offenders == set()
+
+
 def test_the_core_imports_no_feature():
     offenders = {
         (module, target)
