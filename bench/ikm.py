@@ -18,10 +18,10 @@ from sqlalchemy import create_engine, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.config import PROJECT_ROOT, load_settings  # noqa: E402
-from bot.db import Database  # noqa: E402
-from bot.ikm_report import build_report, index_trend, parse_period  # noqa: E402
-from bot.surveys import load_survey_config  # noqa: E402
+from bot.core.config import PROJECT_ROOT, load_settings  # noqa: E402
+from bot.core.db import Database  # noqa: E402
+from bot.surveys.questionnaire import load_survey_config  # noqa: E402
+from bot.surveys.report import build_report, index_trend, parse_period  # noqa: E402
 
 SERVICES = 40  # service ids svc-0..svc-39 spread over 8 units
 

@@ -59,7 +59,7 @@ MAX_UPDATES = 100_000
 # which an update orphaned by a killed instance is retaken (20 s + 5 s) and the time after
 # which the outbox rows it had claimed go to another sender (30 s + a tick).
 QUIET = 40.0
-# bot/server.py's warning when it takes over an update (in its look for orphans, or when the
+# bot/webhook/server.py's warning when it takes over an update (in its look for orphans, or when the
 # balancer sends it again), with the calls the journal held; and when it gives a redelivered
 # update the answer its first instance had written down.
 TAKEOVER = re.compile(
@@ -694,7 +694,7 @@ async def drain(emulator: BenchEmulator, followers: dict[int, str]) -> None:
 
 def _bench_runtime(database_url: str) -> Any:
     from bot.app import build_runtime
-    from bot.config import load_settings
+    from bot.core.config import load_settings
 
     settings = load_settings(database_url=database_url, knowledge_dir=REPO / "knowledge")
     return build_runtime(settings, migrate=False)
@@ -702,7 +702,8 @@ def _bench_runtime(database_url: str) -> Any:
 
 def prepare_followers(emulator: BenchEmulator, database_url: str, count: int) -> dict[int, str]:
     """``count`` citizens who followed an application each earlier: {user id: tracking no.}."""
-    from bot.applications import follow, register_application
+    from bot.applications.lookup import follow
+    from bot.applications.service import register_application
 
     if count <= 0:
         return {}
@@ -726,7 +727,7 @@ def prepare_followers(emulator: BenchEmulator, database_url: str, count: int) ->
 
 def prepare_applications(database_url: str, count: int) -> list[tuple[str, str]]:
     """``count`` registered applications: (tracking number, code) as on the receipts."""
-    from bot.applications import register_application
+    from bot.applications.service import register_application
 
     rt = _bench_runtime(database_url)
     services = list(rt.knowledge.services)

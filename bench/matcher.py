@@ -16,11 +16,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.knowledge import KnowledgeBase, Service, Text, Words, load_knowledge  # noqa: E402
-from bot.matching import Matcher  # noqa: E402
+from bot.qa.knowledge import KnowledgeBase, Service, Text, Words  # noqa: E402
+from bot.qa.loader import load_knowledge  # noqa: E402
+from bot.qa.matching import Matcher  # noqa: E402
 
 DEV_SET = ROOT.parent / "shared" / "eval" / "dev-questions.jsonl"
-OWN_SET = ROOT / "tests" / "data" / "matcher_questions.jsonl"
+OWN_SET = ROOT / "tests" / "qa" / "data" / "matcher_questions.jsonl"
 SYLLABLES = "ba be bi bo bu da de di do du ka ke ki ko ku la le li lo lu ma me mi mo mu na ne " \
             "ni no nu pa pe pi po pu ra re ri ro ru sa se si so su ta te ti to tu".split()
 KINDS = ["izin", "surat keterangan", "sertifikat", "rekomendasi", "kartu", "pendaftaran",

@@ -27,15 +27,18 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from telegram import Bot  # noqa: E402
 
-from bot import applications as apps  # noqa: E402
-from bot.config import PROJECT_ROOT, Settings  # noqa: E402
-from bot.db import Database  # noqa: E402
+from bot.applications.bulk import bulk_update
+from bot.applications.lookup import follow
+from bot.applications.service import register_application
+from bot.core.config import PROJECT_ROOT, Settings  # noqa: E402
+from bot.core.db import Database  # noqa: E402
+from bot.core.models import User  # noqa: E402
+from bot.core.runtime import Runtime  # noqa: E402
+from bot.core.workdays import WorkingCalendar  # noqa: E402
 from bot.emulator import Emulator, EmulatorServer  # noqa: E402
-from bot.knowledge import load_knowledge  # noqa: E402
-from bot.models import OutboxMessage, User  # noqa: E402
-from bot.runtime import Runtime  # noqa: E402
-from bot.workdays import WorkingCalendar  # noqa: E402
-from handlers.sender import drain_outbox  # noqa: E402
+from bot.outbox.models import OutboxMessage  # noqa: E402
+from bot.qa.loader import load_knowledge  # noqa: E402
+from handlers.outbox_delivery import drain_outbox  # noqa: E402
 
 TOKEN = "123:BENCH"
 POSTGRES_ADMIN_URL = os.environ.get(
@@ -96,11 +99,11 @@ async def _bench(kind: str, url: str, count: int) -> int:
             session.add(User(telegram_id=user_id, language="en" if user_id % 3 == 0 else "id"))
         session.flush()
         for user_id in users:
-            application = apps.register_application(
+            application = register_application(
                 session, rt, service_id="ktp-el", applicant_name=f"Pemohon {user_id}",
                 actor_id=1,
             )
-            apps.follow(session, application=application, user_id=user_id)
+            follow(session, application=application, user_id=user_id)
             numbers.append(application.display_number)
     setup = time.perf_counter() - started
 
@@ -108,7 +111,7 @@ async def _bench(kind: str, url: str, count: int) -> int:
         f"{number},in_process,Berkas lengkap\n" for number in numbers
     )
     started = time.perf_counter()
-    report = apps.bulk_update(rt, csv.encode(), actor_id=1)
+    report = bulk_update(rt, csv.encode(), actor_id=1)
     bulk = time.perf_counter() - started
     assert report.applied == count and not report.refused, report.refused[:3]
 

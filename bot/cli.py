@@ -9,8 +9,9 @@ import sys
 from datetime import date
 from pathlib import Path
 
-from bot.config import ConfigError, Settings, load_settings
-from bot.schema import SchemaTooNew
+from bot.core.config import Settings, load_settings
+from bot.core.errors import ConfigError
+from bot.core.schema import SchemaTooNew
 
 EXIT_CONFIG = 2
 
@@ -34,7 +35,7 @@ def _configure_logging(settings: Settings) -> None:
     )
     # httpx logs every request URL, which contains the bot token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
-    from bot.logging import install_masking
+    from bot.core.logging import install_masking
 
     install_masking()
     # Start-up chatter that tells an office's IT person nothing.
@@ -54,7 +55,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     app = build_application(rt)
     api = None
     if settings.api_tokens:
-        from bot.api import ApiServer
+        from bot.applications.api import ApiServer
 
         api = ApiServer(rt)
         api.start()
@@ -94,7 +95,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         print(SERVE_HELP.format(missing=" and ".join(missing)), file=sys.stderr)
         return EXIT_CONFIG
     from bot.app import build_application, build_runtime
-    from bot.server import listening_socket, serve
+    from bot.webhook.server import listening_socket, serve
 
     try:
         sock = listening_socket(settings.webhook_host, settings.webhook_port)
@@ -134,11 +135,11 @@ def _offline(settings: Settings, port: int) -> int:
 
 def cmd_ask(args: argparse.Namespace) -> int:
     settings = _settings(args)
-    from bot.answers import render_answer
-    from bot.i18n import Translator
-    from bot.knowledge import load_knowledge
-    from bot.matching import Matcher
-    from bot.text import html_to_plain
+    from bot.core.i18n import Translator
+    from bot.core.text import html_to_plain
+    from bot.qa.answers import render_answer
+    from bot.qa.loader import load_knowledge
+    from bot.qa.matching import Matcher
 
     kb = load_knowledge(settings.knowledge_dir)
     matcher = Matcher(kb)  # indexed once for every question below
@@ -171,7 +172,8 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 
 def cmd_knowledge_check(args: argparse.Namespace) -> int:
-    from bot.knowledge import KnowledgeError, load_knowledge
+    from bot.qa.knowledge import KnowledgeError
+    from bot.qa.loader import load_knowledge
 
     directory = Path(args.dir) if args.dir else _settings(args).knowledge_dir
     try:
@@ -184,7 +186,7 @@ def cmd_knowledge_check(args: argparse.Namespace) -> int:
     print(f"{directory}: OK, {len(kb.services)} services")
     if args.stale is None:
         return 0
-    from bot.knowledge_check import knowledge_facts, stale_facts
+    from bot.qa.knowledge_check import knowledge_facts, stale_facts
 
     today = date.today()
     stale = stale_facts(kb, today, args.stale)
@@ -204,8 +206,8 @@ def cmd_knowledge_reload(args: argparse.Namespace) -> int:
     """Validate the folder and, only if it is valid, publish it: every running instance
     switches to it within a minute (bot/reload)."""
     from bot import reload as kr
-    from bot.db import Database
-    from bot.knowledge import KnowledgeError
+    from bot.core.db import Database
+    from bot.qa.knowledge import KnowledgeError
 
     settings = _settings(args)
     try:
@@ -226,11 +228,12 @@ def cmd_knowledge_gaps(args: argparse.Namespace) -> int:
     """CSV of the questions the bot could not answer (or answered with a 👎) in a period."""
     from datetime import UTC, datetime
 
-    from bot.db import Database
+    from bot.core.db import Database
+    from bot.core.runtime import Runtime
     from bot.feedback import log as fl
-    from bot.knowledge import KnowledgeError, load_knowledge
-    from bot.runtime import Runtime
-    from bot.surveys import service_name, service_unit
+    from bot.qa.knowledge import KnowledgeError
+    from bot.qa.loader import load_knowledge
+    from bot.surveys.questionnaire import service_name, service_unit
 
     settings = _settings(args)
     try:
@@ -259,8 +262,8 @@ def cmd_knowledge_gaps(args: argparse.Namespace) -> int:
 
 
 def cmd_db_upgrade(args: argparse.Namespace) -> int:
-    from bot.db import Database
-    from bot.schema import check_schema_not_newer
+    from bot.core.db import Database
+    from bot.core.schema import check_schema_not_newer
 
     settings = _settings(args)
     db = Database(settings.database_url)
@@ -277,10 +280,10 @@ def _day(text: str) -> date:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date (use YYYY-MM-DD)") from None
 
 
-def _complaints_runtime(args: argparse.Namespace):  # noqa: ANN202 - bot.runtime.Runtime
-    from bot.db import Database
-    from bot.runtime import Runtime
-    from bot.workdays import WorkingCalendar
+def _complaints_runtime(args: argparse.Namespace):  # noqa: ANN202 - bot.core.runtime.Runtime
+    from bot.core.db import Database
+    from bot.core.runtime import Runtime
+    from bot.core.workdays import WorkingCalendar
 
     settings = _settings(args)
     return Runtime(
@@ -292,7 +295,7 @@ def cmd_complaints_export(args: argparse.Namespace) -> int:
     """CSV of the period's complaints; anonymous complainants stay anonymous."""
     import csv
 
-    from bot.complaints import EXPORT_COLUMNS, export_rows
+    from bot.complaints.reports import EXPORT_COLUMNS, export_rows
 
     rt = _complaints_runtime(args)
     with rt.db.session() as session:
@@ -309,9 +312,9 @@ def cmd_complaints_export(args: argparse.Namespace) -> int:
 
 
 def cmd_complaints_report(args: argparse.Namespace) -> int:
-    from bot.complaints import complaint_report, render_report
-    from bot.i18n import Translator
-    from bot.text import html_to_plain
+    from bot.complaints.reports import complaint_report, render_report
+    from bot.core.i18n import Translator
+    from bot.core.text import html_to_plain
 
     rt = _complaints_runtime(args)
     with rt.db.session() as session:
@@ -322,7 +325,7 @@ def cmd_complaints_report(args: argparse.Namespace) -> int:
 
 
 def cmd_survey_check(args: argparse.Namespace) -> int:
-    from bot.surveys import SurveyConfigError, load_survey_config
+    from bot.surveys.questionnaire import SurveyConfigError, load_survey_config
 
     settings = _settings(args)
     path = Path(args.file) if args.file else (
@@ -344,13 +347,20 @@ def cmd_ikm(args: argparse.Namespace) -> int:
     """The index report in the terminal, and optionally its CSV files."""
     from datetime import UTC, datetime
 
-    from bot.db import Database
-    from bot.i18n import Translator
-    from bot.ikm_report import build_report, parse_period, render_report, responses_csv, summary_csv
-    from bot.knowledge import KnowledgeError, load_knowledge
-    from bot.runtime import Runtime
-    from bot.surveys import service_name, service_unit, survey_config
-    from bot.text import html_to_plain
+    from bot.core.db import Database
+    from bot.core.i18n import Translator
+    from bot.core.runtime import Runtime
+    from bot.core.text import html_to_plain
+    from bot.qa.knowledge import KnowledgeError
+    from bot.qa.loader import load_knowledge
+    from bot.surveys.questionnaire import service_name, service_unit, survey_config
+    from bot.surveys.report import (
+        build_report,
+        parse_period,
+        render_report,
+        responses_csv,
+        summary_csv,
+    )
 
     settings = _settings(args)
     try:
@@ -504,8 +514,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"refusing to start: {exc}", file=sys.stderr)
         return EXIT_CONFIG
     except Exception as exc:  # noqa: BLE001 - one clear line instead of a traceback
-        from bot.knowledge import KnowledgeError
-        from bot.surveys import SurveyConfigError
+        from bot.qa.knowledge import KnowledgeError
+        from bot.surveys.questionnaire import SurveyConfigError
 
         if isinstance(exc, SurveyConfigError):
             for problem in exc.problems:

@@ -9,7 +9,7 @@ import signal
 from collections.abc import Callable
 from typing import Any
 
-from bot.config import Settings
+from bot.core.config import Settings
 from bot.emulator import Emulator, EmulatorServer
 
 log = logging.getLogger(__name__)

@@ -15,9 +15,9 @@ sys.path.insert(0, str(REPO))
 
 from playwright.async_api import async_playwright, expect  # noqa: E402
 
-from bot.config import load_settings  # noqa: E402
+from bot.core.config import load_settings  # noqa: E402
 from bot.offline import serve_offline  # noqa: E402
-from tests.browser import launch  # noqa: E402
+from tests.support.browser import launch  # noqa: E402
 
 OUTPUT = REPO / "docs" / "webchat.png"
 DESKTOP = {"width": 1240, "height": 940}

@@ -18,18 +18,17 @@ from telegram.ext import (
     filters,
 )
 
-from bot.config import SUPPORTED_LOCALES
-from bot.conversations import clear_state, get_state
-from bot.i18n import N_, Translator
-from bot.models import ConversationState
-from bot.runtime import Runtime
-from bot.text import escape, split_message
-from bot.users import set_language, user_language
+from bot.core.config import SUPPORTED_LOCALES
+from bot.core.i18n import N_, Translator
+from bot.core.models import ConversationState
+from bot.core.runtime import Runtime
+from bot.core.text import escape, split_message
+from bot.people.conversations import clear_state, get_state
+from bot.people.users import set_language, user_language
+from bot.telegram_rules.callback import CallbackData
+from handlers.registry import Handler, registry, registry_of
 
 log = logging.getLogger(__name__)
-
-Handler = Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[None]]
-FlowHandler = Callable[[Update, ContextTypes.DEFAULT_TYPE, ConversationState], Awaitable[None]]
 
 # Handler groups, in the order python-telegram-bot runs them; every group sees every update
 # unless a guard raises ApplicationHandlerStop. Within a group the first matching handler wins,
@@ -68,8 +67,8 @@ def translator(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Translator
 
 async def edit_in_place(edit: Awaitable[object]) -> None:
     """Await an edit of a message, where the message already showing the result is fine: a
-    double press, or an update handled again after a takeover (bot/replies.py), edits to what
-    is there, and Telegram refuses that as "message is not modified", no error for the user."""
+    double press, or an update handled again after a takeover (bot/webhook/journal.py), edits to
+    what is there, and Telegram refuses that as "message is not modified", no error for the user."""
     try:
         await edit
     except BadRequest as exc:
@@ -94,13 +93,6 @@ async def reply_html(update: Update, text: str, reply_markup: object = None) -> 
 
 # --- conversation flows kept in the database ------------------------------------------------
 
-FLOWS: dict[str, FlowHandler] = {}
-
-
-def register_flow(name: str, handler: FlowHandler) -> None:
-    """A feature's multi-step conversation: free messages go to it while the user is in it."""
-    FLOWS[name] = handler
-
 
 def current_flow(update: Update, context: ContextTypes.DEFAULT_TYPE) -> ConversationState | None:
     if update.effective_chat is None or update.effective_user is None:
@@ -117,7 +109,7 @@ def current_flow(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Conversa
         state = get_state(
             session, chat_id=update.effective_chat.id, user_id=update.effective_user.id
         )
-        if state is not None and state.flow not in FLOWS:
+        if state is not None and state.flow not in registry(context).flows:
             clear_state(session, chat_id=state.chat_id, user_id=state.user_id)
             return None
         return state
@@ -128,26 +120,14 @@ async def dispatch_flow(update: Update, context: ContextTypes.DEFAULT_TYPE) -> b
     state = current_flow(update, context)
     if state is None:
         return False
-    await FLOWS[state.flow](update, context, state)
+    await registry(context).flows[state.flow](update, context, state)
     return True
-
-
-MessagePredicate = Callable[[Update, ContextTypes.DEFAULT_TYPE], bool]
-MESSAGE_ROUTES: list[tuple[MessagePredicate, Handler]] = []
-
-
-def register_message_route(predicate: MessagePredicate, handler: Handler) -> None:
-    """A feature's handler for plain messages (no command) when the user is in no flow.
-
-    Routes are tried in registration order; the first whose predicate holds takes the message.
-    """
-    MESSAGE_ROUTES.append((predicate, handler))
 
 
 async def route_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if await dispatch_flow(update, context):
         return
-    for predicate, handler in MESSAGE_ROUTES:
+    for predicate, handler in registry(context).message_routes:
         if predicate(update, context):
             await handler(update, context)
             return
@@ -186,7 +166,10 @@ MENU = (
 
 
 def main_menu(_: Callable[[str], str]) -> InlineKeyboardMarkup:
-    buttons = [InlineKeyboardButton(_(m.label), callback_data=f"menu:{m.key}") for m in MENU]
+    buttons = [
+        InlineKeyboardButton(_(m.label), callback_data=CallbackData("menu", m.key).pack())
+        for m in MENU
+    ]
     return InlineKeyboardMarkup([buttons[i : i + 2] for i in range(0, len(buttons), 2)])
 
 
@@ -209,7 +192,7 @@ async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     tr = translator(update, context)
     _ = tr.gettext
     lines = [_("<b>What I can do</b>"), ""]
-    for command in citizen_commands(tr.locale):
+    for command in citizen_commands(registry(context).menu_commands, tr.locale):
         lines.append(f"/{command[0]} - {escape(command[1])}")
     lines += [
         "",
@@ -225,8 +208,10 @@ LANGUAGE_NAMES = {"id": "🇮🇩 Bahasa Indonesia", "en": "🇬🇧 English"}
 
 def language_keyboard() -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(LANGUAGE_NAMES[c], callback_data=f"lang:{c}")]
-         for c in SUPPORTED_LOCALES]
+        [
+            [InlineKeyboardButton(LANGUAGE_NAMES[c], callback_data=CallbackData("lang", c).pack())]
+            for c in SUPPORTED_LOCALES
+        ]
     )
 
 
@@ -237,7 +222,8 @@ async def language_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -
 
 async def language_chosen(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query = update.callback_query
-    code = (query.data or "").removeprefix("lang:")
+    pressed = CallbackData.parse(query.data, "lang")
+    code = pressed.action if pressed is not None and pressed.arg is None else ""
     if code not in SUPPORTED_LOCALES:
         await query.answer()
         return
@@ -291,25 +277,30 @@ async def error_handler(update: object, context: ContextTypes.DEFAULT_TYPE) -> N
 
 # --- commands shown in Telegram's menu --------------------------------------------------------
 
-# (Indonesian name, English name, description msgid); features append their own.
-CITIZEN_COMMANDS: list[tuple[str, str, str]] = [
+# (Indonesian name, English name, description msgid); each feature adds its own after these.
+BASIC_COMMANDS = (
     ("start", "start", N_("Main menu")),
     ("layanan", "services", N_("Browse services")),
     ("bahasa", "language", N_("Change language")),
     ("batal", "cancel", N_("Cancel what you are doing")),
     ("help", "help", N_("Help")),
-]
+)
 
 
-def citizen_commands(locale: str) -> list[tuple[str, str]]:
+def citizen_commands(
+    commands: list[tuple[str, str, str]], locale: str
+) -> list[tuple[str, str]]:
+    """The menu's commands, named and described in ``locale``."""
     tr = Translator(locale)
     return [
         (id_name if locale == "id" else en_name, tr.gettext(desc))
-        for id_name, en_name, desc in CITIZEN_COMMANDS
+        for id_name, en_name, desc in commands
     ]
 
 
 def register(app: Application) -> None:
+    for command in BASIC_COMMANDS:
+        registry_of(app).add_menu_command(*command)
     app.add_handler(CommandHandler("start", start), GROUP_FEATURES)
     app.add_handler(CommandHandler("help", help_command), GROUP_FEATURES)
     app.add_handler(CommandHandler(["bahasa", "language"], language_command), GROUP_FEATURES)
@@ -331,7 +322,7 @@ def register_fallbacks(app: Application) -> None:
 
 def user_role(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
     """The role of the user behind the update, from the database (or ADMIN_IDS)."""
-    from bot.roles import role_of
+    from bot.people.roles import role_of
 
     rt = runtime(context)
     if update.effective_user is None:
@@ -345,7 +336,7 @@ def staff_only(required: str) -> Callable[[Handler], Handler]:
     so a citizen cannot even tell that the command exists."""
     from functools import wraps
 
-    from bot.roles import has_role
+    from bot.people.roles import has_role
 
     def decorate(handler: Handler) -> Handler:
         @wraps(handler)

@@ -18,28 +18,29 @@ from telegram.ext import (
     filters,
 )
 
-from bot.conversations import clear_state, set_state
+from bot.core.i18n import Translator
+from bot.core.models import ConversationState, Staff, utcnow
+from bot.core.runtime import Runtime
+from bot.core.text import escape, split_message
 from bot.feedback import handoff as ho
 from bot.feedback import log as fl
 from bot.feedback import render
 from bot.feedback.models import OfficerQuestion, QuestionAsk
-from bot.i18n import Translator
-from bot.knowledge import OFFICE_ID
-from bot.models import ConversationState, Staff, utcnow
-from bot.outbox import enqueue
-from bot.roles import has_role, role_of
-from bot.runtime import Runtime
-from bot.text import escape, split_message
+from bot.outbox.store import enqueue
+from bot.people.conversations import clear_state, set_state
+from bot.people.roles import has_role, role_of
+from bot.qa.knowledge import OFFICE_ID
+from bot.telegram_rules.callback import CallbackData
 from handlers.common import (
     GROUP_FEATURES,
     edit_in_place,
-    register_flow,
     reply_html,
     runtime,
     staff_only,
     translator,
     unknown_button,
 )
+from handlers.registry import registry_of
 
 log = logging.getLogger(__name__)
 
@@ -54,9 +55,8 @@ def officers_chat(rt: Runtime) -> int | None:
 
 
 def now_utc(rt: Runtime) -> datetime:
-    """The time handlers act on: tests of office hours put a fixed clock in ``extras``."""
-    clock = rt.extras.get("clock")
-    return clock() if clock is not None else utcnow()
+    """The time handlers act on: tests of office hours set a fixed clock on the runtime."""
+    return rt.clock() if rt.clock is not None else utcnow()
 
 
 def _name_of(rt: Runtime, locale: str):  # noqa: ANN202 - Callable[[str], str]
@@ -70,7 +70,7 @@ def _name_of(rt: Runtime, locale: str):  # noqa: ANN202 - Callable[[str], str]
 def unit_of(rt: Runtime, service_id: str) -> str | None:
     """A question's unit is the unit of the service it was nearest to, as the satisfaction
     surveys report it (the questionnaire's ``units:``, else the service's category)."""
-    from bot.surveys import service_unit
+    from bot.surveys.questionnaire import service_unit
 
     return service_unit(rt, service_id)
 
@@ -106,18 +106,22 @@ async def with_feedback(
         )
     _ = tr.gettext
     if understood:
-        extra = [[_button("👍", f"qo:up:{ask.id}"), _button("👎", f"qo:dn:{ask.id}")]]
+        extra = [[_button("👍", _data("up", ask.id)), _button("👎", _data("dn", ask.id))]]
     elif officers_chat(rt) is not None:
-        extra = [[_button(_("🙋 Ask an officer"), f"qo:ask:{ask.id}")]]
+        extra = [[_button(_("🙋 Ask an officer"), _data("ask", ask.id))]]
     else:
         extra = []
     return InlineKeyboardMarkup([*markup.inline_keyboard, *extra])
 
 
+def _data(action: str, ask_id: int) -> str:
+    return CallbackData(ho.PREFIX, action, ask_id).pack()
+
+
 def _without_feedback(markup: InlineKeyboardMarkup | None) -> list[list[InlineKeyboardButton]]:
     return [
         list(row) for row in (markup.inline_keyboard if markup else ())
-        if not any(str(b.callback_data or "").startswith("qo:") for b in row)
+        if not any(str(b.callback_data or "").startswith(ho.PREFIX + ":") for b in row)
     ]
 
 
@@ -134,11 +138,11 @@ async def citizen_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     rt = runtime(context)
     tr = translator(update, context)
     _ = tr.gettext
-    parts = (query.data or "").split(":")
-    if len(parts) != 3 or parts[1] not in ("up", "dn", "ask") or not parts[2].isdigit():
+    pressed = CallbackData.parse(query.data, ho.PREFIX, with_id=ho.CITIZEN_ACTIONS)
+    if pressed is None or pressed.action not in ho.CITIZEN_ACTIONS or pressed.arg is not None:
         await unknown_button(update, context)
         return
-    action, ask_id = parts[1], int(parts[2])
+    action, ask_id = pressed.action, pressed.id
     now = now_utc(rt)
     rated = False
     with rt.db.session() as session:
@@ -162,7 +166,7 @@ async def citizen_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     else:
         await query.answer(_("Thank you. We noted that this answer did not help."))
         if officers_chat(rt) is not None:
-            rows.append([_button(_("🙋 Ask an officer"), f"qo:ask:{ask_id}")])
+            rows.append([_button(_("🙋 Ask an officer"), _data("ask", ask_id))])
     if query.message is not None:
         await edit_in_place(query.edit_message_reply_markup(InlineKeyboardMarkup(rows)))
 
@@ -383,7 +387,7 @@ class _ReplyToHandoffPost(filters.MessageFilter):
 
 
 def register(app: Application) -> None:
-    register_flow(FLOW, answer_message)
+    registry_of(app).add_flow(FLOW, answer_message)
     app.add_handler(
         CommandHandler(["belumterjawab", "unanswered"], unanswered_command), GROUP_FEATURES
     )

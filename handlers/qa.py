@@ -6,22 +6,22 @@ from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, 
 from telegram.constants import ParseMode
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
 
-from bot.answers import TOPIC_TITLES, Answer, render_answer, render_topic
-from bot.i18n import Translator
-from bot.knowledge import TOPICS, KnowledgeBase
-from bot.text import escape
+from bot.core.i18n import Translator
+from bot.core.text import escape
+from bot.qa.answers import TOPIC_TITLES, Answer, render_answer, render_topic
+from bot.qa.knowledge import TOPICS, KnowledgeBase
+from bot.telegram_rules.callback import CallbackData
 from handlers.common import (
     GROUP_FEATURES,
-    MESSAGE_ROUTES,
     edit_in_place,
     main_menu,
-    register_message_route,
     reply_html,
     runtime,
     translator,
     unknown_button,
 )
 from handlers.feedback import with_feedback
+from handlers.registry import registry_of
 
 PAGE_SIZE = 6
 MAX_QUESTION = 500  # characters read from a question; longer text is not a question
@@ -37,7 +37,12 @@ def _menu_rows(tr: Translator) -> list[list[InlineKeyboardButton]]:
 
 def categories_keyboard(kb: KnowledgeBase, tr: Translator) -> InlineKeyboardMarkup:
     rows = [
-        [InlineKeyboardButton(category.name.get(tr.locale), callback_data=f"svc:cat:{n}:0")]
+        [
+            InlineKeyboardButton(
+                category.name.get(tr.locale),
+                callback_data=CallbackData("svc", "cat", n, "0").pack(),
+            )
+        ]
         for n, category in enumerate(kb.office.categories)
     ]
     return InlineKeyboardMarkup(rows)
@@ -50,33 +55,54 @@ def category_keyboard(
     services = kb.services_in(kb.office.categories[index].id)
     shown = services[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
     rows = [
-        [InlineKeyboardButton(s.name(tr.locale), callback_data=f"svc:card:{s.id}")] for s in shown
+        [
+            InlineKeyboardButton(
+                s.name(tr.locale), callback_data=CallbackData("svc", "card", arg=s.id).pack()
+            )
+        ]
+        for s in shown
     ]
     paging = []
     if page > 0:
         paging.append(
-            InlineKeyboardButton(_("◀ Previous"), callback_data=f"svc:cat:{index}:{page - 1}")
+            InlineKeyboardButton(
+                _("◀ Previous"),
+                callback_data=CallbackData("svc", "cat", index, str(page - 1)).pack(),
+            )
         )
     if (page + 1) * PAGE_SIZE < len(services):
         paging.append(
-            InlineKeyboardButton(_("Next ▶"), callback_data=f"svc:cat:{index}:{page + 1}")
+            InlineKeyboardButton(
+                _("Next ▶"), callback_data=CallbackData("svc", "cat", index, str(page + 1)).pack()
+            )
         )
     if paging:
         rows.append(paging)
-    rows.append([InlineKeyboardButton(_("⬅ All categories"), callback_data="svc:cats")])
+    rows.append(
+        [
+            InlineKeyboardButton(
+                _("⬅ All categories"), callback_data=CallbackData("svc", "cats").pack()
+            )
+        ]
+    )
     return InlineKeyboardMarkup(rows)
 
 
 def card_keyboard(kb: KnowledgeBase, tr: Translator, service_id: str) -> InlineKeyboardMarkup:
     _ = tr.gettext
     buttons = [
-        InlineKeyboardButton(_(TOPIC_TITLES[t]), callback_data=f"svc:topic:{service_id}:{t}")
+        InlineKeyboardButton(
+            _(TOPIC_TITLES[t]),
+            callback_data=CallbackData("svc", "topic", arg=f"{service_id}:{t}").pack(),
+        )
         for t in CARD_TOPICS
     ]
     rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
     category = kb.services[service_id].category
     index = next(n for n, c in enumerate(kb.office.categories) if c.id == category)
-    back = InlineKeyboardButton(_("⬅ Back to the list"), callback_data=f"svc:cat:{index}:0")
+    back = InlineKeyboardButton(
+        _("⬅ Back to the list"), callback_data=CallbackData("svc", "cat", index, "0").pack()
+    )
     rows.append([back])
     return InlineKeyboardMarkup(rows)
 
@@ -85,15 +111,25 @@ def topic_keyboard(tr: Translator, service_id: str, name: str) -> InlineKeyboard
     _ = tr.gettext
     label = _("More about {service}").format(service=name)
     return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(label, callback_data=f"svc:card:{service_id}")], *_menu_rows(tr)]
+        [
+            [
+                InlineKeyboardButton(
+                    label, callback_data=CallbackData("svc", "card", arg=service_id).pack()
+                )
+            ],
+            *_menu_rows(tr),
+        ]
     )
 
 
-def suggestions_keyboard(
-    kb: KnowledgeBase, tr: Translator, ids: list[str]
-) -> InlineKeyboardMarkup:
+def suggestions_keyboard(kb: KnowledgeBase, tr: Translator, ids: list[str]) -> InlineKeyboardMarkup:
     rows = [
-        [InlineKeyboardButton(kb.services[s].name(tr.locale), callback_data=f"svc:card:{s}")]
+        [
+            InlineKeyboardButton(
+                kb.services[s].name(tr.locale),
+                callback_data=CallbackData("svc", "card", arg=s).pack(),
+            )
+        ]
         for s in ids
     ]
     return InlineKeyboardMarkup([*rows, *_menu_rows(tr)])
@@ -169,13 +205,16 @@ async def service_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     rt = runtime(context)
     kb = rt.knowledge
     tr = translator(update, context)
-    parts = (query.data or "").split(":")
-    if parts == ["svc", "cats"]:
+    data = CallbackData.parse(query.data, "svc", with_id={"cat"})
+    if data is None:
+        await unknown_button(update, context)
+        return
+    if data.action == "cats" and data.arg is None:
         await query.answer()
         await _edit(query, _browse_text(tr), categories_keyboard(kb, tr))
         return
-    if len(parts) == 4 and parts[1] == "cat" and parts[2].isdigit() and parts[3].isdigit():
-        index, page = int(parts[2]), int(parts[3])
+    if data.action == "cat" and data.id is not None and (data.arg or "").isdigit():
+        index, page = data.id, int(data.arg)
         if index < len(kb.office.categories):
             category = kb.office.categories[index]
             count = len(kb.services_in(category.id))
@@ -186,15 +225,16 @@ async def service_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
                 )
                 await _edit(query, text, category_keyboard(kb, tr, index, page))
                 return
-    if len(parts) == 3 and parts[1] == "card" and parts[2] in kb.services:
+    if data.action == "card" and data.arg in kb.services:
         await query.answer()
-        answer = render_topic(kb, kb.services[parts[2]], "overview", tr, rt.tz)
-        await reply_html(update, answer.html, card_keyboard(kb, tr, parts[2]))
+        answer = render_topic(kb, kb.services[data.arg], "overview", tr, rt.tz)
+        await reply_html(update, answer.html, card_keyboard(kb, tr, data.arg))
         return
-    if len(parts) == 4 and parts[1] == "topic" and parts[2] in kb.services and parts[3] in TOPICS:
+    topic = data.arg_parts(2) if data.action == "topic" else None
+    if topic is not None and topic[0] in kb.services and topic[1] in TOPICS:
         await query.answer()
-        service = kb.services[parts[2]]
-        answer = render_topic(kb, service, parts[3], tr, rt.tz)
+        service = kb.services[topic[0]]
+        answer = render_topic(kb, service, topic[1], tr, rt.tz)
         await send_answer(update, answer, topic_keyboard(tr, service.id, service.name(tr.locale)))
         return
     await unknown_button(update, context)
@@ -205,6 +245,4 @@ def register(app: Application) -> None:
     app.add_handler(CallbackQueryHandler(menu_services, pattern=r"^menu:services$"), GROUP_FEATURES)
     app.add_handler(CallbackQueryHandler(service_button, pattern=r"^svc:"), GROUP_FEATURES)
     # Free text is a question unless the user is in a flow (common.route_message sees to that).
-    # The route table is per process, and tests build many Applications: add it once.
-    if (is_text_question, answer_question) not in MESSAGE_ROUTES:
-        register_message_route(is_text_question, answer_question)
+    registry_of(app).add_message_route(is_text_question, answer_question)

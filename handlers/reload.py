@@ -10,8 +10,8 @@ from telegram import Update
 from telegram.ext import Application, CommandHandler, ContextTypes
 
 from bot import reload as kr
-from bot.knowledge import KnowledgeError
-from bot.text import escape
+from bot.core.text import escape
+from bot.qa.knowledge import KnowledgeError
 from handlers.common import GROUP_FEATURES, reply_html, runtime, staff_only, translator
 
 log = logging.getLogger(__name__)

@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 from sqlalchemy import create_engine, text
 
-from bot.db import Database
-from tests.e2e import BotHarness, HarnessStarter
+from bot.core.db import Database
+from bot.privacy.kinds import register_all_kinds
+from tests.support.e2e import BotHarness, HarnessStarter
 
 # CI machines run PostgreSQL here with trust auth; each test run gets its own database so
 # parallel runs never meet.
@@ -73,6 +74,13 @@ def database_url(request: pytest.FixtureRequest, tmp_path) -> str:  # noqa: ANN0
     return url
 
 
+@pytest.fixture(scope="session", autouse=True)
+def personal_data_kinds() -> None:
+    """The kinds of personal data, registered as the bot registers them when it starts (tests
+    that call the domain functions build no Application)."""
+    register_all_kinds()
+
+
 @pytest.fixture
 def db(database_url: str) -> Iterator[Database]:
     database = Database(database_url)
@@ -89,7 +97,7 @@ def sqlite_db(tmp_path) -> Iterator[Database]:  # noqa: ANN001
     database.dispose()
 
 
-# --- end-to-end: the real bot against the Bot API emulator (see tests/e2e.py) ---------------
+# --- end-to-end: the real bot against the Bot API emulator (see tests/support/e2e.py) -------
 
 
 @pytest.fixture
@@ -117,4 +125,4 @@ async def bot(database_url: str, make_bot: Callable[..., HarnessStarter]) -> Bot
 @pytest.fixture
 async def bot_sqlite(tmp_path, make_bot: Callable[..., HarnessStarter]) -> BotHarness:  # noqa: ANN001
     """The bot on a fresh SQLite database only."""
-    return await make_bot(f"sqlite:///{tmp_path}/bot.db")
+    return await make_bot(f"sqlite:///{tmp_path}/bot.core.db")

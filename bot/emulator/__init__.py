@@ -1,17 +1,14 @@
 """A Telegram Bot API emulator over HTTP, for end-to-end tests and the offline chat."""
 
 from bot.emulator.core import BotApiError, Emulator, Event, FloodLimits, Upload
-from bot.emulator.html import EntityParseError, parse_html
 from bot.emulator.server import EmulatorServer, create_app
 
 __all__ = [
     "BotApiError",
     "Emulator",
     "EmulatorServer",
-    "EntityParseError",
     "Event",
     "FloodLimits",
     "Upload",
     "create_app",
-    "parse_html",
 ]

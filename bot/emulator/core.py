@@ -17,13 +17,11 @@ from typing import Any
 
 import httpx
 
-from bot.emulator.html import EntityParseError, parse_html, strip_text, utf16_len
+from bot.telegram_rules.html import EntityParseError, parse_html, strip_text, utf16_len
+from bot.telegram_rules.limits import CALLBACK_DATA_LIMIT, CAPTION_LIMIT, TEXT_LIMIT
 
 log = logging.getLogger(__name__)
 
-TEXT_LIMIT = 4096
-CAPTION_LIMIT = 1024
-CALLBACK_DATA_LIMIT = 64  # bytes
 CALLBACK_ANSWER_LIMIT = 200
 DOWNLOAD_LIMIT = 20 * 1024 * 1024  # getFile refuses bigger files
 

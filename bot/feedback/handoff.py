@@ -12,15 +12,17 @@ from babel.dates import format_datetime
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
+from bot.core.i18n import N_, Translator
+from bot.core.models import User, utcnow
+from bot.core.text import escape
+from bot.core.workdays import WorkingCalendar
 from bot.feedback.models import ERASED_ASKER, OfficerQuestion, QuestionAsk
-from bot.i18n import N_, Translator
-from bot.knowledge import KnowledgeBase
-from bot.models import User, utcnow
-from bot.outbox import enqueue
-from bot.text import escape
-from bot.workdays import WorkingCalendar
+from bot.outbox.store import enqueue
+from bot.qa.knowledge import KnowledgeBase
+from bot.telegram_rules.callback import CallbackData
 
-ANSWER_BUTTON = "qo:ans:{id}"
+PREFIX = "qo"  # every button of this feature: qo:up|dn|ask:<ask id>, qo:ans:<hand-off id>
+CITIZEN_ACTIONS = ("up", "dn", "ask")
 MAX_ANSWER = 3000  # characters of an officer's answer; the wrapper must still fit a message
 LOOKAHEAD_DAYS = 21  # how far ahead the next opening is looked for (a long Lebaran closure)
 
@@ -123,17 +125,17 @@ def post_to_officers(
           "in their chat."),
     ])
     markup = {"inline_keyboard": [[
-        {"text": _("💬 Answer"), "callback_data": ANSWER_BUTTON.format(id=handed.id)}
+        {"text": _("💬 Answer"), "callback_data": CallbackData(PREFIX, "ans", handed.id).pack()}
     ]]}
     enqueue(session, chat_id=chat_id, text=text, reply_markup=markup,
             dedupe_key=f"officer-question:{handed.id}")
 
 
 def parse_answer_button(data: str | None) -> int | None:
-    parts = (data or "").split(":")
-    if len(parts) == 3 and parts[:2] == ["qo", "ans"] and parts[2].isdigit():
-        return int(parts[2])
-    return None
+    pressed = CallbackData.parse(data, PREFIX, with_id=("ans",))
+    if pressed is None or pressed.action != "ans" or pressed.arg is not None:
+        return None
+    return pressed.id
 
 
 def handoff_on_post(markup: Any) -> int | None:

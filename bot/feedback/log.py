@@ -17,9 +17,9 @@ from sqlalchemy import delete, func, or_, true, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from bot.core.logging import NIK_RE, PHONE_RE
+from bot.core.models import utcnow
 from bot.feedback.models import ERASED_ASKER, OfficerQuestion, QuestionAsk, UnansweredQuestion
-from bot.logging import NIK_RE, PHONE_RE
-from bot.models import utcnow
 
 MAX_TEXT = 500  # characters kept of a question (the chat reads no more either)
 # An answered question nobody rated is forgotten after this: its 👍/👎 buttons stop working.

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import BigInteger, Column, ForeignKey, Index, Integer, SmallInteger, String, Text
 from sqlmodel import Field, SQLModel
 
-from bot.models import UtcDateTime, utcnow
+from bot.core.models import UtcDateTime, utcnow
 
 ERASED_ASKER = 0  # Telegram user ids are positive: 0 is a citizen whose data was erased
 

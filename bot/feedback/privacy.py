@@ -8,9 +8,9 @@ from typing import Any
 from sqlalchemy import delete, update
 from sqlmodel import Session, select
 
+from bot.core.i18n import N_
 from bot.feedback.models import ERASED_ASKER, OfficerQuestion, QuestionAsk
-from bot.i18n import N_
-from bot.personal_data import register_personal_data
+from bot.privacy.registry import register_personal_data
 
 
 def _iso(moment: Any) -> str | None:
@@ -70,4 +70,5 @@ def erase_questions(session: Session, telegram_id: int) -> str | None:
     )
 
 
-register_personal_data("questions", export_questions, erase_questions)
+def register() -> None:
+    register_personal_data("questions", export_questions, erase_questions)

@@ -6,9 +6,9 @@ from collections.abc import Callable
 from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
+from bot.core.i18n import Translator
+from bot.core.text import escape
 from bot.feedback.log import LoggedQuestion
-from bot.i18n import Translator
-from bot.text import escape
 
 SNIPPET = 200  # characters of a question or an answer shown in a list
 

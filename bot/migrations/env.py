@@ -1,4 +1,4 @@
-"""Alembic environment: runs the migrations against the URL given by bot.db.alembic_config."""
+"""Alembic environment: runs the migrations against the URL given by bot.core.db.alembic_config."""
 
 from alembic import context
 from sqlalchemy import engine_from_config, pool

@@ -6,25 +6,26 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy import BigInteger, Column
 from sqlmodel import Field, SQLModel
 
-from bot.db import Database
-from bot.models import UtcDateTime, utcnow
+from bot.applications.statuses import status_mapping_problems
+from bot.core.config import Settings
+from bot.core.db import Database
+from bot.core.models import UtcDateTime, utcnow
+from bot.core.runtime import Runtime
+from bot.core.workdays import WorkingCalendar
+from bot.qa.knowledge import KnowledgeBase, KnowledgeError
+from bot.qa.loader import load_knowledge
+from bot.qa.matching import Matcher
 
 log = logging.getLogger(__name__)
 
 POLL_SECONDS = 30  # every instance looks at the published version this often
-VERSION_KEY = "knowledge_version"  # Runtime.extras: the version this instance serves
-REFUSED_KEY = "knowledge_refused"  # the version last refused here, to warn once
-# Called with the Runtime after a switch, for what a feature derives from the knowledge base.
-RELOAD_HOOKS: list[Callable[[Any], None]] = []
 
 
 class KnowledgeVersion(SQLModel, table=True):
@@ -55,20 +56,15 @@ def fingerprint(directory: Path) -> str:
 class Loaded:
     """A validated knowledge base with what is built from it, ready to switch to."""
 
-    knowledge: Any  # bot.knowledge.KnowledgeBase
-    matcher: Any  # bot.matching.Matcher
-    calendar: Any  # bot.workdays.WorkingCalendar
+    knowledge: KnowledgeBase
+    matcher: Matcher
+    calendar: WorkingCalendar
     fingerprint: str
 
 
-def load(settings: Any) -> Loaded:
+def load(settings: Settings) -> Loaded:
     """Read and validate the knowledge folder as start-up does; KnowledgeError (with file:line
     problems) when it is invalid. Nothing is switched here."""
-    from bot.applications import status_mapping_problems
-    from bot.knowledge import KnowledgeError, load_knowledge
-    from bot.matching import Matcher
-    from bot.workdays import WorkingCalendar
-
     directory = Path(settings.knowledge_dir)
     before = fingerprint(directory)
     knowledge = load_knowledge(directory)
@@ -106,18 +102,18 @@ def publish(db: Database, loaded: Loaded, *, actor_id: int | None = None) -> int
     return version
 
 
-def switch(rt: Any, loaded: Loaded, version: int) -> None:
+def switch(rt: Runtime, loaded: Loaded, version: int) -> None:
     """Serve ``loaded`` from now on. No await between the assignments: a handler sees the
     old knowledge base and matcher, or the new ones, never one of each."""
     rt.knowledge = loaded.knowledge
     rt.matcher = loaded.matcher
     rt.calendar = loaded.calendar
-    rt.extras[VERSION_KEY] = version
-    for hook in RELOAD_HOOKS:
-        hook(rt)
+    rt.knowledge_version = version
+    for subscriber in rt.events.knowledge_reloaded:
+        subscriber(rt)
 
 
-def reload(rt: Any, *, actor_id: int | None = None) -> tuple[int, Loaded]:
+def reload(rt: Runtime, *, actor_id: int | None = None) -> tuple[int, Loaded]:
     """Validate the folder, publish it and switch this instance at once (the others follow
     within POLL_SECONDS). KnowledgeError when invalid: nothing changes anywhere."""
     loaded = load(rt.settings)
@@ -126,27 +122,25 @@ def reload(rt: Any, *, actor_id: int | None = None) -> tuple[int, Loaded]:
     return version, loaded
 
 
-def remember_served(rt: Any) -> None:
+def remember_served(rt: Runtime) -> None:
     """At start-up: the knowledge just loaded is the published version (or older and about to
     be replaced by the next poll, if the folder differs)."""
     version, published_fingerprint = published(rt.db)
     if version and published_fingerprint != fingerprint(Path(rt.settings.knowledge_dir)):
-        rt.extras[VERSION_KEY] = -1  # the next poll loads the published one
+        rt.knowledge_version = -1  # the next poll loads the published one
         return
-    rt.extras[VERSION_KEY] = version
+    rt.knowledge_version = version
 
 
-def prepare(rt: Any) -> tuple[int, Loaded] | None:
+def prepare(rt: Runtime) -> tuple[int, Loaded] | None:
     """The published version, loaded and validated, when this instance serves another; None
     when there is nothing to switch to. Only reads, so it may run in a worker thread.
 
     The folder is read again and must be valid and match the published fingerprint (another
     machine's folder may still be being copied): otherwise the old knowledge keeps serving
     and the next poll tries again (the warning is logged once per version)."""
-    from bot.knowledge import KnowledgeError
-
     version, wanted = published(rt.db)
-    if version == rt.extras.get(VERSION_KEY, 0):
+    if version == rt.knowledge_version:
         return None
     try:
         loaded = load(rt.settings)
@@ -158,8 +152,8 @@ def prepare(rt: Any) -> tuple[int, Loaded] | None:
                   "same files here")
     if loaded is not None and loaded.fingerprint == wanted:
         return version, loaded
-    if rt.extras.get(REFUSED_KEY) != version:
-        rt.extras[REFUSED_KEY] = version
+    if rt.knowledge_refused != version:
+        rt.knowledge_refused = version
         log.warning("knowledge version %s not taken, the old one keeps serving: %s",
                     version, reason)
     return None

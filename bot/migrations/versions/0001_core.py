@@ -7,7 +7,7 @@ Revises:
 import sqlalchemy as sa
 from alembic import op
 
-from bot.models import AwareDateTime
+from bot.core.models import AwareDateTime
 
 revision = "0001_core"
 down_revision = None

@@ -7,7 +7,7 @@ Revises: 0001_core
 import sqlalchemy as sa
 from alembic import op
 
-from bot.models import AwareDateTime
+from bot.core.models import AwareDateTime
 
 revision = "0002_applications"
 down_revision = "0001_core"

@@ -7,7 +7,7 @@ Revises: 0004_surveys
 import sqlalchemy as sa
 from alembic import op
 
-from bot.models import AwareDateTime
+from bot.core.models import AwareDateTime
 
 revision = "0003_complaints"
 down_revision = "0004_surveys"

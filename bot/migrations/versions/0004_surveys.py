@@ -7,7 +7,7 @@ Revises: 0002_applications
 import sqlalchemy as sa
 from alembic import op
 
-from bot.models import AwareDateTime
+from bot.core.models import AwareDateTime
 
 revision = "0004_surveys"
 down_revision = "0002_applications"

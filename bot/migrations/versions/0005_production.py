@@ -7,7 +7,7 @@ Revises: 0003_complaints
 import sqlalchemy as sa
 from alembic import op
 
-from bot.models import AwareDateTime
+from bot.core.models import AwareDateTime
 
 revision = "0005_production"
 down_revision = "0003_complaints"

@@ -1,5 +1,5 @@
 """The message an update's webhook answer carried, given again if Telegram sends the update
-again (bot/replies.py, WebhookAnswer).
+again (bot/webhook/answer.py, WebhookAnswer).
 
 Revision ID: 0007_webhook_answer
 Revises: 0006_takeover

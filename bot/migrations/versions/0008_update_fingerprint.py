@@ -1,6 +1,6 @@
 """A fingerprint of each handled update's content, so that an update id used again for a
 different update (an emulator or bot restarted, Telegram restarting its numbering, a database
-moved to another bot) is handled as new instead of dropped as a redelivery (bot/scaleout.py).
+moved to another bot) is handled as new instead of dropped as a redelivery (bot/webhook/store.py).
 
 Rows stored before have none and count as a different update when their id comes again.
 

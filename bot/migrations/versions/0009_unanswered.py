@@ -8,7 +8,7 @@ Revises: 0008_update_fingerprint
 import sqlalchemy as sa
 from alembic import op
 
-from bot.models import AwareDateTime
+from bot.core.models import AwareDateTime
 
 revision = "0009_unanswered"
 down_revision = "0008_update_fingerprint"

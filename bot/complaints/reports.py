@@ -1,0 +1,234 @@
+"""The complaint report for supervisors and the CSV export."""
+
+from __future__ import annotations
+
+import statistics
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, case, func, or_
+from sqlmodel import Session, col, select
+
+from bot.complaints.deadlines import local_days_bounds
+from bot.complaints.models import (
+    Complaint,
+)
+from bot.complaints.render import format_day
+from bot.complaints.vocabulary import (
+    ANONYMOUS,
+    CONFIDENTIAL,
+    DUPLICATE,
+    REJECTED,
+    STATUS_LABELS,
+    STATUSES,
+    category_of,
+)
+from bot.core.i18n import Translator
+from bot.core.models import utcnow
+from bot.core.runtime import Runtime
+from bot.core.text import escape
+
+# --- reports and exports ----------------------------------------------------------------------
+
+
+@dataclass
+class ComplaintReport:
+    start: date
+    end: date
+    total: int = 0
+    by_category: dict[str, int] = field(default_factory=dict)
+    by_status: dict[str, int] = field(default_factory=dict)
+    median_first_response: timedelta | None = None
+    median_resolution: timedelta | None = None
+    responded_on_time: int = 0
+    response_counted: int = 0
+    resolved_on_time: int = 0
+    resolution_counted: int = 0
+
+    @property
+    def response_share(self) -> float | None:
+        return self.responded_on_time / self.response_counted if self.response_counted else None
+
+    @property
+    def resolution_share(self) -> float | None:
+        return self.resolved_on_time / self.resolution_counted if self.resolution_counted else None
+
+
+
+def complaint_report(
+    session: Session,
+    rt: Runtime,
+    start: date,
+    end: date,
+    *,
+    public: bool = False,
+    now: datetime | None = None,
+) -> ComplaintReport:
+    """Figures for complaints received from ``start`` to ``end`` (office days, inclusive).
+    ``public`` leaves confidential complaints out, as published figures must."""
+    now = now or utcnow()
+    low, high = local_days_bounds(rt, start, end)
+    scope = [Complaint.received_at >= low, Complaint.received_at < high]
+    if public:
+        scope.append(Complaint.privacy != CONFIDENTIAL)
+    report = ComplaintReport(start, end)
+    for key, count in session.exec(
+        select(Complaint.category, func.count()).where(*scope).group_by(Complaint.category)
+    ).all():
+        report.by_category[key] = count
+    for key, count in session.exec(
+        select(Complaint.status, func.count()).where(*scope).group_by(Complaint.status)
+    ).all():
+        report.by_status[key] = count
+    report.total = sum(report.by_status.values())
+
+    handled = col(Complaint.status).not_in((REJECTED, DUPLICATE))
+    responded = col(Complaint.first_response_at).is_not(None)
+    resolved = col(Complaint.resolved_at).is_not(None)
+    row = session.exec(
+        select(
+            func.sum(
+                case(
+                    (and_(responded, Complaint.first_response_at <= Complaint.response_due), 1),
+                    else_=0,
+                )
+            ),
+            func.sum(case((or_(responded, Complaint.response_due < now), 1), else_=0)),
+            func.sum(
+                case((and_(resolved, Complaint.resolved_at <= Complaint.resolve_due), 1), else_=0)
+            ),
+            func.sum(case((or_(resolved, Complaint.resolve_due < now), 1), else_=0)),
+        ).where(*scope, handled)
+    ).one()
+    (
+        report.responded_on_time,
+        report.response_counted,
+        report.resolved_on_time,
+        report.resolution_counted,
+    ) = (int(v or 0) for v in row)
+
+    # Medians over the few hundred tickets of a period: computed here so that SQLite (which has
+    # no percentile function) and PostgreSQL give the same figure.
+    times = session.exec(
+        select(Complaint.received_at, Complaint.first_response_at, Complaint.resolved_at).where(
+            *scope, handled
+        )
+    ).all()
+    first = [r - rec for rec, r, _res in times if r is not None]
+    done = [res - rec for rec, _r, res in times if res is not None]
+    report.median_first_response = statistics.median(first) if first else None
+    report.median_resolution = statistics.median(done) if done else None
+    return report
+
+
+def _duration(delta: timedelta | None, tr: Translator) -> str:
+    if delta is None:
+        return "-"
+    hours = round(delta.total_seconds() / 3600)
+    days, hours = divmod(hours, 24)
+    if days:
+        return tr.ngettext("{n} day", "{n} days", days).format(n=days) + (
+            " " + tr.ngettext("{n} hour", "{n} hours", hours).format(n=hours) if hours else ""
+        )
+    return tr.ngettext("{n} hour", "{n} hours", hours).format(n=hours)
+
+
+def _share(part: int, whole: int, share: float | None) -> str:
+    return "-" if share is None else f"{share * 100:.0f}% ({part}/{whole})"
+
+
+def render_report(rt: Runtime, report: ComplaintReport, tr: Translator) -> str:
+    _ = tr.gettext
+    lines = [
+        _("📊 <b>Complaints {start} – {end}</b>").format(
+            start=format_day(report.start, tr), end=format_day(report.end, tr)
+        ),
+        _("Received: {n}").format(n=report.total),
+    ]
+    if report.total:
+        lines += ["", _("<b>By category</b>")]
+        for key, count in sorted(report.by_category.items(), key=lambda kv: (-kv[1], kv[0])):
+            lines.append(f"• {escape(category_of(rt, key).title(tr))}: {count}")
+        lines += ["", _("<b>By status</b>")]
+        for status in STATUSES:
+            if report.by_status.get(status):
+                lines.append(f"• {_(STATUS_LABELS[status])}: {report.by_status[status]}")
+    lines += [
+        "",
+        _("Median time to first response: {t}").format(
+            t=_duration(report.median_first_response, tr)
+        ),
+        _("Median time to resolution: {t}").format(t=_duration(report.median_resolution, tr)),
+        _("First response within the time limit: {share}").format(
+            share=_share(report.responded_on_time, report.response_counted, report.response_share)
+        ),
+        _("Resolved within the time limit: {share}").format(
+            share=_share(
+                report.resolved_on_time, report.resolution_counted, report.resolution_share
+            )
+        ),
+    ]
+    return "\n".join(lines)
+
+
+EXPORT_COLUMNS = (
+    "ticket",
+    "received_at",
+    "category",
+    "service_id",
+    "privacy",
+    "complainant",
+    "status",
+    "unit",
+    "priority",
+    "verify_due",
+    "response_due",
+    "resolve_due",
+    "first_response_at",
+    "resolved_at",
+    "closed_at",
+    "solved",
+    "rating",
+    "description",
+)
+
+
+def export_rows(
+    session: Session, rt: Runtime, start: date, end: date, *, public: bool = False
+) -> list[dict[str, Any]]:
+    """Rows for a spreadsheet. The complainant column holds a name only for named and
+    confidential complaints; no Telegram id is ever exported."""
+    low, high = local_days_bounds(rt, start, end)
+    query = select(Complaint).where(Complaint.received_at >= low, Complaint.received_at < high)
+    if public:
+        query = query.where(Complaint.privacy != CONFIDENTIAL)
+    rows = []
+    for c in session.exec(query.order_by(col(Complaint.received_at))).all():
+        rows.append(
+            {
+                "ticket": c.ticket,
+                "received_at": c.received_at.astimezone(rt.tz).isoformat(timespec="minutes"),
+                "category": c.category,
+                "service_id": c.service_id or "",
+                "privacy": c.privacy,
+                "complainant": "" if c.privacy == ANONYMOUS else (c.complainant_name or ""),
+                "status": c.status,
+                "unit": c.unit or "",
+                "priority": c.priority,
+                "verify_due": _iso(c.verify_due, rt),
+                "response_due": _iso(c.response_due, rt),
+                "resolve_due": _iso(c.resolve_due, rt),
+                "first_response_at": _iso(c.first_response_at, rt),
+                "resolved_at": _iso(c.resolved_at, rt),
+                "closed_at": _iso(c.closed_at, rt),
+                "solved": "" if c.solved is None else ("yes" if c.solved else "no"),
+                "rating": c.rating or "",
+                "description": c.description,
+            }
+        )
+    return rows
+
+
+def _iso(moment: datetime | None, rt: Runtime) -> str:
+    return moment.astimezone(rt.tz).isoformat(timespec="minutes") if moment else ""

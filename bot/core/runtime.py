@@ -1,0 +1,45 @@
+"""What every handler needs, built once per process and shared through the Application."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+from bot.core.config import Settings
+from bot.core.db import Database
+from bot.core.events import Events
+from bot.core.workdays import WorkingCalendar
+
+if TYPE_CHECKING:
+    # Types only: the core never imports a feature at run time.
+    from bot.qa.knowledge import KnowledgeBase
+    from bot.qa.matching import Matcher
+    from bot.surveys.questionnaire import SurveyConfig
+    from handlers.outbox_delivery import OutboxSender
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    db: Database
+    knowledge: KnowledgeBase | None = None
+    matcher: Matcher | None = None
+    calendar: WorkingCalendar | None = None
+    events: Events = field(default_factory=Events)
+    # Loaded once per process by the feature that owns each (see bot.surveys.survey_config and
+    # the outbox sender).
+    survey_config: SurveyConfig | None = None
+    outbox_sender: OutboxSender | None = None
+    # The knowledge base version this instance serves, and the one it last refused to take
+    # (bot/reload): -1 makes the next poll load the published one.
+    knowledge_version: int = 0
+    knowledge_refused: int | None = None
+    # A fixed clock for tests of office hours and visit days; None is the real time.
+    clock: Callable[[], datetime] | None = None
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return self.settings.tz

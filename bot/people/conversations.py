@@ -1,0 +1,50 @@
+"""Multi-step conversation state kept in the database, so any bot process can continue a flow."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from sqlmodel import Session
+
+from bot.core.models import ConversationState, utcnow
+
+# A flow left alone this long is forgotten rather than resumed out of context.
+STATE_TTL = timedelta(hours=24)
+
+
+def get_state(session: Session, *, chat_id: int, user_id: int) -> ConversationState | None:
+    state = session.get(ConversationState, (chat_id, user_id))
+    if state is None:
+        return None
+    if utcnow() - state.updated_at > STATE_TTL:
+        session.delete(state)
+        return None
+    return state
+
+
+def set_state(
+    session: Session,
+    *,
+    chat_id: int,
+    user_id: int,
+    flow: str,
+    step: str,
+    data: dict[str, Any] | None = None,
+) -> ConversationState:
+    state = session.get(ConversationState, (chat_id, user_id))
+    if state is None:
+        state = ConversationState(chat_id=chat_id, user_id=user_id, flow=flow, step=step)
+    state.flow = flow
+    state.step = step
+    # A new dict, so SQLAlchemy sees the JSON column change.
+    state.data = dict(data or {})
+    state.updated_at = utcnow()
+    session.add(state)
+    return state
+
+
+def clear_state(session: Session, *, chat_id: int, user_id: int) -> None:
+    state = session.get(ConversationState, (chat_id, user_id))
+    if state is not None:
+        session.delete(state)

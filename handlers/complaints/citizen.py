@@ -1,0 +1,575 @@
+"""The citizen's side of complaints: the filing flow (/pengaduan) and their tickets (/tiket),
+with additions, feedback and rating."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from telegram import InlineKeyboardMarkup, Update
+from telegram.constants import ChatType
+from telegram.ext import ContextTypes
+
+from bot.complaints.access import (
+    ComplaintError,
+    IllegalMove,
+    InvalidInput,
+    LimitReached,
+    can_handle,
+    viewer_for,
+)
+from bot.complaints.filing import (
+    Evidence,
+    check_daily_limit,
+    check_location,
+    clean_description,
+    file_complaint,
+    get_by_ticket,
+    get_complaint,
+    parse_occurred_on,
+)
+from bot.complaints.handling import (
+    add_addition,
+    record_feedback,
+    record_rating,
+)
+from bot.complaints.lists import list_for_complainant
+from bot.complaints.models import Complaint
+from bot.complaints.render import (
+    complainant_buttons,
+    feedback_buttons,
+    format_day,
+    rating_buttons,
+    render_complainant_card,
+    render_staff_card,
+    service_name,
+    staff_buttons,
+)
+from bot.complaints.vocabulary import (
+    ANONYMOUS,
+    DESCRIPTION_MAX,
+    DESCRIPTION_MIN,
+    MAX_EVIDENCE,
+    PRIVACY_CHOICES,
+    PRIVACY_LABELS,
+    PRIVACY_NOTES,
+    RESOLVED,
+    STATUS_LABELS,
+    TERMINAL_STATUSES,
+    categories,
+    category_of,
+    time_limits,
+)
+from bot.core.i18n import Translator
+from bot.core.models import ConversationState, utcnow
+from bot.core.runtime import Runtime
+from bot.core.text import escape
+from bot.people.conversations import clear_state, get_state, set_state
+from bot.telegram_rules.callback import CallbackData
+from handlers.common import (
+    main_menu,
+    runtime,
+    translator,
+    unknown_button,
+)
+from handlers.complaints.shared import (
+    ADD_FLOW,
+    FLOW,
+    STEPS,
+    TICKET_ACTIONS,
+    error_text,
+    inline_keyboard,
+    json_markup,
+    say,
+    user_name,
+)
+
+# --- the citizen's filing flow ----------------------------------------------------------------
+
+
+def _service_choices(rt: Runtime) -> list[str]:
+    services = getattr(rt.knowledge, "services", None) or {}
+    return list(services)
+
+
+def _question(
+    rt: Runtime, step: str, data: dict[str, Any], tr: Translator
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    """The prompt of one step of the filing flow, with its buttons."""
+    _ = tr.gettext
+    skip = _("⏭ Skip")
+    if step == "category":
+        rows = [
+            [(c.title(tr), CallbackData("cf", "cat", arg=c.key).pack())] for c in categories(rt)
+        ]
+        return _("📣 <b>New complaint</b>\nWhat is it about?"), inline_keyboard(rows)
+    if step == "service":
+        rows = [
+            [
+                (
+                    service_name(rt, sid, tr.locale) or sid,
+                    CallbackData("cf", "svc", arg=str(i)).pack(),
+                )
+            ]
+            for i, sid in enumerate(data.get("services", []))
+        ]
+        rows.append([(_("No particular service"), CallbackData("cf", "svc", arg="none").pack())])
+        return _("Which service is it about?"), inline_keyboard(rows)
+    if step == "description":
+        return (
+            _(
+                "Describe what happened: where, when and who was involved "
+                "({minimum}–{maximum} characters)."
+            ).format(minimum=DESCRIPTION_MIN, maximum=DESCRIPTION_MAX),
+            None,
+        )
+    if step == "when":
+        return (
+            _("When did it happen? Write the date, like 17/08/2026, or press Skip."),
+            inline_keyboard([[(skip, CallbackData("cf", "when", arg="skip").pack())]]),
+        )
+    if step == "evidence":
+        count = len(data.get("evidence", []))
+        text = _(
+            "You may send photos or documents as evidence (up to {max}). Press Done when "
+            "finished, or if you have none."
+        ).format(max=MAX_EVIDENCE)
+        if count:
+            text = (
+                tr.ngettext("Received {n} file.", "Received {n} files.", count).format(n=count)
+                + " "
+                + text
+            )
+        return text, inline_keyboard([[(_("✔️ Done"), CallbackData("cf", "ev", arg="done").pack())]])
+    if step == "location":
+        return (
+            _("Where did it happen? You may share a location (📎 → Location), or press Skip."),
+            inline_keyboard([[(skip, CallbackData("cf", "loc", arg="skip").pack())]]),
+        )
+    if step == "privacy":
+        lines = [_("Who may see your name?"), ""]
+        for choice in PRIVACY_CHOICES:
+            lines.append(f"<b>{_(PRIVACY_LABELS[choice])}</b>: {_(PRIVACY_NOTES[choice])}")
+        rows = [
+            [(_(PRIVACY_LABELS[c]), CallbackData("cf", "priv", arg=c).pack())]
+            for c in PRIVACY_CHOICES
+        ]
+        return "\n".join(lines), inline_keyboard(rows)
+    if step == "confirm":
+        return _summary(rt, data, tr), inline_keyboard(
+            [
+                [
+                    (_("📨 Send complaint"), CallbackData("cf", "ok").pack()),
+                    (_("✖️ Cancel"), CallbackData("cf", "no").pack()),
+                ]
+            ]
+        )
+    raise ValueError(f"unknown complaint step {step!r}")
+
+
+def _summary(rt: Runtime, data: dict[str, Any], tr: Translator) -> str:
+    _ = tr.gettext
+    category = category_of(rt, data["category"])
+    lines = [
+        _("<b>Please check your complaint</b>"),
+        _("Category: {category}").format(category=escape(category.title(tr))),
+    ]
+    service = service_name(rt, data.get("service_id"), tr.locale)
+    if service:
+        lines.append(_("Service: {service}").format(service=escape(service)))
+    if data.get("occurred_on"):
+        day = date.fromisoformat(data["occurred_on"])
+        lines.append(_("Happened on: {date}").format(date=format_day(day, tr)))
+    evidence = len(data.get("evidence", []))
+    if evidence:
+        lines.append(
+            tr.ngettext("Evidence: {n} file", "Evidence: {n} files", evidence).format(n=evidence)
+        )
+    if data.get("location"):
+        lines.append(
+            _("Location: {lat}, {lon}").format(lat=data["location"][0], lon=data["location"][1])
+        )
+    privacy = data["privacy"]
+    lines.append(_("Privacy: {privacy}").format(privacy=_(PRIVACY_LABELS[privacy])))
+    lines.append(f"<i>{_(PRIVACY_NOTES[privacy])}</i>")
+    lines += ["", escape(data["description"])]
+    return "\n".join(lines)
+
+
+def _next_step(step: str, data: dict[str, Any]) -> str:
+    following = STEPS[STEPS.index(step) + 1]
+    if following == "service" and not data.get("services"):
+        return "description"
+    return following
+
+
+async def _go(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, step: str, data: dict[str, Any]
+) -> None:
+    """Save the flow at ``step`` and ask its question."""
+    rt = runtime(context)
+    tr = translator(update, context)
+    with rt.db.session() as s:
+        set_state(
+            s,
+            chat_id=update.effective_chat.id,
+            user_id=update.effective_user.id,
+            flow=FLOW,
+            step=step,
+            data=data,
+        )
+    text, markup = _question(rt, step, data, tr)
+    await say(update, text, markup)
+
+
+async def complaint_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/pengaduan, /complaint and the menu button: start filing (private chats only)."""
+    if update.callback_query is not None:
+        await update.callback_query.answer()
+    rt = runtime(context)
+    tr = translator(update, context)
+    if update.effective_chat is None or update.effective_chat.type != ChatType.PRIVATE:
+        await say(update, tr.gettext("Please file complaints in a private chat with me."))
+        return
+    try:
+        with rt.db.session() as s:
+            check_daily_limit(s, rt, update.effective_user.id, utcnow())
+    except LimitReached as exc:
+        await say(update, error_text(exc, tr), main_menu(tr.gettext))
+        return
+    data = {"services": _service_choices(rt), "evidence": []}
+    await _go(update, context, "category", data)
+
+
+def _open_flow(update: Update, context: ContextTypes.DEFAULT_TYPE) -> ConversationState | None:
+    with runtime(context).db.session() as s:
+        return get_state(s, chat_id=update.effective_chat.id, user_id=update.effective_user.id)
+
+
+async def flow_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """cf:<step>:<value>: a choice in the filing flow; stale or forged ones change nothing."""
+    query = update.callback_query
+    state = _open_flow(update, context)
+    pressed = CallbackData.parse(query.data, "cf")
+    if state is None or state.flow != FLOW or pressed is None:
+        await unknown_button(update, context)
+        return
+    rt = runtime(context)
+    data = dict(state.data)
+    kind, value = pressed.action, pressed.arg or ""
+    expected = {
+        "cat": "category",
+        "svc": "service",
+        "when": "when",
+        "ev": "evidence",
+        "loc": "location",
+        "priv": "privacy",
+        "ok": "confirm",
+        "no": "confirm",
+    }
+    if expected.get(kind) != state.step:
+        await unknown_button(update, context)
+        return
+    if kind == "cat":
+        if value not in {c.key for c in categories(rt)}:
+            await unknown_button(update, context)
+            return
+        data["category"] = value
+    elif kind == "svc":
+        services = data.get("services", [])
+        if value == "none":
+            data["service_id"] = None
+        elif value.isdigit() and int(value) < len(services):
+            data["service_id"] = services[int(value)]
+        else:
+            await unknown_button(update, context)
+            return
+    elif kind == "priv":
+        if value not in PRIVACY_CHOICES:
+            await unknown_button(update, context)
+            return
+        data["privacy"] = value
+    elif kind == "no":
+        await query.answer()
+        with rt.db.session() as s:
+            clear_state(s, chat_id=state.chat_id, user_id=state.user_id)
+        _ = translator(update, context).gettext
+        await say(update, _("Cancelled. Nothing was saved."), main_menu(_))
+        return
+    elif kind == "ok":
+        await query.answer()
+        await _file(update, context, state)
+        return
+    await query.answer()
+    await _go(update, context, _next_step(state.step, data), data)
+
+
+async def flow_message(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, state: ConversationState
+) -> None:
+    """A message while filing: the description, a date, evidence, a location."""
+    rt = runtime(context)
+    tr = translator(update, context)
+    _ = tr.gettext
+    message = update.effective_message
+    data = dict(state.data)
+    step = state.step
+    try:
+        if step == "description" and message.text:
+            data["description"] = clean_description(message.text)
+        elif step == "when" and message.text:
+            today = utcnow().astimezone(rt.tz).date()
+            data["occurred_on"] = parse_occurred_on(message.text, today).isoformat()
+        elif step == "evidence" and (message.photo or message.document):
+            evidence = data.get("evidence", [])
+            if len(evidence) >= MAX_EVIDENCE:
+                await say(
+                    update,
+                    _("That is the most I can take. Press Done."),
+                    inline_keyboard([[(_("✔️ Done"), CallbackData("cf", "ev", arg="done").pack())]]),
+                )
+                return
+            if message.photo:
+                evidence.append(["photo", message.photo[-1].file_id])
+            else:
+                evidence.append(["document", message.document.file_id])
+            data["evidence"] = evidence
+            await _go(update, context, "evidence", data)
+            return
+        elif step == "location" and message.location:
+            lat, lon = check_location(message.location.latitude, message.location.longitude)
+            data["location"] = [lat, lon]
+        else:
+            # Not what this step asks for: say what it needs, ask again, keep everything.
+            text, markup = _question(rt, step, data, tr)
+            await say(update, _("Sorry, I need something else here.") + "\n\n" + text, markup)
+            return
+    except InvalidInput as exc:
+        text, markup = _question(rt, step, data, tr)
+        await say(update, error_text(exc, tr), markup)
+        return
+    await _go(update, context, _next_step(step, data), data)
+
+
+async def _file(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, state: ConversationState
+) -> None:
+    rt = runtime(context)
+    tr = translator(update, context)
+    _ = tr.gettext
+    data = state.data
+    occurred = data.get("occurred_on")
+    try:
+        with rt.db.session() as s:
+            complaint = file_complaint(
+                s,
+                rt,
+                complainant_id=update.effective_user.id,
+                complainant_name=user_name(update),
+                category=data["category"],
+                service_id=data.get("service_id"),
+                description=data["description"],
+                occurred_on=date.fromisoformat(occurred) if occurred else None,
+                evidence=[Evidence(kind, file_id) for kind, file_id in data.get("evidence", [])],
+                location=tuple(data["location"]) if data.get("location") else None,
+                privacy=data["privacy"],
+            )
+            clear_state(s, chat_id=state.chat_id, user_id=state.user_id)
+            receipt = _receipt(rt, complaint, tr)
+            markup = json_markup(complainant_buttons(complaint, tr))
+    except ComplaintError as exc:
+        await say(update, error_text(exc, tr), main_menu(_))
+        return
+    await say(update, receipt, markup)
+
+
+def _receipt(rt: Runtime, complaint: Complaint, tr: Translator) -> str:
+    _ = tr.gettext
+    limits = time_limits(rt, category_of(rt, complaint.category))
+    lines = [
+        _("✅ <b>Your complaint has been filed.</b>"),
+        _("Ticket number: <b>{ticket}</b>").format(ticket=complaint.ticket),
+        _("Expected first response by: <b>{date}</b>").format(
+            date=tr.date(complaint.response_due, rt.tz)
+        ),
+        "",
+        _("<b>What happens next</b>"),
+        _("1. An officer checks your complaint within {days} working days.").format(
+            days=limits.verify_days
+        ),
+        _("2. It goes to the unit responsible, which answers you here by the date above."),
+        _("3. It should be resolved by {date}. You get a message at every step.").format(
+            date=tr.date(complaint.resolve_due, rt.tz)
+        ),
+        "",
+        _("See it or add information any time with /tiket {ticket}.").format(
+            ticket=complaint.ticket
+        ),
+    ]
+    if complaint.privacy == ANONYMOUS:
+        lines.append(_("Your name is not shown to any officer."))
+    return "\n".join(lines)
+
+
+# --- the citizen's tickets --------------------------------------------------------------------
+
+
+async def ticket_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/tiket [number]: a complainant's own ticket (officers: one they may handle)."""
+    rt = runtime(context)
+    tr = translator(update, context)
+    _ = tr.gettext
+    user_id = update.effective_user.id
+    if not context.args:
+        with rt.db.session() as s:
+            mine = list_for_complainant(s, user_id)
+        if not mine:
+            await say(update, _("You have no complaints. File one with /pengaduan."))
+            return
+        lines = [_("<b>Your complaints</b>")]
+        rows = []
+        for c in mine:
+            lines.append(f"{c.ticket} · {_(STATUS_LABELS[c.status])}")
+            rows.append([(c.ticket, CallbackData("cc", "view", c.id).pack())])
+        await say(update, "\n".join(lines), inline_keyboard(rows[:10]))
+        return
+    typed = " ".join(context.args)
+    with rt.db.session() as s:
+        complaint = get_by_ticket(s, typed)
+        viewer = viewer_for(s, user_id, rt.settings.admin_ids)
+        if complaint is not None and complaint.complainant_id == user_id:
+            text, markup = _complainant_view(s, rt, complaint, tr)
+        elif complaint is not None and can_handle(viewer, complaint):
+            text = render_staff_card(s, rt, complaint, tr, with_thread=True)
+            markup = json_markup(staff_buttons(complaint, tr))
+        else:
+            # The same answer whether the ticket does not exist or is someone else's.
+            text = _("No ticket {ticket} among your complaints.").format(ticket=escape(typed))
+            markup = None
+    await say(update, text, markup)
+
+
+def _complainant_view(
+    s: Any, rt: Runtime, complaint: Complaint, tr: Translator
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    text = render_complainant_card(s, rt, complaint, tr)
+    if complaint.status == RESOLVED:
+        markup = feedback_buttons(complaint, tr)
+    elif complaint.status in TERMINAL_STATUSES:
+        markup = None
+    else:
+        markup = complainant_buttons(complaint, tr)
+    return text, json_markup(markup)
+
+
+def parse_ticket_button(data: str | None, prefix: str) -> tuple[str, int, str] | None:
+    """``prefix:action:<complaint id>[:arg]`` as (action, id, arg); None when malformed."""
+    parsed = CallbackData.parse(data, prefix, with_id=TICKET_ACTIONS)
+    if parsed is None or parsed.id is None:
+        return None
+    return parsed.action, parsed.id, parsed.arg or ""
+
+
+async def complainant_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """cc:view|add|fb|rate:<id>[:value]: only the ticket's own complainant may press these."""
+    query = update.callback_query
+    rt = runtime(context)
+    tr = translator(update, context)
+    _ = tr.gettext
+    parsed = parse_ticket_button(query.data, "cc")
+    if parsed is None:
+        await unknown_button(update, context)
+        return
+    action, complaint_id, value = parsed
+    user_id = query.from_user.id
+    with rt.db.session() as s:
+        complaint = s.get(Complaint, complaint_id)
+        if complaint is None or complaint.complainant_id != user_id:
+            complaint = None
+        elif action == "view":
+            text, markup = _complainant_view(s, rt, complaint, tr)
+    if complaint is None or action not in ("view", "add", "fb", "rate"):
+        await unknown_button(update, context)
+        return
+    if action == "view":
+        await query.answer()
+        await say(update, text, markup)
+        return
+    if action == "add":
+        if complaint.status in TERMINAL_STATUSES:
+            await query.answer(
+                error_text(IllegalMove("illegal_move", status=complaint.status), tr),
+                show_alert=True,
+            )
+            return
+        await query.answer()
+        with rt.db.session() as s:
+            set_state(
+                s,
+                chat_id=user_id,
+                user_id=user_id,
+                flow=ADD_FLOW,
+                step="text",
+                data={"complaint_id": complaint_id},
+            )
+        await say(
+            update,
+            _(
+                "Write what you want to add to {ticket}. You may also send a photo or a document "
+                "with a caption. /batal to cancel."
+            ).format(ticket=complaint.ticket),
+        )
+        return
+    try:
+        with rt.db.session() as s:
+            complaint = get_complaint(s, complaint_id, for_update=True)
+            if action == "fb" and value in ("y", "n"):
+                record_feedback(s, rt, complaint, complainant_id=user_id, solved=value == "y")
+                reply = _("Thank you. How would you rate the handling of your complaint?")
+                markup = json_markup(rating_buttons(complaint))
+            elif action == "rate" and value.isdigit():
+                record_rating(s, complaint, complainant_id=user_id, rating=int(value))
+                reply, markup = _("Thank you for your rating."), None
+            else:
+                raise InvalidInput("bad_button")
+    except InvalidInput:
+        await unknown_button(update, context)
+        return
+    except ComplaintError as exc:
+        await query.answer(error_text(exc, tr), show_alert=True)
+        return
+    await query.answer()
+    await say(update, reply, markup)
+
+
+async def addition_message(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, state: ConversationState
+) -> None:
+    """The complainant's addition to a ticket: text, or a photo/document with a caption."""
+    rt = runtime(context)
+    tr = translator(update, context)
+    _ = tr.gettext
+    message = update.effective_message
+    evidence: list[Evidence] = []
+    if message.photo:
+        evidence.append(Evidence("photo", message.photo[-1].file_id))
+    elif message.document:
+        evidence.append(Evidence("document", message.document.file_id))
+    body = message.text or message.caption or ("📎" if evidence else "")
+    try:
+        with rt.db.session() as s:
+            complaint = get_complaint(s, state.data["complaint_id"], for_update=True)
+            add_addition(
+                s,
+                rt,
+                complaint,
+                complainant_id=update.effective_user.id,
+                body=body,
+                evidence=evidence,
+            )
+            clear_state(s, chat_id=state.chat_id, user_id=state.user_id)
+            ticket = complaint.ticket
+    except ComplaintError as exc:
+        await say(update, error_text(exc, tr))
+        return
+    await say(update, _("Added to {ticket}. The officers will see it.").format(ticket=ticket))

@@ -1,0 +1,93 @@
+"""What the complaint handlers share: their flows' names, keyboards, and the words for a refused
+action."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+
+from bot.complaints.access import (
+    ComplaintError,
+)
+from bot.complaints.vocabulary import (
+    STATUS_LABELS,
+)
+from bot.core.i18n import N_, Translator
+from handlers.common import (
+    reply_html,
+)
+
+FLOW = "complaint"  # the citizen's filing
+ADD_FLOW = "complaint_add"  # the citizen adds to a ticket
+OFFICER_FLOW = "complaint_officer"  # an officer's reply / answer / reason, typed next
+STEPS = ("category", "service", "description", "when", "evidence", "location", "privacy", "confirm")
+ESCALATION_INTERVAL = 15 * 60  # seconds; the jobs only queue messages, the sender sends them
+SILENT_CLOSE_INTERVAL = 60 * 60
+# Buttons about one ticket (cc: the complainant's, cx: the officers'): the id follows the action.
+TICKET_ACTIONS = frozenset(
+    {"view", "add", "fb", "rate", "take", "asg", "unit", "off", "rep", "res", "rej"}
+)
+
+MENU_COMMANDS = (
+    ("pengaduan", "complaint", N_("File a complaint")),
+    ("tiket", "ticket", N_("Your complaint tickets")),
+)
+
+
+def inline_keyboard(rows: list[list[tuple[str, str]]]) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(label, callback_data=data) for label, data in row] for row in rows]
+    )
+
+
+def json_markup(markup: dict[str, Any] | None) -> InlineKeyboardMarkup | None:
+    """The domain's Bot API JSON keyboard as python-telegram-bot's object."""
+    if not markup:
+        return None
+    return inline_keyboard(
+        [[(b["text"], b["callback_data"]) for b in row] for row in markup["inline_keyboard"]]
+    )
+
+
+def error_text(exc: ComplaintError, tr: Translator) -> str:
+    """What a refused action means, in words the person can act on."""
+    _ = tr.gettext
+    d = exc.detail
+    messages = {
+        "too_short": _(
+            "Please write at least {minimum} characters (you wrote {length}): what happened, "
+            "where, and who was involved."
+        ),
+        "too_long": _("That is {length} characters; the limit is {maximum}. Please shorten it."),
+        "empty": _("Please write some text."),
+        "bad_date": _("I could not read that date. Write it like 17/08/2026, or press Skip."),
+        "future_date": _("That date is in the future. Write the day it happened, or press Skip."),
+        "bad_location": _("That location is not valid. Send it again, or press Skip."),
+        "daily_limit": _(
+            "You have already filed {limit} complaints today, the daily limit. Please continue "
+            "tomorrow, or add information to an open ticket with /tiket."
+        ),
+        "already_yours": _("You already handle this ticket."),
+        "taken_by_other": _(
+            "Another officer already handles this ticket; a supervisor can reassign it."
+        ),
+        "not_your_ticket": _("You cannot handle this ticket: it belongs to another unit."),
+        "unknown_ticket": _("No such ticket."),
+        "unknown_officer": _("That person has no staff role; add them with /officer add first."),
+        "illegal_move": _("This cannot be done now: the ticket is {status}."),
+    }
+    text = messages.get(exc.code, _("That choice is no longer valid. Please start again."))
+    status = d.get("status")
+    return text.format(
+        **{**d, "status": _(STATUS_LABELS[status]) if status in STATUS_LABELS else ""}
+    )
+
+
+def user_name(update: Update) -> str | None:
+    user = update.effective_user
+    return user.full_name if user is not None else None
+
+
+async def say(update: Update, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
+    await reply_html(update, text, markup)

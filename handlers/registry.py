@@ -1,0 +1,52 @@
+"""What the features register on one Application: conversation flows, routes for plain
+messages, and the commands of Telegram's menu.
+
+Kept in the Application's bot_data, not in the process: the tests build many Applications in
+one process, and each must see only what was registered on it. The order of the features in
+handlers/features.py is the order of the menu and of the routes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from telegram import Update
+from telegram.ext import Application, ContextTypes
+
+from bot.core.models import ConversationState
+
+Handler = Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[None]]
+FlowHandler = Callable[[Update, ContextTypes.DEFAULT_TYPE, ConversationState], Awaitable[None]]
+MessagePredicate = Callable[[Update, ContextTypes.DEFAULT_TYPE], bool]
+
+REGISTRY_KEY = "feature_registry"
+
+
+@dataclass
+class FeatureRegistry:
+    # A feature's multi-step conversation, by name: free messages go to it while the user is in
+    # it (the user's step is kept in the database, see bot/people/conversations.py).
+    flows: dict[str, FlowHandler] = field(default_factory=dict)
+    # Handlers for plain messages (no command) when the user is in no flow; the first whose
+    # predicate holds takes the message.
+    message_routes: list[tuple[MessagePredicate, Handler]] = field(default_factory=list)
+    # (Indonesian name, English name, description msgid), in the order Telegram shows them.
+    menu_commands: list[tuple[str, str, str]] = field(default_factory=list)
+
+    def add_flow(self, name: str, handler: FlowHandler) -> None:
+        self.flows[name] = handler
+
+    def add_message_route(self, predicate: MessagePredicate, handler: Handler) -> None:
+        self.message_routes.append((predicate, handler))
+
+    def add_menu_command(self, id_name: str, en_name: str, description: str) -> None:
+        self.menu_commands.append((id_name, en_name, description))
+
+
+def registry_of(app: Application) -> FeatureRegistry:
+    return app.bot_data.setdefault(REGISTRY_KEY, FeatureRegistry())
+
+
+def registry(context: ContextTypes.DEFAULT_TYPE) -> FeatureRegistry:
+    return registry_of(context.application)

@@ -1,0 +1,219 @@
+"""The satisfaction index in the chat: /ikm for everyone, the report, chart and CSV export for
+supervisors."""
+
+from __future__ import annotations
+
+import gzip
+import io
+from datetime import date
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
+from telegram.ext import ContextTypes
+
+from bot.core.i18n import Translator
+from bot.core.models import utcnow
+from bot.core.runtime import Runtime
+from bot.people.roles import has_role
+from bot.surveys.chart import render_chart
+from bot.surveys.questionnaire import service_name, service_unit
+from bot.surveys.report import (
+    GRADE_MEANINGS,
+    Period,
+    build_report,
+    format_index,
+    index_trend,
+    parse_period,
+    period_containing,
+    render_report,
+    responses_csv,
+    summary_csv,
+)
+from bot.telegram_rules.callback import CallbackData
+from handlers.common import escape as esc
+from handlers.common import (
+    reply_html,
+    runtime,
+    translator,
+    unknown_button,
+    user_role,
+)
+from handlers.surveys.questionnaire import replace_pressed, service_buttons, surveys_config
+
+COMPRESS_ABOVE = 10 * 1024 * 1024  # bytes of CSV sent as they are; above, gzipped
+
+
+# --- the index: /ikm -------------------------------------------------------------------------
+
+
+def published_period(rt: Runtime, today: date | None = None) -> Period:
+    """What citizens see: the last complete month (a running month is not published yet)."""
+    today = today or utcnow().astimezone(rt.tz).date()
+    return period_containing("month", today).previous()
+
+
+def _name_of(rt: Runtime, tr: Translator, by: str):  # noqa: ANN202
+    def name(key: str | None) -> str:
+        if key is None:
+            return tr.gettext("All services")
+        if by == "service":
+            return service_name(rt, key, tr.locale)
+        return _unit_name(rt, key, tr.locale)
+
+    return name
+
+
+def _unit_name(rt: Runtime, key: str, locale: str) -> str:
+    office = getattr(rt.knowledge, "office", None)
+    for category in getattr(office, "categories", ()) or ():
+        if getattr(category, "id", None) == key:
+            name = getattr(category, "name", key)
+            return name.get(locale) if hasattr(name, "get") else str(name)
+    return key
+
+
+async def ikm_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    if has_role(user_role(update, context), "supervisor"):
+        await _supervisor_report(update, context)
+    else:
+        await _citizen_choice(update, context)
+
+
+async def _supervisor_report(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/ikm [period] [service|unit]: figures, chart, CSV of the responses and the summary."""
+    rt = runtime(context)
+    tr = translator(update, context)
+    _ = tr.gettext
+    args = list(context.args or [])
+    by = "service"
+    if args and args[-1].lower() in ("service", "unit", "layanan", "unit-kerja"):
+        by = "unit" if args.pop().lower().startswith("unit") else "service"
+    today = utcnow().astimezone(rt.tz).date()
+    try:
+        period = parse_period(" ".join(args), today)
+    except ValueError:
+        await reply_html(
+            update,
+            _(
+                "I could not read that period. Write for example /ikm 2026-11, /ikm 2026-Q3, "
+                "/ikm 2026-S1, /ikm 2026 or /ikm 2026-01-01..2026-03-31, optionally followed by "
+                "unit."
+            ),
+        )
+        return
+    config = surveys_config(rt)
+    with rt.db.session() as session:
+        report = build_report(
+            session,
+            config,
+            period,
+            rt.tz,
+            by=by,
+            unit_of=lambda service_id: service_unit(rt, service_id),
+        )
+        trend = index_trend(session, config, period, rt.tz, count=6)
+        responses = "".join(responses_csv(session, config, period, rt.tz))
+    chat = update.effective_chat
+    await reply_html(update, render_report(tr, report, config, _name_of(rt, tr, by)))
+    png = render_chart(
+        report,
+        trend,
+        config,
+        title=_("Satisfaction index {period}").format(period=period.label),
+        trend_title=_("Index over the last periods"),
+    )
+    await chat.send_photo(
+        InputFile(io.BytesIO(png), filename=f"ikm-{period.label}.png"),
+        caption=_(
+            "Elements (NRR × 25) against the grade bands of {rule}; below, the index over "
+            "the last periods."
+        ).format(rule=report.rule.title),
+    )
+    data, filename = responses.encode("utf-8"), f"ikm-responses-{period.label}.csv"
+    if len(data) > COMPRESS_ABOVE:
+        # A year of a busy office can pass Telegram's 50 MB for bots; CSV shrinks well.
+        data, filename = gzip.compress(data), filename + ".gz"
+    await chat.send_document(
+        InputFile(io.BytesIO(data), filename=filename),
+        caption=_("Responses, without personal data."),
+    )
+    await chat.send_document(
+        InputFile(
+            io.BytesIO(summary_csv(report, config).encode("utf-8")),
+            filename=f"ikm-summary-{period.label}.csv",
+        ),
+        caption=_("Summary per {grouping}.").format(
+            grouping=_("service") if by == "service" else _("unit")
+        ),
+    )
+
+
+async def _citizen_choice(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    rt = runtime(context)
+    tr = translator(update, context)
+    _ = tr.gettext
+    rows = [
+        [InlineKeyboardButton(_("All services"), callback_data=CallbackData("ikm", "all").pack())]
+    ]
+    rows += service_buttons(rt, tr.locale, "ikm", "s")
+    await reply_html(
+        update,
+        _(
+            "<b>Satisfaction index (IKM)</b>\nThe office publishes its citizens' satisfaction "
+            "every month. Which service would you like to see?"
+        ),
+        InlineKeyboardMarkup(rows),
+    )
+
+
+async def ikm_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    rt = runtime(context)
+    tr = translator(update, context)
+    _ = tr.gettext
+    query = update.callback_query
+    data = CallbackData.parse(query.data, "ikm")
+    service_id: str | None = None
+    if data is not None and data.action == "s" and data.arg is not None:
+        service_id = data.arg
+        if rt.knowledge is None or service_id not in rt.knowledge.services:
+            await unknown_button(update, context)
+            return
+    elif data is None or data.action != "all" or data.arg is not None:
+        await unknown_button(update, context)
+        return
+    period = published_period(rt)
+    with rt.db.session() as session:
+        report = build_report(
+            session,
+            surveys_config(rt),
+            period,
+            rt.tz,
+            by="service" if service_id else "overall",
+            only=service_id,
+        )
+    figures = report.overall
+    name = service_name(rt, service_id, tr.locale) if service_id else _("All services")
+    score = figures.score
+    lines = [f"<b>{esc(name)}</b>", _("Period: {period}").format(period=period.label)]
+    if score is None:
+        lines.append(_("No index has been published for this period yet."))
+    else:
+        lines.append(
+            _("Satisfaction index: <b>{index}</b>, grade {grade}").format(
+                index=format_index(tr, score), grade=_(GRADE_MEANINGS[score.grade])
+            )
+        )
+        lines.append(
+            tr.ngettext(
+                "From {count} respondent.", "From {count} respondents.", figures.respondents
+            ).format(count=figures.respondents)
+        )
+        if not figures.sample_reached:
+            lines.append(
+                _(
+                    "The number of respondents is still below the minimum sample, so "
+                    "read this figure with care."
+                )
+            )
+    lines.append(_("Method: {rule}.").format(rule=report.rule.title))
+    await query.answer()
+    await replace_pressed(update, "\n".join(lines), None)

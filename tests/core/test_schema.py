@@ -1,0 +1,73 @@
+"""The schema guard and database errors at start: clear lines, no tracebacks."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+from sqlalchemy import text
+
+import bot.applications.privacy  # noqa: F401 - its registrations are under test
+import bot.complaints.privacy  # noqa: F401 - its registrations are under test
+import bot.surveys.privacy  # noqa: F401 - its registrations are under test
+from bot.core.schema import SchemaTooNew, check_schema_not_newer
+
+# --- schema guard -------------------------------------------------------------------------
+
+
+def test_a_newer_schema_is_refused(sqlite_db, tmp_path):
+    check_schema_not_newer(sqlite_db)  # at our own head: fine
+    with sqlite_db.engine.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = '0099_from_the_future'"))
+    with pytest.raises(SchemaTooNew, match="0099_from_the_future"):
+        check_schema_not_newer(sqlite_db)
+    proc = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "db", "upgrade"],
+        env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "DATABASE_URL": sqlite_db.url},
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
+    assert proc.returncode == 2
+    assert "refusing to start" in proc.stderr and "0099_from_the_future" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize("command", [["db", "upgrade"], ["serve"]])
+def test_an_unreachable_database_is_told_in_two_lines(tmp_path, command):
+    proc = subprocess.run(
+        [sys.executable, "-m", "bot.cli", *command],
+        env={
+            "PATH": "/usr/bin:/bin",
+            "HOME": str(tmp_path),
+            "DATABASE_URL": "postgresql+psycopg://bot:s3cret@127.0.0.1:9/none?connect_timeout=2",
+            "TELEGRAM_BOT_TOKEN": "123:abc",
+            "WEBHOOK_URL": "https://bot.example.go.id",
+            "WEBHOOK_SECRET": "a-long-enough-secret-token",
+        },
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=60,
+    )
+    assert proc.returncode == 69, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert lines[0].startswith("cannot connect to the database: ")
+    assert "Connection refused" in lines[0]
+    assert len(lines) == 2 and "DATABASE_URL" in lines[1]
+    assert "Traceback" not in proc.stderr and "s3cret" not in proc.stderr
+
+
+def test_a_sqlite_file_that_cannot_be_created_is_a_configuration_error(tmp_path):
+    blocked = tmp_path / "a-file"
+    blocked.write_text("not a folder")
+    proc = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "db", "upgrade"],
+        env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path),
+             "DATABASE_URL": f"sqlite:///{blocked}/sub/bot.core.db"},
+        capture_output=True, text=True, cwd=tmp_path, timeout=60,
+    )
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.startswith("configuration error: DATABASE_URL: cannot create the folder")
+    assert "Traceback" not in proc.stderr
