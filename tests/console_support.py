@@ -99,3 +99,41 @@ async def citizen_in_chat(harness: BotHarness, user_id: int = CITIZEN, name: str
     await citizen.reply()
     await harness.settle()
     return citizen
+
+
+def survey_answers(harness: BotHarness, user_id: int, service_id: str, answers: list[int],
+                   *, count: int = 1, suggestion: str | None = None) -> None:
+    """``count`` completed surveys of one citizen for a service, every element answered alike."""
+    from bot.models import utcnow
+    from bot.surveys import ANSWERED, SurveyInvitation, SurveyResponse, service_unit
+
+    now = utcnow()
+    with harness.rt.db.session() as s:
+        for n in range(count):
+            invitation = SurveyInvitation(
+                transaction_key=f"test:{user_id}:{service_id}:{n}:{now.timestamp()}",
+                user_id=user_id, service_id=service_id,
+                unit=service_unit(harness.rt, service_id), status=ANSWERED, due_at=now,
+            )
+            s.add(invitation)
+            s.flush()
+            values = {f"u{i + 1}": a for i, a in enumerate(answers)}
+            s.add(SurveyResponse(
+                invitation_id=invitation.id, service_id=service_id,
+                unit=service_unit(harness.rt, service_id), step="done", completed_at=now,
+                finished_at=now, suggestion=suggestion, **values,
+            ))
+
+
+def completed_applications(harness: BotHarness, service_id: str, count: int) -> None:
+    """Transactions finished in the period: the population the minimum sample is taken from."""
+    from bot.models import utcnow
+
+    now = utcnow()
+    with harness.rt.db.session() as s:
+        for n in range(count):
+            s.add(apps.Application(
+                tracking_number=f"T{n:07d}{service_id[:3].upper()}"[:16], service_id=service_id,
+                applicant_name="Warga", verification_code="000000", status=apps.COMPLETED,
+                received_at=now, due_at=now, closed_at=now, updated_at=now,
+            ))
