@@ -18,7 +18,7 @@ from bot.i18n import Translator
 from bot.models import utcnow
 from bot.runtime import Runtime
 
-QUEUE_SIZE = 50
+QUEUE_SIZE = 50  # tickets on the queue page, the overdue ones first
 
 
 def error_text(exc: cp.ComplaintError, tr: Translator) -> str:
@@ -77,13 +77,16 @@ def countdown(due: datetime, now: datetime, tr: Translator) -> tuple[str, bool]:
 def routes(rt: Runtime) -> list[Route]:
     page = staff_page(rt)
 
-    def row(c: Complaint, tr: Translator, now: datetime) -> dict[str, object]:
+    def row(
+        c: Complaint, tr: Translator, now: datetime, titles: dict[str, str] | None = None
+    ) -> dict[str, object]:
         deadline = next_deadline(c)
         left, late = countdown(deadline[1], now, tr) if deadline else ("", False)
+        title = (titles or {}).get(c.category) or cp.category_of(rt, c.category).title(tr)
         return {
             "c": c,
             "status": tr.gettext(cp.STATUS_LABELS[c.status]),
-            "category": cp.category_of(rt, c.category).title(tr),
+            "category": title,
             "who": html(cp.complainant_label(c, tr)),
             "stage": tr.gettext(cp.STAGE_LABELS[deadline[0]]) if deadline else "",
             "left": left,
@@ -109,11 +112,12 @@ def routes(rt: Runtime) -> list[Route]:
             rest = [
                 c for c in cp.list_for_staff(
                     session, viewer, cp.ListFilter(status=status, mine=mine), now=now,
-                    limit=QUEUE_SIZE + len(late),
+                    limit=QUEUE_SIZE,
                 )
                 if c.id not in seen
-            ][: QUEUE_SIZE]
-            rows = [row(c, p.tr, now) for c in late + rest]
+            ][: QUEUE_SIZE - len(late)]
+            titles = {c.key: c.title(p.tr) for c in cp.categories(rt)}
+            rows = [row(c, p.tr, now, titles) for c in late + rest]
         return p.render(
             "complaints.html", rows=rows, status=status, mine=mine,
             statuses=[(s, p.tr.gettext(cp.STATUS_LABELS[s])) for s in cp.STATUSES],

@@ -11,7 +11,6 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from bot import complaints as cp
 from bot.console import auth
 from bot.console.pages import Page, locale_of, staff_page
 from bot.i18n import Translator
@@ -58,13 +57,7 @@ def routes(rt: Runtime) -> list[BaseRoute]:
 
     @page
     def home(p: Page) -> Response:
-        with rt.db.session() as session:
-            viewer = p.principal.viewer
-            open_count = len(cp.list_for_staff(session, viewer, cp.ListFilter(), limit=100))
-            overdue = len(
-                cp.list_for_staff(session, viewer, cp.ListFilter(overdue=True), limit=100)
-            )
-        return p.render("home.html", open_count=open_count, overdue=overdue)
+        return p.render("home.html")
 
     @page
     def logout(p: Page) -> Response:

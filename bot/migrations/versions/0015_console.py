@@ -1,6 +1,7 @@
 """The staff console (bot/console): one-time login links, sessions (both stored as SHA-256
 hashes), the satisfaction index's follow-up actions and the citizens who opted out of hearing
-about them, and the history of knowledge-base edits made in the console.
+about them, and the history of knowledge-base edits made in the console; an index to list applications newest
+first.
 
 Revision ID: 0015_console
 Revises: 0008_update_fingerprint
@@ -18,6 +19,8 @@ depends_on = None
 
 
 def upgrade() -> None:
+    # The console lists applications newest first, a page at a time.
+    op.create_index("ix_applications_received_at", "applications", ["received_at"])
     op.create_table(
         "console_login_links",
         sa.Column("token_hash", sa.String(64), primary_key=True),
@@ -69,3 +72,4 @@ def downgrade() -> None:
     op.drop_table("ikm_followups")
     op.drop_table("console_sessions")
     op.drop_table("console_login_links")
+    op.drop_index("ix_applications_received_at", "applications")
