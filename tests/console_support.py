@@ -26,8 +26,8 @@ STORY = "Petugas loket meminta uang tambahan untuk mempercepat KTP saya <script>
 LINK = re.compile(r"https?://\S+/console/login/[\w-]+")
 
 
-async def start_console(make_bot: Any, database_url: str) -> BotHarness:
-    harness = await make_bot(database_url, admin_ids=[ADMIN])
+async def start_console(make_bot: Any, database_url: str, **settings: Any) -> BotHarness:
+    harness = await make_bot(database_url, admin_ids=[ADMIN], **settings)
     add_to(harness.server.app, harness.rt)
     harness.rt.settings.public_url = harness.server.base_url
     with harness.rt.db.session() as s:
@@ -58,6 +58,17 @@ async def signed_in(harness: BotHarness, staff_id: int) -> httpx.AsyncClient:
     answer = await client.post(link)
     assert answer.status_code == 303, answer.text
     return client
+
+
+def knowledge_copy(tmp_path: Any) -> Any:
+    """A copy of the sample knowledge base that a test may edit."""
+    import shutil
+
+    from bot.config import PROJECT_ROOT
+
+    target = tmp_path / "knowledge"
+    shutil.copytree(PROJECT_ROOT / "knowledge", target)
+    return target
 
 
 def csrf_of(html: str) -> str:

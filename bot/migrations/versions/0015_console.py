@@ -1,7 +1,7 @@
 """The staff console (bot/console): one-time login links, sessions (both stored as SHA-256
 hashes), the satisfaction index's follow-up actions and the citizens who opted out of hearing
-about them, and the history of knowledge-base edits made in the console; an index to list applications newest
-first.
+about them, and the history of knowledge-base edits made in the console; an index to list
+applications newest first.
 
 Revision ID: 0015_console
 Revises: 0008_update_fingerprint
