@@ -11,13 +11,16 @@ import pytest
 from bot.i18n import Translator
 from tests.browser import browser_missing, launch
 from tests.console_support import (
+    ADMIN,
     OFFICER,
     OTHER_OFFICER,
     application_with_follower,
     citizen_in_chat,
     complaint,
+    knowledge_copy,
     link_from_chat,
     start_console,
+    survey_answers,
 )
 
 pytestmark = pytest.mark.browser
@@ -98,3 +101,37 @@ async def test_an_officer_works_in_the_console(browser, make_bot, database_url):
     assert answer.status == 401
     assert not problems
     await desk.close()
+
+
+async def test_an_admin_edits_a_fee_and_citizens_see_the_index(browser, make_bot, database_url,
+                                                              tmp_path):
+    from playwright.async_api import expect
+
+    bot = await start_console(make_bot, database_url, knowledge_dir=knowledge_copy(tmp_path))
+    citizen = await citizen_in_chat(bot)
+    desk = await browser.new_context(viewport={"width": 1366, "height": 768})
+    page = await desk.new_page()
+    page.set_default_timeout(10_000)
+    await page.goto(await link_from_chat(bot, ADMIN))
+    await page.click("#sign-in")
+    await page.get_by_role("link", name="Basis pengetahuan").first.click()
+    await page.get_by_role("link", name="SKCK (Surat Keterangan Catatan Kepolisian)").click()
+    await page.fill("#fee", "35000")
+    await page.click("#check")
+    await expect(page.locator("#preview-fee-id")).to_contain_text("Biaya: Rp35.000")
+    await expect(page.locator("#preview-fee-en")).to_contain_text("Fee: Rp35.000")
+    await page.click("#save")
+    await expect(page.locator("[role=status]")).to_contain_text("Tersimpan")
+    await citizen.send("biaya skck")
+    assert "Rp35.000" in (await citizen.reply()).text
+    await desk.close()
+
+    # The public page on a phone: the index, its grade and the 9 elements, no login.
+    survey_answers(bot, 7001, "ktp-el", [4, 4, 3, 4, 4, 4, 4, 3, 4], count=5)
+    phone = await browser.new_context(viewport={"width": 390, "height": 844})
+    public = await phone.new_page()
+    await public.goto(f"{bot.server.base_url}/ikm")
+    await expect(public.locator(".headline .index")).to_have_text("94,44")
+    await expect(public.locator(".bars li")).to_have_count(9)
+    assert await public.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    await phone.close()
