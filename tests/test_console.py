@@ -244,6 +244,8 @@ async def test_an_officer_of_another_unit_gets_403_and_nothing_else(console):
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in mine.text
         assert "<script>alert(1)" not in mine.text
         assert "Budi" not in mine.text and str(CITIZEN) not in mine.text
+        assert "script-src 'none'" in mine.headers["content-security-policy"]
+        assert mine.headers["cache-control"] == "no-store"
     finally:
         await other.aclose()
         await officer.aclose()
