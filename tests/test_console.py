@@ -236,6 +236,14 @@ async def test_an_officer_of_another_unit_gets_403_and_nothing_else(console):
             assert (await supervisor.get(path + "?service=paspor")).status_code == 403
             assert (await supervisor.get(path + "?service=ktp-el")).status_code == 200
         assert (await supervisor.get("/console/ikm/responses.csv")).status_code == 403
+        assert (await supervisor.get("/console/ikm?unit=imigrasi-kepolisian")).status_code == 403
+        assert (await supervisor.get("/console/ikm?unit=kependudukan")).status_code == 200
+        boss = await signed_in(console, ADMIN)
+        per_unit = await boss.get("/console/ikm?unit=imigrasi-kepolisian")
+        assert per_unit.status_code == 200 and "Paspor" in per_unit.text
+        assert "KTP" not in per_unit.text
+        assert (await boss.get("/console/ikm?unit=nonsense")).status_code == 403
+        await boss.aclose()
         await supervisor.aclose()
 
         # The officer of the unit sees it, anonymous and escaped.

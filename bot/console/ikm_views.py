@@ -58,6 +58,13 @@ def scope_for(rt: Runtime, page: Page) -> Scope | None:
     with a unit see that unit's reports; admins and supervisors without a unit see all."""
     principal = page.principal
     unit = None if principal is None or principal.is_admin else principal.unit
+    asked = page.query.get("unit") or None
+    if asked is not None:
+        if unit is not None and asked != unit:
+            return None
+        if asked not in units(rt):
+            return None
+        unit = asked
     service = page.query.get("service") or None
     if service is not None:
         if service not in rt.knowledge.services:
@@ -65,6 +72,11 @@ def scope_for(rt: Runtime, page: Page) -> Scope | None:
         if unit is not None and service_unit(rt, service) != unit:
             return None
     return Scope(unit=unit, service=service)
+
+
+def units(rt: Runtime) -> list[str]:
+    """The reporting units of the knowledge base's services."""
+    return sorted({u for sid in rt.knowledge.services if (u := service_unit(rt, sid))})
 
 
 def _report(session: Session, rt: Runtime, config: SurveyConfig, period: Period,
@@ -230,8 +242,9 @@ def routes(rt: Runtime) -> list[Route]:
                 for a in actions
             ],
             "scope": scope,
-            "query": f"period={period.label}" + (f"&service={scope.service}"
-                                                 if scope.service else ""),
+            "query": f"period={period.label}"
+            + (f"&unit={scope.unit}" if scope.unit else "")
+            + (f"&service={scope.service}" if scope.service else ""),
         }
 
     @supervisor
@@ -249,7 +262,9 @@ def routes(rt: Runtime) -> list[Route]:
             if scope.unit is None or service_unit(rt, sid) == scope.unit
         )
         return p.render("ikm.html", services=services, elements=survey_config(rt).elements,
+                        units=units(rt) if p.principal.is_admin else [],
                         today=utcnow().astimezone(rt.tz).date().isoformat(),
+                        saved=p.query.get("saved") == "1",
                         **_context(p, scope, period))
 
     def _download(p: Page, kind: str) -> Response:
@@ -316,7 +331,8 @@ def routes(rt: Runtime) -> list[Route]:
                     problem = p.tr.gettext(exc.args[0])
         if problem is not None:
             return p.render("error.html", http_status=422, message=problem, back="/console/ikm")
-        return p.redirect("/console/ikm?saved=1")
+        service = p.form.get("service") or ""
+        return p.redirect("/console/ikm?saved=1" + (f"&service={service}" if service else ""))
 
     @public
     def public_index(p: Page) -> Response:
