@@ -45,16 +45,18 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def test_polling_mode_serves_the_console_on_the_local_port(tmp_path):
+def test_polling_mode_serves_the_console_on_the_local_port(tmp_path, caplog):
     port = _free_port()
     rt = build_runtime(_settings(tmp_path, port=port))
     server = ConsoleServer(rt)
-    server.start()
     try:
-        deadline = time.monotonic() + 10
-        while not server.server.started and time.monotonic() < deadline:
-            time.sleep(0.05)
+        assert server.start()
         assert _get(f"http://127.0.0.1:{port}/ikm")[0] == 200
+        # A second process on the same port: a warning, and its bot runs on without a console.
+        second = ConsoleServer(rt)
+        assert not second.start()
+        assert "the staff console is not served" in caplog.text
+        second.stop()
     finally:
         server.stop()
         rt.db.dispose()

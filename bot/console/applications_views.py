@@ -17,6 +17,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from bot import applications as apps
+from bot.console.auth import Principal
 from bot.console.pages import Page, html, int_param, staff_page
 from bot.i18n import N_
 from bot.runtime import Runtime
@@ -26,17 +27,16 @@ PAGE_SIZE = 50
 SOURCE = "console"
 
 
-def services_in_scope(rt: Runtime, principal: object) -> set[str] | None:
+def services_in_scope(rt: Runtime, principal: Principal) -> set[str] | None:
     """The services whose applications this person handles; None: all of them.
 
     Staff with a unit handle the services of that unit (the reporting unit of the satisfaction
     survey: survey.yaml's units, else the service's category); admins and staff without a unit
     handle all, as in the chat, where any officer may move any application.
     """
-    unit = getattr(principal, "unit", None)
-    if getattr(principal, "is_admin", False) or unit is None:
+    if principal.is_admin or principal.unit is None:
         return None
-    return {sid for sid in rt.knowledge.services if service_unit(rt, sid) == unit}
+    return {sid for sid in rt.knowledge.services if service_unit(rt, sid) == principal.unit}
 
 
 def _in_scope(scope: set[str] | None, application: apps.Application) -> bool:

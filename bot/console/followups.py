@@ -7,7 +7,7 @@ for that service (or unit) are told once through the outbox, and can opt out wit
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, time
 
 from sqlalchemy import exists
 from sqlmodel import Session, col, select
@@ -119,9 +119,9 @@ def render_notice(rt: Runtime, action: FollowUpAction, tr: Translator) -> str:
         "",
         escape(action.text),
         "",
-        _("Since {date}.").format(date=tr.date(
-            utcnow().replace(year=action.taken_on.year, month=action.taken_on.month,
-                             day=action.taken_on.day, hour=12), rt.tz)),
+        _("Since {date}.").format(
+            date=tr.date(datetime.combine(action.taken_on, time(12), tzinfo=rt.tz), rt.tz)
+        ),
     ]
     return "\n".join(lines)
 

@@ -4,7 +4,9 @@
 from __future__ import annotations
 
 import logging
+import socket
 import threading
+import time
 from typing import Any
 
 from starlette.applications import Starlette
@@ -38,13 +40,33 @@ class ConsoleServer:
             access_log=False,
         )
         self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, name="console", daemon=True)
+        self.thread: threading.Thread | None = None
 
-    def start(self) -> None:
+    def start(self, wait: float = 5.0) -> bool:
+        """Serve; False (and a warning) when the port cannot be had: the bot runs on."""
+        config = self.server.config
+        address = f"http://{config.host}:{config.port}/console/"
+        # Bound here rather than by uvicorn, whose failure would be a traceback in a thread.
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind((config.host, config.port))
+        except OSError as exc:
+            sock.close()
+            log.warning("the staff console is not served at %s: %s; choose another port with "
+                        "PORT=N", address, exc.strerror or exc)
+            return False
+        self.thread = threading.Thread(
+            target=self.server.run, kwargs={"sockets": [sock]}, name="console", daemon=True
+        )
         self.thread.start()
-        log.info("staff console on http://%s:%s/console/", self.server.config.host,
-                 self.server.config.port)
+        deadline = time.monotonic() + wait
+        while not self.server.started and self.thread.is_alive() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        log.info("staff console at %s", address)
+        return True
 
     def stop(self, *_args: Any) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=10)
+        if self.thread is not None:
+            self.server.should_exit = True
+            self.thread.join(timeout=10)
