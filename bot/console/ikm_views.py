@@ -151,7 +151,8 @@ def element_bars(config: SurveyConfig, figures: Figures, tr: Translator) -> list
             "code": element.code,
             "name": element.name.get(tr.locale),
             "nrr": format_nrr(tr, value),
-            "points": f"{points:.1f}" if points is not None else "-",
+            "points": (f"{points:.1f}".replace(".", "," if tr.locale == "id" else ".")
+                       if points is not None else "-"),
             "width": max(0.0, min(100.0, points or 0.0)),
             "grade": ikm.rule(figures.rule).grade(points) if points is not None else None,
         })
