@@ -77,7 +77,18 @@ async def test_a_link_signs_in_once_and_expires(console):
 async def test_sessions_end_everywhere_and_with_the_role(console):
     desk = await signed_in(console, OFFICER)
     phone = await signed_in(console, OFFICER)
+    kiosk = await signed_in(console, OFFICER)
     try:
+        # Signing out of one browser ends its session (its old cookie opens nothing) and
+        # leaves the others signed in.
+        kept = kiosk.cookies.get(auth.COOKIE)
+        alone = await kiosk.post("/console/logout", data={
+            "csrf": csrf_of((await kiosk.get("/console/")).text)})
+        assert alone.status_code == 303
+        async with httpx.AsyncClient(base_url=console.server.base_url,
+                                     cookies={auth.COOKIE: kept}) as replay:
+            assert (await replay.get("/console/")).status_code == 401
+        assert (await phone.get("/console/")).status_code == 200
         home = await desk.get("/console/")
         assert home.status_code == 200
         out = await desk.post("/console/logout", data={"csrf": csrf_of(home.text),
@@ -90,8 +101,8 @@ async def test_sessions_end_everywhere_and_with_the_role(console):
                 AuditEntry.action == "console.logout_all",
                 AuditEntry.actor_id == OFFICER)).first() is not None
     finally:
-        await desk.aclose()
-        await phone.aclose()
+        for client in (desk, phone, kiosk):
+            await client.aclose()
 
     aged = await signed_in(console, OFFICER)
     with console.rt.db.session() as s:
