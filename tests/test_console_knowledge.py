@@ -66,3 +66,38 @@ async def test_a_fee_edited_in_the_console_changes_the_bots_answer(make_bot, dat
         assert f"{ADMIN}" in history.text.split("History", 1)[-1] or "Riwayat" in history.text
     finally:
         await admin.aclose()
+
+
+async def test_the_office_file_changes_hours_and_closing_days(make_bot, database_url, tmp_path):
+    from datetime import date
+
+    folder = knowledge_copy(tmp_path)
+    bot = await start_console(make_bot, database_url, knowledge_dir=folder)
+    path = folder / "office.yaml"
+    original = path.read_text(encoding="utf-8")
+    admin = await signed_in(bot, ADMIN)
+    try:
+        page = await admin.get("/console/knowledge/office")
+        assert page.status_code == 200 and 'id="fee"' not in page.text
+        token = csrf_of(page.text)
+        changed = original.replace('monday: "08:00-15:00"', 'monday: "07:30-15:00"', 1).replace(
+            "closures:\n", "closures:\n  - date: 2026-12-24\n    reason: {id: Kerja bakti, "
+            "en: Community work day}\n", 1)
+        bad = await admin.post("/console/knowledge/office/save", data={
+            "csrf": token, "text": changed.replace('"07:30-15:00"', '"7:30 sampai 3"')})
+        assert bad.status_code == 422 and "office.yaml:" in bad.text
+        assert path.read_text(encoding="utf-8") == original
+        checked = await admin.post("/console/knowledge/office/preview",
+                                   data={"csrf": token, "text": changed})
+        assert checked.status_code == 200
+        hours = checked.text.split('id="preview-hours-id"', 1)[1].split("</div>", 1)[0]
+        assert "07.30" in hours or "07:30" in hours
+        saved = await admin.post("/console/knowledge/office/save",
+                                 data={"csrf": token, "text": changed})
+        assert saved.status_code == 303
+        assert path.read_text(encoding="utf-8") == changed
+        # Due dates from now on skip the new closing day.
+        assert date(2026, 12, 24) in bot.rt.calendar.closed_dates
+        assert bot.rt.knowledge.office.closed_dates >= {date(2026, 12, 24)}
+    finally:
+        await admin.aclose()

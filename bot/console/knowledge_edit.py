@@ -17,10 +17,11 @@ from sqlmodel import Session, col, select
 
 from bot.applications import status_mapping_problems
 from bot.console.models import KnowledgeEdit
-from bot.knowledge import KnowledgeBase, KnowledgeError, load_knowledge
+from bot.knowledge import OFFICE_ID, KnowledgeBase, KnowledgeError, load_knowledge
 from bot.matching import Matcher
 from bot.roles import audit
 from bot.runtime import Runtime
+from bot.workdays import WorkingCalendar
 
 MAX_FILE_CHARS = 100_000
 # The amount line of a block-style ``fee:`` mapping, for the form's fee field.
@@ -34,6 +35,13 @@ class Checked:
     text: str
     knowledge: KnowledgeBase | None
     problems: tuple[str, ...]
+
+
+def knowledge_file(rt: Runtime, key: str) -> Path | None:
+    """office.yaml for the key "office", else the file of that service."""
+    if key == OFFICE_ID:
+        return Path(rt.knowledge.directory) / "office.yaml"
+    return service_file(rt, key) if key in rt.knowledge.services else None
 
 
 def service_file(rt: Runtime, service_id: str) -> Path | None:
@@ -107,6 +115,9 @@ def reload(rt: Runtime) -> None:
     """This instance answers from the files as they are now."""
     kb = load_knowledge(rt.knowledge.directory)
     rt.matcher = Matcher(kb)
+    if rt.calendar is not None:
+        # The office's own closing days count in every due date from now on.
+        rt.calendar = WorkingCalendar(rt.settings.tz, closed_dates=kb.office.closed_dates)
     rt.knowledge = kb
 
 

@@ -8,21 +8,30 @@ from pathlib import Path
 from starlette.responses import Response
 from starlette.routing import Route
 
-from bot.answers import render_topic
+from bot.answers import render_answer, render_topic
 from bot.console import knowledge_edit as ke
 from bot.console.pages import Page, html, staff_page
 from bot.i18n import Translator
-from bot.knowledge import KnowledgeBase
+from bot.knowledge import OFFICE_ID, KnowledgeBase
+from bot.matching import Match
 from bot.runtime import Runtime
 
 PREVIEW_TOPICS = ("fee", "overview")
+OFFICE_TOPICS = ("overview", "hours")
 
 
 def routes(rt: Runtime) -> list[Route]:
     admin = staff_page(rt, "admin")
 
-    def previews(kb: KnowledgeBase, service_id: str) -> list[tuple[str, str, object]]:
-        service = kb.services.get(service_id)
+    def previews(kb: KnowledgeBase, key: str) -> list[tuple[str, str, object]]:
+        if key == OFFICE_ID:
+            return [
+                (locale, topic, html(render_answer(
+                    kb, Match(OFFICE_ID, topic, 100.0), Translator(locale), rt.tz).html))
+                for topic in OFFICE_TOPICS
+                for locale in ("id", "en")
+            ]
+        service = kb.services.get(key)
         if service is None:
             return []
         return [
@@ -32,11 +41,14 @@ def routes(rt: Runtime) -> list[Route]:
         ]
 
     def _file(p: Page) -> tuple[str, Path] | None:
-        service_id = p.params["service_id"]
-        if service_id not in rt.knowledge.services:
-            return None
-        path = ke.service_file(rt, service_id)
-        return (service_id, path) if path is not None else None
+        key = p.params["service_id"]
+        path = ke.knowledge_file(rt, key)
+        return (key, path) if path is not None else None
+
+    def _name(key: str, locale: str) -> str:
+        if key == OFFICE_ID:
+            return rt.knowledge.office.name
+        return rt.knowledge.services[key].name(locale)
 
     def _form(p: Page, service_id: str, path: Path, text: str, **extra: object) -> Response:
         relative = str(path.relative_to(Path(rt.knowledge.directory)))
@@ -44,7 +56,7 @@ def routes(rt: Runtime) -> list[Route]:
             edits = ke.history(session, relative)
         return p.render(
             "knowledge_edit.html", service_id=service_id,
-            name=rt.knowledge.services[service_id].name(p.tr.locale), file_path=relative, text=text,
+            name=_name(service_id, p.tr.locale), file_path=relative, text=text,
             fee=ke.fee_amount_of(text), edits=edits, tz=rt.tz, **extra,
         )
 
@@ -52,7 +64,7 @@ def routes(rt: Runtime) -> list[Route]:
     def listing(p: Page) -> Response:
         services = [(sid, s.name(p.tr.locale), s.fee.amount) for sid, s in
                     rt.knowledge.services.items()]
-        return p.render("knowledge.html", services=services,
+        return p.render("knowledge.html", services=services, office=rt.knowledge.office.name,
                         money=lambda amount: p.tr.money(amount))
 
     @admin
