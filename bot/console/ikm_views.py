@@ -159,14 +159,15 @@ def element_bars(config: SurveyConfig, figures: Figures, tr: Translator) -> list
     return bars
 
 
-_charts: dict[tuple[str, ...], tuple[float, bytes]] = {}
+CHART_CACHE = "console_ikm_charts"
 
 
 def _chart(rt: Runtime, config: SurveyConfig, period: Period, scope: Scope,
            tr: Translator) -> bytes:
     """The PNG, kept a few minutes: matplotlib takes a few hundred milliseconds."""
+    charts: dict[tuple[str, ...], tuple[float, bytes]] = rt.extras.setdefault(CHART_CACHE, {})
     key = (period.label, period.kind, scope.unit or "", scope.service or "", tr.locale)
-    kept = _charts.get(key)
+    kept = charts.get(key)
     if kept is not None and time.monotonic() - kept[0] < CHART_CACHE_SECONDS:
         return kept[1]
     with rt.db.session() as session:
@@ -178,9 +179,9 @@ def _chart(rt: Runtime, config: SurveyConfig, period: Period, scope: Scope,
         + " · " + _name(rt, scope, None, tr.locale, tr),
         trend_title=tr.gettext("Index over the last periods"),
     )
-    if len(_charts) > 200:
-        _charts.clear()
-    _charts[key] = (time.monotonic(), png)
+    if len(charts) > 200:
+        charts.clear()
+    charts[key] = (time.monotonic(), png)
     return png
 
 
