@@ -44,6 +44,15 @@ async def opt_out_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         await edit_in_place(query.edit_message_reply_markup(reply_markup=None))
 
 
+PURGE_INTERVAL = 3600  # seconds
+
+
+async def purge_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Delete ended sign-in links and sessions; every instance may run it."""
+    with runtime(context).db.session() as session:
+        auth.purge_ended(session)
+
+
 def register(app: Application) -> None:
     # Private chats only: a sign-in link must never land in a group.
     app.add_handler(
@@ -54,3 +63,5 @@ def register(app: Application) -> None:
         CallbackQueryHandler(opt_out_button, pattern=f"^{followups.OPT_OUT_DATA}$"),
         GROUP_FEATURES,
     )
+    if app.job_queue is not None:
+        app.job_queue.run_repeating(purge_job, interval=PURGE_INTERVAL, first=120)

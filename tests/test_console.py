@@ -334,3 +334,16 @@ async def test_csv_preview_changes_nothing_until_applied(console):
         assert first.display_number in (await citizen.reply(timeout=10)).text
     finally:
         await officer.aclose()
+
+
+async def test_ended_links_and_sessions_are_deleted_after_a_day(console):
+    desk = await signed_in(console, OFFICER)
+    await link_from_chat(console, OFFICER)  # never used
+    later = utcnow() + auth.SESSION_TTL + auth.KEEP_ENDED + timedelta(minutes=1)
+    with console.rt.db.session() as s:
+        assert auth.purge_ended(s) == 0  # nothing has ended a day ago yet
+        assert auth.purge_ended(s, now=later) == 3  # two links and the session
+        assert s.exec(select(ConsoleSession)).all() == []
+        assert s.exec(select(AuditEntry).where(AuditEntry.action == "console.login")).first()
+    assert (await desk.get("/console/")).status_code == 401
+    await desk.aclose()

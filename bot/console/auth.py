@@ -12,7 +12,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import update
+from sqlalchemy import delete, or_, update
 from sqlmodel import Session, col
 
 from bot import complaints as cp
@@ -23,6 +23,8 @@ from bot.runtime import Runtime
 
 LINK_TTL = timedelta(minutes=10)
 SESSION_TTL = timedelta(hours=8)
+# Ended links and sessions are deleted after this; who signed in when stays in the audit trail.
+KEEP_ENDED = timedelta(days=1)
 COOKIE = "servicebot_console"
 
 
@@ -152,3 +154,17 @@ def csrf_token(session_token: str) -> str:
 
 def csrf_ok(session_token: str, given: str | None) -> bool:
     return bool(given) and hmac.compare_digest(csrf_token(session_token), given or "")
+
+
+def purge_ended(session: Session, *, now: datetime | None = None) -> int:
+    """Delete links and sessions that ended more than KEEP_ENDED ago; how many rows went."""
+    before = (now or utcnow()) - KEEP_ENDED
+    links = session.exec(  # type: ignore[call-overload]
+        delete(ConsoleLoginLink).where(ConsoleLoginLink.expires_at < before)
+    ).rowcount
+    sessions = session.exec(  # type: ignore[call-overload]
+        delete(ConsoleSession).where(
+            or_(ConsoleSession.expires_at < before, col(ConsoleSession.revoked_at) < before)
+        )
+    ).rowcount
+    return links + sessions
