@@ -50,9 +50,12 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(OFFLINE_NOTE, flush=True)
         return _offline(settings, settings.port)
     from bot.app import build_application, build_runtime
+    from bot.console.serving import ConsoleServer
 
     rt = build_runtime(settings)
     app = build_application(rt)
+    console = ConsoleServer(rt)  # the staff console and /ikm on 127.0.0.1:PORT
+    console.start()
     api = None
     if settings.api_tokens:
         from bot.applications.api import ApiServer
@@ -62,6 +65,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     try:
         app.run_polling(allowed_updates=None, drop_pending_updates=False)
     finally:
+        console.stop()
         if api is not None:
             api.stop()
     return 0

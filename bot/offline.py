@@ -9,6 +9,7 @@ import signal
 from collections.abc import Callable
 from typing import Any
 
+from bot.console.serving import add_to as add_console
 from bot.core.config import Settings
 from bot.emulator import Emulator, EmulatorServer
 
@@ -47,11 +48,16 @@ async def serve_offline(
     app: Any = None
     try:
         live = settings.model_copy(
-            update={"telegram_bot_token": OFFLINE_TOKEN, "telegram_api_base_url": server.api_url}
+            update={
+                "telegram_bot_token": OFFLINE_TOKEN,
+                "telegram_api_base_url": server.api_url,
+                "port": server.port,  # the one picked when asked for 0: the console's links
+            }
         )
         # Migrating and loading the knowledge base block; the page can already load meanwhile.
         rt = await asyncio.to_thread(build_runtime, live)
         emulator.bot_user["first_name"] = rt.knowledge.office.name
+        add_console(server.app, rt)  # the staff console and /ikm beside the web chat
         app = build_application(rt)
         # The steps of Application.run_polling, on this loop and without its signal handling.
         await app.initialize()

@@ -18,6 +18,7 @@ from handlers import (
     applications,
     common,
     complaints,
+    console,
     feedback,
     guards,
     my_data,
@@ -38,6 +39,7 @@ FEATURES = (
     surveys,
     feedback,  # 👍/👎 under answers, Tanya petugas and the officers' replies
     reload,  # /muatulang and the poll for a new knowledge base
+    console,  # /konsol: sign-in links to the staff console
     my_data,
     outbox_delivery,
 )

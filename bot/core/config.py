@@ -77,6 +77,9 @@ class Settings(BaseSettings):
     api_tokens: Annotated[list[str], NoDecode] = Field(default_factory=list)
     api_host: str = "127.0.0.1"
     api_port: int = Field(default=8081, ge=1, le=65535)
+    # Where the links the bot gives (the staff console's sign-in links) start; empty:
+    # http://127.0.0.1:PORT.
+    public_url: str = ""
 
     @field_validator("admin_ids", mode="before")
     @classmethod
@@ -184,6 +187,14 @@ class Settings(BaseSettings):
         # Telegram accepts 1-256 characters of A-Z a-z 0-9 _ - as secret_token.
         if value and not WEBHOOK_SECRET_RE.fullmatch(value):
             raise ValueError("must be 1-256 characters of A-Z, a-z, 0-9, _ and -")
+        return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: str) -> str:
+        value = value.strip().rstrip("/")
+        if value and not value.startswith(("https://", "http://")):
+            raise ValueError("must start with https:// (or http:// on this machine only)")
         return value
 
     @field_validator("webhook_url")

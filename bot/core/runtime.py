@@ -37,6 +37,8 @@ class Runtime:
     # (bot/reload): -1 makes the next poll load the published one.
     knowledge_version: int = 0
     knowledge_refused: int | None = None
+    # The staff console's rendered IKM charts, kept a few minutes: {key: (monotonic time, PNG)}.
+    console_charts: dict[tuple[str, ...], tuple[float, bytes]] = field(default_factory=dict)
     # A fixed clock for tests of office hours and visit days; None is the real time.
     clock: Callable[[], datetime] | None = None
 

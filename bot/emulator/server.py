@@ -381,6 +381,7 @@ class EmulatorServer:
         self.handle_signals = handle_signals
         self._server: _Server | None = None
         self._task: asyncio.Task | None = None
+        self.app: Starlette | None = None
 
     @property
     def base_url(self) -> str:
@@ -403,8 +404,10 @@ class EmulatorServer:
             raise
         self.port = sock.getsockname()[1]
         self.emulator.closing = False  # it may have served before (a restart)
+        # Kept so that the offline mode can add the staff console's routes to it.
+        self.app = create_app(self.emulator)
         config = uvicorn.Config(
-            create_app(self.emulator),
+            self.app,
             log_level="warning",
             access_log=False,
             lifespan="off",

@@ -1,0 +1,137 @@
+"""The staff console in headless Chromium against the real bot: an officer signs in with the
+link the bot gave in the chat, moves an application on and answers a complaint; the citizen's
+chat gets both; an officer of another unit cannot open the complaint by its URL."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from bot.core.i18n import Translator
+from tests.support.browser import browser_missing, launch
+from tests.support.console import (
+    ADMIN,
+    OFFICER,
+    OTHER_OFFICER,
+    application_with_follower,
+    citizen_in_chat,
+    complaint,
+    knowledge_copy,
+    link_from_chat,
+    start_console,
+    survey_answers,
+)
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+async def browser():  # noqa: ANN201 - a Playwright Browser
+    reason = browser_missing()
+    if reason:
+        if os.environ.get("CI"):
+            pytest.fail(f"the console browser test needs Chromium on CI: {reason}")
+        pytest.skip(reason)
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as playwright:
+        chromium = await launch(playwright)
+        yield chromium
+        await chromium.close()
+
+
+async def test_an_officer_works_in_the_console(browser, make_bot, database_url):
+    from playwright.async_api import expect
+
+    bot = await start_console(make_bot, database_url)
+    citizen = await citizen_in_chat(bot)
+    application = application_with_follower(bot)
+    ticket = complaint(bot)
+
+    desk = await browser.new_context(viewport={"width": 1366, "height": 768})
+    page = await desk.new_page()
+    page.set_default_timeout(10_000)
+    problems: list[str] = []
+    page.on("pageerror", lambda exc: problems.append(str(exc)))
+
+    await page.goto(await link_from_chat(bot, OFFICER))
+    await page.click("#sign-in")
+    await expect(page).to_have_url(f"{bot.server.base_url}/console/")
+
+    # Find the application by the applicant's name and move it on.
+    await page.get_by_role("link", name="Permohonan").first.click()
+    await page.fill("input[name=q]", "wulandari")
+    await page.get_by_role("button", name="Cari").click()
+    await page.get_by_role("link", name=application.display_number).click()
+    await page.select_option("#new-status", "in_verification")
+    await page.click("#change-status")
+    await expect(page.locator("[role=status]")).to_be_visible()
+    await expect(page.locator("#status")).to_have_text(Translator("id").gettext("In verification"))
+    notice = await citizen.reply(timeout=10)
+    assert application.display_number in notice.text
+
+    # Answer the complaint from the queue; its text shows as text, not as a script.
+    await page.goto(f"{bot.server.base_url}/console/complaints")
+    await page.get_by_role("link", name=ticket.ticket).click()
+    await expect(page.locator("#card")).to_contain_text("<script>alert(1)</script>")
+    await page.fill("#reply-body", "Terima kasih, laporan Anda sedang kami periksa.")
+    await page.click("#reply")
+    await expect(page.locator("[role=status]")).to_be_visible()
+    answer = await citizen.reply(timeout=10)
+    assert "Terima kasih, laporan Anda sedang kami periksa." in answer.text
+
+    # An officer of another unit, by the complaint's URL: 403 and nothing of it.
+    other = await browser.new_context(viewport={"width": 390, "height": 844})
+    phone = await other.new_page()
+    await phone.goto(await link_from_chat(bot, OTHER_OFFICER))
+    await phone.click("#sign-in")
+    refused = await phone.goto(f"{bot.server.base_url}/console/complaints/{ticket.id}")
+    assert refused.status == 403
+    body = await phone.content()
+    assert ticket.ticket not in body and "Petugas loket" not in body
+    # The console fits a phone's width.
+    assert await phone.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    await other.close()
+
+    # Sign out everywhere: the desk's session is gone too.
+    await page.goto(f"{bot.server.base_url}/console/")
+    await page.click("#sign-out-everywhere")
+    answer = await page.goto(f"{bot.server.base_url}/console/applications")
+    assert answer.status == 401
+    assert not problems
+    await desk.close()
+
+
+async def test_an_admin_edits_a_fee_and_citizens_see_the_index(browser, make_bot, database_url,
+                                                              tmp_path):
+    from playwright.async_api import expect
+
+    bot = await start_console(make_bot, database_url, knowledge_dir=knowledge_copy(tmp_path))
+    citizen = await citizen_in_chat(bot)
+    desk = await browser.new_context(viewport={"width": 1366, "height": 768})
+    page = await desk.new_page()
+    page.set_default_timeout(10_000)
+    await page.goto(await link_from_chat(bot, ADMIN))
+    await page.click("#sign-in")
+    await page.get_by_role("link", name="Basis pengetahuan").first.click()
+    await page.get_by_role("link", name="SKCK (Surat Keterangan Catatan Kepolisian)").click()
+    await page.fill("#fee", "35000")
+    await page.click("#check")
+    await expect(page.locator("#preview-fee-id")).to_contain_text("Biaya: Rp35.000")
+    await expect(page.locator("#preview-fee-en")).to_contain_text("Fee: Rp35.000")
+    await page.click("#save")
+    await expect(page.locator("[role=status]")).to_contain_text("Tersimpan")
+    await citizen.send("biaya skck")
+    assert "Rp35.000" in (await citizen.reply()).text
+    await desk.close()
+
+    # The public page on a phone: the index, its grade and the 9 elements, no login.
+    survey_answers(bot, 7001, "ktp-el", [4, 4, 3, 4, 4, 4, 4, 3, 4], count=5)
+    phone = await browser.new_context(viewport={"width": 390, "height": 844})
+    public = await phone.new_page()
+    await public.goto(f"{bot.server.base_url}/ikm")
+    await expect(public.locator(".headline .index")).to_have_text("94,44")
+    await expect(public.locator(".bars li")).to_have_count(9)
+    assert await public.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    await phone.close()
