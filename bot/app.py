@@ -76,7 +76,7 @@ def register_handlers(app: Application) -> None:
 
 
 async def _post_init(app: Application) -> None:
-    from handlers.common import citizen_commands
+    from handlers.menu import citizen_commands
     from handlers.registry import registry_of
 
     rt: Runtime = app.bot_data["runtime"]

@@ -1,4 +1,5 @@
-"""Shared handler plumbing and the basic commands: /start, /help, /bahasa, the main menu."""
+"""Shared handler plumbing: the runtime and translator of an update, replies, flows kept in the
+database, the main menu keyboard, the unknown-button and unknown-command answers, staff guards."""
 
 from __future__ import annotations
 
@@ -10,23 +11,17 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
 from telegram.ext import (
-    Application,
-    CallbackQueryHandler,
-    CommandHandler,
     ContextTypes,
-    MessageHandler,
-    filters,
 )
 
-from bot.core.config import SUPPORTED_LOCALES
 from bot.core.i18n import N_, Translator
 from bot.core.models import ConversationState
 from bot.core.runtime import Runtime
-from bot.core.text import escape, split_message
+from bot.core.text import split_message
 from bot.people.conversations import clear_state, get_state
-from bot.people.users import set_language, user_language
+from bot.people.users import user_language
 from bot.telegram_rules.callback import CallbackData
-from handlers.registry import Handler, registry, registry_of
+from handlers.registry import Handler, registry
 
 log = logging.getLogger(__name__)
 
@@ -173,79 +168,7 @@ def main_menu(_: Callable[[str], str]) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup([buttons[i : i + 2] for i in range(0, len(buttons), 2)])
 
 
-async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    tr = translator(update, context)
-    _ = tr.gettext
-    kb = runtime(context).knowledge
-    office_name = escape(kb.office.name)
-    lines = [
-        _("Hello! I am the assistant of {office}.").format(office=f"<b>{office_name}</b>"),
-        _("Ask me about any service: requirements, fees, how long it takes, where and when."),
-    ]
-    promise = kb.office.promise(tr.locale)
-    if promise:
-        lines += ["", f"<i>{escape(promise)}</i>"]
-    await reply_html(update, "\n".join(lines), main_menu(_))
-
-
-async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    tr = translator(update, context)
-    _ = tr.gettext
-    lines = [_("<b>What I can do</b>"), ""]
-    for command in citizen_commands(registry(context).menu_commands, tr.locale):
-        lines.append(f"/{command[0]} - {escape(command[1])}")
-    lines += [
-        "",
-        _("Or just type your question, for example: <i>syarat bikin KTP</i>."),
-    ]
-    await reply_html(update, "\n".join(lines), main_menu(_))
-
-
-# --- language ------------------------------------------------------------------------------
-
-LANGUAGE_NAMES = {"id": "🇮🇩 Bahasa Indonesia", "en": "🇬🇧 English"}
-
-
-def language_keyboard() -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(
-        [
-            [InlineKeyboardButton(LANGUAGE_NAMES[c], callback_data=CallbackData("lang", c).pack())]
-            for c in SUPPORTED_LOCALES
-        ]
-    )
-
-
-async def language_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    _ = translator(update, context).gettext
-    await reply_html(update, _("Choose your language:"), language_keyboard())
-
-
-async def language_chosen(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    query = update.callback_query
-    pressed = CallbackData.parse(query.data, "lang")
-    code = pressed.action if pressed is not None and pressed.arg is None else ""
-    if code not in SUPPORTED_LOCALES:
-        await query.answer()
-        return
-    with runtime(context).db.session() as session:
-        set_language(session, telegram_id=query.from_user.id, language=code)
-    _ = Translator(code).gettext
-    await query.answer()
-    await edit_in_place(query.edit_message_text(_("Language set to English.")))
-    await reply_html(update, _("What would you like to do?"), main_menu(_))
-
-
 # --- menu buttons and fallbacks -------------------------------------------------------------
-
-
-async def menu_language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    await update.callback_query.answer()
-    await language_command(update, context)
-
-
-async def menu_coming_soon(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    _ = translator(update, context).gettext
-    await update.callback_query.answer(_("Coming soon."), show_alert=True)
 
 
 async def unknown_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -260,63 +183,6 @@ async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     _ = translator(update, context).gettext
     await reply_html(
         update, _("I don't know that command. Type /help to see what I can do."), main_menu(_)
-    )
-
-
-async def error_handler(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-    log.error("error while handling an update", exc_info=context.error)
-    if isinstance(update, Update) and update.effective_chat is not None:
-        _ = translator(update, context).gettext
-        try:
-            await update.effective_chat.send_message(
-                _("Sorry, something went wrong on our side. Please try again in a moment.")
-            )
-        except Exception:  # noqa: BLE001 - telling the user is best effort
-            log.warning("could not tell the user about the error", exc_info=True)
-
-
-# --- commands shown in Telegram's menu --------------------------------------------------------
-
-# (Indonesian name, English name, description msgid); each feature adds its own after these.
-BASIC_COMMANDS = (
-    ("start", "start", N_("Main menu")),
-    ("layanan", "services", N_("Browse services")),
-    ("bahasa", "language", N_("Change language")),
-    ("batal", "cancel", N_("Cancel what you are doing")),
-    ("help", "help", N_("Help")),
-)
-
-
-def citizen_commands(
-    commands: list[tuple[str, str, str]], locale: str
-) -> list[tuple[str, str]]:
-    """The menu's commands, named and described in ``locale``."""
-    tr = Translator(locale)
-    return [
-        (id_name if locale == "id" else en_name, tr.gettext(desc))
-        for id_name, en_name, desc in commands
-    ]
-
-
-def register(app: Application) -> None:
-    for command in BASIC_COMMANDS:
-        registry_of(app).add_menu_command(*command)
-    app.add_handler(CommandHandler("start", start), GROUP_FEATURES)
-    app.add_handler(CommandHandler("help", help_command), GROUP_FEATURES)
-    app.add_handler(CommandHandler(["bahasa", "language"], language_command), GROUP_FEATURES)
-    app.add_handler(CommandHandler(["batal", "cancel"], cancel), GROUP_FEATURES)
-    app.add_handler(CallbackQueryHandler(language_chosen, pattern=r"^lang:"), GROUP_FEATURES)
-    app.add_handler(CallbackQueryHandler(menu_language, pattern=r"^menu:language$"), GROUP_FEATURES)
-
-
-def register_fallbacks(app: Application) -> None:
-    """Last: anything no feature took. Registered after every feature module."""
-    app.add_handler(CallbackQueryHandler(menu_coming_soon, pattern=r"^menu:"), GROUP_FEATURES)
-    app.add_handler(CallbackQueryHandler(unknown_button), GROUP_FEATURES)
-    app.add_handler(MessageHandler(filters.COMMAND, unknown_command), GROUP_FEATURES)
-    app.add_handler(
-        MessageHandler(filters.ChatType.PRIVATE & ~filters.COMMAND, route_message),
-        GROUP_FEATURES,
     )
 
 

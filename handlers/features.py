@@ -16,11 +16,11 @@ from telegram.ext import Application
 from bot.privacy.kinds import register_all_kinds
 from handlers import (
     applications,
-    common,
     complaints,
     console,
     feedback,
     guards,
+    menu,
     my_data,
     outbox_delivery,
     qa,
@@ -30,7 +30,7 @@ from handlers import (
 )
 
 FEATURES = (
-    common,  # /start, /help, /bahasa, /batal and the main menu
+    menu,  # /start, /help, /bahasa, /batal and the main menu
     guards,  # duplicate and flood guards, in a negative group
     qa,  # services, and free text as a question
     complaints,
@@ -49,5 +49,5 @@ def register_features(app: Application) -> None:
     register_all_kinds()
     for feature in FEATURES:
         feature.register(app)
-    common.register_fallbacks(app)  # last: anything no feature took
-    app.add_error_handler(common.error_handler)
+    menu.register_fallbacks(app)  # last: anything no feature took
+    app.add_error_handler(menu.error_handler)

@@ -72,7 +72,7 @@ async def guard_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 
 
 async def count_failure(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """For /metrics; common.error_handler logs and tells the user."""
+    """For /metrics; menu.error_handler logs and tells the user."""
     METRICS.handler_failures.inc()
 
 

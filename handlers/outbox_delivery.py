@@ -21,6 +21,7 @@ from telegram.warnings import PTBDeprecationWarning, PTBUserWarning
 
 from bot.core.models import utcnow
 from bot.core.runtime import Runtime
+from bot.core.text import escape
 from bot.outbox.models import OutboxMessage
 from bot.outbox.store import (
     CLAIM_RENEW,
@@ -36,7 +37,7 @@ from bot.outbox.store import (
     renew_claim,
 )
 from bot.webhook.transport import ON_ACCEPTED, AiohttpRequest
-from handlers.common import GROUP_FEATURES, escape, reply_html, runtime, staff_only, translator
+from handlers.common import GROUP_FEATURES, reply_html, runtime, staff_only, translator
 
 log = logging.getLogger(__name__)
 

@@ -16,6 +16,7 @@ from telegram.ext import (
 
 from bot.applications.errors import ApplicationError
 from bot.core.i18n import N_
+from bot.core.text import escape
 from bot.people.staff import (
     add_staff,
     create_invite,
@@ -26,14 +27,7 @@ from bot.people.staff import (
     remove_staff,
     request_join,
 )
-from handlers.common import (
-    GROUP_FEATURES,
-    escape,
-    reply_html,
-    runtime,
-    staff_only,
-    translator,
-)
+from handlers.common import GROUP_FEATURES, reply_html, runtime, staff_only, translator
 
 log = logging.getLogger(__name__)
 
@@ -138,14 +132,14 @@ async def join_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 
 
 async def start_with_invite(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/start INV...: a deep link or typed invite code; common's /start must not answer too."""
+    """/start INV...: a deep link or typed invite code; menu's /start must not answer too."""
     if context.args and looks_like_invite(context.args[0]):
         await join_command(update, context)
         raise ApplicationHandlerStop
 
 
 def register(app: Application) -> None:
-    # /start <invite code> must be seen before common's /start: an earlier group, which stops
+    # /start <invite code> must be seen before menu's /start: an earlier group, which stops
     # the update only when it carries a code.
     app.add_handler(
         CommandHandler(

@@ -80,6 +80,7 @@ def _require_handler(viewer: Viewer, complaint: Complaint) -> None:
 
 
 def _stamp(complaint: Complaint, now: datetime) -> None:
+    """Mark the change's time, and the verification's time on the first move past received."""
     if complaint.status != RECEIVED and complaint.verified_at is None:
         complaint.verified_at = now
     complaint.updated_at = now

@@ -9,7 +9,6 @@ from sqlmodel import Session
 
 from bot.core.models import AuditEntry, Staff
 
-ROLES = ("officer", "supervisor", "admin")
 _RANK = {"citizen": 0, "officer": 1, "supervisor": 2, "admin": 3}
 
 

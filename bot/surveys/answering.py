@@ -13,7 +13,6 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from bot.core.models import User
 from bot.surveys import ikm
 from bot.surveys.invitations import SurveyError, owned_invitation, response_of
 from bot.surveys.models import (
@@ -251,6 +250,3 @@ def open_invitations(session: Session, user_id: int) -> Sequence[SurveyInvitatio
     ).all()
 
 
-def user_is_unreachable(session: Session, user_id: int) -> bool:
-    user = session.get(User, user_id)
-    return user is not None and user.unreachable_since is not None

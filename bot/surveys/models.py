@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -18,7 +17,6 @@ from sqlalchemy import (
 from sqlmodel import Field, SQLModel
 
 from bot.core.models import UtcDateTime, utcnow
-from bot.surveys.questionnaire import MAX_ELEMENTS
 
 # --- tables ----------------------------------------------------------------------------------
 
@@ -58,10 +56,6 @@ class SurveyInvitation(SQLModel, table=True):
     closed_at: datetime | None = Field(default=None, sa_column=UtcDateTime(nullable=True))
     close_reason: str | None = Field(default=None, max_length=24)
     created_at: datetime = Field(default_factory=utcnow, sa_column=UtcDateTime(nullable=False))
-
-
-def _answer_columns() -> dict[str, Any]:
-    return {f"u{n}": None for n in range(1, MAX_ELEMENTS + 1)}
 
 
 class SurveyResponse(SQLModel, table=True):

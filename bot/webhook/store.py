@@ -209,11 +209,6 @@ def retake_orphans(
     return taken
 
 
-def claim_update(db: Database, update_id: int, *, now: datetime | None = None) -> bool:
-    """Record the update as taken; False when some process (this one or another) already did."""
-    return admit_update(db, update_id, user_id=None, flood_limit=0, now=now) != "duplicate"
-
-
 def admit_update(
     db: Database,
     update_id: int | None,

@@ -24,6 +24,7 @@ from bot.applications.service import (
 )
 from bot.applications.tracking import normalize_tracking_number
 from bot.core.models import ConversationState, utcnow
+from bot.core.text import escape
 from bot.people.conversations import clear_state, set_state
 from bot.telegram_rules.callback import CallbackData
 from handlers.applications.shared import (
@@ -36,7 +37,6 @@ from handlers.applications.shared import (
 )
 from handlers.common import (
     edit_in_place,
-    escape,
     reply_html,
     route_message,
     runtime,

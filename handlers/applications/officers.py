@@ -30,6 +30,7 @@ from bot.applications.statuses import NOTE_REQUIRED, STATUSES
 from bot.core.i18n import Translator
 from bot.core.models import ConversationState, utcnow
 from bot.core.runtime import Runtime
+from bot.core.text import escape
 from bot.people.conversations import clear_state, set_state
 from bot.people.roles import has_role
 from bot.telegram_rules.callback import CallbackData
@@ -44,7 +45,6 @@ from handlers.applications.shared import (
 from handlers.common import (
     current_flow,
     edit_in_place,
-    escape,
     main_menu,
     reply_html,
     runtime,

@@ -17,10 +17,8 @@ from bot.applications.statuses import FINAL_STATUSES, ServiceSteps
 from bot.core.i18n import Translator
 from bot.core.models import utcnow
 from bot.core.runtime import Runtime
+from bot.core.text import escape
 from bot.telegram_rules.callback import CallbackData
-from handlers.common import (
-    escape,
-)
 
 MAX_CSV_BYTES = 1_000_000
 REPORT_REFUSED_SHOWN = 50

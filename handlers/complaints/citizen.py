@@ -68,6 +68,7 @@ from bot.people.conversations import clear_state, get_state, set_state
 from bot.telegram_rules.callback import CallbackData
 from handlers.common import (
     main_menu,
+    reply_html,
     runtime,
     translator,
     unknown_button,
@@ -80,7 +81,6 @@ from handlers.complaints.shared import (
     error_text,
     inline_keyboard,
     json_markup,
-    say,
     user_name,
 )
 
@@ -219,7 +219,7 @@ async def _go(
             data=data,
         )
     text, markup = _question(rt, step, data, tr)
-    await say(update, text, markup)
+    await reply_html(update, text, markup)
 
 
 async def complaint_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -229,13 +229,13 @@ async def complaint_command(update: Update, context: ContextTypes.DEFAULT_TYPE) 
     rt = runtime(context)
     tr = translator(update, context)
     if update.effective_chat is None or update.effective_chat.type != ChatType.PRIVATE:
-        await say(update, tr.gettext("Please file complaints in a private chat with me."))
+        await reply_html(update, tr.gettext("Please file complaints in a private chat with me."))
         return
     try:
         with rt.db.session() as s:
             check_daily_limit(s, rt, update.effective_user.id, utcnow())
     except LimitReached as exc:
-        await say(update, error_text(exc, tr), main_menu(tr.gettext))
+        await reply_html(update, error_text(exc, tr), main_menu(tr.gettext))
         return
     data = {"services": _service_choices(rt), "evidence": []}
     await _go(update, context, "category", data)
@@ -294,7 +294,7 @@ async def flow_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         with rt.db.session() as s:
             clear_state(s, chat_id=state.chat_id, user_id=state.user_id)
         _ = translator(update, context).gettext
-        await say(update, _("Cancelled. Nothing was saved."), main_menu(_))
+        await reply_html(update, _("Cancelled. Nothing was saved."), main_menu(_))
         return
     elif kind == "ok":
         await query.answer()
@@ -323,7 +323,7 @@ async def flow_message(
         elif step == "evidence" and (message.photo or message.document):
             evidence = data.get("evidence", [])
             if len(evidence) >= MAX_EVIDENCE:
-                await say(
+                await reply_html(
                     update,
                     _("That is the most I can take. Press Done."),
                     inline_keyboard([[(_("✔️ Done"), CallbackData("cf", "ev", arg="done").pack())]]),
@@ -342,11 +342,13 @@ async def flow_message(
         else:
             # Not what this step asks for: say what it needs, ask again, keep everything.
             text, markup = _question(rt, step, data, tr)
-            await say(update, _("Sorry, I need something else here.") + "\n\n" + text, markup)
+            await reply_html(
+                update, _("Sorry, I need something else here.") + "\n\n" + text, markup
+            )
             return
     except InvalidInput as exc:
         text, markup = _question(rt, step, data, tr)
-        await say(update, error_text(exc, tr), markup)
+        await reply_html(update, error_text(exc, tr), markup)
         return
     await _go(update, context, _next_step(step, data), data)
 
@@ -378,9 +380,9 @@ async def _file(
             receipt = _receipt(rt, complaint, tr)
             markup = json_markup(complainant_buttons(complaint, tr))
     except ComplaintError as exc:
-        await say(update, error_text(exc, tr), main_menu(_))
+        await reply_html(update, error_text(exc, tr), main_menu(_))
         return
-    await say(update, receipt, markup)
+    await reply_html(update, receipt, markup)
 
 
 def _receipt(rt: Runtime, complaint: Complaint, tr: Translator) -> str:
@@ -424,14 +426,14 @@ async def ticket_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         with rt.db.session() as s:
             mine = list_for_complainant(s, user_id)
         if not mine:
-            await say(update, _("You have no complaints. File one with /pengaduan."))
+            await reply_html(update, _("You have no complaints. File one with /pengaduan."))
             return
         lines = [_("<b>Your complaints</b>")]
         rows = []
         for c in mine:
             lines.append(f"{c.ticket} · {_(STATUS_LABELS[c.status])}")
             rows.append([(c.ticket, CallbackData("cc", "view", c.id).pack())])
-        await say(update, "\n".join(lines), inline_keyboard(rows[:10]))
+        await reply_html(update, "\n".join(lines), inline_keyboard(rows[:10]))
         return
     typed = " ".join(context.args)
     with rt.db.session() as s:
@@ -446,7 +448,7 @@ async def ticket_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
             # The same answer whether the ticket does not exist or is someone else's.
             text = _("No ticket {ticket} among your complaints.").format(ticket=escape(typed))
             markup = None
-    await say(update, text, markup)
+    await reply_html(update, text, markup)
 
 
 def _complainant_view(
@@ -493,7 +495,7 @@ async def complainant_button(update: Update, context: ContextTypes.DEFAULT_TYPE)
         return
     if action == "view":
         await query.answer()
-        await say(update, text, markup)
+        await reply_html(update, text, markup)
         return
     if action == "add":
         if complaint.status in TERMINAL_STATUSES:
@@ -512,7 +514,7 @@ async def complainant_button(update: Update, context: ContextTypes.DEFAULT_TYPE)
                 step="text",
                 data={"complaint_id": complaint_id},
             )
-        await say(
+        await reply_html(
             update,
             _(
                 "Write what you want to add to {ticket}. You may also send a photo or a document "
@@ -539,7 +541,7 @@ async def complainant_button(update: Update, context: ContextTypes.DEFAULT_TYPE)
         await query.answer(error_text(exc, tr), show_alert=True)
         return
     await query.answer()
-    await say(update, reply, markup)
+    await reply_html(update, reply, markup)
 
 
 async def addition_message(
@@ -570,6 +572,8 @@ async def addition_message(
             clear_state(s, chat_id=state.chat_id, user_id=state.user_id)
             ticket = complaint.ticket
     except ComplaintError as exc:
-        await say(update, error_text(exc, tr))
+        await reply_html(update, error_text(exc, tr))
         return
-    await say(update, _("Added to {ticket}. The officers will see it.").format(ticket=ticket))
+    await reply_html(
+        update, _("Added to {ticket}. The officers will see it.").format(ticket=ticket)
+    )

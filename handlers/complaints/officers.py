@@ -51,13 +51,14 @@ from bot.people.conversations import clear_state, set_state
 from bot.telegram_rules.callback import CallbackData
 from bot.telegram_rules.limits import TEXT_LIMIT
 from handlers.common import (
+    reply_html,
     runtime,
     staff_only,
     translator,
     unknown_button,
 )
 from handlers.complaints.citizen import parse_ticket_button
-from handlers.complaints.shared import OFFICER_FLOW, error_text, inline_keyboard, json_markup, say
+from handlers.complaints.shared import OFFICER_FLOW, error_text, inline_keyboard, json_markup
 
 # --- officers ---------------------------------------------------------------------------------
 
@@ -180,9 +181,9 @@ async def _assign_menu(
         if viewer.sees_all or o.unit == viewer.unit
     ]
     if not rows:
-        await say(update, _("No units or officers are registered yet."))
+        await reply_html(update, _("No units or officers are registered yet."))
         return
-    await say(
+    await reply_html(
         update, _("Assign {ticket} to:").format(ticket=complaint.ticket), inline_keyboard(rows)
     )
 
@@ -275,7 +276,7 @@ async def officer_message(
     _ = tr.gettext
     text = update.effective_message.text
     if not text:
-        await say(update, _("Please write it as text. /batal to cancel."))
+        await reply_html(update, _("Please write it as text. /batal to cancel."))
         return
     try:
         with rt.db.session() as s:
@@ -293,14 +294,14 @@ async def officer_message(
             clear_state(s, chat_id=state.chat_id, user_id=state.user_id)
             ticket = c.ticket
     except InvalidInput as exc:
-        await say(update, error_text(exc, tr))
+        await reply_html(update, error_text(exc, tr))
         return
     except ComplaintError as exc:
         with rt.db.session() as s:
             clear_state(s, chat_id=state.chat_id, user_id=state.user_id)
-        await say(update, error_text(exc, tr))
+        await reply_html(update, error_text(exc, tr))
         return
-    await say(update, done.format(ticket=ticket))
+    await reply_html(update, done.format(ticket=ticket))
 
 
 async def _staff_view(
@@ -353,7 +354,7 @@ async def duplicate_command(update: Update, context: ContextTypes.DEFAULT_TYPE) 
     tr = translator(update, context)
     _ = tr.gettext
     if len(context.args) != 2:
-        await say(update, _("Usage: /duplikat <ticket> <original ticket>"))
+        await reply_html(update, _("Usage: /duplikat <ticket> <original ticket>"))
         return
     try:
         with rt.db.session() as s:
@@ -368,9 +369,9 @@ async def duplicate_command(update: Update, context: ContextTypes.DEFAULT_TYPE) 
                 ticket=complaint.ticket, original=original.ticket
             )
     except ComplaintError as exc:
-        await say(update, error_text(exc, tr))
+        await reply_html(update, error_text(exc, tr))
         return
-    await say(update, text)
+    await reply_html(update, text)
 
 
 async def _officer_ticket_command(
@@ -380,13 +381,13 @@ async def _officer_ticket_command(
     tr = translator(update, context)
     _ = tr.gettext
     if not context.args:
-        await say(update, _("Usage: /reply <ticket>"))
+        await reply_html(update, _("Usage: /reply <ticket>"))
         return
     with rt.db.session() as s:
         viewer = viewer_for(s, update.effective_user.id, rt.settings.admin_ids)
         complaint = get_by_ticket(s, " ".join(context.args))
     if complaint is None or not can_handle(viewer, complaint):
-        await say(
+        await reply_html(
             update,
             _("No ticket {ticket} that you can handle.").format(
                 ticket=escape(" ".join(context.args))
@@ -396,7 +397,7 @@ async def _officer_ticket_command(
     try:
         await _ask_officer_text(update, context, complaint, action, tr)
     except ComplaintError as exc:
-        await say(update, error_text(exc, tr))
+        await reply_html(update, error_text(exc, tr))
 
 
 @staff_only("admin")
@@ -407,7 +408,9 @@ async def unit_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     _ = tr.gettext
     args = context.args or []
     if len(args) < 2 or not args[0].lstrip("-").isdigit():
-        await say(update, _("Usage: /unit <user id> <unit name>, or /unit <user id> - for none"))
+        await reply_html(
+            update, _("Usage: /unit <user id> <unit name>, or /unit <user id> - for none")
+        )
         return
     unit = " ".join(args[1:])
     try:
@@ -426,6 +429,6 @@ async def unit_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
                 else _("{user} has no unit now.").format(user=staff.telegram_id)
             )
     except ComplaintError as exc:
-        await say(update, error_text(exc, tr))
+        await reply_html(update, error_text(exc, tr))
         return
-    await say(update, text)
+    await reply_html(update, text)

@@ -27,12 +27,13 @@ from bot.core.models import utcnow
 from bot.core.runtime import Runtime
 from bot.telegram_rules.callback import CallbackData
 from handlers.common import (
+    reply_html,
     runtime,
     staff_only,
     translator,
     unknown_button,
 )
-from handlers.complaints.shared import inline_keyboard, say
+from handlers.complaints.shared import inline_keyboard
 
 LIST_WORDS = {
     "overdue": "overdue",
@@ -77,7 +78,7 @@ async def complaints_command(update: Update, context: ContextTypes.DEFAULT_TYPE)
     flt = parse_list_filter(rt, list(context.args or []))
     if flt is None:
         _ = tr.gettext
-        await say(
+        await reply_html(
             update,
             _(
                 "Filters: open, all, a status ({statuses}), a category ({categories}), "
@@ -124,7 +125,7 @@ async def _send_list(
             (_("All"), CallbackData("cl", "all").pack()),
         ]
     )
-    await say(update, _("<b>Complaints</b>") + "\n" + text, inline_keyboard(buttons))
+    await reply_html(update, _("<b>Complaints</b>") + "\n" + text, inline_keyboard(buttons))
 
 
 REPORT_PERIODS = {
@@ -160,12 +161,12 @@ async def report_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         except ValueError:
             start = end = None
         if start is None or end < start:
-            await say(update, _("Usage: /laporan 2026-01-01 2026-03-31"))
+            await reply_html(update, _("Usage: /laporan 2026-01-01 2026-03-31"))
             return
         await _send_report(update, context, start, end, tr)
         return
     rows = [[(_(label), CallbackData("rp", key).pack())] for key, label in REPORT_PERIODS.items()]
-    await say(update, _("Which period?"), inline_keyboard(rows))
+    await reply_html(update, _("Which period?"), inline_keyboard(rows))
 
 
 @staff_only("supervisor")
@@ -189,7 +190,7 @@ async def _send_report(
     rt = runtime(context)
     with rt.db.session() as s:
         report = complaint_report(s, rt, start, end)
-    await say(update, render_report(rt, report, tr))
+    await reply_html(update, render_report(rt, report, tr))
 
 
 # --- jobs: they only queue; the outbox sender delivers ----------------------------------------

@@ -14,9 +14,6 @@ from bot.complaints.vocabulary import (
     STATUS_LABELS,
 )
 from bot.core.i18n import N_, Translator
-from handlers.common import (
-    reply_html,
-)
 
 FLOW = "complaint"  # the citizen's filing
 ADD_FLOW = "complaint_add"  # the citizen adds to a ticket
@@ -88,6 +85,3 @@ def user_name(update: Update) -> str | None:
     user = update.effective_user
     return user.full_name if user is not None else None
 
-
-async def say(update: Update, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
-    await reply_html(update, text, markup)

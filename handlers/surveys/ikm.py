@@ -13,6 +13,7 @@ from telegram.ext import ContextTypes
 from bot.core.i18n import Translator
 from bot.core.models import utcnow
 from bot.core.runtime import Runtime
+from bot.core.text import escape as esc
 from bot.people.roles import has_role
 from bot.surveys.chart import render_chart
 from bot.surveys.questionnaire import service_name, service_unit
@@ -29,7 +30,6 @@ from bot.surveys.report import (
     summary_csv,
 )
 from bot.telegram_rules.callback import CallbackData
-from handlers.common import escape as esc
 from handlers.common import (
     reply_html,
     runtime,

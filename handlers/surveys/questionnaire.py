@@ -12,6 +12,7 @@ from telegram.ext import ContextTypes
 from bot.core.i18n import N_, Translator
 from bot.core.models import ConversationState, utcnow
 from bot.core.runtime import Runtime
+from bot.core.text import escape as esc
 from bot.people.conversations import clear_state, set_state
 from bot.surveys.answering import (
     Step,
@@ -36,7 +37,6 @@ from handlers.common import (
     translator,
     unknown_button,
 )
-from handlers.common import escape as esc
 
 log = logging.getLogger(__name__)
 

@@ -7,9 +7,6 @@ import logging
 
 import pytest
 
-import bot.applications.privacy  # noqa: F401 - its registrations are under test
-import bot.complaints.privacy  # noqa: F401 - its registrations are under test
-import bot.surveys.privacy  # noqa: F401 - its registrations are under test
 from bot.core.logging import PersonalDataFilter, mask_personal
 
 # --- logs -------------------------------------------------------------------------------------

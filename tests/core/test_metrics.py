@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import bot.applications.privacy  # noqa: F401 - its registrations are under test
-import bot.complaints.privacy  # noqa: F401 - its registrations are under test
-import bot.surveys.privacy  # noqa: F401 - its registrations are under test
 from bot.core.metrics import Metrics, record_api_call
 
 # --- metrics and settings -------------------------------------------------------------------

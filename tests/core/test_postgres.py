@@ -9,9 +9,6 @@ import sys
 import pytest
 from sqlalchemy import text
 
-import bot.applications.privacy  # noqa: F401 - its registrations are under test
-import bot.complaints.privacy  # noqa: F401 - its registrations are under test
-import bot.surveys.privacy  # noqa: F401 - its registrations are under test
 from bot.core.db import Database
 from bot.core.schema import check_schema_not_newer
 

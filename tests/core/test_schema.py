@@ -8,9 +8,6 @@ import sys
 import pytest
 from sqlalchemy import text
 
-import bot.applications.privacy  # noqa: F401 - its registrations are under test
-import bot.complaints.privacy  # noqa: F401 - its registrations are under test
-import bot.surveys.privacy  # noqa: F401 - its registrations are under test
 from bot.core.schema import SchemaTooNew, check_schema_not_newer
 
 # --- schema guard -------------------------------------------------------------------------

@@ -9,9 +9,6 @@ import sys
 
 import pytest
 
-import bot.applications.privacy  # noqa: F401 - its registrations are under test
-import bot.complaints.privacy  # noqa: F401 - its registrations are under test
-import bot.surveys.privacy  # noqa: F401 - its registrations are under test
 from bot.core.config import load_settings
 from bot.core.errors import ConfigError
 

@@ -10,9 +10,6 @@ from datetime import timedelta
 
 from sqlmodel import select
 
-import bot.applications.privacy  # noqa: F401 - its registrations are under test
-import bot.complaints.privacy  # noqa: F401 - its registrations are under test
-import bot.surveys.privacy  # noqa: F401 - its registrations are under test
 from bot.applications.models import Application, ApplicationFollower, LookupFailure
 from bot.complaints.models import Complaint, ComplaintMessage
 from bot.core.models import AuditEntry, ConversationState, Staff, User

@@ -7,9 +7,6 @@ from datetime import datetime, timedelta
 import pytest
 from sqlmodel import select
 
-import bot.applications.privacy  # noqa: F401 - its registrations are under test
-import bot.complaints.privacy  # noqa: F401 - its registrations are under test
-import bot.surveys.privacy  # noqa: F401 - its registrations are under test
 from bot.webhook.flood import FloodCount, flood_verdict, prune_flood_counts
 from bot.webhook.store import (
     ProcessedUpdate,
