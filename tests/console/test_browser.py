@@ -44,6 +44,7 @@ async def browser():  # noqa: ANN201 - a Playwright Browser
 async def test_an_officer_works_in_the_console(browser, make_bot, database_url):
     from playwright.async_api import expect
 
+    expect.set_options(timeout=10_000)  # a busy CI machine
     bot = await start_console(make_bot, database_url)
     citizen = await citizen_in_chat(bot)
     application = application_with_follower(bot)
@@ -107,6 +108,7 @@ async def test_an_admin_edits_a_fee_and_citizens_see_the_index(browser, make_bot
                                                               tmp_path):
     from playwright.async_api import expect
 
+    expect.set_options(timeout=10_000)  # a busy CI machine
     bot = await start_console(make_bot, database_url, knowledge_dir=knowledge_copy(tmp_path))
     citizen = await citizen_in_chat(bot)
     desk = await browser.new_context(viewport={"width": 1366, "height": 768})
@@ -123,7 +125,7 @@ async def test_an_admin_edits_a_fee_and_citizens_see_the_index(browser, make_bot
     await page.click("#save")
     await expect(page.locator("[role=status]")).to_contain_text("Tersimpan")
     await citizen.send("biaya skck")
-    assert "Rp35.000" in (await citizen.reply()).text
+    assert "Rp35.000" in (await citizen.reply(timeout=10)).text
     await desk.close()
 
     # The public page on a phone: the index, its grade and the 9 elements, no login.

@@ -94,7 +94,7 @@ async def test_a_follow_up_action_is_told_once_and_can_be_refused(console):
 
         await first.click("🔕 Jangan kirimi saya pesan ini lagi")
         assert (await first.callback_answer())["text"]
-        edited = await first.reply()
+        edited = await first.reply(timeout=10)
         assert edited.edited and not edited.labels  # the button is gone
         # A unit-wide action: the second citizen hears of it, the one who opted out does not.
         unit_wide = await supervisor.post("/console/ikm/actions", data={

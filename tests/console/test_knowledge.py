@@ -53,7 +53,7 @@ async def test_a_fee_edited_in_the_console_changes_the_bots_answer(make_bot, dat
         assert written == original.replace("amount: 30000", "amount: 35000", 1)
 
         await citizen.send("biaya skck")
-        answer = await citizen.reply()
+        answer = await citizen.reply(timeout=10)
         assert "Rp35.000" in answer.text and "Rp30.000" not in answer.text
 
         with bot.rt.db.session() as s:

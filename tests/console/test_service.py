@@ -43,7 +43,7 @@ async def console(make_bot, database_url):  # noqa: ANN001, ANN201
 async def test_a_link_signs_in_once_and_expires(console):
     citizen = console.user(CITIZEN, "Sari")
     await citizen.send("/konsol")
-    refusal = await citizen.reply()
+    refusal = await citizen.reply(timeout=10)
     assert "/console/login/" not in refusal.text  # a citizen gets the unknown-command answer
 
     link = await link_from_chat(console, OFFICER)

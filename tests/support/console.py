@@ -49,7 +49,7 @@ async def start_console(make_bot: Any, database_url: str, **settings: Any) -> Bo
 async def link_from_chat(harness: BotHarness, staff_id: int) -> str:
     user = harness.user(staff_id, f"Staff {staff_id}")
     await user.send("/konsol")
-    reply = await user.reply()
+    reply = await user.reply(timeout=10)
     match = LINK.search(reply.text)
     assert match, reply.text
     return match.group(0)
@@ -111,7 +111,7 @@ async def citizen_in_chat(harness: BotHarness, user_id: int = CITIZEN, name: str
     """A citizen who has started the bot (Telegram refuses messages to anyone else)."""
     citizen = harness.user(user_id, name)
     await citizen.send("/start")
-    await citizen.reply()
+    await citizen.reply(timeout=10)
     await harness.settle()
     return citizen
 
