@@ -12,12 +12,11 @@ import warnings
 from collections import deque
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from telegram import Bot, Update
 from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter
 from telegram.ext import Application, CommandHandler, ContextTypes
-from telegram.warnings import PTBDeprecationWarning, PTBUserWarning
+from telegram.warnings import PTBUserWarning
 
 from bot.models import OutboxMessage, utcnow
 from bot.outbox import (
@@ -34,6 +33,9 @@ from bot.outbox import (
     renew_claim,
 )
 from bot.runtime import Runtime
+from bot.sendrate import BOT, chat_key, send_budget
+from bot.sendrate.budget import take_token
+from bot.sendrate.limiter import pause_for, retry_after_seconds
 from bot.transport import ON_ACCEPTED, AiohttpRequest
 from handlers.common import GROUP_FEATURES, escape, reply_html, runtime, staff_only, translator
 
@@ -45,9 +47,10 @@ warnings.filterwarnings(
     "ignore", message=r"Please use 'Bot\.\w+' instead of", category=PTBUserWarning
 )
 
-# Telegram allows about 30 messages a second per bot. The sender keeps a little below that so
-# the direct replies (which go through the Application's AIORateLimiter) still fit beside it.
-OVERALL_PER_SECOND = 28
+# The bot's rate (about 30 a second, for every instance together) is the send budget's
+# (bot/sendrate): the sender takes a token only while more than OUTBOX_RESERVE are left, so
+# the replies to updates, which take without a reserve, go first.
+OUTBOX_RESERVE = 3
 CHAT_INTERVAL = 1.0  # seconds between two messages to one chat
 GROUP_PER_MINUTE = 20
 BATCH = 30  # rows claimed at once: about one second of sending, so a crash strands few rows
@@ -56,48 +59,32 @@ TICK_SECONDS = 0.5
 
 
 class SendLimiter:
-    """This process's pacing: overall per second, per chat, per group per minute, 429 pauses.
+    """This process's pacing per chat: a second between two messages, 20 a minute per group.
 
-    Rate state is per process on purpose: exactly-once comes from the database claim, and two
-    processes sharing one bot token is the rare failover case where a 429 is the backstop.
-    Times are seconds on the sender's clock (see ``_Clock``).
+    Across instances the outbox claim keeps one message in flight per chat and a second
+    between two (bot/outbox.py, claim_due), and groups and the bot's overall rate take from
+    the shared send budget (bot/sendrate). Times are seconds on the sender's clock (see
+    ``_Clock``).
     """
 
     def __init__(
         self,
         *,
-        per_second: int = OVERALL_PER_SECOND,
         chat_interval: float = CHAT_INTERVAL,
         group_per_minute: int = GROUP_PER_MINUTE,
     ) -> None:
-        self.per_second = per_second
         self.chat_interval = chat_interval
         self.group_per_minute = group_per_minute
-        self._recent: deque[float] = deque()
         self._chat_last: dict[int, float] = {}
         self._groups: dict[int, deque[float]] = {}
-        self._paused_until = 0.0
         self._latest = 0.0
 
     def _sync(self, t: float) -> None:
         # A clock that went backwards (a test moved it, then stopped moving it) would make the
         # recorded sends look like the future and block everything: start afresh instead.
         if t < self._latest:
-            self.__init__(
-                per_second=self.per_second,
-                chat_interval=self.chat_interval,
-                group_per_minute=self.group_per_minute,
-            )
+            self.__init__(chat_interval=self.chat_interval, group_per_minute=self.group_per_minute)
         self._latest = t
-
-    def overall_wait(self, t: float) -> float:
-        self._sync(t)
-        while self._recent and t - self._recent[0] >= 1.0:
-            self._recent.popleft()
-        wait = max(0.0, self._paused_until - t)
-        if len(self._recent) >= self.per_second:
-            wait = max(wait, self._recent[0] + 1.0 - t)
-        return wait
 
     def chat_wait(self, chat_id: int, t: float) -> float:
         self._sync(t)
@@ -115,7 +102,6 @@ class SendLimiter:
         return wait
 
     def record(self, chat_id: int, t: float) -> None:
-        self._recent.append(t)
         self._chat_last[chat_id] = t
         if chat_id < 0:
             self._groups.setdefault(chat_id, deque()).append(t)
@@ -125,9 +111,6 @@ class SendLimiter:
                 c: last for c, last in self._chat_last.items() if t - last < self.chat_interval
             }
             self._groups = {c: q for c, q in self._groups.items() if q and t - q[-1] < 60.0}
-
-    def pause(self, until: float) -> None:
-        self._paused_until = max(self._paused_until, until)
 
 
 class _Clock:
@@ -163,11 +146,12 @@ def outbox_sender(rt: Runtime) -> _Sender:
 
 
 async def _plain_bot(sender: _Sender, app_or_bot: Application | Bot) -> Bot:
-    """A Bot without the Application's AIORateLimiter, for the same token and server.
+    """A Bot without the Application's rate limiter, for the same token and server.
 
-    The sender bypasses AIORateLimiter on purpose: that limiter retries a 429 inside the call,
-    sleeping while this sender holds claimed rows, and knows nothing of per-chat pacing. The
-    sender paces itself (SendLimiter) and must see each 429 to put the row back and pause.
+    The sender bypasses that limiter on purpose: it retries a 429 inside the call, sleeping
+    while this sender holds claimed rows, and knows nothing of per-chat pacing. The sender
+    takes from the same send budget itself (with a reserve that lets replies go first), paces
+    each chat (SendLimiter) and must see each 429 to put the row back and pause.
     """
     source = app_or_bot if isinstance(app_or_bot, Bot) else app_or_bot.bot
     if type(source) is Bot:  # already plain (a test or bench may pass one)
@@ -204,14 +188,6 @@ async def close_sender(rt: Runtime) -> None:
         sender.bot = None
 
 
-def _retry_after_seconds(exc: RetryAfter) -> float:
-    with warnings.catch_warnings():
-        # PTB 22 warns that the int form is deprecated; either form is read the same here.
-        warnings.simplefilter("ignore", PTBDeprecationWarning)
-        value: Any = exc.retry_after
-    return value.total_seconds() if isinstance(value, timedelta) else float(value)
-
-
 async def _deliver(
     rt: Runtime, bot: Bot, sender: _Sender, row: OutboxMessage, clock: _Clock
 ) -> bool:
@@ -229,8 +205,9 @@ async def _deliver(
     try:
         await bot.do_api_request(row.method, api_kwargs={**row.payload, "chat_id": row.chat_id})
     except RetryAfter as exc:
-        wait = _retry_after_seconds(exc)
-        sender.limiter.pause(clock.t() + wait)
+        wait = retry_after_seconds(exc)
+        # In the send budget: every instance's replies and outbox wait it out.
+        pause_for(send_budget(rt), row.chat_id, wait)
         with rt.db.session() as session:
             release(session, row, not_before=clock.now() + timedelta(seconds=wait))
         log.info("outbox: 429 from Telegram, pausing %.1f s", wait)
@@ -282,6 +259,7 @@ async def drain_outbox(
     bot = await _plain_bot(sender, app_or_bot)
     clock = _Clock(now)
     limiter = sender.limiter
+    budget = send_budget(rt)
     tried = sent = 0
     while (max_messages is None or tried < max_messages) and not sender.stopping:
         limit = BATCH if max_messages is None else min(BATCH, max_messages - tried)
@@ -296,21 +274,25 @@ async def drain_outbox(
             stopped = False
             for index, row in enumerate(rows):
                 wait = limiter.chat_wait(row.chat_id, clock.t())
+                group = chat_key(row.chat_id)
+                if wait <= 0 and group is not None:
+                    grant = budget.take(group)  # the group's 20 a minute, for every instance
+                    wait = grant.wait if not grant.granted else 0.0
                 if wait > 0:
                     # This chat had a message moments ago: the row waits its turn, others go on.
                     with rt.db.session() as session:
                         release(session, row, not_before=clock.now() + timedelta(seconds=wait))
                     continue
-                wait = limiter.overall_wait(clock.t())
-                if wait > MAX_INLINE_WAIT:
+                wait = await take_token(
+                    budget, BOT, reserve=OUTBOX_RESERVE, max_wait=MAX_INLINE_WAIT
+                )
+                if wait > 0:  # a long 429 pause
                     later = clock.now() + timedelta(seconds=wait)
                     with rt.db.session() as session:
                         for rest in rows[index:]:
                             release(session, rest, not_before=later)
                     stopped = True
                     break
-                if wait > 0:
-                    await asyncio.sleep(wait)
                 limiter.record(row.chat_id, clock.t())
                 tried += 1
                 tasks.append(asyncio.create_task(_deliver(rt, bot, sender, row, clock)))

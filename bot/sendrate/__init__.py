@@ -1,0 +1,49 @@
+"""One send rate for the whole bot: Telegram's limits are per bot, not per process.
+
+``send_budget(rt)`` is the budget every send of this process takes from: the replies to updates
+(through the Application's rate limiter, bot/sendrate/limiter.py) and the outbox sender
+(handlers/sender.py). On PostgreSQL it is a token bucket row shared by every instance
+(SharedBudget); on SQLite, which is one process, it lives in memory (LocalBudget).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.sendrate.budget import (
+    BOT,
+    Grant,
+    LocalBudget,
+    SendBudget,
+    SharedBudget,
+    chat_key,
+    counts_as_send,
+)
+
+__all__ = [
+    "BOT",
+    "Grant",
+    "LocalBudget",
+    "SendBudget",
+    "SharedBudget",
+    "chat_key",
+    "counts_as_send",
+    "send_budget",
+]
+
+_EXTRA = "send_budget"
+
+
+def send_budget(rt: Any) -> SendBudget:
+    """This process's budget (bot.runtime.Runtime), made on first use."""
+    budget = rt.extras.get(_EXTRA)
+    if budget is None:
+        per_second = rt.settings.telegram_max_calls_per_second
+        budget = SharedBudget(rt.db, per_second) if rt.db.is_postgres else LocalBudget(per_second)
+        rt.extras[_EXTRA] = budget
+    return budget
+
+
+def use_budget(rt: Any, budget: SendBudget) -> None:
+    """Put another budget in place (a bench or a test with other limits)."""
+    rt.extras[_EXTRA] = budget
