@@ -91,7 +91,7 @@ class CountingRequest(AiohttpRequest):
     async def do_request(
         self, url: str, method: str, *args: Any, **kwargs: Any
     ) -> tuple[int, bytes]:
-        from bot.metrics import record_api_call
+        from bot.metrics import SEND_METHODS, observe_reply, record_api_call
         from bot.replies import CURRENT_JOURNAL, changes_something
 
         api_method = url.rsplit("/", 1)[-1]
@@ -100,6 +100,10 @@ class CountingRequest(AiohttpRequest):
             status, body = await super().do_request(url, method, *args, **kwargs)
             record_api_call(api_method, status)
             return status, body
+        if api_method in SEND_METHODS:
+            # Counted when the call is made or held for the webhook's answer; a failed call
+            # is rare enough not to be told apart here.
+            observe_reply(journal)
         key, recorded = journal.next_call(api_method)
         if recorded is not None:
             return 200, recorded

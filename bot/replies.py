@@ -46,6 +46,7 @@ from typing import Any
 
 from bot.db import Database
 from bot.emulator.html import EntityParseError, parse_html, strip_text, utf16_len
+from bot.metrics import METRICS
 
 log = logging.getLogger(__name__)
 
@@ -88,8 +89,12 @@ class ReplyJournal:
         done: dict[str, str] | None = None,
         answer: WebhookAnswer | None = None,
         chat_id: int | None = None,
+        received_at: float | None = None,
     ) -> None:
         self.db = db
+        # When the update arrived (time.perf_counter), for the update-to-reply histogram.
+        self.received_at = received_at
+        self.replied = False
         self.update_id = update_id
         self.retaken = done is not None
         self.entries: dict[str, str] = dict(done or {})
@@ -173,7 +178,9 @@ class ReplyJournal:
             except Exception as exc:  # noqa: BLE001 - network trouble: the handler went on
                 # The handler was told it was sent and has moved on (or ended): the error goes
                 # to the log, not to the handler's next call, and the update still finishes.
-                log.error("update %s: its message could not be sent: %s", self.update_id, exc)
+                METRICS.updates_lost.inc()
+                log.warning("update %s: its message could not be sent (%s: %s)",
+                            self.update_id, type(exc).__name__, exc)
                 return
             if status == 200:
                 if not self.written(held.key):
@@ -184,6 +191,7 @@ class ReplyJournal:
                 break
             await asyncio.sleep(min(wait, MAX_RETRY_WAIT))
         # The handler went on as if it was sent; its error handler never sees this one.
+        METRICS.updates_lost.inc()
         log.error("update %s: its message could not be sent (%s): %s", self.update_id,
                   status, body.decode("utf-8", "replace")[:200])
 

@@ -12,12 +12,15 @@ import warnings
 from collections import deque
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
+from sqlalchemy.exc import OperationalError
 from telegram import Bot, Update
-from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter
+from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter
 from telegram.ext import Application, CommandHandler, ContextTypes
 from telegram.warnings import PTBUserWarning
 
+from bot.metrics import METRICS, record_api_call
 from bot.models import OutboxMessage, utcnow
 from bot.outbox import (
     CLAIM_RENEW,
@@ -55,6 +58,7 @@ CHAT_INTERVAL = 1.0  # seconds between two messages to one chat
 GROUP_PER_MINUTE = 20
 BATCH = 30  # rows claimed at once: about one second of sending, so a crash strands few rows
 MAX_INLINE_WAIT = 5.0  # longer pauses (a long 429) end the drain; the next run resumes
+MAX_IN_FLIGHT = 4  # sends of one sender awaiting Telegram's answer at once
 TICK_SECONDS = 0.5
 
 
@@ -157,15 +161,31 @@ async def _plain_bot(sender: _Sender, app_or_bot: Application | Bot) -> Bot:
     if type(source) is Bot:  # already plain (a test or bench may pass one)
         return source
     if sender.bot is None or sender.bot.token != source.token:
-        bot = Bot(
+        if sender.bot is not None:
+            await sender.bot.shutdown()
+        # Kept before its getMe: if that fails (Telegram slow to answer), the next tick's
+        # initialize asks again on the same connections, and close_sender closes them.
+        sender.bot = Bot(
             token=source.token,
             base_url=source.base_url.removesuffix(source.token),
             base_file_url=source.base_file_url.removesuffix(source.token),
-            request=AiohttpRequest(connection_pool_size=BATCH + 2),
+            request=_CountedRequest(connection_pool_size=BATCH + 2),
+            get_updates_request=AiohttpRequest(connection_pool_size=1),
         )
-        await bot.initialize()
-        sender.bot = bot
+    await sender.bot.initialize()  # once: after a success it returns at once
     return sender.bot
+
+
+class _CountedRequest(AiohttpRequest):
+    """The sender's transport, counting sends, 429s and 403s for /metrics as the replies'
+    transport does (bot/app.py, CountingRequest)."""
+
+    async def do_request(
+        self, url: str, method: str, *args: Any, **kwargs: Any
+    ) -> tuple[int, bytes]:
+        status, body = await super().do_request(url, method, *args, **kwargs)
+        record_api_call(url.rsplit("/", 1)[-1], status)
+        return status, body
 
 
 async def close_sender(rt: Runtime) -> None:
@@ -240,6 +260,7 @@ async def _deliver(
         ON_ACCEPTED.reset(token)
     if not (settled[0] if settled else record_sent(rt.db, row, now=clock.now())):
         log.warning("outbox: row %s was reclaimed while being sent", row.id)
+    METRICS.outbox_delay.observe(max(0.0, (clock.now() - row.not_before).total_seconds()))
     return True
 
 
@@ -260,6 +281,9 @@ async def drain_outbox(
     clock = _Clock(now)
     limiter = sender.limiter
     budget = send_budget(rt)
+    # A token is taken only when a send can leave at once: a token taken long before its
+    # request reaches Telegram (queued behind others) would let sends arrive bunched.
+    in_flight = asyncio.Semaphore(MAX_IN_FLIGHT)
     tried = sent = 0
     while (max_messages is None or tried < max_messages) and not sender.stopping:
         limit = BATCH if max_messages is None else min(BATCH, max_messages - tried)
@@ -283,10 +307,12 @@ async def drain_outbox(
                     with rt.db.session() as session:
                         release(session, row, not_before=clock.now() + timedelta(seconds=wait))
                     continue
+                await in_flight.acquire()
                 wait = await take_token(
                     budget, BOT, reserve=OUTBOX_RESERVE, max_wait=MAX_INLINE_WAIT
                 )
                 if wait > 0:  # a long 429 pause
+                    in_flight.release()
                     later = clock.now() + timedelta(seconds=wait)
                     with rt.db.session() as session:
                         for rest in rows[index:]:
@@ -295,7 +321,9 @@ async def drain_outbox(
                     break
                 limiter.record(row.chat_id, clock.t())
                 tried += 1
-                tasks.append(asyncio.create_task(_deliver(rt, bot, sender, row, clock)))
+                task = asyncio.create_task(_deliver(rt, bot, sender, row, clock))
+                task.add_done_callback(lambda _task: in_flight.release())
+                tasks.append(task)
             sent += sum(await asyncio.gather(*tasks))
         finally:
             renewing.cancel()
@@ -320,9 +348,21 @@ async def _keep_claimed(rt: Runtime, token: str | None, clock: _Clock) -> None:
 async def _background_drain(app: Application, rt: Runtime) -> int:
     try:
         return await drain_outbox(app, rt)
-    except Exception:  # noqa: BLE001 - the sender must survive a database hiccup
+    except NetworkError as exc:  # TimedOut included: Telegram slow or unreachable for now
+        log.warning("outbox: Telegram did not answer (%s); retrying on the next tick",
+                    _reason(exc))
+    except OperationalError as exc:  # the database restarting, a connection dropped
+        log.warning("outbox: database unavailable (%s); retrying on the next tick",
+                    _reason(exc.orig or exc))
+    except Exception:  # noqa: BLE001 - the sender must survive; a bug shows its traceback
         log.exception("outbox drain failed; retrying on the next tick")
-        return 0
+    return 0
+
+
+def _reason(exc: BaseException) -> str:
+    """One line: the exception's kind and its first line."""
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
 
 
 async def outbox_job(context: ContextTypes.DEFAULT_TYPE) -> None:
