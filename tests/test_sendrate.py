@@ -189,3 +189,19 @@ def test_the_application_takes_its_sends_from_the_budget(db):
     app = build_application(rt)
     assert isinstance(app.bot.rate_limiter, BudgetRateLimiter)
     assert app.bot.rate_limiter.budget is send_budget(rt)
+
+
+@pytest.mark.postgres
+def test_a_rate_far_above_telegrams_is_taken_in_leases(pg_url):
+    db = Database(pg_url)
+    try:
+        budget = SharedBudget(db, 5000)  # the emulator with its limits off: 50 per statement
+        assert all(budget.take(BOT).granted == 1 for _ in range(50))
+        first = db.lookup("SELECT granted FROM send_budget WHERE key = 'bot'")
+        assert first == (50,)
+        assert budget.take(BOT).granted == 1  # the 51st: a new lease
+        exact = SharedBudget(db, 28)  # Telegram's rate: every send asks the database
+        assert exact.take(BOT).granted == 1
+        assert db.lookup("SELECT granted FROM send_budget WHERE key = 'bot'") == (1,)
+    finally:
+        db.dispose()

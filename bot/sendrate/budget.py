@@ -35,6 +35,10 @@ BOT_BURST_SECONDS = 0.5
 # 10 a minute sends at most 10 + 10 in sixty seconds, and still lets a few go at once.
 GROUP_BURST = 10
 GROUP_PER_SECOND = 10 / 60
+# A rate of hundreds a second (only against the emulator, measuring the bot itself) is taken
+# by the replies in leases of this many seconds' worth, used within LEASE_TTL (SharedBudget).
+LEASE_SECONDS = 0.01
+LEASE_TTL = 0.1
 # A waiter sleeps at most this long before looking again (see nap): another instance may have
 # taken the tokens it waited for, or a longer pause may have begun.
 MAX_SLEEP = 1.0
@@ -184,8 +188,36 @@ class SharedBudget:
     def __init__(self, db: Database, per_second: float) -> None:
         self.db = db
         self.per_second = per_second
+        # Replies' tokens taken ahead (see _from_lease): how many, and until when they may be used.
+        self._lease = int(per_second * LEASE_SECONDS)
+        self._leased = 0
+        self._leased_until = 0.0
+        self._lock = threading.Lock()
 
     def take(self, key: str, want: int = 1, *, reserve: float = 0.0) -> Grant:
+        if key == BOT and want == 1 and not reserve and self._lease > 1:
+            return self._from_lease()
+        return self._take(key, want, reserve)
+
+    def _from_lease(self) -> Grant:
+        """A reply's token from tokens taken ahead, LEASE_SECONDS' worth in one statement.
+
+        Only where the rate is far above Telegram's (the emulator measuring the bot itself):
+        at 28 a second a lease is one token, and every send asks the database. Tokens not used
+        within LEASE_TTL are lost to the bot, never sent beyond the rate."""
+        now = time.monotonic()
+        with self._lock:
+            if self._leased > 0 and now < self._leased_until:
+                self._leased -= 1
+                return Grant(1, 0.0)
+        grant = self._take(BOT, self._lease, 0.0)
+        if not grant.granted:
+            return grant
+        with self._lock:
+            self._leased, self._leased_until = grant.granted - 1, now + LEASE_TTL
+        return Grant(1, 0.0)
+
+    def _take(self, key: str, want: int, reserve: float) -> Grant:
         capacity, rate = _shape(key, self.per_second)
         params = {"key": key, "capacity": capacity, "rate": rate, "want": want,
                   "reserve": reserve}
