@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
-from telegram.error import BadRequest
+from telegram.error import BadRequest, NetworkError
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
@@ -20,6 +20,7 @@ from telegram.ext import (
 
 from bot.core.config import SUPPORTED_LOCALES
 from bot.core.i18n import N_, Translator
+from bot.core.metrics import METRICS
 from bot.core.models import ConversationState
 from bot.core.runtime import Runtime
 from bot.core.text import escape, split_message
@@ -264,6 +265,13 @@ async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
 
 
 async def error_handler(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    if isinstance(context.error, NetworkError) and not isinstance(context.error, BadRequest):
+        # Telegram slow or unreachable for a moment (TimedOut included): not a bug, and the
+        # apology below would most likely not get through either.
+        METRICS.updates_lost.inc()
+        log.warning("an update's reply could not be sent (%s: %s)",
+                    type(context.error).__name__, context.error)
+        return
     log.error("error while handling an update", exc_info=context.error)
     if isinstance(update, Update) and update.effective_chat is not None:
         _ = translator(update, context).gettext
