@@ -1,11 +1,15 @@
 """Outbox benchmark: a bulk status update of N followed applications, drained to the emulator.
 
-    .venv/bin/python bench/outbox.py                 # SQLite, 10,000 applications
+    .venv/bin/python bench/outbox.py                 # SQLite, 10,000 applications, in-process
     .venv/bin/python bench/outbox.py --db postgres   # PostgreSQL (TEST_POSTGRES_URL's server)
     .venv/bin/python bench/outbox.py --count 2000
+    .venv/bin/python bench/outbox.py --instances 2   # 1,500 followers, 2 `servicebot serve`
 
-The emulator enforces Telegram's flood limits (30 messages/s per bot, 429 beyond). Prints the
-messages per second the sender achieved, and checks that every follower got exactly one message.
+The emulator enforces Telegram's flood limits (30 messages/s per bot, about 1/s per chat,
+20/min per group; 429 beyond). In-process, one sender drains the outbox; with --instances N,
+N `servicebot serve` processes on one fresh PostgreSQL database (local only, as bench/load.py)
+drain it together, sharing the bot's send budget. Checks that every follower got exactly one
+message; the last line reads `outbox: D of N delivered once, K answered 429, R messages/s`.
 """
 
 from __future__ import annotations
@@ -83,6 +87,7 @@ async def run(kind: str, count: int) -> int:
 
 
 async def _bench(kind: str, url: str, count: int) -> int:
+    """One sender in this process drains the outbox (no `servicebot serve`)."""
     rt = _runtime(url)
     emulator = Emulator(TOKEN, flood_limits=True)
     server = EmulatorServer(emulator)
@@ -157,15 +162,27 @@ async def _bench(kind: str, url: str, count: int) -> int:
     print(f"lost                {lost}")
     print(f"duplicated          {duplicated}")
     print(f"outbox rows         {statuses}")
+    once = sum(1 for user_id in users if received[user_id] == 1)
+    print(f"outbox: {once} of {count} delivered once, {flood} answered 429, "
+          f"{rate:.1f} messages/s")
     return 0 if lost == 0 and duplicated == 0 and sent == count else 1
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", choices=("sqlite", "postgres"), default="sqlite")
-    parser.add_argument("--count", type=int, default=10_000)
+    parser.add_argument("--count", type=int, default=None,
+                        help="followers (10,000 in-process, 1,500 with --instances)")
+    parser.add_argument("--instances", type=int, default=0,
+                        help="`servicebot serve` processes on PostgreSQL (0: drain in-process)")
     args = parser.parse_args()
-    return asyncio.run(run(args.db, args.count))
+    if args.instances:
+        if not 1 <= args.instances <= 8:
+            parser.error("--instances must be between 1 and 8")
+        from bench.outbox_instances import run_instances
+
+        return asyncio.run(run_instances(args.instances, args.count or 1_500))
+    return asyncio.run(run(args.db, args.count or 10_000))
 
 
 if __name__ == "__main__":

@@ -5,11 +5,13 @@ from __future__ import annotations
 import logging
 
 from telegram import BotCommand, BotCommandScopeDefault
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
+from telegram.ext import Application, ApplicationBuilder
 
 from bot.core.config import SUPPORTED_LOCALES, Settings
 from bot.core.db import Database
 from bot.core.runtime import Runtime
+from bot.sendrate import send_budget
+from bot.webhook.rate_limiter import BudgetRateLimiter
 from bot.webhook.transport import CountingRequest
 
 log = logging.getLogger(__name__)
@@ -51,11 +53,8 @@ def build_application(rt: Runtime, *, token: str | None = None) -> Application:
         .token(token or settings.telegram_bot_token)
         .base_url(settings.telegram_api_base_url)
         .base_file_url(settings.telegram_api_base_url.replace("/bot", "/file/bot", 1))
-        .rate_limiter(
-            AIORateLimiter(
-                overall_max_rate=settings.telegram_max_calls_per_second, max_retries=3
-            )
-        )
+        # One send budget for the bot across every instance (bot/sendrate), replies first.
+        .rate_limiter(BudgetRateLimiter(send_budget(rt), max_retries=3))
         .request(CountingRequest(connection_pool_size=64))
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)

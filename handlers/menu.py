@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.error import BadRequest, NetworkError
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
@@ -17,6 +18,7 @@ from telegram.ext import (
 
 from bot.core.config import SUPPORTED_LOCALES
 from bot.core.i18n import N_, Translator
+from bot.core.metrics import METRICS
 from bot.core.text import escape
 from bot.people.users import set_language
 from bot.telegram_rules.callback import CallbackData
@@ -110,6 +112,13 @@ async def menu_coming_soon(update: Update, context: ContextTypes.DEFAULT_TYPE) -
 
 
 async def error_handler(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    if isinstance(context.error, NetworkError) and not isinstance(context.error, BadRequest):
+        # Telegram slow or unreachable for a moment (TimedOut included): not a bug, and the
+        # apology below would most likely not get through either.
+        METRICS.updates_lost.inc()
+        log.warning("an update's reply could not be sent (%s: %s)",
+                    type(context.error).__name__, context.error)
+        return
     log.error("error while handling an update", exc_info=context.error)
     if isinstance(update, Update) and update.effective_chat is not None:
         _ = translator(update, context).gettext

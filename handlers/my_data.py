@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 import json
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
 from telegram.constants import ChatType
@@ -17,8 +17,10 @@ from telegram.ext import (
     ContextTypes,
 )
 
+from bot.core.db import Database
 from bot.core.i18n import N_, Translator
 from bot.core.models import User, utcnow
+from bot.core.offload import off_the_loop
 from bot.people.roles import audit
 from bot.privacy.registry import (
     apply_retention,
@@ -58,9 +60,7 @@ async def my_data(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await reply_html(update, _("For your privacy, use this command in a private chat with me."))
         return
     user_id = update.effective_user.id
-    with runtime(context).db.session() as session:
-        document = export_personal_data(session, user_id)
-    body = json.dumps(document, ensure_ascii=False, indent=2, sort_keys=True).encode("utf-8")
+    body = await off_the_loop(_personal_data_file, runtime(context).db, user_id)
     await update.effective_chat.send_document(
         InputFile(io.BytesIO(body), filename=f"dataku-{user_id}.json"),
         caption=_(
@@ -68,6 +68,18 @@ async def my_data(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             "To have it deleted, send /hapusdata."
         ),
     )
+
+
+def _personal_data_file(db: Database, user_id: int) -> bytes:
+    """The /dataku file, in a report thread (bot/core/offload.py): a long history is a big file."""
+    with db.session() as session:
+        document = export_personal_data(session, user_id)
+    return json.dumps(document, ensure_ascii=False, indent=2, sort_keys=True).encode("utf-8")
+
+
+def _audit_file(db: Database, since: datetime | None) -> bytes:
+    with db.session() as session:
+        return audit_csv(session, since=since).encode("utf-8")
 
 
 ERASE_YES = CallbackData("pd", "erase").pack()
@@ -134,8 +146,9 @@ async def audit_export(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         await reply_html(update, _("Usage: /audit [days], for example /audit 30."))
         return
     since = utcnow() - timedelta(days=int(args[0])) if args else None
+    # Written in a report thread (bot/core/offload.py), recorded back on the event loop.
+    body = await off_the_loop(_audit_file, runtime(context).db, since)
     with runtime(context).db.session() as session:
-        body = audit_csv(session, since=since)
         audit(
             session,
             actor_id=update.effective_user.id,
@@ -144,7 +157,7 @@ async def audit_export(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         )
     stamp = utcnow().strftime("%Y%m%d-%H%M")
     await update.effective_chat.send_document(
-        InputFile(io.BytesIO(body.encode("utf-8")), filename=f"audit-{stamp}.csv"),
+        InputFile(io.BytesIO(body), filename=f"audit-{stamp}.csv"),
         caption=_("Audit log of staff actions (times in UTC)."),
     )
 

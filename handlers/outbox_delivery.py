@@ -14,11 +14,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy.exc import OperationalError
 from telegram import Bot, Update
-from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter
+from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter
 from telegram.ext import Application, CommandHandler, ContextTypes
-from telegram.warnings import PTBDeprecationWarning, PTBUserWarning
+from telegram.warnings import PTBUserWarning
 
+from bot.core.metrics import METRICS, record_api_call
 from bot.core.models import utcnow
 from bot.core.runtime import Runtime
 from bot.core.text import escape
@@ -36,6 +38,9 @@ from bot.outbox.store import (
     release,
     renew_claim,
 )
+from bot.sendrate import BOT, chat_key, send_budget
+from bot.sendrate.budget import take_token
+from bot.webhook.rate_limiter import pause_for, retry_after_seconds
 from bot.webhook.transport import ON_ACCEPTED, AiohttpRequest
 from handlers.common import GROUP_FEATURES, reply_html, runtime, staff_only, translator
 
@@ -47,59 +52,45 @@ warnings.filterwarnings(
     "ignore", message=r"Please use 'Bot\.\w+' instead of", category=PTBUserWarning
 )
 
-# Telegram allows about 30 messages a second per bot. The sender keeps a little below that so
-# the direct replies (which go through the Application's AIORateLimiter) still fit beside it.
-OVERALL_PER_SECOND = 28
+# The bot's rate (about 30 a second, for every instance together) is the send budget's
+# (bot/sendrate): the sender takes a token only while more than OUTBOX_RESERVE are left, so
+# the replies to updates, which take without a reserve, go first.
+OUTBOX_RESERVE = 3
 CHAT_INTERVAL = 1.0  # seconds between two messages to one chat
 GROUP_PER_MINUTE = 20
 BATCH = 30  # rows claimed at once: about one second of sending, so a crash strands few rows
 MAX_INLINE_WAIT = 5.0  # longer pauses (a long 429) end the drain; the next run resumes
+MAX_IN_FLIGHT = 4  # sends of one sender awaiting Telegram's answer at once
 TICK_SECONDS = 0.5
 
 
 class SendLimiter:
-    """This process's pacing: overall per second, per chat, per group per minute, 429 pauses.
+    """This process's pacing per chat: a second between two messages, 20 a minute per group.
 
-    Rate state is per process on purpose: exactly-once comes from the database claim, and two
-    processes sharing one bot token is the rare failover case where a 429 is the backstop.
-    Times are seconds on the sender's clock (see ``_Clock``).
+    Across instances the outbox claim keeps one message in flight per chat and a second
+    between two (bot/outbox/store.py, claim_due), and groups and the bot's overall rate take
+    from the shared send budget (bot/sendrate). Times are seconds on the sender's clock (see
+    ``_Clock``).
     """
 
     def __init__(
         self,
         *,
-        per_second: int = OVERALL_PER_SECOND,
         chat_interval: float = CHAT_INTERVAL,
         group_per_minute: int = GROUP_PER_MINUTE,
     ) -> None:
-        self.per_second = per_second
         self.chat_interval = chat_interval
         self.group_per_minute = group_per_minute
-        self._recent: deque[float] = deque()
         self._chat_last: dict[int, float] = {}
         self._groups: dict[int, deque[float]] = {}
-        self._paused_until = 0.0
         self._latest = 0.0
 
     def _sync(self, t: float) -> None:
         # A clock that went backwards (a test moved it, then stopped moving it) would make the
         # recorded sends look like the future and block everything: start afresh instead.
         if t < self._latest:
-            self.__init__(
-                per_second=self.per_second,
-                chat_interval=self.chat_interval,
-                group_per_minute=self.group_per_minute,
-            )
+            self.__init__(chat_interval=self.chat_interval, group_per_minute=self.group_per_minute)
         self._latest = t
-
-    def overall_wait(self, t: float) -> float:
-        self._sync(t)
-        while self._recent and t - self._recent[0] >= 1.0:
-            self._recent.popleft()
-        wait = max(0.0, self._paused_until - t)
-        if len(self._recent) >= self.per_second:
-            wait = max(wait, self._recent[0] + 1.0 - t)
-        return wait
 
     def chat_wait(self, chat_id: int, t: float) -> float:
         self._sync(t)
@@ -117,7 +108,6 @@ class SendLimiter:
         return wait
 
     def record(self, chat_id: int, t: float) -> None:
-        self._recent.append(t)
         self._chat_last[chat_id] = t
         if chat_id < 0:
             self._groups.setdefault(chat_id, deque()).append(t)
@@ -127,9 +117,6 @@ class SendLimiter:
                 c: last for c, last in self._chat_last.items() if t - last < self.chat_interval
             }
             self._groups = {c: q for c, q in self._groups.items() if q and t - q[-1] < 60.0}
-
-    def pause(self, until: float) -> None:
-        self._paused_until = max(self._paused_until, until)
 
 
 class _Clock:
@@ -163,25 +150,42 @@ def outbox_sender(rt: Runtime) -> OutboxSender:
 
 
 async def _plain_bot(sender: OutboxSender, app_or_bot: Application | Bot) -> Bot:
-    """A Bot without the Application's AIORateLimiter, for the same token and server.
+    """A Bot without the Application's rate limiter, for the same token and server.
 
-    The sender bypasses AIORateLimiter on purpose: that limiter retries a 429 inside the call,
-    sleeping while this sender holds claimed rows, and knows nothing of per-chat pacing. The
-    sender paces itself (SendLimiter) and must see each 429 to put the row back and pause.
+    The sender bypasses that limiter on purpose: it retries a 429 inside the call, sleeping
+    while this sender holds claimed rows, and knows nothing of per-chat pacing. The sender
+    takes from the same send budget itself (with a reserve that lets replies go first), paces
+    each chat (SendLimiter) and must see each 429 to put the row back and pause.
     """
     source = app_or_bot if isinstance(app_or_bot, Bot) else app_or_bot.bot
     if type(source) is Bot:  # already plain (a test or bench may pass one)
         return source
     if sender.bot is None or sender.bot.token != source.token:
-        bot = Bot(
+        if sender.bot is not None:
+            await sender.bot.shutdown()
+        # Kept before its getMe: if that fails (Telegram slow to answer), the next tick's
+        # initialize asks again on the same connections, and close_sender closes them.
+        sender.bot = Bot(
             token=source.token,
             base_url=source.base_url.removesuffix(source.token),
             base_file_url=source.base_file_url.removesuffix(source.token),
-            request=AiohttpRequest(connection_pool_size=BATCH + 2),
+            request=_CountedRequest(connection_pool_size=BATCH + 2),
+            get_updates_request=AiohttpRequest(connection_pool_size=1),
         )
-        await bot.initialize()
-        sender.bot = bot
+    await sender.bot.initialize()  # once: after a success it returns at once
     return sender.bot
+
+
+class _CountedRequest(AiohttpRequest):
+    """The sender's transport, counting sends, 429s and 403s for /metrics as the replies'
+    transport does (bot/webhook/transport.py, CountingRequest)."""
+
+    async def do_request(
+        self, url: str, method: str, *args: Any, **kwargs: Any
+    ) -> tuple[int, bytes]:
+        status, body = await super().do_request(url, method, *args, **kwargs)
+        record_api_call(url.rsplit("/", 1)[-1], status)
+        return status, body
 
 
 async def close_sender(rt: Runtime) -> None:
@@ -204,14 +208,6 @@ async def close_sender(rt: Runtime) -> None:
         sender.bot = None
 
 
-def _retry_after_seconds(exc: RetryAfter) -> float:
-    with warnings.catch_warnings():
-        # PTB 22 warns that the int form is deprecated; either form is read the same here.
-        warnings.simplefilter("ignore", PTBDeprecationWarning)
-        value: Any = exc.retry_after
-    return value.total_seconds() if isinstance(value, timedelta) else float(value)
-
-
 async def _deliver(
     rt: Runtime, bot: Bot, sender: OutboxSender, row: OutboxMessage, clock: _Clock
 ) -> bool:
@@ -222,15 +218,16 @@ async def _deliver(
     again. What is left is the round trip between Telegram's answer and the record."""
     settled: list[bool] = []
     token = ON_ACCEPTED.set(
-        # PostgreSQL only: see CountingRequest._recorded_call (bot/app.py) for SQLite.
+        # PostgreSQL only: see CountingRequest._recorded_call (bot/webhook/transport.py) for SQLite.
         (lambda body: settled.append(record_sent(rt.db, row, now=clock.now())))
         if rt.db.is_postgres else None
     )
     try:
         await bot.do_api_request(row.method, api_kwargs={**row.payload, "chat_id": row.chat_id})
     except RetryAfter as exc:
-        wait = _retry_after_seconds(exc)
-        sender.limiter.pause(clock.t() + wait)
+        wait = retry_after_seconds(exc)
+        # In the send budget: every instance's replies and outbox wait it out.
+        pause_for(send_budget(rt), row.chat_id, wait)
         with rt.db.session() as session:
             release(session, row, not_before=clock.now() + timedelta(seconds=wait))
         log.info("outbox: 429 from Telegram, pausing %.1f s", wait)
@@ -263,6 +260,7 @@ async def _deliver(
         ON_ACCEPTED.reset(token)
     if not (settled[0] if settled else record_sent(rt.db, row, now=clock.now())):
         log.warning("outbox: row %s was reclaimed while being sent", row.id)
+    METRICS.outbox_delay.observe(max(0.0, (clock.now() - row.not_before).total_seconds()))
     return True
 
 
@@ -282,6 +280,10 @@ async def drain_outbox(
     bot = await _plain_bot(sender, app_or_bot)
     clock = _Clock(now)
     limiter = sender.limiter
+    budget = send_budget(rt)
+    # A token is taken only when a send can leave at once: a token taken long before its
+    # request reaches Telegram (queued behind others) would let sends arrive bunched.
+    in_flight = asyncio.Semaphore(MAX_IN_FLIGHT)
     tried = sent = 0
     while (max_messages is None or tried < max_messages) and not sender.stopping:
         limit = BATCH if max_messages is None else min(BATCH, max_messages - tried)
@@ -296,24 +298,32 @@ async def drain_outbox(
             stopped = False
             for index, row in enumerate(rows):
                 wait = limiter.chat_wait(row.chat_id, clock.t())
+                group = chat_key(row.chat_id)
+                if wait <= 0 and group is not None:
+                    grant = budget.take(group)  # the group's 20 a minute, for every instance
+                    wait = grant.wait if not grant.granted else 0.0
                 if wait > 0:
                     # This chat had a message moments ago: the row waits its turn, others go on.
                     with rt.db.session() as session:
                         release(session, row, not_before=clock.now() + timedelta(seconds=wait))
                     continue
-                wait = limiter.overall_wait(clock.t())
-                if wait > MAX_INLINE_WAIT:
+                await in_flight.acquire()
+                wait = await take_token(
+                    budget, BOT, reserve=OUTBOX_RESERVE, max_wait=MAX_INLINE_WAIT
+                )
+                if wait > 0:  # a long 429 pause
+                    in_flight.release()
                     later = clock.now() + timedelta(seconds=wait)
                     with rt.db.session() as session:
                         for rest in rows[index:]:
                             release(session, rest, not_before=later)
                     stopped = True
                     break
-                if wait > 0:
-                    await asyncio.sleep(wait)
                 limiter.record(row.chat_id, clock.t())
                 tried += 1
-                tasks.append(asyncio.create_task(_deliver(rt, bot, sender, row, clock)))
+                task = asyncio.create_task(_deliver(rt, bot, sender, row, clock))
+                task.add_done_callback(lambda _task: in_flight.release())
+                tasks.append(task)
             sent += sum(await asyncio.gather(*tasks))
         finally:
             renewing.cancel()
@@ -338,9 +348,21 @@ async def _keep_claimed(rt: Runtime, token: str | None, clock: _Clock) -> None:
 async def _background_drain(app: Application, rt: Runtime) -> int:
     try:
         return await drain_outbox(app, rt)
-    except Exception:  # noqa: BLE001 - the sender must survive a database hiccup
+    except NetworkError as exc:  # TimedOut included: Telegram slow or unreachable for now
+        log.warning("outbox: Telegram did not answer (%s); retrying on the next tick",
+                    _reason(exc))
+    except OperationalError as exc:  # the database restarting, a connection dropped
+        log.warning("outbox: database unavailable (%s); retrying on the next tick",
+                    _reason(exc.orig or exc))
+    except Exception:  # noqa: BLE001 - the sender must survive; a bug shows its traceback
         log.exception("outbox drain failed; retrying on the next tick")
-        return 0
+    return 0
+
+
+def _reason(exc: BaseException) -> str:
+    """One line: the exception's kind and its first line."""
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
 
 
 async def outbox_job(context: ContextTypes.DEFAULT_TYPE) -> None:

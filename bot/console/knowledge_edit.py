@@ -18,11 +18,10 @@ from sqlmodel import Session, col, select
 from bot.applications.statuses import status_mapping_problems
 from bot.console.models import KnowledgeEdit
 from bot.core.runtime import Runtime
-from bot.core.workdays import WorkingCalendar
 from bot.people.roles import audit
 from bot.qa.knowledge import OFFICE_ID, KnowledgeBase, KnowledgeError
 from bot.qa.loader import load_knowledge
-from bot.qa.matching import Matcher
+from bot.reload import reload
 
 MAX_FILE_CHARS = 100_000
 # The amount line of a block-style ``fee:`` mapping, for the form's fee field.
@@ -92,8 +91,8 @@ def check(rt: Runtime, path: Path, text: str) -> Checked:
 
 
 def save(session: Session, rt: Runtime, path: Path, text: str, *, actor_id: int) -> Checked:
-    """Write the file if the knowledge base stays valid, keep the history, reload; the
-    problems (and nothing written) otherwise."""
+    """Write the file if the knowledge base stays valid and keep the history (the caller
+    publishes it once this is committed); the problems, and nothing written, otherwise."""
     checked = check(rt, path, text)
     if checked.knowledge is None:
         return checked
@@ -108,18 +107,13 @@ def save(session: Session, rt: Runtime, path: Path, text: str, *, actor_id: int)
     temporary = path.with_suffix(path.suffix + ".saving")
     temporary.write_text(text, encoding="utf-8")
     os.replace(temporary, path)
-    reload(rt)
     return checked
 
 
-def reload(rt: Runtime) -> None:
-    """This instance answers from the files as they are now."""
-    kb = load_knowledge(rt.knowledge.directory)
-    rt.matcher = Matcher(kb)
-    if rt.calendar is not None:
-        # The office's own closing days count in every due date from now on.
-        rt.calendar = WorkingCalendar(rt.settings.tz, closed_dates=kb.office.closed_dates)
-    rt.knowledge = kb
+def publish(rt: Runtime, *, actor_id: int) -> None:
+    """After the save is committed: this instance answers from the files at once, and every
+    other instance within a minute (the version bot/reload publishes and each instance polls)."""
+    reload(rt, actor_id=actor_id)
 
 
 def history(session: Session, path: str, *, limit: int = 20) -> list[KnowledgeEdit]:

@@ -110,6 +110,7 @@ def routes(rt: Runtime) -> list[Route]:
         if checked.knowledge is None:
             return _form(p, service_id, path, checked.text, problems=checked.problems,
                          http_status=422)
+        ke.publish(rt, actor_id=p.principal.telegram_id)
         return p.redirect(f"/console/knowledge/{service_id}?saved=1")
 
     return [

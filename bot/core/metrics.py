@@ -1,125 +1,150 @@
-"""Process-wide counters and a latency histogram, rendered in Prometheus' text format."""
+"""The numbers an operator watches, kept by prometheus_client and served on /metrics.
+
+Per process: every `servicebot serve` instance counts what it did and answers its own
+/metrics, and Prometheus scrapes each instance (docs/deployment.md, "Metrics"); sum the
+counters and histograms over instances. prometheus_client's metrics take a lock of their own,
+so the event loop, the transport's threads and the report threads count alike. The gauges read
+from the database at scrape time (outbox depth, live instances) are the whole cluster's, the
+same on every instance: take their max, not their sum.
+"""
 
 from __future__ import annotations
 
-import threading
+import time
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    disable_created_metrics,
+    generate_latest,
+)
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+
+# A `_created` series beside every counter and histogram would double the scrape for a time
+# Prometheus already knows from the process's start.
+disable_created_metrics()
 
 # Seconds; chosen around the 300 ms update-to-reply target.
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.3, 0.5, 1.0, 2.5, 5.0, 10.0)
+# Seconds from an outbox row being due to Telegram accepting it: a broadcast of thousands at
+# 28 a second takes minutes; a 429 or a chat's interval adds seconds.
+OUTBOX_BUCKETS = (0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1800.0, 3600.0)
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
 
-@dataclass
-class Counter:
-    name: str
-    help: str
-    value: float = 0.0
+class Count:
+    """A counter, and the total it has reached (read by tests and benches)."""
+
+    def __init__(self, name: str, help_text: str, registry: CollectorRegistry) -> None:
+        self.name = name  # the exposed name, ending in _total
+        self._registry = registry
+        self._counter = Counter(name.removesuffix("_total"), help_text, registry=registry)
 
     def inc(self, amount: float = 1.0) -> None:
-        self.value += amount
+        self._counter.inc(amount)
 
-
-@dataclass
-class Histogram:
-    name: str
-    help: str
-    buckets: tuple[float, ...] = LATENCY_BUCKETS
-    counts: list[int] = field(default_factory=list)
-    total: float = 0.0
-    count: int = 0
-
-    def __post_init__(self) -> None:
-        self.counts = [0] * len(self.buckets)
-
-    def observe(self, seconds: float) -> None:
-        self.total += seconds
-        self.count += 1
-        for index, bound in enumerate(self.buckets):
-            if seconds <= bound:
-                self.counts[index] += 1
+    @property
+    def value(self) -> float:
+        return self._registry.get_sample_value(self.name) or 0.0
 
 
 class Metrics:
-    """The numbers an operator watches; one instance per process (``METRICS``).
-
-    Plain attributes rather than prometheus_client: a handful of counters does not justify a
-    dependency, and the text format is small and stable.
-    """
+    """This process's metrics (``METRICS``), in a registry of their own."""
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()  # the histogram is touched from handler threads too
-        self.updates_received = Counter(
+        self.registry = CollectorRegistry()
+        registry = self.registry
+
+        def count(name: str, help_text: str) -> Count:
+            return Count(name, help_text, registry)
+
+        self.updates_received = count(
             "servicebot_updates_received_total", "Updates accepted by the webhook."
         )
-        self.updates_handled = Counter(
+        self.updates_handled = count(
             "servicebot_updates_handled_total", "Updates handled to the end."
         )
-        self.updates_recovered = Counter(
-            "servicebot_updates_recovered_total", "Updates taken over from a stopped instance."
+        self.updates_recovered = count(
+            "servicebot_updates_recovered_total",
+            "Updates retaken: taken over from a stopped instance.",
         )
-        self.updates_duplicate = Counter(
+        self.updates_lost = count(
+            "servicebot_updates_lost_total",
+            "Updates whose message to the chat could not be delivered (the network failed).",
+        )
+        self.updates_duplicate = count(
             "servicebot_updates_duplicate_total", "Redelivered updates skipped (already handled)."
         )
-        self.updates_flood_dropped = Counter(
+        self.updates_flood_dropped = count(
             "servicebot_updates_flood_dropped_total", "Updates dropped by per-user flood control."
         )
-        self.webhook_rejected = Counter(
+        self.webhook_rejected = count(
             "servicebot_webhook_rejected_total", "Webhook requests refused (secret, body, JSON)."
         )
-        self.handler_failures = Counter(
+        self.handler_failures = count(
             "servicebot_handler_failures_total", "Updates whose handling raised an error."
         )
-        self.messages_sent = Counter(
+        self.messages_sent = count(
             "servicebot_messages_sent_total", "Bot API send calls that Telegram accepted."
         )
-        self.webhook_answers = Counter(
+        self.webhook_answers = count(
             "servicebot_webhook_answers_total",
             "Messages sent in the answer to the webhook request (an update's last message).",
         )
-        self.rate_limited = Counter(
+        self.rate_limited = count(
             "servicebot_telegram_429_total", "Bot API calls answered 429 Too Many Requests."
         )
-        self.api_failures = Counter(
-            "servicebot_telegram_failures_total", "Bot API calls answered with another error."
+        self.forbidden = count(
+            "servicebot_telegram_403_total",
+            "Bot API calls answered 403 Forbidden (the user blocked the bot, or it left a group).",
+        )
+        self.api_failures = count(
+            "servicebot_telegram_failures_total",
+            "Bot API calls answered with an error other than 429 (403 included).",
         )
         self.handler_latency = Histogram(
-            "servicebot_update_handling_seconds", "Time from webhook arrival to handled."
+            "servicebot_update_handling_seconds", "Time from webhook arrival to handled.",
+            buckets=LATENCY_BUCKETS, registry=registry,
+        )
+        self.reply_latency = Histogram(
+            "servicebot_update_reply_seconds",
+            "Time from webhook arrival to the update's first message or edit accepted by "
+            "Telegram (or put in the webhook's answer).",
+            buckets=LATENCY_BUCKETS, registry=registry,
+        )
+        self.outbox_delay = Histogram(
+            "servicebot_outbox_delay_seconds",
+            "Time from an outbox row being due (queued, or put back after a 429 or a chat's "
+            "interval) to Telegram accepting it.",
+            buckets=OUTBOX_BUCKETS, registry=registry,
         )
 
-    def counters(self) -> list[Counter]:
-        return [value for value in vars(self).values() if isinstance(value, Counter)]
-
     def observe_latency(self, seconds: float) -> None:
-        with self._lock:
-            self.handler_latency.observe(seconds)
+        self.handler_latency.observe(seconds)
 
     def render(self, gauges: Iterable[tuple[str, str, float]] = ()) -> str:
         """The Prometheus text exposition; ``gauges`` are (name, help, value) read at scrape."""
-        lines: list[str] = []
-        for counter in self.counters():
-            lines += [
-                f"# HELP {counter.name} {counter.help}",
-                f"# TYPE {counter.name} counter",
-                f"{counter.name} {_number(counter.value)}",
-            ]
-        with self._lock:
-            hist = self.handler_latency
-            lines += [f"# HELP {hist.name} {hist.help}", f"# TYPE {hist.name} histogram"]
-            for bound, count in zip(hist.buckets, hist.counts, strict=True):
-                lines.append(f'{hist.name}_bucket{{le="{bound}"}} {count}')
-            lines += [
-                f'{hist.name}_bucket{{le="+Inf"}} {hist.count}',
-                f"{hist.name}_sum {_number(hist.total)}",
-                f"{hist.name}_count {hist.count}",
-            ]
-        for name, help_text, value in gauges:
-            lines += [f"# HELP {name} {help_text}", f"# TYPE {name} gauge", f"{name} {value:g}"]
-        return "\n".join(lines) + "\n"
+        text = generate_latest(self.registry).decode("utf-8")
+        read = list(gauges)
+        if read:
+            scraped = CollectorRegistry()
+            scraped.register(_Gauges(read))
+            text += generate_latest(scraped).decode("utf-8")
+        return text
 
 
-def _number(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() else repr(value)
+class _Gauges(Collector):
+    """Values read at scrape time, exposed as gauges."""
+
+    def __init__(self, values: list[tuple[str, str, float]]) -> None:
+        self.values = values
+
+    def collect(self) -> Iterable[GaugeMetricFamily]:
+        for name, help_text, value in self.values:
+            yield GaugeMetricFamily(name, help_text, value=float(value))
 
 
 METRICS = Metrics()
@@ -139,12 +164,22 @@ SEND_METHODS = frozenset(
 )
 
 
+def observe_reply(journal: object, metrics: Metrics = METRICS) -> None:
+    """The update's first message or edit went out: its update-to-reply time, once."""
+    received = getattr(journal, "received_at", None)
+    if received is None or getattr(journal, "replied", True):
+        return
+    journal.replied = True  # type: ignore[attr-defined]
+    metrics.reply_latency.observe(time.perf_counter() - received)
+
+
 def record_api_call(method: str, status: int, metrics: Metrics = METRICS) -> None:
     """Count one Bot API answer by its HTTP status."""
     if status == 429:
         metrics.rate_limited.inc()
     elif status >= 400:
         metrics.api_failures.inc()
+        if status == 403:
+            metrics.forbidden.inc()
     elif method in SEND_METHODS:
         metrics.messages_sent.inc()
-

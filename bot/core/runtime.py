@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     # Types only: the core never imports a feature at run time.
     from bot.qa.knowledge import KnowledgeBase
     from bot.qa.matching import Matcher
+    from bot.sendrate.budget import SendBudget
     from bot.surveys.questionnaire import SurveyConfig
     from handlers.outbox_delivery import OutboxSender
 
@@ -33,6 +34,8 @@ class Runtime:
     # the outbox sender).
     survey_config: SurveyConfig | None = None
     outbox_sender: OutboxSender | None = None
+    # The bot's send budget, shared by the replies and the outbox (bot.sendrate.send_budget).
+    send_budget: SendBudget | None = None
     # The knowledge base version this instance serves, and the one it last refused to take
     # (bot/reload): -1 makes the next poll load the published one.
     knowledge_version: int = 0

@@ -77,6 +77,7 @@ PENDING, CLAIMED, SENT, FAILED, DROPPED = "pending", "claimed", "sent", "failed"
 # under load, and the rows of a killed instance go out about half a minute late, not minutes.
 CLAIM_TTL = timedelta(seconds=30)
 CLAIM_RENEW = timedelta(seconds=10)
+CHAT_GAP = timedelta(seconds=1)
 MAX_ATTEMPTS = 8
 BACKOFF_BASE = timedelta(seconds=5)
 BACKOFF_CAP = timedelta(hours=1)
@@ -101,7 +102,9 @@ def claim_due(
         and_(OutboxMessage.status == CLAIMED, OutboxMessage.claimed_at < now - CLAIM_TTL),
     )
     # One message at a time per chat, oldest first, across every sender: a row waits while
-    # its chat has a message in flight or an older one due, so a citizen reads them in order.
+    # its chat has a message in flight or an older one due, so a citizen reads them in order,
+    # or had one sent less than CHAT_GAP ago (Telegram's message a second per chat, kept
+    # whichever instance sends the next one).
     other = aliased(OutboxMessage)
     ahead_in_chat = (
         select(other.id)
@@ -115,6 +118,7 @@ def claim_due(
                     other.not_before <= now,
                     other.id < OutboxMessage.id,
                 ),
+                and_(other.status == SENT, other.sent_at > now - CHAT_GAP),
             ),
         )
         .exists()

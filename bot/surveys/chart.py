@@ -7,9 +7,10 @@ from collections.abc import Sequence
 
 import matplotlib
 
-matplotlib.use("Agg")  # no display on a server; must come before pyplot
+matplotlib.use("Agg")  # no display on a server
 
-import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.axes import Axes  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
 
 from bot.surveys import ikm  # noqa: E402
 from bot.surveys.questionnaire import SurveyConfig  # noqa: E402
@@ -29,9 +30,10 @@ def render_chart(
     """Bars of each element's NRR (the 1-4 scale as index points, x25, so the bands of the
     rule apply) with the band edges as lines; below, the index over the last periods."""
     rule = report.rule
-    figure, (bars_axis, trend_axis) = plt.subplots(
-        2, 1, figsize=(8, 7.5), gridspec_kw={"height_ratios": [3, 2]}
-    )
+    # A Figure of its own rather than pyplot's global state: charts render in report threads
+    # (bot/core/offload.py), possibly two at once.
+    figure = Figure(figsize=(8, 7.5))
+    bars_axis, trend_axis = figure.subplots(2, 1, gridspec_kw={"height_ratios": [3, 2]})
     try:
         codes = [e.code for e in config.elements]
         values = [
@@ -71,10 +73,12 @@ def render_chart(
         figure.savefig(buffer, format="png", dpi=110)
         return buffer.getvalue()
     finally:
-        plt.close(figure)
+        # Breaks the figure's reference cycles now: `servicebot serve` runs the cyclic
+        # collector rarely (bot/webhook/server.py, GC_THRESHOLD).
+        figure.clear()
 
 
-def _band_lines(axis: plt.Axes, rule: ikm.Rule) -> None:
+def _band_lines(axis: Axes, rule: ikm.Rule) -> None:
     """Each grade's band lightly shaded, its lower edge dashed and named in the margin."""
     top = 100.0
     for band in rule.bands:

@@ -10,5 +10,7 @@ Read in this order:
 - journal.py: what an update has already sent, so a taken-over update does not send it again.
 - answer.py: the update's last message, given back in the answer to Telegram's request.
 - transport.py: the Bot API transport (aiohttp) that keeps the journal and counts calls.
+- rate_limiter.py: the Application's rate limiter, taking from the bot's send budget
+  (bot/sendrate), shared by every instance.
 - privacy.py: the personal data this machinery holds (flood counts, copies of answers).
 """

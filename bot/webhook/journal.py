@@ -42,6 +42,7 @@ from contextvars import ContextVar
 from typing import Any
 
 from bot.core.db import Database
+from bot.core.metrics import METRICS
 from bot.webhook.answer import (
     MAX_RETRY_WAIT,
     RELEASE_ATTEMPTS,
@@ -94,8 +95,12 @@ class ReplyJournal:
         done: dict[str, str] | None = None,
         answer: WebhookAnswer | None = None,
         chat_id: int | None = None,
+        received_at: float | None = None,
     ) -> None:
         self.db = db
+        # When the update arrived (time.perf_counter), for the update-to-reply histogram.
+        self.received_at = received_at
+        self.replied = False
         self.update_id = update_id
         self.retaken = done is not None
         self.entries: dict[str, str] = dict(done or {})
@@ -179,7 +184,9 @@ class ReplyJournal:
             except Exception as exc:  # noqa: BLE001 - network trouble: the handler went on
                 # The handler was told it was sent and has moved on (or ended): the error goes
                 # to the log, not to the handler's next call, and the update still finishes.
-                log.error("update %s: its message could not be sent: %s", self.update_id, exc)
+                METRICS.updates_lost.inc()
+                log.warning("update %s: its message could not be sent (%s: %s)",
+                            self.update_id, type(exc).__name__, exc)
                 return
             if status == 200:
                 if not self.written(held.key):
@@ -190,6 +197,7 @@ class ReplyJournal:
                 break
             await asyncio.sleep(min(wait, MAX_RETRY_WAIT))
         # The handler went on as if it was sent; its error handler never sees this one.
+        METRICS.updates_lost.inc()
         log.error("update %s: its message could not be sent (%s): %s", self.update_id,
                   status, body.decode("utf-8", "replace")[:200])
 

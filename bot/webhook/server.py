@@ -216,6 +216,7 @@ class WebhookServer:
         journal = ReplyJournal(
             self.rt.db, update.update_id, sent, answer,
             chat_id=update.effective_chat.id if update.effective_chat else None,
+            received_at=received,
         )
         CURRENT_JOURNAL.set(journal)
         self.taken[update.update_id] = verdict

@@ -23,7 +23,7 @@ import httpx
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
-from bot.core.metrics import record_api_call
+from bot.core.metrics import SEND_METHODS, observe_reply, record_api_call
 from bot.webhook.journal import CURRENT_JOURNAL, changes_something, puts_new_message
 
 DEFAULT_TIMEOUT = 5.0  # connect, read (as PTB's HTTPXRequest)
@@ -236,6 +236,10 @@ class CountingRequest(AiohttpRequest):
             status, body = await super().do_request(url, method, *args, **kwargs)
             record_api_call(api_method, status)
             return status, body
+        if api_method in SEND_METHODS:
+            # Counted when the call is made or held for the webhook's answer; a failed call
+            # is rare enough not to be told apart here.
+            observe_reply(journal)
         key, recorded = journal.next_call(api_method)
         if recorded is not None:
             return 200, recorded

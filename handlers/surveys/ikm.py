@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import io
+from dataclasses import dataclass
 from datetime import date
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
@@ -12,6 +13,7 @@ from telegram.ext import ContextTypes
 
 from bot.core.i18n import Translator
 from bot.core.models import utcnow
+from bot.core.offload import off_the_loop
 from bot.core.runtime import Runtime
 from bot.core.text import escape as esc
 from bot.people.roles import has_role
@@ -100,6 +102,42 @@ async def _supervisor_report(update: Update, context: ContextTypes.DEFAULT_TYPE)
             ),
         )
         return
+    files = await off_the_loop(_ikm_files, rt, tr, period, by)
+    chat = update.effective_chat
+    await reply_html(update, files.text)
+    await chat.send_photo(
+        InputFile(io.BytesIO(files.chart), filename=f"ikm-{period.label}.png"),
+        caption=_(
+            "Elements (NRR × 25) against the grade bands of {rule}; below, the index over "
+            "the last periods."
+        ).format(rule=files.rule_title),
+    )
+    await chat.send_document(
+        InputFile(io.BytesIO(files.responses), filename=files.responses_name),
+        caption=_("Responses, without personal data."),
+    )
+    await chat.send_document(
+        InputFile(io.BytesIO(files.summary), filename=f"ikm-summary-{period.label}.csv"),
+        caption=_("Summary per {grouping}.").format(
+            grouping=_("service") if by == "service" else _("unit")
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class _IkmFiles:
+    text: str
+    chart: bytes
+    rule_title: str
+    responses: bytes
+    responses_name: str
+    summary: bytes
+
+
+def _ikm_files(rt: Runtime, tr: Translator, period: Period, by: str) -> _IkmFiles:
+    """Everything /ikm sends, computed in a report thread (bot/core/offload.py): the queries
+    over a year of responses and the chart take long enough to hold up every other chat."""
+    _ = tr.gettext
     config = surveys_config(rt)
     with rt.db.session() as session:
         report = build_report(
@@ -112,8 +150,6 @@ async def _supervisor_report(update: Update, context: ContextTypes.DEFAULT_TYPE)
         )
         trend = index_trend(session, config, period, rt.tz, count=6)
         responses = "".join(responses_csv(session, config, period, rt.tz))
-    chat = update.effective_chat
-    await reply_html(update, render_report(tr, report, config, _name_of(rt, tr, by)))
     png = render_chart(
         report,
         trend,
@@ -121,29 +157,17 @@ async def _supervisor_report(update: Update, context: ContextTypes.DEFAULT_TYPE)
         title=_("Satisfaction index {period}").format(period=period.label),
         trend_title=_("Index over the last periods"),
     )
-    await chat.send_photo(
-        InputFile(io.BytesIO(png), filename=f"ikm-{period.label}.png"),
-        caption=_(
-            "Elements (NRR × 25) against the grade bands of {rule}; below, the index over "
-            "the last periods."
-        ).format(rule=report.rule.title),
-    )
     data, filename = responses.encode("utf-8"), f"ikm-responses-{period.label}.csv"
     if len(data) > COMPRESS_ABOVE:
         # A year of a busy office can pass Telegram's 50 MB for bots; CSV shrinks well.
         data, filename = gzip.compress(data), filename + ".gz"
-    await chat.send_document(
-        InputFile(io.BytesIO(data), filename=filename),
-        caption=_("Responses, without personal data."),
-    )
-    await chat.send_document(
-        InputFile(
-            io.BytesIO(summary_csv(report, config).encode("utf-8")),
-            filename=f"ikm-summary-{period.label}.csv",
-        ),
-        caption=_("Summary per {grouping}.").format(
-            grouping=_("service") if by == "service" else _("unit")
-        ),
+    return _IkmFiles(
+        text=render_report(tr, report, config, _name_of(rt, tr, by)),
+        chart=png,
+        rule_title=report.rule.title,
+        responses=data,
+        responses_name=filename,
+        summary=summary_csv(report, config).encode("utf-8"),
     )
 
 

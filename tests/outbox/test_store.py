@@ -24,7 +24,7 @@ def test_outbox_dedupe_key_queues_once(db):
 
 
 def test_claims_take_one_message_per_chat_in_order(db):
-    from bot.outbox.store import claim_due, mark_sent
+    from bot.outbox.store import CHAT_GAP, claim_due, mark_sent
 
     with db.session() as s:
         first = enqueue(s, chat_id=1, text="first")
@@ -37,7 +37,13 @@ def test_claims_take_one_message_per_chat_in_order(db):
     with db.session() as s:
         # The first message is still in flight: another sender must not overtake it.
         assert claim_due(s, worker_id="b", limit=10) == []
-        mark_sent(s, claimed[0])
+        sent_at = utcnow()
+        mark_sent(s, claimed[0], now=sent_at)
     with db.session() as s:
-        assert [r.id for r in claim_due(s, worker_id="b", limit=10)] == [second.id]
+        # Telegram's second between two messages to one chat, whichever sender sends next.
+        half = sent_at + CHAT_GAP / 2
+        assert claim_due(s, worker_id="b", limit=10, now=half) == []
+    with db.session() as s:
+        after = sent_at + CHAT_GAP + timedelta(milliseconds=1)
+        assert [r.id for r in claim_due(s, worker_id="b", limit=10, now=after)] == [second.id]
     assert later.id not in (first.id, second.id, other.id)

@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 import pytest
 import uvicorn
+from prometheus_client.parser import text_string_to_metric_families
 from sqlmodel import select
 from telegram import Update
 from telegram.ext import ApplicationHandlerStop, MessageHandler, filters
@@ -282,8 +283,8 @@ async def test_metrics_count_live_instances_and_unfinished_updates(emulated, pos
     async with httpx.AsyncClient(base_url=first.url, timeout=5) as client:
         lines = (await client.get("/metrics")).text.splitlines()
     db.dispose()
-    assert "servicebot_instances_live 2" in lines
-    assert "servicebot_updates_unfinished 1" in lines
+    assert "servicebot_instances_live 2.0" in lines
+    assert "servicebot_updates_unfinished 1.0" in lines
 
 
 async def test_healthz_and_metrics(emulated, sqlite_db):
@@ -297,14 +298,22 @@ async def test_healthz_and_metrics(emulated, sqlite_db):
         assert health.json() == {"database": "ok", "knowledge": "ok", "webhook": "ok"}
         metrics = await client.get("/metrics")
     assert metrics.headers["content-type"].startswith("text/plain")
-    lines = metrics.text.splitlines()
-    handled = [line for line in lines if line.startswith("servicebot_updates_handled_total ")]
-    assert int(handled[0].split()[1]) >= 1
-    assert any(line.startswith("servicebot_messages_sent_total ") for line in lines)
-    assert "servicebot_outbox_pending 0" in lines
-    assert "servicebot_outbox_oldest_pending_seconds 0" in lines
-    assert any(line.startswith('servicebot_update_handling_seconds_bucket{le="+Inf"}')
-               for line in lines)
+    # Read back with Prometheus' own parser: the exposition is well-formed.
+    samples = {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(metrics.text)
+        for sample in family.samples
+    }
+    assert samples[("servicebot_updates_handled_total", ())] >= 1
+    assert ("servicebot_messages_sent_total", ()) in samples
+    assert samples[("servicebot_outbox_pending", ())] == 0
+    assert samples[("servicebot_outbox_oldest_pending_seconds", ())] == 0
+    assert samples[("servicebot_update_handling_seconds_bucket", (("le", "+Inf"),))] >= 1
+    # The /start was answered: its update-to-reply time is in the histogram.
+    assert samples[("servicebot_update_reply_seconds_count", ())] >= 1
+    for name in ("servicebot_telegram_403_total", "servicebot_updates_lost_total",
+                 "servicebot_updates_recovered_total", "servicebot_outbox_delay_seconds_count"):
+        assert (name, ()) in samples
     # While draining for shutdown: unhealthy for the load balancer, updates refused with 503.
     instance.app.state.server.draining = True
     async with httpx.AsyncClient(base_url=instance.url, timeout=5) as client:

@@ -4,7 +4,7 @@ about them, and the history of knowledge-base edits made in the console; an inde
 applications newest first.
 
 Revision ID: 0013_console
-Revises: 0009_unanswered
+Revises: 0011_send_budget
 """
 
 import sqlalchemy as sa
@@ -13,7 +13,7 @@ from alembic import op
 from bot.core.models import AwareDateTime
 
 revision = "0013_console"
-down_revision = "0009_unanswered"
+down_revision = "0011_send_budget"
 branch_labels = None
 depends_on = None
 
