@@ -1,10 +1,26 @@
-"""Text helpers for Telegram: HTML escaping and splitting long messages at line breaks."""
+"""Text helpers for Telegram: HTML escaping, and splitting long messages the way Telegram counts.
+
+Telegram's limits (4,096 for a message, 1,024 for a caption) are in UTF-16 code units of the
+text left after the HTML is parsed: a tag counts nothing, ``&amp;`` counts one, an emoji two.
+"""
 
 from __future__ import annotations
 
 import html
+import re
+from dataclasses import dataclass
 
 TELEGRAM_TEXT_LIMIT = 4096
+TELEGRAM_CAPTION_LIMIT = 1024
+
+# One token of our HTML: a tag, an entity, or a single character (a code point: a surrogate
+# pair is never cut because Python strings hold code points).
+_TOKEN = re.compile(
+    r"(?P<tag></?[a-zA-Z][a-zA-Z0-9-]*(?:\s[^<>]*)?>)"
+    r"|(?P<entity>&(?:#\d{1,7}|#[xX][0-9a-fA-F]{1,6}|[a-zA-Z][a-zA-Z0-9]*);)"
+    r"|(?P<char>[\s\S])"
+)
+_TAG_NAME = re.compile(r"</?([a-zA-Z][a-zA-Z0-9-]*)")
 
 
 def escape(text: object) -> str:
@@ -12,37 +28,99 @@ def escape(text: object) -> str:
     return html.escape(str(text), quote=False)
 
 
-def split_message(text: str, limit: int = TELEGRAM_TEXT_LIMIT) -> list[str]:
-    """Split at line breaks so each part fits; a single over-long line is cut hard.
+def utf16_units(text: str) -> int:
+    """Length as Telegram counts it: an astral character (most emoji) is two units."""
+    return len(text.encode("utf-16-le")) // 2
 
-    The caller's HTML tags must not span lines (ours never do), so each part stays valid.
+
+@dataclass(frozen=True)
+class _Token:
+    raw: str
+    units: int  # what the token adds to the parsed text, in UTF-16 units
+    opens: str | None = None  # tag name, for an opening tag
+    closes: str | None = None  # tag name, for a closing tag
+    space: bool = False  # a break is allowed after it
+    newline: bool = False  # a preferred break is allowed after it
+
+
+def _tokens(text: str) -> list[_Token]:
+    tokens = []
+    for match in _TOKEN.finditer(text):
+        raw = match.group()
+        if match.lastgroup == "tag":
+            name = _TAG_NAME.match(raw).group(1).lower()  # type: ignore[union-attr]
+            closing = raw.startswith("</")
+            tokens.append(
+                _Token(raw, 0, opens=None if closing else name, closes=name if closing else None)
+            )
+        elif match.lastgroup == "entity":
+            decoded = html.unescape(raw)
+            tokens.append(_Token(raw, utf16_units(decoded), space=decoded.isspace()))
+        else:
+            tokens.append(_Token(raw, utf16_units(raw), space=raw.isspace(), newline=raw == "\n"))
+    return tokens
+
+
+def split_message(text: str, limit: int = TELEGRAM_TEXT_LIMIT) -> list[str]:
+    """Parts of ``text`` (HTML) that each fit ``limit`` as Telegram counts it.
+
+    A part ends at the last line break that fits, else at the last space, else anywhere
+    between two characters; never inside a tag or an entity. Tags open at a cut are closed at
+    the end of the part and opened again at the start of the next one, so every part parses on
+    its own. Parts that would hold only white space are left out (Telegram refuses them).
     """
-    if len(text) <= limit:
+    return _split(text, limit, limit)
+
+
+def split_caption(text: str) -> tuple[str, list[str]]:
+    """A caption within Telegram's 1,024 units, and what does not fit as message parts."""
+    parts = _split(text, TELEGRAM_CAPTION_LIMIT, TELEGRAM_TEXT_LIMIT)
+    return (parts[0], parts[1:]) if parts else ("", [])
+
+
+def _split(text: str, first_limit: int, limit: int) -> list[str]:
+    tokens = _tokens(text)
+    if sum(t.units for t in tokens) <= first_limit:
         return [text]
     parts: list[str] = []
-    current = ""
-    for line in text.split("\n"):
-        while len(line) > limit:
-            if current:
-                parts.append(current)
-                current = ""
-            parts.append(line[:limit])
-            line = line[limit:]
-        candidate = f"{current}\n{line}" if current else line
-        if len(candidate) > limit:
-            parts.append(current)
-            current = line
-        else:
-            current = candidate
-    if current:
-        parts.append(current)
-    return [p for p in parts if p.strip()] or [text[:limit]]
+    stack: list[_Token] = []  # tags open at the start of the current part
+    index = 0
+    while index < len(tokens):
+        cut, units, best_line, best_space = index, 0, None, None
+        budget = limit if parts else first_limit
+        while cut < len(tokens) and units + tokens[cut].units <= budget:
+            units += tokens[cut].units
+            cut += 1
+            if tokens[cut - 1].newline:
+                best_line = cut
+            elif tokens[cut - 1].space:
+                best_space = cut
+        if cut < len(tokens):
+            cut = best_line or best_space or cut
+            # A tag opened just before the cut belongs with its content in the next part.
+            while cut > index and tokens[cut - 1].opens is not None:
+                cut -= 1
+            if cut == index:  # only opening tags before an over-long character: keep going
+                cut = index + 1
+            while cut < len(tokens) and tokens[cut].closes is not None:
+                cut += 1  # a closing tag right after the cut ends its entity in this part
+        opened = [t.raw for t in stack]
+        body = tokens[index:cut]
+        for token in body:
+            if token.opens is not None:
+                stack.append(token)
+            elif token.closes is not None and stack and stack[-1].opens == token.closes:
+                stack.pop()
+        part = "".join(opened) + "".join(t.raw for t in body)
+        part += "".join(f"</{t.opens}>" for t in reversed(stack))
+        if any(not t.space for t in body if t.units):
+            parts.append(part)
+        index = cut
+    return parts
 
 
 def html_to_plain(text: str) -> str:
     """Our own HTML (b, i, code, a) as plain text, for the console."""
-    import re
-
     plain = re.sub(r"<a href=\"([^\"]*)\">([^<]*)</a>", r"\2 (\1)", text)
     plain = re.sub(r"</?(b|i|u|s|code|pre|blockquote)>", "", plain)
     return html.unescape(plain)

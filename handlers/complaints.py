@@ -17,7 +17,7 @@ from bot.conversations import clear_state, get_state, set_state
 from bot.i18n import N_, Translator
 from bot.models import ConversationState, utcnow
 from bot.runtime import Runtime
-from bot.text import TELEGRAM_TEXT_LIMIT, escape, split_message
+from bot.text import TELEGRAM_TEXT_LIMIT, escape, split_message, utf16_units
 from handlers.common import (
     CITIZEN_COMMANDS,
     GROUP_FEATURES,
@@ -661,7 +661,7 @@ async def _mark_taken_on_post(
         return
     office = Translator(runtime(context).settings.default_locale)
     line = office.gettext("🙋 Taken by officer {id}.").format(id=complaint.assignee_id)
-    if line in message.text or len(message.text) + len(line) + 2 > TELEGRAM_TEXT_LIMIT:
+    if line in message.text or utf16_units(f"{message.text}\n\n{line}") > TELEGRAM_TEXT_LIMIT:
         return
     try:
         await message.edit_text(
