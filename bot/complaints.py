@@ -25,6 +25,7 @@ from bot.complaint_models import (
     ComplaintEvidence,
     ComplaintMessage,
 )
+from bot.exports import Column
 from bot.i18n import N_, Translator
 from bot.models import OutboxMessage, Staff, User, utcnow
 from bot.outbox import enqueue
@@ -1766,32 +1767,33 @@ def render_report(rt: Runtime, report: ComplaintReport, tr: Translator) -> str:
 
 
 EXPORT_COLUMNS = (
-    "ticket",
-    "received_at",
-    "category",
-    "service_id",
-    "privacy",
-    "complainant",
-    "status",
-    "unit",
-    "priority",
-    "verify_due",
-    "response_due",
-    "resolve_due",
-    "first_response_at",
-    "resolved_at",
-    "closed_at",
-    "solved",
-    "rating",
-    "description",
+    Column("ticket"),
+    Column("received_at", "datetime"),
+    Column("category"),
+    Column("service_id"),
+    Column("privacy"),
+    Column("complainant"),
+    Column("status"),
+    Column("unit"),
+    Column("priority"),
+    Column("verify_due", "datetime"),
+    Column("response_due", "datetime"),
+    Column("resolve_due", "datetime"),
+    Column("first_response_at", "datetime"),
+    Column("resolved_at", "datetime"),
+    Column("closed_at", "datetime"),
+    Column("solved"),
+    Column("rating", "int"),
+    Column("description"),
 )
 
 
 def export_rows(
     session: Session, rt: Runtime, start: date, end: date, *, public: bool = False
 ) -> list[dict[str, Any]]:
-    """Rows for a spreadsheet. The complainant column holds a name only for named and
-    confidential complaints; no Telegram id is ever exported."""
+    """Rows for a spreadsheet (times in the office's zone, keyed by EXPORT_COLUMNS). The
+    complainant column holds a name only for named and confidential complaints; no Telegram
+    id is ever exported."""
     low, high = _period_bounds(rt, start, end)
     query = select(Complaint).where(Complaint.received_at >= low, Complaint.received_at < high)
     if public:
@@ -1801,7 +1803,7 @@ def export_rows(
         rows.append(
             {
                 "ticket": c.ticket,
-                "received_at": c.received_at.astimezone(rt.tz).isoformat(timespec="minutes"),
+                "received_at": _local(c.received_at, rt),
                 "category": c.category,
                 "service_id": c.service_id or "",
                 "privacy": c.privacy,
@@ -1809,19 +1811,19 @@ def export_rows(
                 "status": c.status,
                 "unit": c.unit or "",
                 "priority": c.priority,
-                "verify_due": _iso(c.verify_due, rt),
-                "response_due": _iso(c.response_due, rt),
-                "resolve_due": _iso(c.resolve_due, rt),
-                "first_response_at": _iso(c.first_response_at, rt),
-                "resolved_at": _iso(c.resolved_at, rt),
-                "closed_at": _iso(c.closed_at, rt),
+                "verify_due": _local(c.verify_due, rt),
+                "response_due": _local(c.response_due, rt),
+                "resolve_due": _local(c.resolve_due, rt),
+                "first_response_at": _local(c.first_response_at, rt),
+                "resolved_at": _local(c.resolved_at, rt),
+                "closed_at": _local(c.closed_at, rt),
                 "solved": "" if c.solved is None else ("yes" if c.solved else "no"),
-                "rating": c.rating or "",
+                "rating": c.rating,
                 "description": c.description,
             }
         )
     return rows
 
 
-def _iso(moment: datetime | None, rt: Runtime) -> str:
-    return moment.astimezone(rt.tz).isoformat(timespec="minutes") if moment else ""
+def _local(moment: datetime | None, rt: Runtime) -> datetime | None:
+    return moment.astimezone(rt.tz) if moment else None
