@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import hmac
-import json
 import logging
 import threading
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -19,6 +18,7 @@ from starlette.routing import Route
 
 from bot import applications as apps
 from bot.i18n import Translator
+from bot.input_checks import BadJson, control_characters, read_json
 from bot.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -34,14 +34,29 @@ StatusName = Literal[
 ]
 
 
+# The API's bodies are a few hundred bytes; anything far bigger is refused before it is read.
+MAX_BODY_BYTES = 64 * 1024
+
+
+def _no_control_characters(value: str | None) -> str | None:
+    if value is not None and control_characters(value):
+        raise ValueError("must not contain control characters (NUL, escape, ...)")
+    return value
+
+
+# Text that a database and a chat can hold: PostgreSQL refuses NUL in text, and escape
+# sequences would reach the officers' screens.
+Text = Annotated[str, AfterValidator(_no_control_characters)]
+
+
 class ApplicationIn(BaseModel):
     """A new application, as the back office registers it."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    service_id: str = Field(min_length=1, max_length=80, description="Knowledge-base service id")
-    applicant_name: str = Field(min_length=2, max_length=200)
-    phone: str | None = Field(default=None, max_length=40, description="Optional, digits")
+    service_id: Text = Field(min_length=1, max_length=80, description="Knowledge-base service id")
+    applicant_name: Text = Field(min_length=2, max_length=200)
+    phone: Text | None = Field(default=None, max_length=40, description="Optional, digits")
 
 
 class StatusIn(BaseModel):
@@ -50,7 +65,7 @@ class StatusIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     status: StatusName
-    note: str | None = Field(default=None, max_length=1000)
+    note: Text | None = Field(default=None, max_length=1000)
 
 
 class EventOut(BaseModel):
@@ -112,11 +127,21 @@ def _out(rt: Runtime, session: Any, application: apps.Application) -> dict[str, 
 
 
 async def _body(request: Request, model: type[BaseModel]) -> BaseModel | JSONResponse:
+    too_large = _error(
+        413, "too_large", f"The request body is over {MAX_BODY_BYTES} bytes."
+    )
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        return too_large
+    raw = bytearray()
+    async for chunk in request.stream():
+        raw += chunk
+        if len(raw) > MAX_BODY_BYTES:
+            return too_large
     try:
-        raw = await request.body()
-        data = json.loads(raw or b"null")
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        return _error(400, "bad_json", "The request body is not valid JSON.")
+        data = read_json(bytes(raw) or b"null")
+    except BadJson as exc:
+        return _error(400, "bad_json", f"The request body is not valid JSON ({exc}).")
     try:
         return model.model_validate(data)
     except ValidationError as exc:
@@ -235,7 +260,14 @@ def create_api_app(rt: Runtime) -> Starlette:
     async def openapi(_request: Request) -> JSONResponse:
         return JSONResponse(openapi_document())
 
+    async def no_route(request: Request, exc: Exception) -> JSONResponse:
+        # JSON like every other answer of the API (Starlette's own is text/plain).
+        if getattr(exc, "status_code", 404) == 405:
+            return _error(405, "method_not_allowed", "This method is not allowed here.")
+        return _error(404, "not_found", "There is nothing at this address.")
+
     return Starlette(
+        exception_handlers={404: no_route, 405: no_route},
         routes=[
             Route("/api/v1/applications", guarded(create), methods=["POST"]),
             Route("/api/v1/applications/{tracking_number}", guarded(show), methods=["GET"]),
@@ -280,7 +312,9 @@ def openapi_document() -> dict[str, Any]:
         return {"description": description, "content": content}
 
     errors = {
+        "400": response("The body is not JSON (or too deeply nested)", "Error"),
         "401": response("Missing or wrong token", "Error"),
+        "413": response("The body is over 64 KiB", "Error"),
         "404": response("No such tracking number", "Error"),
         "422": response("Invalid fields", "Error"),
     }

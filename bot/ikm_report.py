@@ -79,6 +79,15 @@ def period_containing(kind: str, day: date) -> Period:
 def parse_period(text: str, today: date) -> Period:
     """``month`` (this one), ``quarter``, ``semester``, ``year``, ``2026-11``, ``2026-Q3``,
     ``2026-S1``, ``2026``, or ``2026-01-01..2026-03-31`` (both days included)."""
+    period = _parse_period(text, today)
+    # Year 1 in the office's zone is before year 1 in UTC: no datetime holds it (and no
+    # survey is that old); the upper end leaves room for the day after the period.
+    if period.start.year < 1900 or period.end.year > 9999:
+        raise ValueError("the period must lie between the years 1900 and 9998")
+    return period
+
+
+def _parse_period(text: str, today: date) -> Period:
     text = text.strip().lower()
     if not text:
         return period_containing("month", today)
