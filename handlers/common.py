@@ -25,6 +25,7 @@ from bot.models import ConversationState
 from bot.runtime import Runtime
 from bot.text import escape, split_message
 from bot.users import set_language, user_language
+from handlers.media import what_i_take
 
 log = logging.getLogger(__name__)
 
@@ -151,10 +152,9 @@ async def route_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         if predicate(update, context):
             await handler(update, context)
             return
-    _ = translator(update, context).gettext
-    await reply_html(
-        update, _("I can only read text messages here. Type your question."), main_menu(_)
-    )
+    tr = translator(update, context)
+    _ = tr.gettext
+    await reply_html(update, what_i_take(update.effective_message, _, tr.locale), main_menu(_))
 
 
 async def cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
