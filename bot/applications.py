@@ -17,6 +17,7 @@ from sqlmodel import Field, Session, SQLModel, select
 
 from bot.i18n import N_, Translator
 from bot.models import User, UtcDateTime, utcnow
+from bot.names import clean_name
 from bot.outbox import enqueue
 from bot.roles import audit
 from bot.runtime import Runtime
@@ -352,7 +353,7 @@ def register_application(
     """A new application, received now, due by the service's standard duration."""
     now = now or utcnow()
     service = _service(rt, service_id)
-    name = " ".join(applicant_name.split())
+    name = clean_name(applicant_name)
     if not 2 <= len(name) <= 200:
         raise InvalidInput(N_("The applicant's name must be 2 to 200 characters."))
     phone = clean_phone(phone)

@@ -28,6 +28,7 @@ from bot.complaint_models import (
 from bot.exports import Column
 from bot.i18n import N_, Translator
 from bot.models import OutboxMessage, Staff, User, utcnow
+from bot.names import clean_name
 from bot.outbox import enqueue
 from bot.roles import audit, has_role, role_of
 from bot.runtime import Runtime
@@ -487,7 +488,7 @@ def file_complaint(
         ticket=_new_ticket(session),
         complainant_id=complainant_id,
         # An anonymous complainant's name is never stored, so no screen or export can leak it.
-        complainant_name=None if privacy == ANONYMOUS else (complainant_name or None),
+        complainant_name=None if privacy == ANONYMOUS else (clean_name(complainant_name) or None),
         category=category,
         service_id=service_id,
         description=text,
@@ -1389,7 +1390,8 @@ def complainant_label(complaint: Complaint, tr: Translator) -> str:
         return (
             tr.gettext("Anonymous") if complaint.privacy == ANONYMOUS else tr.gettext("(no name)")
         )
-    return escape(complaint.complainant_name)
+    # Cleaned again when shown: rows stored before names were cleaned on filing.
+    return escape(clean_name(complaint.complainant_name)) or tr.gettext("(no name)")
 
 
 def render_staff_card(
@@ -1807,7 +1809,7 @@ def export_rows(
                 "category": c.category,
                 "service_id": c.service_id or "",
                 "privacy": c.privacy,
-                "complainant": "" if c.privacy == ANONYMOUS else (c.complainant_name or ""),
+                "complainant": "" if c.privacy == ANONYMOUS else clean_name(c.complainant_name),
                 "status": c.status,
                 "unit": c.unit or "",
                 "priority": c.priority,
