@@ -62,33 +62,27 @@ def _tokens(text: str) -> list[_Token]:
 
 
 def split_message(text: str, limit: int = TELEGRAM_TEXT_LIMIT) -> list[str]:
-    """Parts of ``text`` (HTML) that each fit ``limit`` as Telegram counts it.
+    """Parts of ``text`` (HTML) that each fit ``limit`` as Telegram counts it (a caption:
+    ``limit=TELEGRAM_CAPTION_LIMIT``).
 
     A part ends at the last line break that fits, else at the last space, else anywhere
     between two characters; never inside a tag or an entity. Tags open at a cut are closed at
     the end of the part and opened again at the start of the next one, so every part parses on
     its own. Parts that would hold only white space are left out (Telegram refuses them).
     """
-    return _split(text, limit, limit)
+    return _split(text, limit)
 
 
-def split_caption(text: str) -> tuple[str, list[str]]:
-    """A caption within Telegram's 1,024 units, and what does not fit as message parts."""
-    parts = _split(text, TELEGRAM_CAPTION_LIMIT, TELEGRAM_TEXT_LIMIT)
-    return (parts[0], parts[1:]) if parts else ("", [])
-
-
-def _split(text: str, first_limit: int, limit: int) -> list[str]:
+def _split(text: str, limit: int) -> list[str]:
     tokens = _tokens(text)
-    if sum(t.units for t in tokens) <= first_limit:
+    if sum(t.units for t in tokens) <= limit:
         return [text]
     parts: list[str] = []
     stack: list[_Token] = []  # tags open at the start of the current part
     index = 0
     while index < len(tokens):
         cut, units, best_line, best_space = index, 0, None, None
-        budget = limit if parts else first_limit
-        while cut < len(tokens) and units + tokens[cut].units <= budget:
+        while cut < len(tokens) and units + tokens[cut].units <= limit:
             units += tokens[cut].units
             cut += 1
             if tokens[cut - 1].newline:

@@ -11,7 +11,6 @@ from bot.text import (
     TELEGRAM_CAPTION_LIMIT,
     TELEGRAM_TEXT_LIMIT,
     escape,
-    split_caption,
     split_message,
 )
 
@@ -73,14 +72,10 @@ def test_blank_stretches_are_left_out():
     assert "".join(parts).replace(" ", "") == "ab"
 
 
-def test_caption_uses_its_own_limit():
+def test_caption_limit():
     text = "x " * 1500  # 3,000 units
-    caption, rest = split_caption(text)
-    assert _length(caption) <= TELEGRAM_CAPTION_LIMIT
-    assert all(_length(p) <= TELEGRAM_TEXT_LIMIT for p in rest)
-    assert len(rest) == 1
-    assert caption + "".join(rest) == text
-    assert split_caption("short") == ("short", [])
+    parts = _check(text, TELEGRAM_CAPTION_LIMIT)
+    assert len(parts) == 3 and all(_length(p) <= TELEGRAM_CAPTION_LIMIT for p in parts)
 
 
 # --- property: random HTML of our kind (escaped text, emoji, nested tags) ------------------
