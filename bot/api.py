@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import hmac
+import itertools
 import logging
 import threading
+import unicodedata
 from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any, Literal
@@ -258,7 +261,7 @@ def create_api_app(rt: Runtime) -> Starlette:
         return JSONResponse(await run_in_threadpool(work))
 
     async def openapi(_request: Request) -> JSONResponse:
-        return JSONResponse(openapi_document())
+        return JSONResponse(openapi_document(list(rt.knowledge.services)))
 
     async def no_route(request: Request, exc: Exception) -> JSONResponse:
         # JSON like every other answer of the API (Starlette's own is text/plain).
@@ -282,13 +285,58 @@ def create_api_app(rt: Runtime) -> Starlette:
     )
 
 
-def openapi_document() -> dict[str, Any]:
-    """OpenAPI 3.1 description, with the schemas taken from the pydantic models above."""
+# What the rules check beyond the models' types, written into the document so that a request
+# the document allows is one the API takes: two visible characters in a name, 6 to 15 digits
+# in a phone number, a note with every move that needs one.
+_CONTROL = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f"
+_NO_CONTROL_PATTERN = f"^[^{_CONTROL}]*$"
+
+
+@functools.cache
+def _name_pattern() -> str:
+    """Two visible characters, none refused: what is left of a name after bot/names.py drops
+    the invisible (format) characters."""
+    formats = [c for c in range(0x110000) if unicodedata.category(chr(c)) == "Cf"]
+    ranges, start = [], formats[0]
+    for previous, current in itertools.pairwise([*formats, -1]):
+        if current != previous + 1:
+            ranges.append(chr(start) if start == previous else f"{chr(start)}-{chr(previous)}")
+            start = current
+    allowed = f"[^{_CONTROL}]"
+    visible = f"[^\\s{_CONTROL}{''.join(ranges)}]"
+    return f"^{allowed}*{visible}{allowed}*{visible}{allowed}*$"
+
+
+_PHONE_PATTERN = r"^[ ().-]*\+?[ ().-]*([0-9][ ().-]*){6,15}$|^\s*-?\s*$"
+_PERIOD_PATTERN = (
+    r"^(month|quarter|semester|year|(19|[2-9][0-9])[0-9]{2}(-(0[1-9]|1[0-2])|-[qQ][1-4]|-[sS][12])?)$"
+)
+
+
+def openapi_document(service_ids: list[str] | None = None) -> dict[str, Any]:
+    """OpenAPI 3.1 description, with the schemas taken from the pydantic models above and the
+    knowledge base's service ids."""
     schemas: dict[str, Any] = {}
     for model in (ApplicationIn, StatusIn, ApplicationOut, CreatedOut):
         schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
         schemas.update(schema.pop("$defs", {}))
         schemas[model.__name__] = schema
+    fields = schemas["ApplicationIn"]["properties"]
+    if service_ids is not None:
+        fields["service_id"]["enum"] = sorted(service_ids)
+    fields["applicant_name"]["pattern"] = _name_pattern()
+    phone = next(s for s in fields["phone"]["anyOf"] if s.get("type") == "string")
+    phone["pattern"] = _PHONE_PATTERN
+    note = next(s for s in schemas["StatusIn"]["properties"]["note"]["anyOf"]
+                if s.get("type") == "string")
+    note["pattern"] = _NO_CONTROL_PATTERN
+    schemas["StatusIn"]["if"] = {
+        "properties": {"status": {"enum": ["needs_correction", "rejected"]}}
+    }
+    schemas["StatusIn"]["then"] = {
+        "required": ["note"],
+        "properties": {"note": {"type": "string", "pattern": r"\S"}},
+    }
     schemas["Error"] = {
         "type": "object",
         "properties": {
@@ -373,7 +421,7 @@ def openapi_document() -> dict[str, Any]:
                         {
                             "name": "period",
                             "in": "query",
-                            "schema": {"type": "string"},
+                            "schema": {"type": "string", "pattern": _PERIOD_PATTERN},
                             "description": "2026-11, 2026-Q3, 2026-S1, 2026, "
                             "2026-01-01..2026-03-31, or month/quarter/semester/year (current);"
                             " default the current month",

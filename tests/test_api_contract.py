@@ -1,5 +1,6 @@
 """The back-office API against its own OpenAPI document (schemathesis, a bounded run): every
-answer is documented (status, JSON content type, schema), none is a 500, on any input."""
+answer is documented (status, JSON content type, schema), none is a 500, on any input, and a
+request the document allows is not refused as invalid."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
+    positive_data_acceptance,
     response_schema_conformance,
     status_code_conformance,
 )
@@ -22,6 +24,8 @@ CHECKS = [
     status_code_conformance,
     content_type_conformance,
     response_schema_conformance,
+    # A request the document allows is taken (2xx, or 404/409 for a number or a move).
+    positive_data_acceptance,
 ]
 EXAMPLES = 40  # per operation: a few seconds in all
 
