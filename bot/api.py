@@ -307,7 +307,7 @@ def _name_pattern() -> str:
     return f"^{allowed}*{visible}{allowed}*{visible}{allowed}*$"
 
 
-_PHONE_PATTERN = r"^[ ().-]*\+?[ ().-]*([0-9][ ().-]*){6,15}$|^\s*-?\s*$"
+_PHONE_PATTERN = r"^[ ().-]*\+?[ ().-]*([0-9][ ().-]*){6,15}$|^[ \t\n\r]*-?[ \t\n\r]*$"
 _PERIOD_PATTERN = (
     r"^(month|quarter|semester|year|(19|[2-9][0-9])[0-9]{2}(-(0[1-9]|1[0-2])|-[qQ][1-4]|-[sS][12])?)$"
 )
