@@ -3,7 +3,7 @@ emulator's model of Telegram's HTML parser."""
 
 from __future__ import annotations
 
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.emulator.html import parse_html, strip_text, utf16_len
@@ -107,7 +107,9 @@ def _html(draw: st.DrawFn, depth: int = 0) -> str:
     return "".join(pieces)
 
 
-@settings(max_examples=150, deadline=None)
+@settings(
+    max_examples=150, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow]
+)
 @given(text=_html(), limit=st.integers(min_value=2, max_value=60))
 def test_every_part_parses_fits_and_the_parts_give_back_the_text(text: str, limit: int):
     if not _plain(text).strip():
