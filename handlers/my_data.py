@@ -17,12 +17,14 @@ from telegram.ext import (
     ContextTypes,
 )
 
+from bot.core.exports import to_csv, to_xlsx
 from bot.core.i18n import N_, Translator
 from bot.core.models import User, utcnow
 from bot.people.roles import audit
 from bot.privacy.registry import (
+    AUDIT_COLUMNS,
     apply_retention,
-    audit_csv,
+    audit_rows,
     erase_personal_data,
     export_personal_data,
 )
@@ -127,15 +129,19 @@ async def erase_cancelled(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
 
 @staff_only("admin")
 async def audit_export(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/audit [days]: the audit log as CSV, for admins (default: everything)."""
+    """/audit [days] [csv]: the audit log as XLSX (CSV on request), for admins (default:
+    everything)."""
     _ = translator(update, context).gettext
-    args = context.args or []
+    args = list(context.args or [])
+    as_csv = bool(args) and args[-1].lower() == "csv"
+    if as_csv:
+        args.pop()
     if len(args) > 1 or (args and not (args[0].isdigit() and 0 < int(args[0]) <= 3650)):
-        await reply_html(update, _("Usage: /audit [days], for example /audit 30."))
+        await reply_html(update, _("Usage: /audit [days] [csv], for example /audit 30."))
         return
     since = utcnow() - timedelta(days=int(args[0])) if args else None
     with runtime(context).db.session() as session:
-        body = audit_csv(session, since=since)
+        rows = audit_rows(session, since=since)
         audit(
             session,
             actor_id=update.effective_user.id,
@@ -143,9 +149,15 @@ async def audit_export(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
             days=int(args[0]) if args else None,
         )
     stamp = utcnow().strftime("%Y%m%d-%H%M")
+    if as_csv:
+        body, name = to_csv(AUDIT_COLUMNS, rows).encode("utf-8"), f"audit-{stamp}.csv"
+    else:
+        body, name = to_xlsx(AUDIT_COLUMNS, rows, sheet="audit"), f"audit-{stamp}.xlsx"
     await update.effective_chat.send_document(
-        InputFile(io.BytesIO(body.encode("utf-8")), filename=f"audit-{stamp}.csv"),
-        caption=_("Audit log of staff actions (times in UTC)."),
+        InputFile(io.BytesIO(body), filename=name),
+        caption=_("Audit log of staff actions (times in UTC).")
+        if as_csv
+        else _("Audit log of staff actions (times in UTC). As CSV: /audit csv"),
     )
 
 

@@ -1,5 +1,5 @@
-"""The satisfaction index in the chat: /ikm for everyone, the report, chart and CSV export for
-supervisors."""
+"""The satisfaction index in the chat: /ikm for everyone, the report, chart and XLSX (or CSV)
+exports for supervisors."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from datetime import date
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
 from telegram.ext import ContextTypes
 
+from bot.core.exports import csv_lines, to_csv, to_xlsx
 from bot.core.i18n import Translator
 from bot.core.models import utcnow
 from bot.core.runtime import Runtime
@@ -25,8 +26,8 @@ from bot.surveys.report import (
     parse_period,
     period_containing,
     render_report,
-    responses_csv,
-    summary_csv,
+    responses_table,
+    summary_table,
 )
 from bot.telegram_rules.callback import CallbackData
 from handlers.common import escape as esc
@@ -79,11 +80,15 @@ async def ikm_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
 
 
 async def _supervisor_report(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/ikm [period] [service|unit]: figures, chart, CSV of the responses and the summary."""
+    """/ikm [period] [service|unit] [csv]: figures, chart, the responses and the summary as
+    XLSX (CSV on request)."""
     rt = runtime(context)
     tr = translator(update, context)
     _ = tr.gettext
     args = list(context.args or [])
+    as_csv = bool(args) and args[-1].lower() == "csv"
+    if as_csv:
+        args.pop()
     by = "service"
     if args and args[-1].lower() in ("service", "unit", "layanan", "unit-kerja"):
         by = "unit" if args.pop().lower().startswith("unit") else "service"
@@ -111,7 +116,11 @@ async def _supervisor_report(update: Update, context: ContextTypes.DEFAULT_TYPE)
             unit_of=lambda service_id: service_unit(rt, service_id),
         )
         trend = index_trend(session, config, period, rt.tz, count=6)
-        responses = "".join(responses_csv(session, config, period, rt.tz))
+        columns, rows = responses_table(session, config, period, rt.tz)
+        if as_csv:
+            responses = "".join(csv_lines(columns, rows)).encode("utf-8")
+        else:
+            responses = to_xlsx(columns, rows, sheet="responses")
     chat = update.effective_chat
     await reply_html(update, render_report(tr, report, config, _name_of(rt, tr, by)))
     png = render_chart(
@@ -128,19 +137,28 @@ async def _supervisor_report(update: Update, context: ContextTypes.DEFAULT_TYPE)
             "the last periods."
         ).format(rule=report.rule.title),
     )
-    data, filename = responses.encode("utf-8"), f"ikm-responses-{period.label}.csv"
-    if len(data) > COMPRESS_ABOVE:
-        # A year of a busy office can pass Telegram's 50 MB for bots; CSV shrinks well.
+    suffix = "csv" if as_csv else "xlsx"
+    data, filename = responses, f"ikm-responses-{period.label}.{suffix}"
+    if as_csv and len(data) > COMPRESS_ABOVE:
+        # A year of a busy office can pass Telegram's 50 MB for bots; CSV shrinks well (XLSX
+        # is compressed already).
         data, filename = gzip.compress(data), filename + ".gz"
     await chat.send_document(
         InputFile(io.BytesIO(data), filename=filename),
-        caption=_("Responses, without personal data."),
+        caption=_("Responses, without personal data.")
+        if as_csv
+        else _("Responses, without personal data. As CSV: /ikm {period} csv").format(
+            period=period.label
+        ),
+    )
+    summary_columns, summary_rows = summary_table(report, config)
+    summary = (
+        to_csv(summary_columns, summary_rows).encode("utf-8")
+        if as_csv
+        else to_xlsx(summary_columns, summary_rows, sheet="summary")
     )
     await chat.send_document(
-        InputFile(
-            io.BytesIO(summary_csv(report, config).encode("utf-8")),
-            filename=f"ikm-summary-{period.label}.csv",
-        ),
+        InputFile(io.BytesIO(summary), filename=f"ikm-summary-{period.label}.{suffix}"),
         caption=_("Summary per {grouping}.").format(
             grouping=_("service") if by == "service" else _("unit")
         ),
