@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test test-sqlite lint extract update compile bench clean
+.PHONY: install run test test-lowest test-sqlite lint extract update compile bench clean
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -30,6 +30,16 @@ run: install
 test: install
 	$(BIN)/python -m pytest -q
 
+# The floors in pyproject.toml must stay true: a separate environment with the lowest version
+# each direct dependency allows (uv resolves that; pip cannot), then the whole suite.
+LOWEST := .venv-lowest
+test-lowest: compile
+	rm -rf $(LOWEST)
+	$(PY) -m venv $(LOWEST)
+	$(LOWEST)/bin/pip install -q 'uv>=0.4'
+	$(LOWEST)/bin/uv pip install -q --python $(LOWEST)/bin/python --resolution lowest-direct -e '.[test]'
+	$(LOWEST)/bin/python -m pytest -q
+
 lint: $(STAMP)
 	$(BIN)/ruff check bot handlers tests bench
 
@@ -38,4 +48,4 @@ bench: install
 	$(BIN)/python bench/ikm.py
 
 clean:
-	rm -rf $(VENV) data
+	rm -rf $(VENV) $(LOWEST) data

@@ -6,8 +6,10 @@ import argparse
 import json
 import logging
 import sys
+from collections.abc import Iterable, Sequence
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from bot.core.config import Settings, load_settings
 from bot.core.errors import ConfigError
@@ -296,19 +298,21 @@ def _complaints_runtime(args: argparse.Namespace):  # noqa: ANN202 - bot.core.ru
 
 
 def cmd_complaints_export(args: argparse.Namespace) -> int:
-    """CSV of the period's complaints; anonymous complainants stay anonymous."""
-    import csv
-
+    """The period's complaints as CSV, or XLSX for an output file ending in .xlsx; anonymous
+    complainants stay anonymous."""
     from bot.complaints.reports import EXPORT_COLUMNS, export_rows
+    from bot.core.exports import csv_lines, to_xlsx
 
     rt = _complaints_runtime(args)
     with rt.db.session() as session:
         rows = export_rows(session, rt, args.start, args.end, public=args.public)
+    values = [[row[c.name] for c in EXPORT_COLUMNS] for row in rows]
+    if args.output and args.output.lower().endswith(".xlsx"):
+        Path(args.output).write_bytes(to_xlsx(EXPORT_COLUMNS, values, sheet="complaints"))
+        return 0
     out = open(args.output, "w", newline="", encoding="utf-8") if args.output else sys.stdout
     try:
-        writer = csv.DictWriter(out, fieldnames=EXPORT_COLUMNS)
-        writer.writeheader()
-        writer.writerows(rows)
+        out.writelines(csv_lines(EXPORT_COLUMNS, values))
     finally:
         if out is not sys.stdout:
             out.close()
@@ -362,8 +366,8 @@ def cmd_ikm(args: argparse.Namespace) -> int:
         build_report,
         parse_period,
         render_report,
-        responses_csv,
-        summary_csv,
+        responses_table,
+        summary_table,
     )
 
     settings = _settings(args)
@@ -392,10 +396,9 @@ def cmd_ikm(args: argparse.Namespace) -> int:
 
         print(html_to_plain(render_report(tr, report, config, name)))
         if args.csv:
-            with open(args.csv, "w", encoding="utf-8", newline="") as out:
-                out.writelines(responses_csv(session, config, period, settings.tz))
+            _write_table(Path(args.csv), *responses_table(session, config, period, settings.tz))
         if args.summary:
-            Path(args.summary).write_text(summary_csv(report, config), encoding="utf-8")
+            _write_table(Path(args.summary), *summary_table(report, config))
     rt.db.dispose()
     return 0
 
@@ -404,6 +407,17 @@ def _days(value: str) -> int:
     if not value.isdigit():
         raise argparse.ArgumentTypeError(f"{value!r} is not a number of days (such as 365)")
     return int(value)
+
+
+def _write_table(path: Path, columns: list, rows: Iterable[Sequence[Any]]) -> None:
+    """XLSX for a file named .xlsx, else CSV."""
+    from bot.core.exports import csv_lines, to_xlsx
+
+    if path.suffix.lower() == ".xlsx":
+        path.write_bytes(to_xlsx(columns, rows, sheet=path.stem))
+        return
+    with path.open("w", encoding="utf-8", newline="") as out:
+        out.writelines(csv_lines(columns, rows))
 
 
 def _port(value: str) -> int:
@@ -472,8 +486,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     ikm.add_argument("--by", choices=("service", "unit", "overall"), default="service")
     ikm.add_argument("--lang", choices=("id", "en"), help="report language")
-    ikm.add_argument("--csv", help="also write the responses (no personal data) to this file")
-    ikm.add_argument("--summary", help="also write the summary CSV to this file")
+    ikm.add_argument(
+        "--csv", help="also write the responses (no personal data) to this file (.xlsx: XLSX)"
+    )
+    ikm.add_argument("--summary", help="also write the summary to this file (.xlsx: XLSX)")
     ikm.set_defaults(func=cmd_ikm)
 
     db = sub.add_parser("db", help="database tools")
@@ -485,7 +501,7 @@ def build_parser() -> argparse.ArgumentParser:
     complaints = sub.add_parser("complaints", help="complaint figures and exports")
     csub = complaints.add_subparsers(dest="complaints_command", metavar="ACTION", required=True)
     for name, func, text in (
-        ("export", cmd_complaints_export, "CSV of the complaints received in a period"),
+        ("export", cmd_complaints_export, "CSV (or XLSX) of the complaints received in a period"),
         ("report", cmd_complaints_report, "counts, medians and on-time shares for a period"),
     ):
         action = csub.add_parser(name, help=text)
@@ -495,7 +511,9 @@ def build_parser() -> argparse.ArgumentParser:
             "--public", action="store_true", help="leave confidential complaints out"
         )
         if name == "export":
-            action.add_argument("-o", "--output", help="file to write (default: standard output)")
+            action.add_argument(
+                "-o", "--output", help="file to write, .xlsx for XLSX (default: CSV on stdout)"
+            )
         else:
             action.add_argument("--lang", choices=("id", "en"), help="report language")
         action.set_defaults(func=func)

@@ -21,6 +21,7 @@ from bot.core.text import split_message
 from bot.people.conversations import clear_state, get_state
 from bot.people.users import user_language
 from bot.telegram_rules.callback import CallbackData
+from handlers.media import what_i_take
 from handlers.registry import Handler, registry
 
 log = logging.getLogger(__name__)
@@ -126,10 +127,9 @@ async def route_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         if predicate(update, context):
             await handler(update, context)
             return
-    _ = translator(update, context).gettext
-    await reply_html(
-        update, _("I can only read text messages here. Type your question."), main_menu(_)
-    )
+    tr = translator(update, context)
+    _ = tr.gettext
+    await reply_html(update, what_i_take(update.effective_message, _, tr.locale), main_menu(_))
 
 
 async def cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

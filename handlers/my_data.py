@@ -18,13 +18,15 @@ from telegram.ext import (
 )
 
 from bot.core.db import Database
+from bot.core.exports import to_csv, to_xlsx
 from bot.core.i18n import N_, Translator
 from bot.core.models import User, utcnow
 from bot.core.offload import off_the_loop
 from bot.people.roles import audit
 from bot.privacy.registry import (
+    AUDIT_COLUMNS,
     apply_retention,
-    audit_csv,
+    audit_rows,
     erase_personal_data,
     export_personal_data,
 )
@@ -77,9 +79,12 @@ def _personal_data_file(db: Database, user_id: int) -> bytes:
     return json.dumps(document, ensure_ascii=False, indent=2, sort_keys=True).encode("utf-8")
 
 
-def _audit_file(db: Database, since: datetime | None) -> bytes:
+def _audit_file(db: Database, since: datetime | None, as_csv: bool) -> bytes:
     with db.session() as session:
-        return audit_csv(session, since=since).encode("utf-8")
+        rows = audit_rows(session, since=since)
+    if as_csv:
+        return to_csv(AUDIT_COLUMNS, rows).encode("utf-8")
+    return to_xlsx(AUDIT_COLUMNS, rows, sheet="audit")
 
 
 ERASE_YES = CallbackData("pd", "erase").pack()
@@ -139,15 +144,19 @@ async def erase_cancelled(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
 
 @staff_only("admin")
 async def audit_export(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/audit [days]: the audit log as CSV, for admins (default: everything)."""
+    """/audit [days] [csv]: the audit log as XLSX (CSV on request), for admins (default:
+    everything)."""
     _ = translator(update, context).gettext
-    args = context.args or []
+    args = list(context.args or [])
+    as_csv = bool(args) and args[-1].lower() == "csv"
+    if as_csv:
+        args.pop()
     if len(args) > 1 or (args and not (args[0].isdigit() and 0 < int(args[0]) <= 3650)):
-        await reply_html(update, _("Usage: /audit [days], for example /audit 30."))
+        await reply_html(update, _("Usage: /audit [days] [csv], for example /audit 30."))
         return
     since = utcnow() - timedelta(days=int(args[0])) if args else None
     # Written in a report thread (bot/core/offload.py), recorded back on the event loop.
-    body = await off_the_loop(_audit_file, runtime(context).db, since)
+    body = await off_the_loop(_audit_file, runtime(context).db, since, as_csv)
     with runtime(context).db.session() as session:
         audit(
             session,
@@ -156,9 +165,12 @@ async def audit_export(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
             days=int(args[0]) if args else None,
         )
     stamp = utcnow().strftime("%Y%m%d-%H%M")
+    name = f"audit-{stamp}.csv" if as_csv else f"audit-{stamp}.xlsx"
     await update.effective_chat.send_document(
-        InputFile(io.BytesIO(body), filename=f"audit-{stamp}.csv"),
-        caption=_("Audit log of staff actions (times in UTC)."),
+        InputFile(io.BytesIO(body), filename=name),
+        caption=_("Audit log of staff actions (times in UTC).")
+        if as_csv
+        else _("Audit log of staff actions (times in UTC). As CSV: /audit csv"),
     )
 
 

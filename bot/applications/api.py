@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import functools
 import hmac
-import json
+import itertools
 import logging
 import threading
+import unicodedata
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -23,6 +25,7 @@ from bot.applications.models import Application
 from bot.applications.service import change_status, get_application, register_application
 from bot.applications.statuses import ServiceSteps
 from bot.core.i18n import Translator
+from bot.core.input_checks import BadJson, control_characters, read_json
 from bot.core.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -38,14 +41,29 @@ StatusName = Literal[
 ]
 
 
+# The API's bodies are a few hundred bytes; anything far bigger is refused before it is read.
+MAX_BODY_BYTES = 64 * 1024
+
+
+def _no_control_characters(value: str | None) -> str | None:
+    if value is not None and control_characters(value):
+        raise ValueError("must not contain control characters (NUL, escape, ...)")
+    return value
+
+
+# Text that a database and a chat can hold: PostgreSQL refuses NUL in text, and escape
+# sequences would reach the officers' screens.
+Text = Annotated[str, AfterValidator(_no_control_characters)]
+
+
 class ApplicationIn(BaseModel):
     """A new application, as the back office registers it."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    service_id: str = Field(min_length=1, max_length=80, description="Knowledge-base service id")
-    applicant_name: str = Field(min_length=2, max_length=200)
-    phone: str | None = Field(default=None, max_length=40, description="Optional, digits")
+    service_id: Text = Field(min_length=1, max_length=80, description="Knowledge-base service id")
+    applicant_name: Text = Field(min_length=2, max_length=200)
+    phone: Text | None = Field(default=None, max_length=40, description="Optional, digits")
 
 
 class StatusIn(BaseModel):
@@ -54,7 +72,7 @@ class StatusIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     status: StatusName
-    note: str | None = Field(default=None, max_length=1000)
+    note: Text | None = Field(default=None, max_length=1000)
 
 
 class EventOut(BaseModel):
@@ -116,11 +134,21 @@ def _out(rt: Runtime, session: Any, application: Application) -> dict[str, Any]:
 
 
 async def _body(request: Request, model: type[BaseModel]) -> BaseModel | JSONResponse:
+    too_large = _error(
+        413, "too_large", f"The request body is over {MAX_BODY_BYTES} bytes."
+    )
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        return too_large
+    raw = bytearray()
+    async for chunk in request.stream():
+        raw += chunk
+        if len(raw) > MAX_BODY_BYTES:
+            return too_large
     try:
-        raw = await request.body()
-        data = json.loads(raw or b"null")
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        return _error(400, "bad_json", "The request body is not valid JSON.")
+        data = read_json(bytes(raw) or b"null")
+    except BadJson as exc:
+        return _error(400, "bad_json", f"The request body is not valid JSON ({exc}).")
     try:
         return model.model_validate(data)
     except ValidationError as exc:
@@ -237,9 +265,16 @@ def create_api_app(rt: Runtime) -> Starlette:
         return JSONResponse(await run_in_threadpool(work))
 
     async def openapi(_request: Request) -> JSONResponse:
-        return JSONResponse(openapi_document())
+        return JSONResponse(openapi_document(list(rt.knowledge.services)))
+
+    async def no_route(request: Request, exc: Exception) -> JSONResponse:
+        # JSON like every other answer of the API (Starlette's own is text/plain).
+        if getattr(exc, "status_code", 404) == 405:
+            return _error(405, "method_not_allowed", "This method is not allowed here.")
+        return _error(404, "not_found", "There is nothing at this address.")
 
     return Starlette(
+        exception_handlers={404: no_route, 405: no_route},
         routes=[
             Route("/api/v1/applications", guarded(create), methods=["POST"]),
             Route("/api/v1/applications/{tracking_number}", guarded(show), methods=["GET"]),
@@ -254,13 +289,58 @@ def create_api_app(rt: Runtime) -> Starlette:
     )
 
 
-def openapi_document() -> dict[str, Any]:
-    """OpenAPI 3.1 description, with the schemas taken from the pydantic models above."""
+# What the rules check beyond the models' types, written into the document so that a request
+# the document allows is one the API takes: two visible characters in a name, 6 to 15 digits
+# in a phone number, a note with every move that needs one.
+_CONTROL = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f"
+_NO_CONTROL_PATTERN = f"^[^{_CONTROL}]*$"
+
+
+@functools.cache
+def _name_pattern() -> str:
+    """Two visible characters, none refused: what is left of a name after bot/core/names.py drops
+    the invisible (format) characters."""
+    formats = [c for c in range(0x110000) if unicodedata.category(chr(c)) == "Cf"]
+    ranges, start = [], formats[0]
+    for previous, current in itertools.pairwise([*formats, -1]):
+        if current != previous + 1:
+            ranges.append(chr(start) if start == previous else f"{chr(start)}-{chr(previous)}")
+            start = current
+    allowed = f"[^{_CONTROL}]"
+    visible = f"[^\\s{_CONTROL}{''.join(ranges)}]"
+    return f"^{allowed}*{visible}{allowed}*{visible}{allowed}*$"
+
+
+_PHONE_PATTERN = r"^[ ().-]*\+?[ ().-]*([0-9][ ().-]*){6,15}$|^[ \t\n\r]*-?[ \t\n\r]*$"
+_PERIOD_PATTERN = (
+    r"^(month|quarter|semester|year|(19|[2-9][0-9])[0-9]{2}(-(0[1-9]|1[0-2])|-[qQ][1-4]|-[sS][12])?)$"
+)
+
+
+def openapi_document(service_ids: list[str] | None = None) -> dict[str, Any]:
+    """OpenAPI 3.1 description, with the schemas taken from the pydantic models above and the
+    knowledge base's service ids."""
     schemas: dict[str, Any] = {}
     for model in (ApplicationIn, StatusIn, ApplicationOut, CreatedOut):
         schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
         schemas.update(schema.pop("$defs", {}))
         schemas[model.__name__] = schema
+    fields = schemas["ApplicationIn"]["properties"]
+    if service_ids is not None:
+        fields["service_id"]["enum"] = sorted(service_ids)
+    fields["applicant_name"]["pattern"] = _name_pattern()
+    phone = next(s for s in fields["phone"]["anyOf"] if s.get("type") == "string")
+    phone["pattern"] = _PHONE_PATTERN
+    note = next(s for s in schemas["StatusIn"]["properties"]["note"]["anyOf"]
+                if s.get("type") == "string")
+    note["pattern"] = _NO_CONTROL_PATTERN
+    schemas["StatusIn"]["if"] = {
+        "properties": {"status": {"enum": ["needs_correction", "rejected"]}}
+    }
+    schemas["StatusIn"]["then"] = {
+        "required": ["note"],
+        "properties": {"note": {"type": "string", "pattern": r"\S"}},
+    }
     schemas["Error"] = {
         "type": "object",
         "properties": {
@@ -284,7 +364,9 @@ def openapi_document() -> dict[str, Any]:
         return {"description": description, "content": content}
 
     errors = {
+        "400": response("The body is not JSON (or too deeply nested)", "Error"),
         "401": response("Missing or wrong token", "Error"),
+        "413": response("The body is over 64 KiB", "Error"),
         "404": response("No such tracking number", "Error"),
         "422": response("Invalid fields", "Error"),
     }
@@ -343,7 +425,7 @@ def openapi_document() -> dict[str, Any]:
                         {
                             "name": "period",
                             "in": "query",
-                            "schema": {"type": "string"},
+                            "schema": {"type": "string", "pattern": _PERIOD_PATTERN},
                             "description": "2026-11, 2026-Q3, 2026-S1, 2026, "
                             "2026-01-01..2026-03-31, or month/quarter/semester/year (current);"
                             " default the current month",

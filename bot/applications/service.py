@@ -28,6 +28,7 @@ from bot.applications.tracking import (
 )
 from bot.core.i18n import N_
 from bot.core.models import utcnow
+from bot.core.names import clean_name
 from bot.core.runtime import Runtime
 from bot.people.roles import audit
 
@@ -55,7 +56,7 @@ def register_application(
     """A new application, received now, due by the service's standard duration."""
     now = now or utcnow()
     service = _service(rt, service_id)
-    name = " ".join(applicant_name.split())
+    name = clean_name(applicant_name)
     if not 2 <= len(name) <= 200:
         raise InvalidInput(N_("The applicant's name must be 2 to 200 characters."))
     phone = clean_phone(phone)

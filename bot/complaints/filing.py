@@ -37,6 +37,7 @@ from bot.complaints.vocabulary import (
     time_limits,
 )
 from bot.core.models import utcnow
+from bot.core.names import clean_name
 from bot.core.runtime import Runtime
 from bot.people.roles import audit
 
@@ -213,7 +214,7 @@ def file_complaint(
         ticket=_new_ticket(session),
         complainant_id=complainant_id,
         # An anonymous complainant's name is never stored, so no screen or export can leak it.
-        complainant_name=None if privacy == ANONYMOUS else (complainant_name or None),
+        complainant_name=None if privacy == ANONYMOUS else (clean_name(complainant_name) or None),
         category=category,
         service_id=service_id,
         description=text,

@@ -29,6 +29,7 @@ from bot.complaints.vocabulary import (
 )
 from bot.core.i18n import Translator
 from bot.core.models import utcnow
+from bot.core.names import clean_name
 from bot.core.runtime import Runtime
 from bot.core.text import escape
 from bot.telegram_rules.callback import CallbackData
@@ -50,7 +51,8 @@ def complainant_label(complaint: Complaint, tr: Translator) -> str:
         return (
             tr.gettext("Anonymous") if complaint.privacy == ANONYMOUS else tr.gettext("(no name)")
         )
-    return escape(complaint.complainant_name)
+    # Cleaned again when shown: rows stored before names were cleaned on filing.
+    return escape(clean_name(complaint.complainant_name)) or tr.gettext("(no name)")
 
 
 def render_staff_card(

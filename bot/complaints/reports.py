@@ -24,8 +24,10 @@ from bot.complaints.vocabulary import (
     STATUSES,
     category_of,
 )
+from bot.core.exports import Column
 from bot.core.i18n import Translator
 from bot.core.models import utcnow
+from bot.core.names import clean_name
 from bot.core.runtime import Runtime
 from bot.core.text import escape
 
@@ -173,32 +175,33 @@ def render_report(rt: Runtime, report: ComplaintReport, tr: Translator) -> str:
 
 
 EXPORT_COLUMNS = (
-    "ticket",
-    "received_at",
-    "category",
-    "service_id",
-    "privacy",
-    "complainant",
-    "status",
-    "unit",
-    "priority",
-    "verify_due",
-    "response_due",
-    "resolve_due",
-    "first_response_at",
-    "resolved_at",
-    "closed_at",
-    "solved",
-    "rating",
-    "description",
+    Column("ticket"),
+    Column("received_at", "datetime"),
+    Column("category"),
+    Column("service_id"),
+    Column("privacy"),
+    Column("complainant"),
+    Column("status"),
+    Column("unit"),
+    Column("priority"),
+    Column("verify_due", "datetime"),
+    Column("response_due", "datetime"),
+    Column("resolve_due", "datetime"),
+    Column("first_response_at", "datetime"),
+    Column("resolved_at", "datetime"),
+    Column("closed_at", "datetime"),
+    Column("solved"),
+    Column("rating", "int"),
+    Column("description"),
 )
 
 
 def export_rows(
     session: Session, rt: Runtime, start: date, end: date, *, public: bool = False
 ) -> list[dict[str, Any]]:
-    """Rows for a spreadsheet. The complainant column holds a name only for named and
-    confidential complaints; no Telegram id is ever exported."""
+    """Rows for a spreadsheet (times in the office's zone, keyed by EXPORT_COLUMNS). The
+    complainant column holds a name only for named and confidential complaints; no Telegram
+    id is ever exported."""
     low, high = local_days_bounds(rt, start, end)
     query = select(Complaint).where(Complaint.received_at >= low, Complaint.received_at < high)
     if public:
@@ -208,27 +211,27 @@ def export_rows(
         rows.append(
             {
                 "ticket": c.ticket,
-                "received_at": c.received_at.astimezone(rt.tz).isoformat(timespec="minutes"),
+                "received_at": _local(c.received_at, rt),
                 "category": c.category,
                 "service_id": c.service_id or "",
                 "privacy": c.privacy,
-                "complainant": "" if c.privacy == ANONYMOUS else (c.complainant_name or ""),
+                "complainant": "" if c.privacy == ANONYMOUS else clean_name(c.complainant_name),
                 "status": c.status,
                 "unit": c.unit or "",
                 "priority": c.priority,
-                "verify_due": _iso(c.verify_due, rt),
-                "response_due": _iso(c.response_due, rt),
-                "resolve_due": _iso(c.resolve_due, rt),
-                "first_response_at": _iso(c.first_response_at, rt),
-                "resolved_at": _iso(c.resolved_at, rt),
-                "closed_at": _iso(c.closed_at, rt),
+                "verify_due": _local(c.verify_due, rt),
+                "response_due": _local(c.response_due, rt),
+                "resolve_due": _local(c.resolve_due, rt),
+                "first_response_at": _local(c.first_response_at, rt),
+                "resolved_at": _local(c.resolved_at, rt),
+                "closed_at": _local(c.closed_at, rt),
                 "solved": "" if c.solved is None else ("yes" if c.solved else "no"),
-                "rating": c.rating or "",
+                "rating": c.rating,
                 "description": c.description,
             }
         )
     return rows
 
 
-def _iso(moment: datetime | None, rt: Runtime) -> str:
-    return moment.astimezone(rt.tz).isoformat(timespec="minutes") if moment else ""
+def _local(moment: datetime | None, rt: Runtime) -> datetime | None:
+    return moment.astimezone(rt.tz) if moment else None

@@ -21,7 +21,7 @@ from bot.core.runtime import Runtime
 from bot.people.roles import audit
 from bot.qa.knowledge import OFFICE_ID, KnowledgeBase, KnowledgeError
 from bot.qa.loader import load_knowledge
-from bot.reload import reload
+from bot.reload import load, reload, switch
 
 MAX_FILE_CHARS = 100_000
 # The amount line of a block-style ``fee:`` mapping, for the form's fee field.
@@ -111,9 +111,15 @@ def save(session: Session, rt: Runtime, path: Path, text: str, *, actor_id: int)
 
 
 def publish(rt: Runtime, *, actor_id: int) -> None:
-    """After the save is committed: this instance answers from the files at once, and every
-    other instance within a minute (the version bot/reload publishes and each instance polls)."""
-    reload(rt, actor_id=actor_id)
+    """After the save is committed: this instance answers from the files at once, and on
+    PostgreSQL every other instance within a minute (the version bot/reload publishes and each
+    instance polls). SQLite serves one process, and a version row written from this worker
+    thread could meet the event loop's own transaction on a stale snapshot ("database is
+    locked"), so there the instance only switches."""
+    if rt.db.is_postgres:
+        reload(rt, actor_id=actor_id)
+    else:
+        switch(rt, load(rt.settings), rt.knowledge_version)
 
 
 def history(session: Session, path: str, *, limit: int = 20) -> list[KnowledgeEdit]:

@@ -31,15 +31,10 @@ def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
-            folder = Path(path).parent
-            try:
-                folder.mkdir(parents=True, exist_ok=True)
-            except OSError as exc:
-                raise ConfigError(
-                    f"DATABASE_URL: cannot create the folder {folder} for the SQLite file "
-                    f"({exc.strerror})"
-                ) from None
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+            _sqlite_folder(Path(path).parent)
+        engine = create_engine(
+            url, connect_args={"check_same_thread": False, "timeout": 30}, hide_parameters=True
+        )
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record) -> None:  # noqa: ANN001
@@ -58,9 +53,35 @@ def make_engine(url: str) -> Engine:
             conn.exec_driver_sql("BEGIN")
 
         return engine
-    engine = create_engine(url, pool_size=10, max_overflow=10, connect_args=_keepalives(url, ""))
+    engine = create_engine(
+        url, pool_size=10, max_overflow=10, connect_args=_keepalives(url, ""),
+        hide_parameters=True,
+    )
     _ping_when_idle(engine)
     return engine
+
+
+# The default DATABASE_URL's folder, relative to where the bot runs: made on first start. Any
+# other folder must exist: a typo in DATABASE_URL would otherwise put the database somewhere
+# nobody backs up.
+DEFAULT_SQLITE_FOLDER = Path("data")
+
+
+def _sqlite_folder(folder: Path) -> None:
+    if folder.is_dir():
+        return
+    if folder != DEFAULT_SQLITE_FOLDER:
+        raise ConfigError(
+            f"DATABASE_URL: the folder {folder} for the SQLite file does not exist; create it "
+            "first (only the default data/ folder is created)"
+        )
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(
+            f"DATABASE_URL: cannot create the folder {folder} for the SQLite file "
+            f"({exc.strerror})"
+        ) from None
 
 
 def _keepalives(url: str, options: str) -> dict[str, object]:
@@ -100,6 +121,7 @@ def make_bookkeeping_engine(url: str) -> Engine:
         max_overflow=10,
         isolation_level="AUTOCOMMIT",
         connect_args=_keepalives(url, "-c synchronous_commit=off"),
+        hide_parameters=True,
     )
     _ping_when_idle(engine)
     return engine

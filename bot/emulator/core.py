@@ -1204,6 +1204,33 @@ class Emulator:
             content["caption"] = caption
         return self._user_message(user_id, chat_id, content)
 
+    # What Telegram adds to the file object of each kind of media a user can send.
+    _MEDIA_FIELDS: dict[str, dict[str, Any]] = {
+        "voice": {"duration": 3},
+        "audio": {"duration": 60},
+        "video": {"width": 640, "height": 360, "duration": 5},
+        "video_note": {"length": 240, "duration": 5},
+        "animation": {"width": 320, "height": 240, "duration": 2},
+        "sticker": {"width": 512, "height": 512, "is_animated": False, "is_video": False,
+                    "type": "regular", "emoji": "👍"},
+    }
+
+    def send_media(
+        self,
+        user_id: int,
+        kind: str,
+        data: bytes = b"media",
+        *,
+        caption: str | None = None,
+        chat_id: int | None = None,
+    ) -> dict:
+        """A voice note, audio, video, video note, animation (GIF) or sticker."""
+        stored = self._store_file(kind, data, None, None)
+        content: dict[str, Any] = {kind: {**self._file_object(stored), **self._MEDIA_FIELDS[kind]}}
+        if caption:
+            content["caption"] = caption
+        return self._user_message(user_id, chat_id, content)
+
     def click(
         self, user_id: int, chat_id: int, message_id: int, data: str, *, check: bool = True
     ) -> str:

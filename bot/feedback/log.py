@@ -17,6 +17,7 @@ from sqlalchemy import delete, func, or_, true, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from bot.core.exports import safe_cell
 from bot.core.logging import NIK_RE, PHONE_RE
 from bot.core.models import utcnow
 from bot.feedback.models import ERASED_ASKER, OfficerQuestion, QuestionAsk, UnansweredQuestion
@@ -315,13 +316,12 @@ GAP_COLUMNS = (
     "id", "question", "language", "service", "unit", "asked_in_period", "asked_total",
     "rated_down_total", "first_asked", "last_asked", "officer_answers",
 )
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def spreadsheet_safe(value: object) -> str:
-    """A cell a spreadsheet shows as text: one starting like a formula gets an apostrophe."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_START) else text
+    """A cell a spreadsheet shows as text: one starting like a formula gets an apostrophe
+    (bot/core/exports.py, the rule of every export)."""
+    return safe_cell("" if value is None else str(value))
 
 
 def gaps_csv(

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -13,6 +11,7 @@ from typing import Any
 from sqlalchemy import delete, or_, update
 from sqlmodel import Session, select
 
+from bot.core.exports import Column, to_csv
 from bot.core.i18n import N_
 from bot.core.models import AuditEntry, ConversationState, Staff, User, utcnow
 from bot.outbox.models import OutboxMessage
@@ -230,29 +229,36 @@ def erase_audit(session: Session, telegram_id: int) -> str | None:
 
 # --- audit export ---------------------------------------------------------------------------
 
-AUDIT_COLUMNS = ("id", "at", "actor_id", "action", "subject", "detail")
+AUDIT_COLUMNS = (
+    Column("id", "int"),
+    Column("at", "datetime"),
+    Column("actor_id", "int"),
+    Column("action"),
+    Column("subject"),
+    Column("detail"),
+)
 
 
-def audit_csv(session: Session, *, since: datetime | None = None) -> str:
-    """The audit log as CSV (UTC ISO times), oldest first, for admins."""
+def audit_rows(session: Session, *, since: datetime | None = None) -> list[list[Any]]:
+    """The audit log by AUDIT_COLUMNS (times in UTC), oldest first, for admins."""
     query = select(AuditEntry).order_by(AuditEntry.id)
     if since is not None:
         query = query.where(AuditEntry.at >= since)
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(AUDIT_COLUMNS)
-    for row in session.exec(query).all():
-        writer.writerow(
-            [
-                row.id,
-                row.at.isoformat(),
-                row.actor_id if row.actor_id is not None else "",
-                row.action,
-                row.subject or "",
-                json.dumps(row.detail, ensure_ascii=False, sort_keys=True),
-            ]
-        )
-    return out.getvalue()
+    return [
+        [
+            row.id,
+            row.at,
+            row.actor_id,
+            row.action,
+            row.subject or "",
+            json.dumps(row.detail, ensure_ascii=False, sort_keys=True),
+        ]
+        for row in session.exec(query).all()
+    ]
+
+
+def audit_csv(session: Session, *, since: datetime | None = None) -> str:
+    return to_csv(AUDIT_COLUMNS, audit_rows(session, since=since))
 
 
 def register_core_kinds() -> None:

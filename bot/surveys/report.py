@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -15,6 +13,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, literal_column, select
 from sqlmodel import Session
 
+from bot.core.exports import Column, csv_lines, to_csv
 from bot.core.i18n import N_, Translator
 from bot.core.text import escape
 from bot.surveys import ikm
@@ -81,6 +80,15 @@ def period_containing(kind: str, day: date) -> Period:
 def parse_period(text: str, today: date) -> Period:
     """``month`` (this one), ``quarter``, ``semester``, ``year``, ``2026-11``, ``2026-Q3``,
     ``2026-S1``, ``2026``, or ``2026-01-01..2026-03-31`` (both days included)."""
+    period = _parse_period(text, today)
+    # Year 1 in the office's zone is before year 1 in UTC: no datetime holds it (and no
+    # survey is that old); the upper end leaves room for the day after the period.
+    if period.start.year < 1900 or period.end.year > 9999:
+        raise ValueError("the period must lie between the years 1900 and 9998")
+    return period
+
+
+def _parse_period(text: str, today: date) -> Period:
     text = text.strip().lower()
     if not text:
         return period_containing("month", today)
@@ -400,19 +408,20 @@ def redact(text: str | None) -> str:
     return _LONG_NUMBER.sub("[…]", text)
 
 
-def responses_csv(
+def responses_table(
     session: Session, config: SurveyConfig, period: Period, tz: ZoneInfo, *, only: str | None = None
-) -> Iterator[str]:
-    """The period's complete responses as CSV lines, with no personal data: no user, no
-    invitation or application, the date only, long numbers in suggestions masked."""
+) -> tuple[list[Column], Iterator[list[Any]]]:
+    """The period's complete responses, with no personal data: no user, no invitation or
+    application, the date only, long numbers in suggestions masked. Rows are read as they are
+    written (a year of a busy office is large)."""
     start, end = period.bounds(tz)
-    columns = [getattr(SurveyResponse, e.column) for e in config.elements]
+    elements = [getattr(SurveyResponse, e.column) for e in config.elements]
     query = (
         select(
             SurveyResponse.completed_at,
             SurveyResponse.service_id,
             SurveyResponse.unit,
-            *columns,
+            *elements,
             SurveyResponse.age_group,
             SurveyResponse.sex,
             SurveyResponse.education,
@@ -424,37 +433,40 @@ def responses_csv(
     )
     if only is not None:
         query = query.where(SurveyResponse.service_id == only)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    columns = [
+        Column("date", "date"), Column("service"), Column("unit"),
+        *[Column(e.code, "int") for e in config.elements],
+        Column("age_group"), Column("sex"), Column("education"), Column("occupation"),
+        Column("suggestion"),
+    ]
 
-    def flush() -> str:
-        value = buffer.getvalue()
-        buffer.seek(0)
-        buffer.truncate()
-        return value
+    def rows() -> Iterator[list[Any]]:
+        for row in session.execute(query.execution_options(yield_per=2000)):
+            completed = row[0].astimezone(tz).date()
+            yield [completed, row[1], row[2] or "", *row[3:-1], redact(row[-1])]
 
-    writer.writerow(
-        ["date", "service", "unit", *[e.code for e in config.elements],
-         "age_group", "sex", "education", "occupation", "suggestion"]
-    )
-    yield flush()
-    for row in session.execute(query.execution_options(yield_per=2000)):
-        completed = row[0].astimezone(tz).date().isoformat()
-        writer.writerow([completed, row[1], row[2] or "", *row[3:-1], redact(row[-1])])
-        yield flush()
+    return columns, rows()
 
 
-def summary_csv(report: Report, config: SurveyConfig) -> str:
+def responses_csv(
+    session: Session, config: SurveyConfig, period: Period, tz: ZoneInfo, *, only: str | None = None
+) -> Iterator[str]:
+    """responses_table as CSV lines."""
+    return csv_lines(*responses_table(session, config, period, tz, only=only))
+
+
+def summary_table(report: Report, config: SurveyConfig) -> tuple[list[Column], list[list[Any]]]:
     """One line per group and overall: respondents, sample, NRR per element, index, grade."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(
-        ["period", "rule", report.by, "respondents", "population", "minimum_sample",
-         "sample_reached", *[e.code for e in config.elements], "index", "grade"]
-    )
+    columns = [
+        Column("period"), Column("rule"), Column(report.by), Column("respondents", "int"),
+        Column("population", "int"), Column("minimum_sample", "int"), Column("sample_reached"),
+        *[Column(e.code, "decimal4") for e in config.elements],
+        Column("index", "decimal2"), Column("grade"),
+    ]
+    rows = []
     for figures in (*report.groups, report.overall):
         score = figures.score
-        writer.writerow(
+        rows.append(
             [
                 report.period.label,
                 report.rule.code,
@@ -463,15 +475,16 @@ def summary_csv(report: Report, config: SurveyConfig) -> str:
                 figures.population,
                 figures.minimum_sample,
                 "yes" if figures.sample_reached else "no",
-                *[
-                    f"{float(v):.4f}" if v is not None else ""
-                    for v in figures.nrr.values()
-                ],
-                f"{score.index:.2f}" if score else "",
+                *[float(v) if v is not None else None for v in figures.nrr.values()],
+                float(score.index) if score else None,
                 score.grade if score else "",
             ]
         )
-    return buffer.getvalue()
+    return columns, rows
+
+
+def summary_csv(report: Report, config: SurveyConfig) -> str:
+    return to_csv(*summary_table(report, config))
 
 
 def report_as_dict(report: Report) -> dict[str, Any]:

@@ -46,7 +46,9 @@ def utf16_len(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
 
-def _decode_entity(text: str, pos: int) -> tuple[str, int] | None:
+def decode_entity(text: str, pos: int) -> tuple[str, int] | None:
+    """The character of the entity at ``pos`` and the index after it, or None where Telegram
+    sees no entity (then the '&' is literal text)."""
     match = _ENTITY.match(text, pos)
     if match is None:
         return None
@@ -122,7 +124,7 @@ def _unescape_attribute(raw: str) -> str:
     pos = 0
     while pos < len(raw):
         if raw[pos] == "&":
-            decoded = _decode_entity(raw, pos)
+            decoded = decode_entity(raw, pos)
             if decoded is not None:
                 out.append(decoded[0])
                 pos = decoded[1]
@@ -168,7 +170,7 @@ def parse_html(text: str) -> tuple[str, list[dict]]:
     while pos < n:
         char = text[pos]
         if char == "&":
-            decoded = _decode_entity(text, pos)
+            decoded = decode_entity(text, pos)
             if decoded is None:
                 raise EntityParseError(
                     "Unsupported HTML entity or bare '&' at byte offset "

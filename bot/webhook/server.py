@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import hmac
-import json
 import logging
 import socket
 import time
@@ -27,6 +26,7 @@ from telegram.error import InvalidToken
 from telegram.ext import Application
 
 from bot.core.errors import ConfigError
+from bot.core.input_checks import BadJson, is_telegram_id, read_json, unusable_ids
 from bot.core.metrics import METRICS, record_api_call
 from bot.core.models import utcnow
 from bot.core.runtime import Runtime
@@ -108,11 +108,17 @@ class WebhookServer:
             if len(body) > self.max_body:
                 return _refuse(413, "body too large")
         try:
-            data = json.loads(body)
-        except (UnicodeDecodeError, json.JSONDecodeError):
-            return _refuse(400, "body is not JSON")
-        if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
+            data = read_json(bytes(body))
+        except BadJson as exc:
+            return _refuse(400, str(exc))
+        if not isinstance(data, dict) or not is_telegram_id(data.get("update_id")):
             return _refuse(400, "not a Telegram update")
+        unusable = unusable_ids(data)
+        if unusable:
+            # Answered, so Telegram does not send it again, and never stored: it could only
+            # fail on every try (and be taken over again after every restart).
+            log.warning("update %s not handled: %s", data["update_id"], unusable)
+            return Response(status_code=200)
         try:
             update = Update.de_json(data, self.application.bot)
         except Exception:  # noqa: BLE001 - any shape PTB cannot read is the sender's fault
@@ -309,6 +315,12 @@ class WebhookServer:
             self.rt.db, now=now, taken_by=self.liveness.key, exclude=list(self.taken)
         )
         for orphan in orphans:
+            unusable = unusable_ids(orphan.payload)
+            if unusable:  # stored before the webhook checked ids: finished, not retried
+                log.warning("update %s marked finished unhandled: %s",
+                            orphan.payload["update_id"], unusable)
+                self.finished.append(orphan.payload["update_id"])
+                continue
             log.warning(
                 "taking over update %s from a stopped instance (%d call(s) it had made)",
                 orphan.payload["update_id"], len(orphan.replies),

@@ -49,6 +49,7 @@ from bot.core.models import ConversationState
 from bot.core.text import escape, split_message
 from bot.people.conversations import clear_state, set_state
 from bot.telegram_rules.callback import CallbackData
+from bot.telegram_rules.html import utf16_len
 from bot.telegram_rules.limits import TEXT_LIMIT
 from handlers.common import (
     reply_html,
@@ -142,7 +143,7 @@ async def _mark_taken_on_post(
         return
     office = Translator(runtime(context).settings.default_locale)
     line = office.gettext("🙋 Taken by officer {id}.").format(id=complaint.assignee_id)
-    if line in message.text or len(message.text) + len(line) + 2 > TEXT_LIMIT:
+    if line in message.text or utf16_len(f"{message.text}\n\n{line}") > TEXT_LIMIT:
         return
     try:
         await message.edit_text(

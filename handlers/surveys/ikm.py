@@ -1,5 +1,5 @@
-"""The satisfaction index in the chat: /ikm for everyone, the report, chart and CSV export for
-supervisors."""
+"""The satisfaction index in the chat: /ikm for everyone, the report, chart and XLSX (or CSV)
+exports for supervisors."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from datetime import date
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
 from telegram.ext import ContextTypes
 
+from bot.core.exports import csv_lines, to_csv, to_xlsx
 from bot.core.i18n import Translator
 from bot.core.models import utcnow
 from bot.core.offload import off_the_loop
@@ -28,8 +29,8 @@ from bot.surveys.report import (
     parse_period,
     period_containing,
     render_report,
-    responses_csv,
-    summary_csv,
+    responses_table,
+    summary_table,
 )
 from bot.telegram_rules.callback import CallbackData
 from handlers.common import (
@@ -81,11 +82,15 @@ async def ikm_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
 
 
 async def _supervisor_report(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/ikm [period] [service|unit]: figures, chart, CSV of the responses and the summary."""
+    """/ikm [period] [service|unit] [csv]: figures, chart, the responses and the summary as
+    XLSX (CSV on request)."""
     rt = runtime(context)
     tr = translator(update, context)
     _ = tr.gettext
     args = list(context.args or [])
+    as_csv = bool(args) and args[-1].lower() == "csv"
+    if as_csv:
+        args.pop()
     by = "service"
     if args and args[-1].lower() in ("service", "unit", "layanan", "unit-kerja"):
         by = "unit" if args.pop().lower().startswith("unit") else "service"
@@ -102,7 +107,7 @@ async def _supervisor_report(update: Update, context: ContextTypes.DEFAULT_TYPE)
             ),
         )
         return
-    files = await off_the_loop(_ikm_files, rt, tr, period, by)
+    files = await off_the_loop(_ikm_files, rt, tr, period, by, as_csv)
     chat = update.effective_chat
     await reply_html(update, files.text)
     await chat.send_photo(
@@ -114,10 +119,15 @@ async def _supervisor_report(update: Update, context: ContextTypes.DEFAULT_TYPE)
     )
     await chat.send_document(
         InputFile(io.BytesIO(files.responses), filename=files.responses_name),
-        caption=_("Responses, without personal data."),
+        caption=_("Responses, without personal data.")
+        if as_csv
+        else _("Responses, without personal data. As CSV: /ikm {period} csv").format(
+            period=period.label
+        ),
     )
+    suffix = "csv" if as_csv else "xlsx"
     await chat.send_document(
-        InputFile(io.BytesIO(files.summary), filename=f"ikm-summary-{period.label}.csv"),
+        InputFile(io.BytesIO(files.summary), filename=f"ikm-summary-{period.label}.{suffix}"),
         caption=_("Summary per {grouping}.").format(
             grouping=_("service") if by == "service" else _("unit")
         ),
@@ -134,9 +144,12 @@ class _IkmFiles:
     summary: bytes
 
 
-def _ikm_files(rt: Runtime, tr: Translator, period: Period, by: str) -> _IkmFiles:
+def _ikm_files(
+    rt: Runtime, tr: Translator, period: Period, by: str, as_csv: bool
+) -> _IkmFiles:
     """Everything /ikm sends, computed in a report thread (bot/core/offload.py): the queries
-    over a year of responses and the chart take long enough to hold up every other chat."""
+    over a year of responses, the chart and the spreadsheets take long enough to hold up every
+    other chat."""
     _ = tr.gettext
     config = surveys_config(rt)
     with rt.db.session() as session:
@@ -149,7 +162,7 @@ def _ikm_files(rt: Runtime, tr: Translator, period: Period, by: str) -> _IkmFile
             unit_of=lambda service_id: service_unit(rt, service_id),
         )
         trend = index_trend(session, config, period, rt.tz, count=6)
-        responses = "".join(responses_csv(session, config, period, rt.tz))
+        columns, rows = responses_table(session, config, period, rt.tz)
     png = render_chart(
         report,
         trend,
@@ -157,17 +170,26 @@ def _ikm_files(rt: Runtime, tr: Translator, period: Period, by: str) -> _IkmFile
         title=_("Satisfaction index {period}").format(period=period.label),
         trend_title=_("Index over the last periods"),
     )
-    data, filename = responses.encode("utf-8"), f"ikm-responses-{period.label}.csv"
-    if len(data) > COMPRESS_ABOVE:
-        # A year of a busy office can pass Telegram's 50 MB for bots; CSV shrinks well.
-        data, filename = gzip.compress(data), filename + ".gz"
+    summary_columns, summary_rows = summary_table(report, config)
+    if as_csv:
+        data = "".join(csv_lines(columns, rows)).encode("utf-8")
+        filename = f"ikm-responses-{period.label}.csv"
+        if len(data) > COMPRESS_ABOVE:
+            # A year of a busy office can pass Telegram's 50 MB for bots; CSV shrinks well
+            # (XLSX is compressed already).
+            data, filename = gzip.compress(data), filename + ".gz"
+        summary = to_csv(summary_columns, summary_rows).encode("utf-8")
+    else:
+        data = to_xlsx(columns, rows, sheet="responses")
+        filename = f"ikm-responses-{period.label}.xlsx"
+        summary = to_xlsx(summary_columns, summary_rows, sheet="summary")
     return _IkmFiles(
         text=render_report(tr, report, config, _name_of(rt, tr, by)),
         chart=png,
         rule_title=report.rule.title,
         responses=data,
         responses_name=filename,
-        summary=summary_csv(report, config).encode("utf-8"),
+        summary=summary,
     )
 
 

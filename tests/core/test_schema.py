@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from sqlalchemy import text
@@ -56,15 +57,29 @@ def test_an_unreachable_database_is_told_in_two_lines(tmp_path, command):
     assert "Traceback" not in proc.stderr and "s3cret" not in proc.stderr
 
 
+def _upgrade(tmp_path, url: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli", "db", "upgrade"],
+        env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "DATABASE_URL": url},
+        capture_output=True, text=True, cwd=tmp_path, timeout=60,
+    )
+
+
 def test_a_sqlite_file_that_cannot_be_created_is_a_configuration_error(tmp_path):
     blocked = tmp_path / "a-file"
     blocked.write_text("not a folder")
-    proc = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "db", "upgrade"],
-        env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path),
-             "DATABASE_URL": f"sqlite:///{blocked}/sub/bot.core.db"},
-        capture_output=True, text=True, cwd=tmp_path, timeout=60,
-    )
-    assert proc.returncode == 2, proc.stderr
-    assert proc.stderr.startswith("configuration error: DATABASE_URL: cannot create the folder")
-    assert "Traceback" not in proc.stderr
+    for url in (f"sqlite:///{blocked}/sub/bot.db", "sqlite:////nonexistent/dir/x.db"):
+        proc = _upgrade(tmp_path, url)
+        assert proc.returncode == 2, proc.stderr
+        assert proc.stderr.startswith("configuration error: DATABASE_URL: the folder ")
+        assert "does not exist" in proc.stderr and "Traceback" not in proc.stderr
+    assert not (blocked / "sub").exists() and not Path("/nonexistent").exists()
+
+
+def test_only_the_default_data_folder_is_created(tmp_path):
+    proc = _upgrade(tmp_path, "sqlite:///data/servicebot.db")
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "data" / "servicebot.db").is_file()
+    (tmp_path / "data-blocked").write_text("a file where the folder would go")
+    proc = _upgrade(tmp_path, "sqlite:///data-blocked/x/servicebot.db")
+    assert proc.returncode == 2 and "does not exist" in proc.stderr

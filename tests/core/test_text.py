@@ -10,4 +10,5 @@ def test_split_message_keeps_lines_whole():
     parts = split_message(text)
     assert len(parts) > 1
     assert all(len(p) <= 4096 for p in parts)
-    assert "\n".join(parts) == text
+    assert all(p.endswith("\n") for p in parts[:-1])  # cut only at line breaks
+    assert "".join(parts) == text

@@ -125,7 +125,9 @@ async def test_a_429_met_by_one_instance_pauses_the_other(pg_url):
 
 @pytest.mark.postgres
 async def test_a_reply_waits_for_a_pause_another_instance_met(pg_url, make_bot):
-    emulator = Emulator(TOKEN, flood_limits=FloodLimits(per_bot=(1, 0.5)))
+    # One message per 10 s: the other instance's second message meets a 429 however slowly a
+    # loaded machine runs the two sends.
+    emulator = Emulator(TOKEN, flood_limits=FloodLimits(per_bot=(1, 0.1)))
     replying = await make_bot(pg_url, emulator=emulator)
     citizen = replying.user(4301)
     for user_id in (4302, 4303):
@@ -138,7 +140,7 @@ async def test_a_reply_waits_for_a_pause_another_instance_met(pg_url, make_bot):
         await asyncio.to_thread(_instance, pg_url, replying.server, max_messages=2)
         assert len([e for e in emulator.errors if e["error_code"] == 429]) == 1
         await citizen.send("/start")
-        await citizen.reply(timeout=10)
+        await citizen.reply(timeout=25)
     finally:
         db.dispose()
     # The reply waited for the pause instead of meeting a 429 of its own.

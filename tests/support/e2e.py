@@ -35,7 +35,8 @@ BotHarness: .rt (Runtime), .app (Application), .emulator (bot.emulator.Emulator)
     callback directly), .bot_errors, .tolerate_errors, await .stop().
 ChatUser (and ChatGroup, for the bot's messages in the group):
     await send(text), send_location(lat, lon), send_contact(phone), send_photo(data=PNG_1PX,
-    caption=None), send_document(filename, data, mime="text/csv"); await click(label_or_data,
+    caption=None), send_document(filename, data, mime="text/csv"), send_media(kind) (voice,
+    audio, video, video_note, animation, sticker); await click(label_or_data,
     message=None); await forge_click(data, message=None) (data no button carries);
     await replies(n=1, timeout=5.0), reply(timeout=5.0), expect_silence(seconds=0.3);
     messages() (the bot's messages in the chat now: edits applied, deleted ones gone);
@@ -265,6 +266,11 @@ class ChatUser(_Chat):
 
     async def send_document(self, filename: str, data: bytes, mime: str = "text/csv") -> None:
         self.emulator.send_document(self.id, filename, data, mime)
+        await asyncio.sleep(0)
+
+    async def send_media(self, kind: str, caption: str | None = None) -> None:
+        """A voice note, audio, video, video_note, animation or sticker."""
+        self.emulator.send_media(self.id, kind, caption=caption)
         await asyncio.sleep(0)
 
     async def click(self, label_or_data: str, message: SentMessage | None = None) -> None:

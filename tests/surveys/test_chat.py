@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import io
 from datetime import UTC, datetime, timedelta
 
+import pytest
+from openpyxl import load_workbook
 from sqlmodel import select
 
 from bot.applications.lookup import follow
@@ -150,6 +153,21 @@ async def test_survey_after_completion_reminder_double_press_and_chart(bot):
     assert chart.photo
     png = bot.emulator.files[chart.photo[-1]["file_id"]].data
     assert png.startswith(b"\x89PNG")
+    # XLSX by default: typed cells an Indonesian Excel opens right.
+    assert responses.document["file_name"] == f"ikm-responses-{month}.xlsx"
+    sheet = load_workbook(io.BytesIO(bot.emulator.files[responses.document["file_id"]].data)).active
+    row = [c.value for c in sheet[2]]
+    assert sheet["A2"].is_date and row[3:] == [
+        3, 3, 3, 4, 3, 3, 3, 4, 4, "a30_39", None, None, None,
+        "Ruang tunggu <panas>, mohon tambah kipas",
+    ]
+    assert summary.document["file_name"] == f"ikm-summary-{month}.xlsx"
+    totals = load_workbook(io.BytesIO(bot.emulator.files[summary.document["file_id"]].data)).active
+    index = [c for c in totals[totals.max_row]][-2]
+    assert index.value == pytest.approx(83.33, abs=0.005) and index.number_format == "0.00"
+    # CSV on request.
+    await supervisor.send(f"/ikm {month} csv")
+    _, _, responses, summary = await supervisor.replies(4)
     assert responses.document["file_name"] == f"ikm-responses-{month}.csv"
     csv_text = bot.emulator.files[responses.document["file_id"]].data.decode()
     assert csv_text.splitlines()[1].endswith(",3,3,3,4,3,3,3,4,4,a30_39,,,,"
