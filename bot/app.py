@@ -70,7 +70,7 @@ def build_application(rt: Runtime, *, token: str | None = None) -> Application:
 def register_handlers(app: Application) -> None:
     # Order matters: within a group the first matching handler wins, so every feature comes
     # before the fallbacks, and the guards (negative groups) before everything.
-    from handlers import common, complaints, production, qa, sender, status, surveys
+    from handlers import common, complaints, production, qa, queue, sender, status, surveys
 
     common.register(app)
     production.register(app)  # guards in negative groups: they run before every feature
@@ -78,6 +78,7 @@ def register_handlers(app: Application) -> None:
     status.register(app)
     complaints.register(app)
     surveys.register(app)
+    queue.register(app)
     sender.register(app)
     common.register_fallbacks(app)
     app.add_error_handler(common.error_handler)

@@ -20,6 +20,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from bot.queue.config import QueueConfig
 from bot.workdays import UNITS
 
 # Topics a citizen asks about; the matcher and the answers share this list.
@@ -360,6 +361,7 @@ class Office(Pin):
     complaint_channels: list[Channel] = Field(min_length=1)
     complaint_categories: list[Category] = Field(default_factory=list)
     categories: list[Category] = Field(min_length=1)
+    queue: QueueConfig | None = None  # booking visits (bot/queue/), optional
 
     @property
     def closed_dates(self) -> set[date]:
@@ -479,11 +481,11 @@ def load_knowledge(directory: Path | str) -> KnowledgeBase:
     office_path = directory / "office.yaml"
     if not office_path.is_file():
         raise KnowledgeError([Problem(str(office_path), 1, "(file)", "office.yaml is missing")])
-    data, lines, found = _read(office_path, str(office_path))
+    data, office_lines, found = _read(office_path, str(office_path))
     problems += found
     office = None
     if data is not None:
-        office, found = _validate(Office, data, str(office_path), lines)
+        office, found = _validate(Office, data, str(office_path), office_lines)
         problems += found
 
     services: dict[str, Service] = {}
@@ -514,6 +516,12 @@ def load_knowledge(directory: Path | str) -> KnowledgeBase:
             ))
         services[service.id] = service
         where[service.id] = display
+    if office is not None and office.queue is not None:
+        for service_id in office.queue.services:
+            if service_id not in services:
+                line = office_lines.get(("queue", "services", service_id), 1)
+                problems.append(Problem(str(office_path), line, f"queue.services.{service_id}",
+                                        "no service with this id in services/"))
     if problems or office is None:
         raise KnowledgeError(problems)
     return KnowledgeBase(directory=directory, office=office, services=services)

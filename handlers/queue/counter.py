@@ -1,0 +1,218 @@
+"""Officers at the counter: /loket, /panggil (/next), /lewati (/skip), /selesai (/done),
+/checkin CODE and /walkin, with buttons on each call."""
+
+from __future__ import annotations
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.ext import ContextTypes
+
+from bot.i18n import Translator
+from bot.queue import counter, rendering
+from bot.queue.models import QueueBooking
+from bot.queue.service import QueueError, config_of
+from handlers.common import reply_html, runtime, staff_only, translator, unknown_button
+from handlers.queue.citizen import REASON_LETTERS, error_text, show
+
+# Words an officer may add to /walkin for a priority visitor.
+PRIORITY_WORDS = {
+    "lansia": "elderly", "elderly": "elderly", "disabilitas": "disability",
+    "disability": "disability", "hamil": "pregnant", "pregnant": "pregnant",
+    "balita": "toddler", "toddler": "toddler",
+}
+
+
+def _call_markup(booking: QueueBooking, tr: Translator) -> InlineKeyboardMarkup:
+    _ = tr.gettext
+    return InlineKeyboardMarkup([[
+        InlineKeyboardButton(_("✅ Arrived"), callback_data=f"qc:a:{booking.id}"),
+        InlineKeyboardButton(_("⏭ Skip"), callback_data=f"qc:s:{booking.id}"),
+        InlineKeyboardButton(_("✔ Done"), callback_data=f"qc:d:{booking.id}"),
+    ]])
+
+
+def describe(rt: object, booking: QueueBooking, tr: Translator) -> str:
+    _ = tr.gettext
+    parts = [_("Number <b>{number}</b>").format(number=rendering.ticket_number(booking)),
+             rendering.escape(rendering.service_name(rt, booking.service_id, tr.locale))]
+    if booking.priority:
+        parts.append(_(rendering.PRIORITY_LABELS[booking.priority_reason]))
+    if booking.kind == "walkin":
+        parts.append(_("walk-in"))
+    elif booking.start:
+        parts.append(_("booked {slot}").format(slot=rendering.slot_label(rt, booking.start)))
+    return " · ".join(parts)
+
+
+@staff_only("officer")
+async def desk_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    rt = runtime(context)
+    tr = translator(update, context)
+    _ = tr.gettext
+    if not context.args:
+        await reply_html(update, _("Which counter are you at? For example: /loket 4"))
+        return
+    try:
+        with rt.db.session() as session:
+            services = counter.set_desk(session, rt, officer_id=update.effective_user.id,
+                                        counter=context.args[0][:8])
+    except QueueError as exc:
+        await reply_html(update, error_text(tr, exc))
+        return
+    names = ", ".join(rendering.escape(rendering.service_name(rt, s, tr.locale))
+                      for s in services)
+    await reply_html(update, _("You are at counter {counter}, calling: {services}.\nCall the "
+                               "next citizen with /panggil.").format(
+        counter=rendering.escape(context.args[0][:8]), services=names))
+
+
+@staff_only("officer")
+async def next_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    rt = runtime(context)
+    tr = translator(update, context)
+    _ = tr.gettext
+    try:
+        with rt.db.session() as session:
+            booking = counter.call_next(session, rt, officer_id=update.effective_user.id)
+    except QueueError as exc:
+        await reply_html(update, error_text(tr, exc))
+        return
+    if booking is None:
+        await reply_html(update, _("Nobody is waiting for your counter."))
+        return
+    text = _("📢 Calling {who} to counter {counter}.").format(
+        who=describe(rt, booking, tr), counter=rendering.escape(booking.counter))
+    await reply_html(update, text, _call_markup(booking, tr))
+
+
+async def _finish(update: Update, context: ContextTypes.DEFAULT_TYPE, action: str,
+                  booking_id: int | None) -> None:
+    rt = runtime(context)
+    tr = translator(update, context)
+    _ = tr.gettext
+    officer_id = update.effective_user.id
+    try:
+        with rt.db.session() as session:
+            if action == "a":
+                booking = counter.arrive(session, rt, officer_id=officer_id,
+                                         booking_id=booking_id)
+                text = _("{who}: at the counter.").format(who=describe(rt, booking, tr))
+                markup = InlineKeyboardMarkup([[InlineKeyboardButton(
+                    _("✔ Done"), callback_data=f"qc:d:{booking.id}")]])
+            elif action == "s":
+                booking = counter.skip(session, rt, officer_id=officer_id, booking_id=booking_id)
+                text = _("{who}: skipped. Call the next one with /panggil.").format(
+                    who=describe(rt, booking, tr))
+                markup = None
+            else:
+                booking = counter.done(session, rt, officer_id=officer_id,
+                                       booking_id=booking_id)
+                text = _("{who}: done. Call the next one with /panggil.").format(
+                    who=describe(rt, booking, tr))
+                markup = None
+    except QueueError as exc:
+        if update.callback_query is not None:
+            await update.callback_query.answer(error_text(tr, exc), show_alert=True)
+        else:
+            await reply_html(update, error_text(tr, exc))
+        return
+    if update.callback_query is not None:
+        await update.callback_query.answer()
+    await show(update, text, markup)
+
+
+@staff_only("officer")
+async def skip_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await _finish(update, context, "s", None)
+
+
+@staff_only("officer")
+async def done_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await _finish(update, context, "d", None)
+
+
+@staff_only("officer")
+async def counter_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    parts = (update.callback_query.data or "").split(":")
+    if len(parts) != 3 or parts[1] not in ("a", "s", "d") or not parts[2].isdigit():
+        await unknown_button(update, context)
+        return
+    await _finish(update, context, parts[1], int(parts[2]))
+
+
+@staff_only("officer")
+async def checkin_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    rt = runtime(context)
+    tr = translator(update, context)
+    _ = tr.gettext
+    if not context.args:
+        await reply_html(update, _("Type the booking code after the command, e.g. "
+                                   "/checkin K7QM4P"))
+        return
+    try:
+        with rt.db.session() as session:
+            booking, ahead = counter.check_in(session, rt, code="".join(context.args))
+            if booking.user_id is not None:
+                citizen_tr = Translator(booking.language)
+                counter.tell(session, booking,
+                             rendering.ticket_text(rt, booking, ahead, citizen_tr),
+                             f"queue:ticket:{booking.id}:{int(booking.returned)}")
+    except QueueError as exc:
+        await reply_html(update, error_text(tr, exc))
+        return
+    await reply_html(update, _("Checked in: {who}. {count} waiting ahead.").format(
+        who=describe(rt, booking, tr), count=ahead))
+
+
+@staff_only("officer")
+async def walkin_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    rt = runtime(context)
+    tr = translator(update, context)
+    _ = tr.gettext
+    config = config_of(rt)
+    args = [a.lower() for a in context.args or []]
+    if config is None:
+        await reply_html(update, _("This office does not take bookings in the chat."))
+        return
+    if not args or args[0] not in config.services:
+        rows = [[InlineKeyboardButton(rendering.service_name(rt, sid, tr.locale),
+                                      callback_data=f"qw:{sid}:n")] for sid in config.services]
+        await reply_html(update, _("A number for a walk-in: which service? For priority, type "
+                                   "e.g. /walkin ktp-el lansia (lansia, disabilitas, hamil, "
+                                   "balita)."), InlineKeyboardMarkup(rows))
+        return
+    reason = PRIORITY_WORDS.get(args[1]) if len(args) > 1 else None
+    if len(args) > 1 and reason is None:
+        await reply_html(update, _("Unknown priority reason. Use lansia, disabilitas, hamil "
+                                   "or balita."))
+        return
+    await _walk_in(update, context, args[0], reason)
+
+
+async def _walk_in(update: Update, context: ContextTypes.DEFAULT_TYPE, service_id: str,
+                   reason: str | None) -> None:
+    rt = runtime(context)
+    tr = translator(update, context)
+    _ = tr.gettext
+    try:
+        with rt.db.session() as session:
+            booking, ahead = counter.walk_in(session, rt, service_id=service_id,
+                                             priority_reason=reason)
+    except QueueError as exc:
+        await reply_html(update, error_text(tr, exc))
+        return
+    await show(update, _("🎫 Walk-in: {who}. {count} waiting ahead.").format(
+        who=describe(rt, booking, tr), count=ahead), None)
+
+
+@staff_only("officer")
+async def walkin_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    rt = runtime(context)
+    parts = (update.callback_query.data or "").split(":")
+    config = config_of(rt)
+    if (config is None or len(parts) != 3 or parts[1] not in config.services
+            or (parts[2] != "n" and parts[2] not in REASON_LETTERS)):
+        await unknown_button(update, context)
+        return
+    await update.callback_query.answer()
+    await _walk_in(update, context, parts[1], REASON_LETTERS.get(parts[2]))
+
