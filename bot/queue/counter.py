@@ -292,17 +292,28 @@ def call_next(
 
 
 def _tell_near(session: Session, rt: Any, called: QueueBooking) -> None:
-    """Whoever now has ``near_notice`` or fewer people ahead hears it once."""
+    """Whoever now has ``near_notice`` or fewer people ahead hears it once. Rows another
+    officer's call holds are skipped (SKIP LOCKED), never waited for: two calls at once must
+    not deadlock, and the next call tells whoever was skipped."""
     near = _config(rt).near_notice
-    for ahead, booking in enumerate(waiting_line(session, rt, called.service_id, called.day)):
-        if ahead > near:
-            break
-        if booking.near_told:
-            continue
+    line = waiting_line(session, rt, called.service_id, called.day)[: near + 1]
+    ahead_by_id = {booking.id: ahead for ahead, booking in enumerate(line)
+                   if not booking.near_told}
+    if not ahead_by_id:
+        return
+    free = session.exec(
+        select(QueueBooking)
+        .where(QueueBooking.id.in_(ahead_by_id), QueueBooking.status == WAITING,
+               QueueBooking.near_told.is_(False))
+        .order_by(QueueBooking.id)
+        .with_for_update(skip_locked=True)
+    ).all()
+    for booking in free:
         booking.near_told = True
         session.add(booking)
+        ahead = ahead_by_id[booking.id]
         tell(session, booking, rendering.near_text(booking, ahead, Translator(booking.language)),
-              f"queue:near:{booking.id}")
+             f"queue:near:{booking.id}:{int(booking.returned)}")
 
 
 def current(session: Session, *, officer_id: int, booking_id: int | None = None) -> QueueBooking:
