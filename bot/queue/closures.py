@@ -84,7 +84,7 @@ def close(
                  code=booking.code)
         markup = {"inline_keyboard": [[{"text": tr.gettext("📅 Move {code}").format(
             code=booking.code), "callback_data": f"q:m:{booking.id}"}]]}
-        enqueue(session, chat_id=booking.user_id, text=text, reply_markup=markup,
+        enqueue(session, not_before=now, chat_id=booking.user_id, text=text, reply_markup=markup,
                 dedupe_key=f"queue:closed:{booking.id}:{day.isoformat()}:{booking.start}")
     audit(session, actor_id=actor_id, action="queue.close", subject=day.isoformat(),
           start=start, end=end, service=service_id, slots=len(starts) * len(services),

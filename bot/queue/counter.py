@@ -96,10 +96,12 @@ def ahead_of(session: Session, rt: Any, booking: QueueBooking) -> int:
     return next((i for i, b in enumerate(line) if b.id == booking.id), len(line))
 
 
-def tell(session: Session, booking: QueueBooking, text: str, key: str,
-          markup: dict | None = None) -> None:
+def tell(session: Session, rt: Any, booking: QueueBooking, text: str, key: str,
+         markup: dict | None = None) -> None:
+    """A message to the citizen through the outbox, due now on the queue's clock."""
     if booking.user_id is not None:
-        enqueue(session, chat_id=booking.user_id, text=text, dedupe_key=key, reply_markup=markup)
+        enqueue(session, chat_id=booking.user_id, text=text, dedupe_key=key, reply_markup=markup,
+                not_before=now_of(rt))
 
 
 def return_markup(booking: QueueBooking, tr: Translator) -> dict:
@@ -285,7 +287,7 @@ def call_next(
     session.add(desk)
     booking = session.get(QueueBooking, called_id, populate_existing=True)
     tr = Translator(booking.language)
-    tell(session, booking, rendering.called_text(booking, tr),
+    tell(session, rt, booking, rendering.called_text(booking, tr),
           f"queue:called:{booking.id}:{int(booking.returned)}")
     _tell_near(session, rt, booking)
     return booking
@@ -312,8 +314,8 @@ def _tell_near(session: Session, rt: Any, called: QueueBooking) -> None:
         booking.near_told = True
         session.add(booking)
         ahead = ahead_by_id[booking.id]
-        tell(session, booking, rendering.near_text(booking, ahead, Translator(booking.language)),
-             f"queue:near:{booking.id}:{int(booking.returned)}")
+        text = rendering.near_text(booking, ahead, Translator(booking.language))
+        tell(session, rt, booking, text, f"queue:near:{booking.id}:{int(booking.returned)}")
 
 
 def current(session: Session, *, officer_id: int, booking_id: int | None = None) -> QueueBooking:
@@ -341,7 +343,7 @@ def _skip(session: Session, rt: Any, booking: QueueBooking) -> None:
     session.add(booking)
     tr = Translator(booking.language)
     may_return = not booking.returned
-    tell(session, booking, rendering.skipped_text(rt, booking, tr, may_return=may_return),
+    tell(session, rt, booking, rendering.skipped_text(rt, booking, tr, may_return=may_return),
           f"queue:skipped:{booking.id}:{int(booking.returned)}",
           return_markup(booking, tr) if may_return else None)
 

@@ -66,7 +66,7 @@ def send_reminders(session: Session, rt: Any, now: datetime) -> tuple[int, int]:
             booking.reminded_evening = True
             session.add(booking)
             tr = Translator(booking.language)
-            enqueue(session, chat_id=booking.user_id,
+            enqueue(session, not_before=now, chat_id=booking.user_id,
                     text=rendering.reminder_text(rt, booking, tr, evening=True),
                     dedupe_key=reminder_keys(booking.id)[evening_key])
             evening += 1
@@ -82,7 +82,7 @@ def send_reminders(session: Session, rt: Any, now: datetime) -> tuple[int, int]:
             booking.reminded_morning = True
             session.add(booking)
             tr = Translator(booking.language)
-            enqueue(session, chat_id=booking.user_id,
+            enqueue(session, not_before=now, chat_id=booking.user_id,
                     text=rendering.reminder_text(rt, booking, tr, evening=False),
                     dedupe_key=reminder_keys(booking.id)[morning_key])
             morning += 1

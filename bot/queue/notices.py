@@ -119,7 +119,7 @@ def post_notice(session: Session, rt: Any, *, service_id: str | None, ends_at: d
         tr = Translator(user_language_of(session, user_id, rt.settings.default_locale))
         text = notice_text(rt, notice, tr) + "\n\n" + tr.gettext(
             "If you booked a visit on these days, you can move it to another day.")
-        enqueue(session, chat_id=user_id, text=text, reply_markup=_move_markup(tr),
+        enqueue(session, not_before=now, chat_id=user_id, text=text, reply_markup=_move_markup(tr),
                 dedupe_key=f"queue:notice:{notice.id}:{user_id}")
         told += 1
     return notice, told
@@ -142,7 +142,7 @@ def end_notice(session: Session, rt: Any, notice: QueueNotice, now: datetime | N
         tr = Translator(user_language_of(session, user_id, rt.settings.default_locale))
         text = tr.gettext("✅ <b>All clear</b> ({scope}): the disruption is over and service is "
                           "back to normal.").format(scope=escape(_scope(rt, notice, tr)))
-        enqueue(session, chat_id=user_id, text=text,
+        enqueue(session, not_before=now, chat_id=user_id, text=text,
                 dedupe_key=f"queue:clear:{notice.id}:{user_id}")
     return len(recipients)
 

@@ -153,7 +153,7 @@ async def checkin_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
             booking, ahead = counter.check_in(session, rt, code="".join(context.args))
             if booking.user_id is not None:
                 citizen_tr = Translator(booking.language)
-                counter.tell(session, booking,
+                counter.tell(session, rt, booking,
                              rendering.ticket_text(rt, booking, ahead, citizen_tr),
                              f"queue:ticket:{booking.id}:{int(booking.returned)}")
     except QueueError as exc:
