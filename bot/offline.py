@@ -53,6 +53,9 @@ async def serve_offline(
         rt = await asyncio.to_thread(build_runtime, live)
         emulator.bot_user["first_name"] = rt.knowledge.office.name
         app = build_application(rt)
+        from bot.web import page_routes
+
+        server.add_routes(page_routes(rt))  # the features' pages (the queue's board)
         # The steps of Application.run_polling, on this loop and without its signal handling.
         await app.initialize()
         if app.post_init:

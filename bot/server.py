@@ -40,6 +40,7 @@ from bot.scaleout import (
     retake_orphans,
     take_update,
 )
+from bot.web import page_routes
 
 log = logging.getLogger(__name__)
 
@@ -461,6 +462,7 @@ def create_server_app(rt: Runtime, application: Application, *, set_webhook: boo
         Route(WEBHOOK_PATH, server.webhook, methods=["POST"]),
         Route("/healthz", server.healthz, methods=["GET"]),
         Route("/metrics", server.metrics, methods=["GET"]),
+        *page_routes(rt),  # features' public pages (the queue's waiting-room board)
     ]
     api = _api_app(rt)
     if api is not None:

@@ -214,7 +214,8 @@ def create_app(emulator: Emulator) -> Starlette:
             elif "location" in data:
                 loc = data["location"]
                 message = emulator.send_location(
-                    user_id, float(loc["latitude"]), float(loc["longitude"]), chat_id=chat_id
+                    user_id, float(loc["latitude"]), float(loc["longitude"]), chat_id=chat_id,
+                    live_period=loc.get("live_period"),
                 )
             elif "contact" in data:
                 message = emulator.send_contact(
@@ -381,6 +382,7 @@ class EmulatorServer:
         self.handle_signals = handle_signals
         self._server: _Server | None = None
         self._task: asyncio.Task | None = None
+        self._extra_routes: list[Any] = []
 
     @property
     def base_url(self) -> str:
@@ -403,8 +405,10 @@ class EmulatorServer:
             raise
         self.port = sock.getsockname()[1]
         self.emulator.closing = False  # it may have served before (a restart)
+        app = create_app(self.emulator)
+        app.router.routes[:0] = self._extra_routes
         config = uvicorn.Config(
-            create_app(self.emulator),
+            app,
             log_level="warning",
             access_log=False,
             lifespan="off",
@@ -417,6 +421,13 @@ class EmulatorServer:
                 self._task.result()  # raises what stopped it
                 raise RuntimeError("the emulator server stopped during start-up")
             await asyncio.sleep(0.01)
+
+    def add_routes(self, routes: list[Any]) -> None:
+        """Serve more pages beside the emulator's (the bot's own public pages in offline mode),
+        from now on and after a restart."""
+        self._extra_routes[:0] = routes
+        if self._server is not None:
+            self._server.config.app.router.routes[:0] = routes
 
     async def stop(self) -> None:
         self.emulator.close()

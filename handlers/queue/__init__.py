@@ -9,7 +9,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Cont
 
 from bot.i18n import N_
 from bot.models import utcnow
-from bot.queue import privacy  # noqa: F401 - registers the personal-data kind
+from bot.queue import board, privacy  # noqa: F401 - they register the board page and the personal-data kind
 from bot.queue.jobs import tick
 from bot.queue.service import config_of
 from handlers.common import (
