@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
+
 from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
@@ -80,11 +84,25 @@ def card_keyboard(kb: KnowledgeBase, tr: Translator, service_id: str) -> InlineK
     return InlineKeyboardMarkup(rows)
 
 
-def topic_keyboard(tr: Translator, service_id: str, name: str) -> InlineKeyboardMarkup:
+# Other features' additions to answers about a service (the queue's disruption notices on
+# top, its "book a visit" button below): (runtime, service id or None, translator) -> ...
+ANSWER_BANNERS: list[Callable[[Any, str | None, Translator], list[str]]] = []
+SERVICE_BUTTONS: list[Callable[[Any, str, Translator], list[InlineKeyboardButton]]] = []
+
+
+def banners(rt: Any, service_id: str | None, tr: Translator) -> str:
+    return "".join(line for hook in ANSWER_BANNERS for line in hook(rt, service_id, tr))
+
+
+def topic_keyboard(
+    tr: Translator, service_id: str, name: str, rt: Any = None
+) -> InlineKeyboardMarkup:
     _ = tr.gettext
     label = _("More about {service}").format(service=name)
+    extra = [[b] for hook in SERVICE_BUTTONS for b in hook(rt, service_id, tr)] if rt else []
     return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(label, callback_data=f"svc:card:{service_id}")], *_menu_rows(tr)]
+        [[InlineKeyboardButton(label, callback_data=f"svc:card:{service_id}")], *extra,
+         *_menu_rows(tr)]
     )
 
 
@@ -140,9 +158,11 @@ async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         markup = suggestions_keyboard(rt.knowledge, tr, answer.suggestions)
     elif match.service_id in rt.knowledge.services:
         name = rt.knowledge.services[match.service_id].name(tr.locale)
-        markup = topic_keyboard(tr, match.service_id, name)
+        markup = topic_keyboard(tr, match.service_id, name, rt)
     else:
         markup = main_menu(tr.gettext)
+    if not answer.suggestions:
+        answer = replace(answer, html=banners(rt, match.service_id, tr) + answer.html)
     await send_answer(update, answer, markup)
 
 
@@ -193,7 +213,9 @@ async def service_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         await query.answer()
         service = kb.services[parts[2]]
         answer = render_topic(kb, service, parts[3], tr, rt.tz)
-        await send_answer(update, answer, topic_keyboard(tr, service.id, service.name(tr.locale)))
+        answer = replace(answer, html=banners(rt, service.id, tr) + answer.html)
+        markup = topic_keyboard(tr, service.id, service.name(tr.locale), rt)
+        await send_answer(update, answer, markup)
         return
     await unknown_button(update, context)
 

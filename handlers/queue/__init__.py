@@ -12,6 +12,7 @@ from bot.models import utcnow
 from bot.queue import board, privacy  # noqa: F401 - they register the board page and the personal-data kind
 from bot.queue.jobs import tick
 from bot.queue.service import config_of
+from handlers import qa
 from handlers.common import (
     CITIZEN_COMMANDS,
     GROUP_FEATURES,
@@ -62,6 +63,10 @@ def register(app: Application) -> None:
     add(CallbackQueryHandler(counter.counter_button, pattern=r"^qc:"), GROUP_FEATURES)
     add(CallbackQueryHandler(counter.walkin_button, pattern=r"^qw:"), GROUP_FEATURES)
     add(CallbackQueryHandler(supervisor.stats_button, pattern=r"^qs:"), GROUP_FEATURES)
+    if citizen.answer_banners not in qa.ANSWER_BANNERS:
+        qa.ANSWER_BANNERS.append(citizen.answer_banners)
+    if citizen.book_button not in qa.SERVICE_BUTTONS:
+        qa.SERVICE_BUTTONS.append(citizen.book_button)
     # The route table is per process and tests build many Applications: add it once.
     if (citizen.is_location, citizen.location_check_in) not in MESSAGE_ROUTES:
         register_message_route(citizen.is_location, citizen.location_check_in)

@@ -60,10 +60,11 @@ def error_text(tr: Translator, exc: QueueError) -> str:
     return tr.gettext(exc.msgid).format(**exc.values)
 
 
-async def show(update: Update, text: str, markup: InlineKeyboardMarkup | None) -> None:
+async def show(update: Update, text: str, markup: InlineKeyboardMarkup | None, *,
+               edit: bool = True) -> None:
     """Step screens replace the message the button was on; a command gets a new message."""
     query = update.callback_query
-    if query is not None and query.message is not None:
+    if edit and query is not None and query.message is not None:
         await edit_in_place(
             query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=markup,
                                     disable_web_page_preview=True)
@@ -121,8 +122,8 @@ def _slots_markup(rt: object, slots: list, prefix: str, day: date) -> InlineKeyb
     return InlineKeyboardMarkup([buttons[i:i + 2] for i in range(0, len(buttons), 2)])
 
 
-async def _choose_day(update: Update, context: ContextTypes.DEFAULT_TYPE, service_id: str
-                      ) -> None:
+async def _choose_day(update: Update, context: ContextTypes.DEFAULT_TYPE, service_id: str,
+                      *, edit: bool = True) -> None:
     rt = runtime(context)
     tr = translator(update, context)
     _ = tr.gettext
@@ -134,11 +135,11 @@ async def _choose_day(update: Update, context: ContextTypes.DEFAULT_TYPE, servic
     if not days:
         await show(update, "\n".join([*banners, _("<b>{service}</b>\nSorry, every day I can "
                                                    "book is full. Please try again tomorrow.")
-                                       .format(service=name)]), None)
+                                       .format(service=name)]), None, edit=edit)
         return
     text = "\n".join([*banners, _("<b>{service}</b>\nWhich day? (only days with seats left)")
                       .format(service=name)])
-    await show(update, text, _days_markup(rt, tr, days, f"q:d:{service_id}"))
+    await show(update, text, _days_markup(rt, tr, days, f"q:d:{service_id}"), edit=edit)
 
 
 async def _choose_slot(update: Update, context: ContextTypes.DEFAULT_TYPE, service_id: str,
@@ -220,12 +221,13 @@ async def queue_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         await query.answer()
         await my_bookings(update, context)
         return
-    if action in ("s", "d", "t", "p") and (not args or args[0] not in config.services):
+    if action in ("s", "b", "d", "t", "p") and (not args or args[0] not in config.services):
         await unknown_button(update, context)
         return
-    if action == "s" and len(args) == 1:
+    if action in ("s", "b") and len(args) == 1:
         await query.answer()
-        await _choose_day(update, context, args[0])
+        # From an answer about the service ("b"): the answer stays, the booking starts below.
+        await _choose_day(update, context, args[0], edit=action == "s")
     elif action == "d" and len(args) == 2 and (day := _parse_day(args[1])):
         await query.answer()
         await _choose_slot(update, context, args[0], day, f"q:t:{args[0]}")
@@ -370,3 +372,22 @@ async def location_check_in(update: Update, context: ContextTypes.DEFAULT_TYPE) 
         await reply_html(update, error_text(tr, exc))
         return
     await reply_html(update, rendering.ticket_text(rt, booking, ahead, tr))
+
+
+# --- additions to answers about a service (handlers/qa.py) ----------------------------------
+
+
+def answer_banners(rt: object, service_id: str | None, tr: Translator) -> list[str]:
+    """Disruption notices in force for the service (or the whole office), on top."""
+    if service_id is None or service_id not in rt.knowledge.services:
+        return []
+    with rt.db.session() as session:
+        return banner_lines(session, rt, service_id, tr, now_of(rt))
+
+
+def book_button(rt: object, service_id: str, tr: Translator) -> list[InlineKeyboardButton]:
+    """A bookable service's answer offers to book it straight away."""
+    config = config_of(rt)
+    if config is None or service_id not in config.services:
+        return []
+    return [InlineKeyboardButton(tr.gettext("🎫 Book a visit"), callback_data=f"q:b:{service_id}")]
