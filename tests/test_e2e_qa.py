@@ -22,7 +22,8 @@ async def test_citizen_asks_browses_and_switches_language(bot):
     assert fee.text.startswith("Paspor · Biaya")
     assert "Paspor biasa 48 halaman: <b>Rp350.000</b>" in fee.html
     assert fee.buttons[0] == ("Selengkapnya tentang Paspor", "svc:card:paspor")
-    assert [data for _, data in fee.buttons[1:]] == MENU_DATA
+    assert fee.buttons[1] == ("🎫 Ambil antrean", "q:b:paspor")  # a bookable service
+    assert [data for _, data in fee.buttons[2:]] == MENU_DATA
 
     await citizen.send("syarat akte kelahiran apa aja")
     requirements = await citizen.reply()
