@@ -156,3 +156,54 @@ async def test_counter_commands_are_hidden_from_citizens(bot):
     await citizen.send("/next")
     answer = await citizen.reply()
     assert "I don't know that command" in answer.text
+
+
+async def test_after_the_service_the_officer_registers_the_application(bot):
+    from bot.applications import Application, ApplicationFollower
+
+    rt = bot.rt
+    clock = TestClock(rt, at(rt, MONDAY, 8, 0))
+    citizen = bot.user(1001, language_code="en")
+    await citizen.send("/start")
+    await citizen.reply()
+    booking = _book(rt, 1001, "08:00", language="en")
+    officer = await _officer(bot)
+    await officer.send("/loket 2")
+    await officer.reply()
+    await officer.send(f"/checkin {booking.code}")
+    await officer.reply()
+    await officer.send("/panggil")
+    await officer.reply()
+    await officer.click("✅ Hadir")
+    arrived = await officer.reply()
+    assert "sudah di loket" in arrived.text and arrived.labels == ["✔ Selesai"]
+    await officer.click("✔ Selesai")
+    done = await officer.reply()
+    assert done.labels == ["📝 Daftarkan permohonan"]
+    with rt.db.session() as s:
+        assert s.exec(select(SurveyInvitation).where(
+            SurveyInvitation.transaction_key == survey_key(booking.id))).one()
+
+    await officer.click("📝 Daftarkan permohonan")
+    assert "nama lengkap pemohon" in (await officer.reply()).text
+    await officer.send("x")  # too short: said, and the officer may type again
+    assert "2 sampai 200 karakter" in (await officer.reply()).text
+    await officer.send("Sari Dewi")
+    registered = await officer.reply()
+    assert registered.text.startswith("Terdaftar: nomor registrasi")
+    with rt.db.session() as s:
+        application = s.exec(select(Application)).one()
+        assert application.service_id == "ktp-el" and application.applicant_name == "Sari Dewi"
+        assert s.get(ApplicationFollower, (application.id, 1001)) is not None
+        # Its completion will invite the survey, as for any application: not twice.
+        assert s.exec(select(SurveyInvitation)).all() == []
+    await deliver(bot, clock)
+    ticket, called, told = await citizen.replies(3)
+    assert called.text == "📢 Number 001: please go to Counter 2."
+    assert told.text.startswith("📝 Your application for Electronic ID card (KTP-el) is "
+                                "registered. Tracking number:")
+    # One visit, one application: pressing the button again registers nothing.
+    await officer.click("📝 Daftarkan permohonan")
+    assert "sudah didaftarkan" in (await officer.callback_answer())["text"]
+    await officer.expect_silence()
+    assert ticket.text.startswith("🎫 Your queue number: 001")

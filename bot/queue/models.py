@@ -69,6 +69,7 @@ class QueueBooking(SQLModel, table=True):
     reminded_evening: bool = False
     reminded_morning: bool = False
     near_told: bool = False
+    application_id: int | None = None  # registered after the visit (bot/queue/aftercare.py)
 
 
 class QueueDesk(SQLModel, table=True):

@@ -17,6 +17,7 @@ from handlers.common import (
     CITIZEN_COMMANDS,
     GROUP_FEATURES,
     MESSAGE_ROUTES,
+    register_flow,
     register_message_route,
     runtime,
 )
@@ -62,6 +63,8 @@ def register(app: Application) -> None:
         add(CommandHandler(names, callback), GROUP_FEATURES)
     add(CallbackQueryHandler(counter.counter_button, pattern=r"^qc:"), GROUP_FEATURES)
     add(CallbackQueryHandler(counter.walkin_button, pattern=r"^qw:"), GROUP_FEATURES)
+    add(CallbackQueryHandler(counter.register_button, pattern=r"^qr:"), GROUP_FEATURES)
+    register_flow(counter.APPLICATION_FLOW, counter.application_flow)
     add(CallbackQueryHandler(supervisor.stats_button, pattern=r"^qs:"), GROUP_FEATURES)
     if citizen.answer_banners not in qa.ANSWER_BANNERS:
         qa.ANSWER_BANNERS.append(citizen.answer_banners)

@@ -6,10 +6,12 @@ from __future__ import annotations
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import ContextTypes
 
+from bot.conversations import clear_state, set_state
 from bot.i18n import Translator
-from bot.queue import counter, rendering
+from bot.models import ConversationState
+from bot.queue import aftercare, counter, rendering
 from bot.queue.models import QueueBooking
-from bot.queue.service import QueueError, config_of
+from bot.queue.service import QueueError, config_of, now_of
 from handlers.common import reply_html, runtime, staff_only, translator, unknown_button
 from handlers.queue.citizen import REASON_LETTERS, error_text, show
 
@@ -108,7 +110,8 @@ async def _finish(update: Update, context: ContextTypes.DEFAULT_TYPE, action: st
                                        booking_id=booking_id)
                 text = _("{who}: done. Call the next one with /panggil.").format(
                     who=describe(rt, booking, tr))
-                markup = None
+                markup = InlineKeyboardMarkup([[InlineKeyboardButton(
+                    _("📝 Register the application"), callback_data=f"qr:{booking.id}")]])
     except QueueError as exc:
         if update.callback_query is not None:
             await update.callback_query.answer(error_text(tr, exc), show_alert=True)
@@ -216,3 +219,75 @@ async def walkin_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     await update.callback_query.answer()
     await _walk_in(update, context, parts[1], REASON_LETTERS.get(parts[2]))
 
+
+
+# --- after the service: registering the application ----------------------------------------
+
+APPLICATION_FLOW = "queue_application"
+
+
+@staff_only("officer")
+async def register_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """"📝 Register the application" under a finished visit: ask for the applicant's name."""
+    rt = runtime(context)
+    tr = translator(update, context)
+    query = update.callback_query
+    parts = (query.data or "").split(":")
+    if len(parts) != 2 or not parts[1].isdigit():
+        await unknown_button(update, context)
+        return
+    with rt.db.session() as session:
+        booking = session.get(QueueBooking, int(parts[1]))
+        if booking is None or booking.called_by != query.from_user.id or booking.status != "done":
+            await unknown_button(update, context)
+            return
+        if booking.application_id is not None:
+            await query.answer(tr.gettext("An application was already registered for this "
+                                          "visit."), show_alert=True)
+            return
+        set_state(session, chat_id=update.effective_chat.id, user_id=query.from_user.id,
+                  flow=APPLICATION_FLOW, step="name", data={"booking_id": booking.id})
+    await query.answer()
+    await reply_html(update, tr.gettext("Type the applicant's full name, as on their ID card "
+                                        "(or /batal):"))
+
+
+async def application_flow(update: Update, context: ContextTypes.DEFAULT_TYPE,
+                           state: ConversationState) -> None:
+    from bot.applications import ApplicationError, format_tracking_number
+
+    rt = runtime(context)
+    tr = translator(update, context)
+    _ = tr.gettext
+    message = update.effective_message
+    if not message or not message.text:
+        await reply_html(update, _("Type the applicant's full name, as on their ID card "
+                                   "(or /batal):"))
+        return
+    try:
+        with rt.db.session() as session:
+            application = aftercare.register_from_visit(
+                session, rt, booking_id=int(state.data["booking_id"]),
+                officer_id=update.effective_user.id, applicant_name=message.text,
+                now=now_of(rt))
+            booking = session.get(QueueBooking, int(state.data["booking_id"]))
+            number = format_tracking_number(application.tracking_number)
+            if booking.user_id is not None:
+                citizen_tr = Translator(booking.language)
+                counter.tell(session, rt, booking, citizen_tr.gettext(
+                    "📝 Your application for {service} is registered. Tracking number: "
+                    "<code>{number}</code>. I will tell you here when its status changes."
+                ).format(service=rendering.escape(rendering.service_name(
+                    rt, booking.service_id, citizen_tr.locale)), number=number),
+                    f"queue:application:{booking.id}")
+            clear_state(session, chat_id=state.chat_id, user_id=state.user_id)
+    except ApplicationError as exc:
+        await reply_html(update, exc.message(tr))
+        return
+    except QueueError as exc:
+        with rt.db.session() as session:
+            clear_state(session, chat_id=state.chat_id, user_id=state.user_id)
+        await reply_html(update, error_text(tr, exc))
+        return
+    await reply_html(update, _("Registered: tracking number <code>{number}</code>. The "
+                               "citizen follows it in the chat.").format(number=number))

@@ -53,6 +53,7 @@ def upgrade() -> None:
         sa.Column("reminded_evening", sa.Boolean(), nullable=False),
         sa.Column("reminded_morning", sa.Boolean(), nullable=False),
         sa.Column("near_told", sa.Boolean(), nullable=False),
+        sa.Column("application_id", sa.Integer(), nullable=True),
         sa.UniqueConstraint("day", "ticket", name="uq_queue_bookings_ticket"),
     )
     op.create_index("ix_queue_bookings_user_id", "queue_bookings", ["user_id"])
