@@ -109,28 +109,27 @@ def capacity(rt: Any, service_id: str) -> tuple[int, int]:
     return quota - priority, priority
 
 
-def _taken(session: Session, service_id: str, day: date) -> dict[str, QueueSlot]:
+def _taken(session: Session, service_id: str, first: date, last: date
+           ) -> dict[tuple[date, str], QueueSlot]:
     rows = session.exec(
-        select(QueueSlot).where(QueueSlot.service_id == service_id, QueueSlot.day == day)
+        select(QueueSlot).where(
+            QueueSlot.service_id == service_id, QueueSlot.day >= first, QueueSlot.day <= last
+        )
     ).all()
-    return {row.start: row for row in rows}
+    return {(row.day, row.start): row for row in rows}
 
 
-def rooms(
-    session: Session, rt: Any, service_id: str, day: date, now: datetime, *, priority: bool
-) -> list[SlotRoom]:
-    """The slots of ``day`` still ahead of ``now`` with seats left for this kind of visitor."""
+def _rooms(rt: Any, service_id: str, day: date, now: datetime, priority: bool,
+           taken: dict[tuple[date, str], QueueSlot]) -> list[SlotRoom]:
     regular_cap, priority_cap = capacity(rt, service_id)
-    taken = _taken(session, service_id, day)
     out = []
     for start in slot_starts(rt, day):
         if slot_moment(rt, day, start) <= now:
             continue
-        row = taken.get(start)
+        row = taken.get((day, start))
         if row is not None and row.closed:
             continue
-        regular_left = regular_cap - (row.taken_regular if row else 0)
-        left = regular_left
+        left = regular_cap - (row.taken_regular if row else 0)
         if priority:
             left += priority_cap - (row.taken_priority if row else 0)
         if left > 0:
@@ -138,24 +137,29 @@ def rooms(
     return out
 
 
+def rooms(
+    session: Session, rt: Any, service_id: str, day: date, now: datetime, *, priority: bool
+) -> list[SlotRoom]:
+    """The slots of ``day`` still ahead of ``now`` with seats left for this kind of visitor."""
+    return _rooms(rt, service_id, day, now, priority, _taken(session, service_id, day, day))
+
+
 def open_days(
     session: Session, rt: Any, service_id: str, now: datetime, *, priority: bool = False,
     limit: int = 6,
 ) -> list[date]:
     """The next working days (today included) with a seat left, at most ``limit``, within the
-    configured ``days_ahead`` working days."""
+    configured ``days_ahead`` working days (one query for all of them)."""
     config = config_of(rt)
     queue_service(rt, service_id)
+    days: list[date] = []
     day = local_today(rt, now)
-    found: list[date] = []
-    working = 0
-    while working < config.days_ahead and len(found) < limit:
+    while len(days) < config.days_ahead:
         if rt.calendar.is_working_day(day):
-            working += 1
-            if rooms(session, rt, service_id, day, now, priority=priority):
-                found.append(day)
+            days.append(day)
         day += timedelta(days=1)
-    return found
+    taken = _taken(session, service_id, days[0], days[-1])
+    return [d for d in days if _rooms(rt, service_id, d, now, priority, taken)][:limit]
 
 
 def _bookable_day(rt: Any, day: date, now: datetime) -> None:
