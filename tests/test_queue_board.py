@@ -109,3 +109,15 @@ async def test_the_board_shows_each_call_within_two_seconds_with_a_chime(browser
     assert state["labels"]["called"] == "Now calling" and state["next"] == ["003"]
     assert set(state["called"][0]) == {"number", "counter", "call"}
     await client.aclose()
+
+
+async def test_the_webhook_server_serves_the_board_too(bot_sqlite):
+    from bot.server import create_server_app
+
+    app = create_server_app(bot_sqlite.rt, bot_sqlite.app, set_webhook=False)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://office") as client:
+        page = await client.get("/board")
+        assert page.status_code == 200 and 'id="calls"' in page.text
+        state = (await client.get("/papan/state")).json()
+    assert state["called"] == [] and state["labels"]["called"] == "Sedang dipanggil"

@@ -132,3 +132,22 @@ async def test_my_bookings_cancel_frees_the_seat_and_move_in_english(bot):
                      ).taken_regular == 0
         assert s.get(QueueBooking, booking.id).status == "cancelled"
     clock.advance(minutes=1)
+
+
+async def test_an_answer_about_a_bookable_service_offers_to_book_it(bot):
+    rt = bot.rt
+    TestClock(rt, at(rt, MONDAY, 7, 0))
+    citizen = bot.user(CITIZEN, language_code="en")
+    await citizen.send("passport requirements")
+    answer = await citizen.reply()
+    assert ("🎫 Book a visit", "q:b:paspor") in answer.buttons
+    await citizen.click("🎫 Book a visit")
+    days = await citizen.reply()
+    # The answer stays where it was; the booking starts in a new message.
+    assert not days.edited and days.labels[0] == "Mon 22 Mar"
+    assert any(m.text.startswith(answer.text[:20]) for m in citizen.messages())
+    await citizen.send("skck fee")
+    other = await citizen.reply()
+    assert ("🎫 Book a visit", "q:b:skck") in other.buttons
+    await citizen.send("npwp requirements")  # not bookable in the chat: no button
+    assert not any(data.startswith("q:") for _, data in (await citizen.reply()).buttons)

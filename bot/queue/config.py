@@ -59,7 +59,7 @@ class QueueService(_Model):
             if span and int(span[1]) < int(span[2]):
                 out += [str(n) for n in range(int(span[1]), int(span[2]) + 1)]
             elif _COUNTER_RE.match(text):
-                out.append(text)
+                out.append(text.upper())  # "b2" and "B2" are one counter
             else:
                 raise PydanticCustomError(
                     "counter", "a counter is a short number or code (e.g. 4, B2), a range "

@@ -212,7 +212,7 @@ def set_desk(session: Session, rt: Any, *, officer_id: int, counter: str,
              now: datetime | None = None) -> list[str]:
     """Sit an officer at a counter; returns the services called there."""
     config = _config(rt)
-    counter = counter.strip().upper() if counter.strip().isalpha() else counter.strip()
+    counter = counter.strip().upper()
     services = [sid for sid, s in config.services.items() if counter in s.counters]
     if not services:
         raise QueueError(N_("No bookable service is served at counter {counter}."),

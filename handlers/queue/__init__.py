@@ -5,7 +5,13 @@ from __future__ import annotations
 
 import logging
 
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    filters,
+)
 
 from bot.i18n import N_
 from bot.models import utcnow
@@ -45,8 +51,13 @@ async def tick_job(context: ContextTypes.DEFAULT_TYPE) -> None:
 def register(app: Application) -> None:
     CITIZEN_COMMANDS.extend(c for c in QUEUE_COMMANDS if c not in CITIZEN_COMMANDS)
     add = app.add_handler
-    add(CommandHandler(["antrean", "queue"], citizen.queue_command), GROUP_FEATURES)
-    add(CommandHandler(["antreanku", "mybookings"], citizen.my_bookings), GROUP_FEATURES)
+    # Private chats only: a booking code, a QR image or a citizen's number must not land in a
+    # group.
+    private = filters.ChatType.PRIVATE
+    add(CommandHandler(["antrean", "queue"], citizen.queue_command, filters=private),
+        GROUP_FEATURES)
+    add(CommandHandler(["antreanku", "mybookings"], citizen.my_bookings, filters=private),
+        GROUP_FEATURES)
     add(CallbackQueryHandler(citizen.queue_command, pattern=r"^menu:queue$"), GROUP_FEATURES)
     add(CallbackQueryHandler(citizen.queue_button, pattern=r"^q:"), GROUP_FEATURES)
     for names, callback in (
@@ -60,7 +71,7 @@ def register(app: Application) -> None:
         (["statistik", "queuestats"], supervisor.stats_command),
         (["gangguan", "disruption"], supervisor.notice_command),
     ):
-        add(CommandHandler(names, callback), GROUP_FEATURES)
+        add(CommandHandler(names, callback, filters=private), GROUP_FEATURES)
     add(CallbackQueryHandler(counter.counter_button, pattern=r"^qc:"), GROUP_FEATURES)
     add(CallbackQueryHandler(counter.walkin_button, pattern=r"^qw:"), GROUP_FEATURES)
     add(CallbackQueryHandler(counter.register_button, pattern=r"^qr:"), GROUP_FEATURES)
