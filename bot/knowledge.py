@@ -516,7 +516,8 @@ def load_knowledge(directory: Path | str) -> KnowledgeBase:
             ))
         services[service.id] = service
         where[service.id] = display
-    if office is not None and office.queue is not None:
+    # Only once every service file loaded: a broken file's service is not unknown.
+    if office is not None and office.queue is not None and not problems:
         for service_id in office.queue.services:
             if service_id not in services:
                 line = office_lines.get(("queue", "services", service_id), 1)
