@@ -358,7 +358,8 @@ async def location_check_in(update: Update, context: ContextTypes.DEFAULT_TYPE) 
     if config_of(rt) is None:
         await reply_html(update, _("I can only read text messages here. Type your question."))
         return
-    if not location.live_period:
+    # Read from the raw fields: the attribute warns of its type changing in PTB 23.
+    if not location.to_dict().get("live_period"):
         await reply_html(update, _("To check in, share your <b>live</b> location (📎 → "
                                    "Location → Share my live location) when you are at the "
                                    "office."))
