@@ -207,7 +207,8 @@ async def service_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     if len(parts) == 3 and parts[1] == "card" and parts[2] in kb.services:
         await query.answer()
         answer = render_topic(kb, kb.services[parts[2]], "overview", tr, rt.tz)
-        await reply_html(update, answer.html, card_keyboard(kb, tr, parts[2]))
+        html = banners(rt, parts[2], tr) + answer.html
+        await reply_html(update, html, card_keyboard(kb, tr, parts[2]))
         return
     if len(parts) == 4 and parts[1] == "topic" and parts[2] in kb.services and parts[3] in TOPICS:
         await query.answer()

@@ -168,6 +168,9 @@ async def test_disruption_notice_on_answers_told_once_and_all_clear(bot):
     assert "🎫 Ambil antrean" in answer.labels
     await people[1003].send("syarat skck")
     assert "Gangguan" not in (await people[1003].reply()).text
+    await people[1003].click("svc:card:ktp-el", message=answer)  # the service's card too
+    card = await people[1003].reply()
+    assert card.text.startswith("⚠️ Gangguan layanan (KTP Elektronik (KTP-el))")
 
     # Ended by the supervisor: the all-clear goes to the same people, once.
     await supervisor.send("/gangguan selesai")
