@@ -59,6 +59,9 @@ async def serve_offline(
         emulator.bot_user["first_name"] = rt.knowledge.office.name
         add_console(server.app, rt)  # the staff console and /ikm beside the web chat
         app = build_application(rt)
+        from bot.web import page_routes
+
+        server.add_routes(page_routes(rt))  # the features' pages (the queue's board)
         # The steps of Application.run_polling, on this loop and without its signal handling.
         await app.initialize()
         if app.post_init:

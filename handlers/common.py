@@ -156,6 +156,7 @@ MENU = (
     MenuEntry("status", N_("🔎 Application status")),
     MenuEntry("complaint", N_("📣 Complaint")),
     MenuEntry("survey", N_("⭐ Survey")),
+    MenuEntry("queue", N_("🎫 Book a visit")),
     MenuEntry("language", N_("🌐 Language")),
 )
 

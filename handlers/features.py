@@ -24,6 +24,7 @@ from handlers import (
     my_data,
     outbox_delivery,
     qa,
+    queue,
     reload,
     staff,
     surveys,
@@ -37,6 +38,7 @@ FEATURES = (
     applications,
     staff,
     surveys,
+    queue,  # /antrean: visits booked, called at the counter, the waiting-room board
     feedback,  # 👍/👎 under answers, Tanya petugas and the officers' replies
     reload,  # /muatulang and the poll for a new knowledge base
     console,  # /konsol: sign-in links to the staff console

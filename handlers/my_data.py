@@ -186,6 +186,7 @@ async def retention_job(context: ContextTypes.DEFAULT_TYPE) -> None:
                 "applications": settings.retention_days_applications,
                 "complaints": settings.retention_days_complaints,
                 "surveys": settings.retention_days_surveys,
+                "queue": settings.retention_days_queue,
             },
         )
     if any(done.values()):

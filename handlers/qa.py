@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
@@ -21,7 +23,7 @@ from handlers.common import (
     unknown_button,
 )
 from handlers.feedback import with_feedback
-from handlers.registry import registry_of
+from handlers.registry import registry, registry_of
 
 PAGE_SIZE = 6
 MAX_QUESTION = 500  # characters read from a question; longer text is not a question
@@ -107,7 +109,25 @@ def card_keyboard(kb: KnowledgeBase, tr: Translator, service_id: str) -> InlineK
     return InlineKeyboardMarkup(rows)
 
 
-def topic_keyboard(tr: Translator, service_id: str, name: str) -> InlineKeyboardMarkup:
+def banners(context: ContextTypes.DEFAULT_TYPE, service_id: str | None, tr: Translator) -> str:
+    """What other features put on top of an answer about the service (the queue's disruption
+    notices), registered on this Application."""
+    rt = runtime(context)
+    hooks = registry(context).answer_banners
+    return "".join(line for hook in hooks for line in hook(rt, service_id, tr))
+
+
+def service_buttons(
+    context: ContextTypes.DEFAULT_TYPE, service_id: str, tr: Translator
+) -> list[InlineKeyboardButton]:
+    """Other features' buttons under an answer about the service (the queue's "Book a visit")."""
+    rt = runtime(context)
+    return [b for hook in registry(context).service_buttons for b in hook(rt, service_id, tr)]
+
+
+def topic_keyboard(
+    tr: Translator, service_id: str, name: str, extra: list[InlineKeyboardButton] | None = None
+) -> InlineKeyboardMarkup:
     _ = tr.gettext
     label = _("More about {service}").format(service=name)
     return InlineKeyboardMarkup(
@@ -117,6 +137,7 @@ def topic_keyboard(tr: Translator, service_id: str, name: str) -> InlineKeyboard
                     label, callback_data=CallbackData("svc", "card", arg=service_id).pack()
                 )
             ],
+            *([button] for button in extra or ()),
             *_menu_rows(tr),
         ]
     )
@@ -177,10 +198,13 @@ async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         markup = suggestions_keyboard(rt.knowledge, tr, answer.suggestions)
     elif match.service_id in rt.knowledge.services:
         name = rt.knowledge.services[match.service_id].name(tr.locale)
-        markup = topic_keyboard(tr, match.service_id, name)
+        extra = service_buttons(context, match.service_id, tr)
+        markup = topic_keyboard(tr, match.service_id, name, extra)
     else:
         markup = main_menu(tr.gettext)
     markup = await with_feedback(update, context, question, match, markup)
+    if not answer.suggestions:
+        answer = replace(answer, html=banners(context, match.service_id, tr) + answer.html)
     await send_answer(update, answer, markup)
 
 
@@ -228,14 +252,18 @@ async def service_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     if data.action == "card" and data.arg in kb.services:
         await query.answer()
         answer = render_topic(kb, kb.services[data.arg], "overview", tr, rt.tz)
-        await reply_html(update, answer.html, card_keyboard(kb, tr, data.arg))
+        html = banners(context, data.arg, tr) + answer.html
+        await reply_html(update, html, card_keyboard(kb, tr, data.arg))
         return
     topic = data.arg_parts(2) if data.action == "topic" else None
     if topic is not None and topic[0] in kb.services and topic[1] in TOPICS:
         await query.answer()
         service = kb.services[topic[0]]
         answer = render_topic(kb, service, topic[1], tr, rt.tz)
-        await send_answer(update, answer, topic_keyboard(tr, service.id, service.name(tr.locale)))
+        answer = replace(answer, html=banners(context, service.id, tr) + answer.html)
+        extra = service_buttons(context, service.id, tr)
+        markup = topic_keyboard(tr, service.id, service.name(tr.locale), extra)
+        await send_answer(update, answer, markup)
         return
     await unknown_button(update, context)
 

@@ -11,14 +11,20 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
-from telegram import Update
+from telegram import InlineKeyboardButton, Update
 from telegram.ext import Application, ContextTypes
 
+from bot.core.i18n import Translator
 from bot.core.models import ConversationState
+from bot.core.runtime import Runtime
 
 Handler = Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[None]]
 FlowHandler = Callable[[Update, ContextTypes.DEFAULT_TYPE, ConversationState], Awaitable[None]]
 MessagePredicate = Callable[[Update, ContextTypes.DEFAULT_TYPE], bool]
+# Another feature's lines on top of an answer about a service (None: no service matched).
+AnswerBanner = Callable[[Runtime, str | None, Translator], list[str]]
+# Another feature's buttons under an answer about a service.
+ServiceButton = Callable[[Runtime, str, Translator], list[InlineKeyboardButton]]
 
 REGISTRY_KEY = "feature_registry"
 
@@ -33,6 +39,10 @@ class FeatureRegistry:
     message_routes: list[tuple[MessagePredicate, Handler]] = field(default_factory=list)
     # (Indonesian name, English name, description msgid), in the order Telegram shows them.
     menu_commands: list[tuple[str, str, str]] = field(default_factory=list)
+    # Additions to the answers about a service (the queue's disruption notices and its "Book a
+    # visit" button), in the order of the features.
+    answer_banners: list[AnswerBanner] = field(default_factory=list)
+    service_buttons: list[ServiceButton] = field(default_factory=list)
 
     def add_flow(self, name: str, handler: FlowHandler) -> None:
         self.flows[name] = handler
@@ -42,6 +52,12 @@ class FeatureRegistry:
 
     def add_menu_command(self, id_name: str, en_name: str, description: str) -> None:
         self.menu_commands.append((id_name, en_name, description))
+
+    def add_answer_banner(self, hook: AnswerBanner) -> None:
+        self.answer_banners.append(hook)
+
+    def add_service_button(self, hook: ServiceButton) -> None:
+        self.service_buttons.append(hook)
 
 
 def registry_of(app: Application) -> FeatureRegistry:

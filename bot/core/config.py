@@ -47,6 +47,7 @@ class Settings(BaseSettings):
     retention_days_applications: int = Field(default=730, ge=0)
     retention_days_complaints: int = Field(default=1825, ge=0)
     retention_days_surveys: int = Field(default=365, ge=0)
+    retention_days_queue: int = Field(default=365, ge=0)  # queue bookings (bot/queue/)
     # Complaints (docs/complaints.md): the officers' group, the daily limit per citizen and the
     # time limits in working days.
     complaints_chat_id: int | None = None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from bot.core.config import Settings
@@ -44,6 +44,9 @@ class Runtime:
     console_charts: dict[tuple[str, ...], tuple[float, bytes]] = field(default_factory=dict)
     # A fixed clock for tests of office hours and visit days; None is the real time.
     clock: Callable[[], datetime] | None = None
+    # The public pages features add to the bot's web server and the offline server (the queue's
+    # waiting-room board): factories of Starlette routes, registered by the features' register().
+    web_pages: list[Callable[[Runtime], list[Any]]] = field(default_factory=list)
 
     @property
     def tz(self) -> ZoneInfo:

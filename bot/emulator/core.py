@@ -1155,9 +1155,13 @@ class Emulator:
         return self._user_message(user_id, chat_id, content)
 
     def send_location(
-        self, user_id: int, latitude: float, longitude: float, *, chat_id: int | None = None
+        self, user_id: int, latitude: float, longitude: float, *, chat_id: int | None = None,
+        live_period: int | None = None,
     ) -> dict:
+        """A location; with ``live_period`` (seconds) a live location, as Telegram sends it."""
         location = {"latitude": float(latitude), "longitude": float(longitude)}
+        if live_period is not None:
+            location["live_period"] = int(live_period)
         return self._user_message(user_id, chat_id, {"location": location})
 
     def send_contact(

@@ -214,7 +214,8 @@ def create_app(emulator: Emulator) -> Starlette:
             elif "location" in data:
                 loc = data["location"]
                 message = emulator.send_location(
-                    user_id, float(loc["latitude"]), float(loc["longitude"]), chat_id=chat_id
+                    user_id, float(loc["latitude"]), float(loc["longitude"]), chat_id=chat_id,
+                    live_period=loc.get("live_period"),
                 )
             elif "contact" in data:
                 message = emulator.send_contact(
@@ -382,6 +383,7 @@ class EmulatorServer:
         self._server: _Server | None = None
         self._task: asyncio.Task | None = None
         self.app: Starlette | None = None
+        self._extra_routes: list[Any] = []
 
     @property
     def base_url(self) -> str:
@@ -406,6 +408,7 @@ class EmulatorServer:
         self.emulator.closing = False  # it may have served before (a restart)
         # Kept so that the offline mode can add the staff console's routes to it.
         self.app = create_app(self.emulator)
+        self.app.router.routes[:0] = self._extra_routes
         config = uvicorn.Config(
             self.app,
             log_level="warning",
@@ -420,6 +423,13 @@ class EmulatorServer:
                 self._task.result()  # raises what stopped it
                 raise RuntimeError("the emulator server stopped during start-up")
             await asyncio.sleep(0.01)
+
+    def add_routes(self, routes: list[Any]) -> None:
+        """Serve more pages beside the emulator's (the bot's own public pages in offline mode),
+        from now on and after a restart."""
+        self._extra_routes[:0] = routes
+        if self.app is not None:
+            self.app.router.routes[:0] = routes
 
     async def stop(self) -> None:
         self.emulator.close()

@@ -12,6 +12,7 @@ from bot.complaints import privacy as complaints
 from bot.console import privacy as console
 from bot.feedback import privacy as questions
 from bot.privacy.registry import register_core_kinds
+from bot.queue import privacy as queue
 from bot.surveys import privacy as surveys
 from bot.webhook import privacy as webhook
 
@@ -21,6 +22,7 @@ def register_all_kinds() -> None:
     applications.register()
     complaints.register()
     surveys.register()
+    queue.register()
     questions.register()
     console.register()
     webhook.register()

@@ -36,7 +36,7 @@ REGISTRY: dict[str, PersonalDataKind] = {}
 RETENTION: dict[str, RetentionFn] = {}
 
 # The retention kinds with their own setting (RETENTION_DAYS_<KIND>).
-RETENTION_KINDS = ("applications", "complaints", "surveys")
+RETENTION_KINDS = ("applications", "complaints", "surveys", "queue")
 
 
 def register_personal_data(name: str, export_fn: Exporter, erase_fn: Eraser) -> None:

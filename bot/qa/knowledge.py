@@ -19,6 +19,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from bot.core.workdays import UNITS
+from bot.queue.config import QueueConfig
 
 # Where a value stands in a YAML document: the keys and list indexes leading to it.
 Path_ = tuple[str | int, ...]
@@ -427,6 +428,7 @@ class Office(Pin):
     complaint_channels: list[Channel] = Field(min_length=1)
     complaint_categories: list[Category] = Field(default_factory=list)
     categories: list[Category] = Field(min_length=1)
+    queue: QueueConfig | None = None  # booking visits (bot/queue/), optional
 
     @property
     def closed_dates(self) -> set[date]:

@@ -130,11 +130,11 @@ def load_knowledge(directory: Path | str) -> KnowledgeBase:
     office_path = directory / "office.yaml"
     if not office_path.is_file():
         raise KnowledgeError([Problem(str(office_path), 1, "(file)", "office.yaml is missing")])
-    data, lines, found = _read(office_path, str(office_path))
+    data, office_lines, found = _read(office_path, str(office_path))
     problems += found
     office = None
     if data is not None:
-        office, found = _validate(Office, data, str(office_path), lines)
+        office, found = _validate(Office, data, str(office_path), office_lines)
         problems += found
 
     services: dict[str, Service] = {}
@@ -167,6 +167,13 @@ def load_knowledge(directory: Path | str) -> KnowledgeBase:
         services[service.id] = service
         where[service.id] = display
         origins[service.id] = (display, lines)
+    # Only once every service file loaded: a broken file's service is not unknown.
+    if office is not None and office.queue is not None and not problems:
+        for service_id in office.queue.services:
+            if service_id not in services:
+                line = office_lines.get(("queue", "services", service_id), 1)
+                problems.append(Problem(str(office_path), line, f"queue.services.{service_id}",
+                                        "no service with this id in services/"))
     if problems or office is None:
         raise KnowledgeError(problems)
     return KnowledgeBase(directory=directory, office=office, services=services, origins=origins)

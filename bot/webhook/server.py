@@ -31,6 +31,7 @@ from bot.core.metrics import METRICS, record_api_call
 from bot.core.models import utcnow
 from bot.core.runtime import Runtime
 from bot.outbox.models import OutboxMessage
+from bot.web import page_routes
 from bot.webhook.answer import WebhookAnswer
 from bot.webhook.chat_locks import ChatLocks
 from bot.webhook.journal import CURRENT_JOURNAL, ReplyJournal
@@ -473,6 +474,7 @@ def create_server_app(rt: Runtime, application: Application, *, set_webhook: boo
         Route(WEBHOOK_PATH, server.webhook, methods=["POST"]),
         Route("/healthz", server.healthz, methods=["GET"]),
         Route("/metrics", server.metrics, methods=["GET"]),
+        *page_routes(rt),  # features' public pages (the queue's waiting-room board)
     ]
     from bot.console.web import routes as console_routes
 

@@ -6,7 +6,9 @@ from bot.core.i18n import Translator
 from bot.core.text import escape
 from handlers.common import MENU
 
-MENU_DATA = ["menu:services", "menu:status", "menu:complaint", "menu:survey", "menu:language"]
+MENU_DATA = [
+    "menu:services", "menu:status", "menu:complaint", "menu:survey", "menu:queue", "menu:language",
+]
 
 
 def _labels(locale: str) -> list[str]:
@@ -36,6 +38,7 @@ async def test_start_in_english_for_an_english_telegram(bot):
         "🔎 Application status",
         "📣 Complaint",
         "⭐ Survey",
+        "🎫 Book a visit",
         "🌐 Language",
     ]
 

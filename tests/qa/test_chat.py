@@ -22,8 +22,9 @@ async def test_citizen_asks_browses_and_switches_language(bot):
     assert fee.text.startswith("Paspor · Biaya")
     assert "Paspor biasa (non-elektronik) 5 tahun: <b>Rp350.000</b>" in fee.html
     assert fee.buttons[0] == ("Selengkapnya tentang Paspor", "svc:card:paspor")
-    # The menu, then the rating of the answer (tests/test_e2e_feedback.py).
-    assert [data for _, data in fee.buttons[1:-2]] == MENU_DATA
+    assert fee.buttons[1] == ("🎫 Ambil antrean", "q:b:paspor")  # a bookable service
+    # The menu, then the rating of the answer (tests/feedback/test_chat.py).
+    assert [data for _, data in fee.buttons[2:-2]] == MENU_DATA
     assert fee.labels[-2:] == ["👍", "👎"]
 
     await citizen.send("syarat akte kelahiran apa aja")

@@ -34,9 +34,10 @@ BotHarness: .rt (Runtime), .app (Application), .emulator (bot.emulator.Emulator)
     after an action the bot answers with nothing), .context() (a CallbackContext to call a job
     callback directly), .bot_errors, .tolerate_errors, await .stop().
 ChatUser (and ChatGroup, for the bot's messages in the group):
-    await send(text), send_location(lat, lon), send_contact(phone), send_photo(data=PNG_1PX,
-    caption=None), send_document(filename, data, mime="text/csv"), send_media(kind) (voice,
-    audio, video, video_note, animation, sticker); await click(label_or_data,
+    await send(text), send_location(lat, lon, live_period=None) (live when given),
+    send_contact(phone), send_photo(data=PNG_1PX, caption=None), send_document(filename, data,
+    mime="text/csv"), send_media(kind) (voice, audio, video, video_note, animation, sticker);
+    await click(label_or_data,
     message=None); await forge_click(data, message=None) (data no button carries);
     await replies(n=1, timeout=5.0), reply(timeout=5.0), expect_silence(seconds=0.3);
     messages() (the bot's messages in the chat now: edits applied, deleted ones gone);
@@ -252,8 +253,8 @@ class ChatUser(_Chat):
         self.emulator.send_text(self.id, text)
         await asyncio.sleep(0)
 
-    async def send_location(self, lat: float, lon: float) -> None:
-        self.emulator.send_location(self.id, lat, lon)
+    async def send_location(self, lat: float, lon: float, live_period: int | None = None) -> None:
+        self.emulator.send_location(self.id, lat, lon, live_period=live_period)
         await asyncio.sleep(0)
 
     async def send_contact(self, phone: str) -> None:

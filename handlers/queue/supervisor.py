@@ -1,0 +1,207 @@
+"""Supervisors: /tutup closes a day or part of it, /statistik gives the queue's figures (text,
+chart, CSV, XLSX), /gangguan posts and ends disruption notices."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import re
+from datetime import date, datetime, time, timedelta
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
+from telegram.ext import ContextTypes
+
+from bot.people.roles import audit
+from bot.queue import closures, notices, reports
+from bot.queue.buttons import STATS
+from bot.queue.service import QueueError, local_today, now_of
+from bot.telegram_rules.callback import CallbackData
+from handlers.common import reply_html, runtime, staff_only, translator, unknown_button
+from handlers.queue.citizen import error_text
+
+RANGE_RE = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d)$")
+CLOCK_RE = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
+WHOLE_OFFICE = ("semua", "all")
+END_WORDS = ("selesai", "end", "over")
+MAX_REPORT_DAYS = 92
+
+
+def _date(text: str) -> date | None:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        return None
+
+
+# --- /tutup --------------------------------------------------------------------------------
+
+
+@staff_only("supervisor")
+async def close_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    rt = runtime(context)
+    tr = translator(update, context)
+    _ = tr.gettext
+    args = list(context.args or [])
+    usage = _("Close a day or part of it for bookings: /tutup 2026-12-07, or /tutup 2026-12-07 "
+              "10:00-12:00, optionally followed by a service id (e.g. ktp-el).")
+    day = _date(args.pop(0)) if args else None
+    if day is None:
+        await reply_html(update, usage)
+        return
+    start = end = service_id = None
+    if args and (found := RANGE_RE.match(args[0])):
+        start, end = f"{found[1]}:{found[2]}", f"{found[3]}:{found[4]}"
+        args.pop(0)
+    if args:
+        service_id = args.pop(0).lower()
+    if args or (start is not None and end <= start):
+        await reply_html(update, usage)
+        return
+    try:
+        with rt.db.session() as session:
+            slots, told = closures.close(session, rt, day=day, start=start, end=end,
+                                         service_id=service_id,
+                                         actor_id=update.effective_user.id)
+    except QueueError as exc:
+        await reply_html(update, error_text(tr, exc))
+        return
+    await reply_html(update, _("Closed {slots} slots. {told} booked citizens are being told, "
+                               "with a button to move.").format(slots=slots, told=told))
+
+
+# --- /statistik ----------------------------------------------------------------------------
+
+
+def _period(rt: object, args: list[str]) -> tuple[date, date] | None:
+    today = local_today(rt, now_of(rt))
+    if not args:
+        return today, today
+    days = [_date(a) for a in args[:2]]
+    if any(d is None for d in days) or len(args) > 2:
+        return None
+    start, end = days[0], days[-1]
+    if end < start or (end - start).days > MAX_REPORT_DAYS:
+        return None
+    return start, end
+
+
+def _report(rt: object, start: date, end: date) -> list[reports.Row]:
+    with rt.db.session() as session:
+        return reports.build(session, start=start, end=end, today=local_today(rt, now_of(rt)))
+
+
+@staff_only("supervisor")
+async def stats_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    rt = runtime(context)
+    tr = translator(update, context)
+    _ = tr.gettext
+    period = _period(rt, list(context.args or []))
+    if period is None:
+        await reply_html(update, _("Queue figures: /statistik for today, /statistik 2026-12-07, "
+                                   "or /statistik 2026-12-01 2026-12-31 (at most 92 days)."))
+        return
+    start, end = period
+    rows = _report(rt, start, end)
+    key = f"{start:%Y%m%d}:{end:%Y%m%d}"
+    markup = InlineKeyboardMarkup([[
+        InlineKeyboardButton(label, callback_data=CallbackData(STATS, kind, arg=key).pack())
+        for label, kind in ((_("📊 Chart"), "png"), ("CSV", "csv"), ("XLSX", "xlsx"))
+    ]]) if rows else None
+    await reply_html(update, reports.render_text(rt, rows, tr, start, end), markup)
+
+
+@staff_only("supervisor")
+async def stats_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    rt = runtime(context)
+    tr = translator(update, context)
+    query = update.callback_query
+    data = CallbackData.parse(query.data, STATS)
+    days = data.arg_parts(2) if data is not None else None
+    period = None
+    if days is not None and data.action in ("png", "csv", "xlsx"):
+        try:
+            period = (datetime.strptime(days[0], "%Y%m%d").date(),
+                      datetime.strptime(days[1], "%Y%m%d").date())
+        except ValueError:
+            period = None
+    if period is None:
+        await unknown_button(update, context)
+        return
+    await query.answer()
+    start, end = period
+    rows = _report(rt, start, end)
+    name = f"antrean-{start:%Y%m%d}-{end:%Y%m%d}"
+    chat = update.effective_chat
+    if data.action == "png":
+        # matplotlib blocks for a good fraction of a second: not on the event loop.
+        png = await asyncio.to_thread(reports.render_chart, rt, rows, tr)
+        await chat.send_photo(InputFile(io.BytesIO(png), filename=f"{name}.png"))
+    elif data.action == "csv":
+        await chat.send_document(InputFile(io.BytesIO(reports.to_csv(rows)),
+                                           filename=f"{name}.csv"))
+    else:
+        data = await asyncio.to_thread(reports.to_xlsx, rows)
+        await chat.send_document(InputFile(io.BytesIO(data), filename=f"{name}.xlsx"))
+
+
+# --- /gangguan -----------------------------------------------------------------------------
+
+
+def _expected_end(rt: object, args: list[str], now: datetime) -> tuple[datetime | None, int]:
+    """The expected end from the arguments, and how many arguments it used: 14:00 (today),
+    2026-12-07 (the end of that day) or 2026-12-07 14:00."""
+    if not args:
+        return None, 0
+    if found := CLOCK_RE.match(args[0]):
+        moment = datetime.combine(local_today(rt, now), time(int(found[1]), int(found[2])),
+                                  tzinfo=rt.tz)
+        return moment, 1
+    day = _date(args[0])
+    if day is None:
+        return None, 0
+    if len(args) > 1 and (found := CLOCK_RE.match(args[1])):
+        return datetime.combine(day, time(int(found[1]), int(found[2])), tzinfo=rt.tz), 2
+    return datetime.combine(day + timedelta(days=1), time(0, 0), tzinfo=rt.tz), 1
+
+
+@staff_only("supervisor")
+async def notice_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    rt = runtime(context)
+    tr = translator(update, context)
+    _ = tr.gettext
+    args = list(context.args or [])
+    now = now_of(rt)
+    if args and args[0].lower() in END_WORDS:
+        with rt.db.session() as session:
+            ended = notices.end_active(session, rt, now)
+            audit(session, actor_id=update.effective_user.id, action="queue.notice_end",
+                  ended=ended)
+        await reply_html(update, _("{count} notices ended; the all-clear is on its way to "
+                                   "everyone who was told.").format(count=ended) if ended
+                         else _("No disruption notice is in force."))
+        return
+    usage = _("Post a disruption notice: /gangguan SERVICE END REASON, where SERVICE is a "
+              "service id or semua (the whole office) and END is 14:00, 2026-12-07 or "
+              "2026-12-07 14:00. Example: /gangguan ktp-el 14:00 Blangko KTP habis. End it "
+              "with /gangguan selesai.")
+    scope = args.pop(0).lower() if args else ""
+    ends_at, used = _expected_end(rt, args, now)
+    reason = " ".join(args[used:])
+    if not scope or ends_at is None or not reason:
+        await reply_html(update, usage)
+        return
+    service_id = None if scope in WHOLE_OFFICE else scope
+    try:
+        with rt.db.session() as session:
+            notice, told = notices.post_notice(
+                session, rt, service_id=service_id, ends_at=ends_at, reason=reason,
+                actor_id=update.effective_user.id, now=now)
+            audit(session, actor_id=update.effective_user.id, action="queue.notice",
+                  subject=service_id or "office", told=told)
+            text = notices.notice_text(rt, notice, tr)
+    except QueueError as exc:
+        await reply_html(update, error_text(tr, exc))
+        return
+    await reply_html(update, text + "\n\n" + _("Posted. {count} people are being told once; "
+                                               "they get the all-clear when it ends.")
+                     .format(count=told))
