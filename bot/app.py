@@ -19,6 +19,7 @@ log = logging.getLogger(__name__)
 def build_runtime(settings: Settings, *, migrate: bool = True) -> Runtime:
     """Database (migrated), knowledge base (validated) and calendar: everything but Telegram."""
     from bot.applications import status_mapping_problems
+    from bot.conversation import install as install_conversation
     from bot.knowledge import KnowledgeError, load_knowledge
     from bot.matching import Matcher
     from bot.schema import check_schema_not_newer
@@ -41,6 +42,7 @@ def build_runtime(settings: Settings, *, migrate: bool = True) -> Runtime:
         calendar=WorkingCalendar(settings.tz, closed_dates=knowledge.office.closed_dates),
     )
     install_surveys(rt)  # validates the questionnaire; completed applications invite citizens
+    install_conversation(rt)  # validates the situations and entries beside the services
     return rt
 
 
@@ -70,10 +72,20 @@ def build_application(rt: Runtime, *, token: str | None = None) -> Application:
 def register_handlers(app: Application) -> None:
     # Order matters: within a group the first matching handler wins, so every feature comes
     # before the fallbacks, and the guards (negative groups) before everything.
-    from handlers import common, complaints, production, qa, sender, status, surveys
+    from handlers import (
+        common,
+        complaints,
+        conversation,
+        production,
+        qa,
+        sender,
+        status,
+        surveys,
+    )
 
     common.register(app)
     production.register(app)  # guards in negative groups: they run before every feature
+    conversation.register(app)  # before qa: its message route reads questions in context
     qa.register(app)
     status.register(app)
     complaints.register(app)

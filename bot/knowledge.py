@@ -106,6 +106,7 @@ Rupiah = Annotated[int, AfterValidator(_non_negative_rupiah)]
 class FeeVariant(_Model):
     label: Text
     amount: Rupiah
+    keywords: Words = Field(default_factory=Words)  # words citizens use for this variant
 
 
 class Fee(_Model):
@@ -276,6 +277,7 @@ class RequirementGroup(_Model):
 
     variant: str | None = None
     label: Text | None = None
+    keywords: Words = Field(default_factory=Words)  # words citizens use for this case
     items: list[Text] = Field(min_length=1)
 
 

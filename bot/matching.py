@@ -44,7 +44,11 @@ SLANG: dict[str, str] = {
     "lokasinya": "lokasi", "alamatnya": "alamat", "caranya": "cara", "prosesnya": "proses",
     "prosedurnya": "prosedur", "lamanya": "lama", "jamnya": "jam", "harganya": "harga",
     "dimanakah": "dimana", "dmna": "dimana", "ongkosnya": "ongkos", "iurannya": "iuran",
-    "rb": "ribu", "jt": "juta", "licence": "license", "licenses": "license", "licences": "license",
+    "rb": "ribu", "jt": "juta", "lma": "lama", "lm": "lama", "aj": "saja", "ilang": "hilang",
+    "lhr": "lahir", "kmtn": "kematian", "mati": "kematian", "skrang": "sekarang",
+    "brkas": "berkas", "biyaya": "biaya", "biaya2": "biaya", "syarat2": "syarat",
+    "persyaratannya": "persyaratan", "perpanjang": "perpanjangan",
+    "licence": "license", "licenses": "license", "licences": "license",
 }
 
 # Topic words in both languages: phrase -> (topic, weight). Longer phrases are matched first,
@@ -312,6 +316,18 @@ class Matcher:
 
     # --- matching ---------------------------------------------------------------------------
 
+    def is_known(self, token: str) -> bool:
+        """Whether the word is one the matcher reads (a name, topic, office or common word)."""
+        return token in self._known
+
+    def topic_of(self, tokens: list[str], service_id: str | None = None) -> str | None:
+        """The strongest topic named in normalised tokens (None when none is)."""
+        return self._topics(tokens, service_id)
+
+    def service_hits(self, tokens: list[str], fuzzy: list[bool]) -> list[_Hit]:
+        """Where services are named in normalised tokens (see ``normalise``)."""
+        return self._service_hits(tokens, fuzzy)
+
     def _service_hits(self, tokens: list[str], fuzzy: list[bool]) -> list[_Hit]:
         hits: list[_Hit] = []
         for start, token in enumerate(tokens):
@@ -351,6 +367,21 @@ class Matcher:
         """The strongest topic named in the question outside the positions already ``used``
         (by the service's name: "change of address" is not a location question). Longer
         phrases claim their words first, so "berapa lama" is duration, not "berapa" (fee)."""
+        spans = self.topic_spans(tokens, service_id, used)
+        weights: dict[str, float] = {}
+        first: dict[str, int] = {}
+        for start, _end, topic, weight in spans:
+            weights[topic] = weights.get(topic, 0.0) + weight
+            first[topic] = min(first.get(topic, start), start)
+        if not weights:
+            return None
+        return max(weights, key=lambda t: (weights[t], -first[t]))
+
+    def topic_spans(
+        self, tokens: list[str], service_id: str | None, used: set[int] | None = None
+    ) -> list[tuple[int, int, str, float]]:
+        """Every topic phrase in the question as (start, end, topic, weight), longest phrases
+        claiming their words first, outside the positions already ``used``."""
         used = set(used or ())
         indexes = [self._service_topics.get(service_id or "", {}), self._topics_index]
         found: list[tuple[int, int, str, float]] = []
@@ -360,18 +391,14 @@ class Matcher:
                     if tuple(tokens[start : start + len(phrase)]) == phrase:
                         found.append((len(phrase), start, topic, weight))
         found.sort(key=lambda item: (-item[0], item[1]))
-        weights: dict[str, float] = {}
-        first: dict[str, int] = {}
+        spans: list[tuple[int, int, str, float]] = []
         for size, start, topic, weight in found:
             span = set(range(start, start + size))
             if used & span:
                 continue
             used |= span
-            weights[topic] = weights.get(topic, 0.0) + weight
-            first[topic] = min(first.get(topic, start), start)
-        if not weights:
-            return None
-        return max(weights, key=lambda t: (weights[t], -first[t]))
+            spans.append((start, start + size, topic, weight))
+        return spans
 
     def _mentions_office(self, tokens: list[str]) -> bool:
         for phrase in self._office_phrases:

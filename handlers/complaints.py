@@ -205,7 +205,9 @@ def _summary(rt: Runtime, data: dict[str, Any], tr: Translator) -> str:
 def _next_step(step: str, data: dict[str, Any]) -> str:
     following = STEPS[STEPS.index(step) + 1]
     if following == "service" and not data.get("services"):
-        return "description"
+        following = "description"
+    if following == "description" and data.get("description"):
+        following = "when"  # carried over from the message that was recognised as a complaint
     return following
 
 
@@ -245,6 +247,39 @@ async def complaint_command(update: Update, context: ContextTypes.DEFAULT_TYPE) 
         return
     data = {"services": _service_choices(rt), "evidence": []}
     await _go(update, context, "category", data)
+
+
+async def begin_with_description(
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    description: str,
+    *,
+    category: str | None = None,
+    service_id: str | None = None,
+) -> None:
+    """Start filing with the citizen's own words carried over, from a message recognised as a
+    complaint (handlers/conversation.py); what is already known is not asked again."""
+    rt = runtime(context)
+    tr = translator(update, context)
+    try:
+        with rt.db.session() as s:
+            cp.check_daily_limit(s, rt, update.effective_user.id, utcnow())
+    except cp.LimitReached as exc:
+        await _say(update, error_text(exc, tr), main_menu(tr.gettext))
+        return
+    data: dict[str, Any] = {"services": _service_choices(rt), "evidence": []}
+    try:
+        data["description"] = cp.clean_description(description)
+    except cp.InvalidInput:
+        pass  # too short or too long: the description step asks for it
+    step = "category"
+    if category in {c.key for c in cp.categories(rt)}:
+        data["category"] = category
+        step = _next_step("category", data)
+        if step == "service" and service_id in data["services"]:
+            data["service_id"] = service_id
+            step = _next_step("service", data)
+    await _go(update, context, step, data)
 
 
 def _open_flow(update: Update, context: ContextTypes.DEFAULT_TYPE) -> ConversationState | None:

@@ -38,7 +38,7 @@ def test_passport_fee_in_whole_rupiah_with_variants_and_basis(kb):
 def test_english_fee_answer(kb):
     html = _answer(kb, "sim", "fee", "en").html
     assert html.startswith("<b>Driving licence (SIM)</b> · Fee")
-    assert "New class C licence: <b>Rp100.000</b>" in html
+    assert "New class C licence: <b>Rp100,000</b>" in html
     assert "Legal basis: Government Regulation 76/2020" in html
 
 

@@ -1,0 +1,272 @@
+"""Reads one message in the light of the dialogue so far: what it asks, about which service,
+topic and variant, or which other intent (small talk, a complaint, a status lookup, a life
+event, a free-form entry, whether the office is open). No Telegram here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from bot.conversation.context import DialogueContext
+from bot.conversation.intents import Intents
+from bot.conversation.library import KeywordIndex, Library
+from bot.conversation.variants import (
+    CANONICAL,
+    CLASS_MARKERS,
+    CLASS_VALUES,
+    fee_options,
+    merge,
+    pick,
+    requirement_options,
+    service_keywords,
+    variant_words,
+)
+from bot.knowledge import OFFICE_ID, KnowledgeBase
+from bot.matching import CONFIDENT, TOPIC_WORDS, Matcher, tokens_of
+
+MAX_FOLLOW_UP_WORDS = 8
+STRONG_TOPIC = 3.0  # a topic phrase this strong counts as asked even beside another one
+MAX_PARTS = 4  # answers in one reply: more would not fit one message on a small screen
+
+# Words that carry no subject of their own: a message made only of these, topic words and
+# variant words is a follow-up to the remembered service ("kalau hilang?", "biayanya?").
+FOLLOW_UP_WORDS = frozenset("""
+apa apakah berapa ya yah sih dong deh nih kah itu ini yang nya kalau jika bila terus lalu trus
+bagaimana dengan untuk buat juga saja ada tidak bisa boleh di ke dari pak bu kak min mas mbak
+the a an is it its was does do did what if and for about how then so ok oke please tolong mohon
+saya my i me of in at there that this also too how much many by kah punya harus perlu gitu
+giman kok emang memang sama atau or mana dimana where which one ones pun lah nah oh eh wah
+get pay take takes need needed kira kira kurang lebih sekitar around approximately
+""".split())
+# A message opening with one of these refers back ("kalau KK?", "and for a passport?").
+FOLLOW_UP_OPENERS = frozenset(
+    "kalau jika bila terus lalu trus bagaimana and what how yang untuk for then same".split()
+)
+# Words that make a message a question rather than a statement (with a "?").
+QUESTION_WORDS = frozenset(
+    "apa apakah berapa bagaimana kapan dimana mana bisakah bolehkah bisa boleh adakah "
+    "how what where when which can is are do does could".split()
+)
+CONJUNCTIONS = frozenset("dan sama serta and atau or juga plus".split())
+
+
+@dataclass(frozen=True)
+class Part:
+    """One answer: a topic of a service, for the variant words asked (may be none)."""
+
+    service_id: str
+    topic: str
+    variant: tuple[str, ...] = ()
+
+
+@dataclass
+class Understanding:
+    kind: str  # answer | office | situation | entry | small_talk | complaint | status |
+    #            open_day | clarify | unknown
+    parts: list[Part] = field(default_factory=list)
+    topic: str | None = None  # office: its topic
+    target: str | None = None  # situation or entry id; small talk: its kind; complaint: why
+    day: date | None = None  # open_day
+    service_id: str | None = None  # open_day: a service's own hours; complaint: about what
+    options: list[Part] = field(default_factory=list)  # clarify: the readings to choose from
+    suggestions: list[str] = field(default_factory=list)  # unknown: services close to it
+    follow_up: bool = False  # read with the remembered context
+
+    @property
+    def answers_a_service(self) -> bool:
+        return self.kind == "answer" and bool(self.parts)
+
+
+class Understander:
+    """Built once per knowledge base; ``understand`` is then a few hundred microseconds."""
+
+    def __init__(self, kb: KnowledgeBase, matcher: Matcher, library: Library) -> None:
+        self.kb = kb
+        self.matcher = matcher
+        self.library = library
+        self.intents = Intents()
+        self.situations = KeywordIndex(
+            {s.id: s.keywords.all() for s in library.situations.values()}
+        )
+        self.entries = KeywordIndex({e.id: e.keywords.all() for e in library.entries.values()})
+        self._keywords = {s.id: service_keywords(s) for s in kb.services.values()}
+        self._req_options = {s.id: requirement_options(s) for s in kb.services.values()}
+        self._fee_options = {s.id: fee_options(s) for s in kb.services.values()}
+        topic_vocab = {tok for phrase in TOPIC_WORDS for tok in tokens_of(phrase)}
+        extra = set().union(*self._keywords.values()) if self._keywords else set()
+        self._follow_up_vocab = (
+            FOLLOW_UP_WORDS | topic_vocab | CANONICAL.keys() | CLASS_MARKERS
+            | CLASS_VALUES.keys() | extra
+        )
+
+    # --- pieces -----------------------------------------------------------------------------
+
+    def variant_of(self, service_id: str, tokens: list[str]) -> tuple[str, ...]:
+        return tuple(variant_words(tokens, self._keywords.get(service_id, frozenset())))
+
+    def requirement_pick(self, service_id: str, variant: tuple[str, ...]) -> int | None:
+        return pick(self._req_options.get(service_id, []), variant)
+
+    def fee_pick(self, service_id: str, variant: tuple[str, ...]) -> int | None:
+        return pick(self._fee_options.get(service_id, []), variant)
+
+    def _strong_topics(self, tokens: list[str], service_id: str | None,
+                       used: set[int]) -> list[str]:
+        topics: list[str] = []
+        spans = sorted(self.matcher.topic_spans(tokens, service_id, used))
+        for _start, _end, topic, weight in spans:
+            if weight >= STRONG_TOPIC and topic not in topics:
+                topics.append(topic)
+        if "location" in topics and "hours" in topics:
+            topics.remove("hours")  # the location answer gives the hours too
+        return topics
+
+    def _named_services(self, tokens: list[str], fuzzy: list[bool], best: str) -> list[str]:
+        """``best`` and the services joined to it by "dan"/"and" ("KTP sama KK syaratnya")."""
+        hits = sorted(
+            (h for h in self.matcher.service_hits(tokens, fuzzy) if h.score >= CONFIDENT
+             and h.size >= 1),
+            key=lambda h: h.start,
+        )
+        named: list[str] = []
+        previous_end = None
+        for hit in hits:
+            if hit.service_id in named:
+                continue
+            if previous_end is not None and not CONJUNCTIONS & set(
+                tokens[previous_end : hit.start]
+            ):
+                continue
+            named.append(hit.service_id)
+            previous_end = hit.end
+        if best not in named:
+            return [best]
+        return named
+
+    def _is_follow_up(self, tokens: list[str]) -> bool:
+        return len(tokens) <= MAX_FOLLOW_UP_WORDS and all(
+            t in self._follow_up_vocab for t in tokens
+        )
+
+    def _context_topic(self, context: DialogueContext, service_id: str,
+                       variant: tuple[str, ...]) -> str:
+        """A variant named alone ("kalau hilang?") keeps a requirements or fee question, and
+        otherwise asks what that case needs."""
+        if context.topic in ("requirements", "fee"):
+            return context.topic
+        if variant and self.requirement_pick(service_id, variant) is not None:
+            return "requirements"
+        if variant and self.fee_pick(service_id, variant) is not None:
+            return "fee"
+        return context.topic or "overview"
+
+    # --- the reading ---------------------------------------------------------------------------
+
+    def understand(self, text: str, context: DialogueContext | None = None, *,
+                   today: date | None = None, complaints: bool = True) -> Understanding:
+        """``today`` (the office's date) enables "open on Saturday?"; ``complaints=False`` reads
+        a message the citizen said is a question, not a complaint."""
+        context = context or DialogueContext()
+        raw = tokens_of(text)
+        if not raw:
+            return Understanding("unknown")
+        chat = self.intents.small_talk(raw)
+        if chat is not None:
+            return Understanding("small_talk", target=chat)
+        raw = self.intents.without_greeting(raw) or raw
+        question = " ".join(raw)
+        tokens, fuzzy = self.matcher.normalise(question)
+        match = self.matcher.match(question)
+        service = match.service_id if match.service_id not in (None, OFFICE_ID) else None
+
+        complaint = self.intents.complaint(raw) if complaints else None
+        if complaint is not None and (complaint.category != "general" or service is None):
+            return Understanding("complaint", target=complaint.category, service_id=service)
+        if self.intents.status(raw):
+            return Understanding("status")
+        if today is not None:
+            day = self.intents.open_day(raw, today)
+            if day is not None and match.topic in (None, "hours", "overview"):
+                return Understanding("open_day", day=day, service_id=service)
+
+        situation = self.situations.find(tokens) or self.situations.find(raw)
+        if situation is not None and not self._named_outside(tokens, fuzzy, situation):
+            return Understanding("situation", target=situation.target)
+        entry = self.entries.find(tokens) or self.entries.find(raw)
+        if entry is not None and not self._service_and_topic_outside(tokens, fuzzy, entry,
+                                                                       service):
+            return Understanding("entry", target=entry.target)
+
+        if service is not None:
+            return self._about_service(service, match.topic or "overview", tokens, fuzzy,
+                                       context)
+        if context.service_id in self.kb.services and self._is_follow_up(tokens):
+            follow = self._follow_up(tokens, context)
+            if follow is not None:
+                return follow
+        if match.service_id == OFFICE_ID:
+            return Understanding("office", topic=match.topic or "overview")
+        return self._unsure(tokens, match.suggestions)
+
+    def _named_outside(self, tokens: list[str], fuzzy: list[bool], hit) -> bool:  # noqa: ANN001
+        """A service named in full outside a life event's words: the service is meant."""
+        return any(
+            h.score >= CONFIDENT and (h.end <= hit.start or h.start >= hit.end)
+            for h in self.matcher.service_hits(tokens, fuzzy) if h.size >= 1
+            and h.score > 90
+        )
+
+    def _service_and_topic_outside(self, tokens: list[str], fuzzy: list[bool], hit,  # noqa: ANN001
+                                   service: str | None) -> bool:
+        if service is None:
+            return False
+        used = set(range(hit.start, hit.end))
+        return bool(self.matcher.topic_spans(tokens, service, used))
+
+    def _about_service(self, service: str, topic: str, tokens: list[str], fuzzy: list[bool],
+                       context: DialogueContext) -> Understanding:
+        services = self._named_services(tokens, fuzzy, service)
+        used = {
+            i for h in self.matcher.service_hits(tokens, fuzzy) if h.service_id in services
+            for i in range(h.start, h.end)
+        }
+        topics = self._strong_topics(tokens, service, used)
+        if len(topics) < 2:
+            topics = [topic]
+        variant = self.variant_of(service, tokens)
+        follow_up = False
+        if topic == "overview" and context.service_id and context.topic not in (None, "overview"):
+            opener = tokens[0] in FOLLOW_UP_OPENERS
+            if opener or (service == context.service_id and variant):
+                # "kalau KK?" after "syarat KTP": the remembered question about the new service.
+                if service == context.service_id:
+                    variant = merge(context.variant, variant)
+                topics = [self._context_topic(context, service, variant)]
+                follow_up = True
+        parts = [Part(s, t, variant if s == service else self.variant_of(s, tokens))
+                 for s in services for t in topics][:MAX_PARTS]
+        return Understanding("answer", parts=parts, follow_up=follow_up)
+
+    def _follow_up(self, tokens: list[str], context: DialogueContext) -> Understanding | None:
+        service = context.service_id or ""
+        topics = self._strong_topics(tokens, service, set())
+        topic = self.matcher.topic_of(tokens, service)
+        variant = self.variant_of(service, tokens)
+        if topic is None and not variant:
+            return None
+        merged = merge(context.variant, variant)
+        if topic is None:
+            topics = [self._context_topic(context, service, merged)]
+        elif len(topics) < 2:
+            topics = [topic]
+        parts = [Part(service, t, merged) for t in topics][:MAX_PARTS]
+        return Understanding("answer", parts=parts, follow_up=True)
+
+    def _unsure(self, tokens: list[str], suggestions: list[str]) -> Understanding:
+        """Not sure which service: offer the two or three readings when a topic was asked."""
+        suggestions = [s for s in suggestions if s in self.kb.services]
+        topic = self.matcher.topic_of(tokens)
+        if suggestions and topic is not None and topic not in ("hours",):
+            options = [Part(s, topic) for s in suggestions[:3]]
+            return Understanding("clarify", options=options)
+        return Understanding("unknown", suggestions=suggestions)

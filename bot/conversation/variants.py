@@ -1,0 +1,139 @@
+"""Variants of a service (new, lost, damaged, renewal; SIM A/C/D; class III): which one a
+question asks about, among a service's requirement groups and fee lines."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from bot.knowledge import Service
+from bot.matching import STOPWORDS, tokens_of
+
+# The words citizens use for a case, in both languages -> one canonical word. Labels in the
+# knowledge base are read through the same table, so "Lost or damaged passport" and "KK
+# hilang" both carry "hilang".
+CASE_WORDS: dict[str, tuple[str, ...]] = {
+    "baru": ("baru", "new", "pemula", "pertama", "first", "bikin", "buat"),
+    "hilang": ("hilang", "kehilangan", "lost", "lose", "missing", "hilangnya", "dicuri",
+               "stolen", "kecopetan"),
+    "rusak": ("rusak", "damaged", "damage", "broken", "sobek", "robek", "patah", "pudar",
+              "terbakar", "basah"),
+    "perpanjangan": ("perpanjangan", "memperpanjang", "diperpanjang", "renew", "renewal",
+                     "renewing", "extend", "extension"),
+    "penggantian": ("penggantian", "replacement", "replace", "expired", "kedaluwarsa",
+                    "kadaluarsa", "penuh", "full", "habis"),
+    "perubahan": ("perubahan", "ubah", "change", "changed", "update", "koreksi", "salah",
+                  "tambah", "correction"),
+    "elektronik": ("elektronik", "electronic", "epaspor", "chip"),
+    "biasa": ("biasa", "ordinary", "regular", "nonelektronik"),
+    "percepatan": ("percepatan", "kilat", "express", "expedited", "urgent", "cepat"),
+    "keluar": ("keluar", "luar", "out", "leaving"),
+    "datang": ("datang", "arriving", "masuk", "pendatang"),
+}
+CANONICAL = {word: key for key, words in CASE_WORDS.items() for word in words}
+# Two readings of one dimension cannot both hold: a follow-up's word replaces the remembered
+# one ("biaya SIM A" then "yang perpanjangan?" keeps A, "kalau SIM D?" replaces it).
+CASES = frozenset(CASE_WORDS)
+CLASS_MARKERS = frozenset(("sim", "kelas", "class", "golongan", "gol", "type", "tipe", "jenis"))
+CLASS_VALUES = {"a": "a", "b": "b", "c": "c", "d": "d", "i": "1", "ii": "2", "iii": "3",
+                "1": "1", "2": "2", "3": "3", "b1": "b1", "b2": "b2"}
+NUMBER_WORDS = {"satu": "1", "dua": "2", "tiga": "3", "one": "1", "two": "2", "three": "3"}
+
+
+def variant_words(tokens: Iterable[str], extra: frozenset[str] = frozenset()) -> list[str]:
+    """The canonical variant words among ``tokens``: case words, a class after its marker
+    ("sim d", "kelas III" -> "3"), and any of ``extra`` (a service's own variant keywords)."""
+    words: list[str] = []
+    previous = ""
+    for token in tokens:
+        if previous in CLASS_MARKERS and token in CLASS_VALUES | NUMBER_WORDS.keys():
+            word = "class:" + (CLASS_VALUES.get(token) or NUMBER_WORDS[token])
+        elif token in CANONICAL:
+            word = CANONICAL[token]
+        elif token in extra:
+            word = token
+        else:
+            previous = token
+            continue
+        if word not in words:
+            words.append(word)
+        previous = token
+    return words
+
+
+def merge(remembered: Iterable[str], new: Iterable[str]) -> tuple[str, ...]:
+    """A follow-up's variant words on top of the remembered ones, one per dimension."""
+    new = list(new)
+    new_has_case = any(w in CASES for w in new)
+    new_has_class = any(w.startswith("class:") for w in new)
+    kept = [
+        w for w in remembered
+        if not ((w in CASES and new_has_case) or (w.startswith("class:") and new_has_class))
+    ]
+    return tuple(dict.fromkeys([*kept, *new]))
+
+
+@dataclass(frozen=True)
+class Option:
+    """One requirement group or fee line, with the variant words that describe it."""
+
+    index: int
+    words: frozenset[str]
+
+
+def _label_words(*texts: str | None, keywords: Iterable[str] = ()) -> frozenset[str]:
+    words: set[str] = set()
+    for text in texts:
+        if text:
+            tokens = tokens_of(text)
+            words.update(variant_words(tokens, frozenset(tokens)))
+    for keyword in keywords:
+        words.update(variant_words(tokens_of(keyword), frozenset(tokens_of(keyword))))
+    return frozenset(words)
+
+
+def requirement_options(service: Service) -> list[Option]:
+    return [
+        Option(i, _label_words(group.variant, group.label.id if group.label else None,
+                               group.label.en if group.label else None,
+                               keywords=group.keywords.all()))
+        for i, group in enumerate(service.requirements)
+    ]
+
+
+def fee_options(service: Service) -> list[Option]:
+    """Index 0 is the main amount (``fee.label``), then the variants from 1."""
+    fee = service.fee
+    options = []
+    if fee.amount is not None:
+        label = fee.label
+        options.append(Option(0, _label_words(label.id if label else None,
+                                              label.en if label else None)))
+    for i, variant in enumerate(fee.variants, 1):
+        options.append(Option(i, _label_words(variant.label.id, variant.label.en,
+                                              keywords=variant.keywords.all())))
+    return options
+
+
+def service_keywords(service: Service) -> frozenset[str]:
+    """Variant keywords the service's own entries add (e.g. 'balita' for a KIA group); common
+    words inside a keyword ("di bawah lima tahun") do not point to a variant on their own."""
+    words: set[str] = set()
+    keywords = [k for group in service.requirements for k in group.keywords.all()]
+    keywords += [k for variant in service.fee.variants for k in variant.keywords.all()]
+    for keyword in keywords:
+        words.update(t for t in tokens_of(keyword) if len(t) >= 3 and t not in STOPWORDS)
+    return frozenset(words)
+
+
+def pick(options: list[Option], asked: Iterable[str]) -> int | None:
+    """The option the asked variant words fit best; None when none fits or nothing told apart
+    (then the answer lists them all). Ties go to the first listed (the usual case)."""
+    asked = set(asked)
+    if not asked or len(options) < 2:
+        return None
+    scores = [(len(asked & option.words), -n) for n, option in enumerate(options)]
+    best = max(scores)
+    if best[0] == 0:
+        return None
+    return options[-best[1]].index
