@@ -296,13 +296,18 @@ class Matcher:
                 return stem + replacement, False
         if len(token) < 4:
             return token, False
-        max_edits = 1 if len(token) <= 6 else 2
-        found = process.extractOne(
-            token, self._correctable, scorer=Levenshtein.distance, score_cutoff=max_edits
-        )
-        if found is None:
-            return token, False
-        return found[0], True
+        # A misspelt word with a suffix ("syratnya") is corrected without it.
+        for candidate in dict.fromkeys((token, *(token.removesuffix(s) for s in SUFFIXES))):
+            if len(candidate) < 4:
+                continue
+            max_edits = 1 if len(candidate) <= 6 else 2
+            found = process.extractOne(
+                candidate, self._correctable, scorer=Levenshtein.distance,
+                score_cutoff=max_edits,
+            )
+            if found is not None:
+                return found[0], True
+        return token, False
 
     def normalise(self, question: str) -> tuple[list[str], list[bool]]:
         """Tokens of the question with slang expanded and typos corrected, plus which were

@@ -114,9 +114,15 @@ class Understander:
                        used: set[int]) -> list[str]:
         topics: list[str] = []
         spans = sorted(self.matcher.topic_spans(tokens, service_id, used))
-        for _start, _end, topic, weight in spans:
-            if weight >= STRONG_TOPIC and topic not in topics:
+        previous_end = None
+        for start, end, topic, weight in spans:
+            if weight < STRONG_TOPIC or topic in topics:
+                continue
+            # Two questions are joined by "dan"/"and" ("biaya dan syarat"); "how long is it
+            # valid" is one question.
+            if previous_end is None or CONJUNCTIONS & set(tokens[previous_end:start]):
                 topics.append(topic)
+                previous_end = end
         if "location" in topics and "hours" in topics:
             topics.remove("hours")  # the location answer gives the hours too
         return topics
@@ -206,14 +212,15 @@ class Understander:
                 return follow
         if match.service_id == OFFICE_ID:
             return Understanding("office", topic=match.topic or "overview")
-        return self._unsure(tokens, match.suggestions)
+        return self._unsure(tokens, fuzzy, match.suggestions)
 
     def _named_outside(self, tokens: list[str], fuzzy: list[bool], hit) -> bool:  # noqa: ANN001
-        """A service named in full outside a life event's words: the service is meant."""
+        """A service named in full beside a life event's words ("pindah domisili", "izin
+        usaha"): the service is meant. One word of a name inside the event's words ("mau
+        pindah") is the event."""
         return any(
-            h.score >= CONFIDENT and (h.end <= hit.start or h.start >= hit.end)
-            for h in self.matcher.service_hits(tokens, fuzzy) if h.size >= 1
-            and h.score > 90
+            h.score > 90 and (h.size >= 2 or h.end <= hit.start or h.start >= hit.end)
+            for h in self.matcher.service_hits(tokens, fuzzy)
         )
 
     def _service_and_topic_outside(self, tokens: list[str], fuzzy: list[bool], hit,  # noqa: ANN001
@@ -262,10 +269,28 @@ class Understander:
         parts = [Part(service, t, merged) for t in topics][:MAX_PARTS]
         return Understanding("answer", parts=parts, follow_up=True)
 
-    def _unsure(self, tokens: list[str], suggestions: list[str]) -> Understanding:
-        """Not sure which service: offer the two or three readings when a topic was asked."""
+    def _unsure(self, tokens: list[str], fuzzy: list[bool],
+                suggestions: list[str]) -> Understanding:
+        """Not sure which service: offer the two or three readings when a topic was asked.
+        One reading, named in full through typos ("pspor elektronk brp") in a message of only
+        known words, is that reading."""
         suggestions = [s for s in suggestions if s in self.kb.services]
         topic = self.matcher.topic_of(tokens)
+        hits = [h for h in self.matcher.service_hits(tokens, fuzzy) if h.score >= CONFIDENT]
+        named = {h.service_id for h in hits}
+        if len(named) == 1 and topic is not None and all(
+            self.matcher.is_known(t) or t.isdigit() for t in tokens
+        ):
+            if any(True in fuzzy[h.start : h.end] for h in hits):
+                service = hits[0].service_id
+                used = {i for h in hits for i in range(h.start, h.end)}
+                topics = self._strong_topics(tokens, service, used)
+                topic = self.matcher.topic_of(
+                    [t if i not in used else "" for i, t in enumerate(tokens)], service
+                ) or topic
+                parts = [Part(service, t, self.variant_of(service, tokens))
+                         for t in (topics if len(topics) > 1 else [topic])]
+                return Understanding("answer", parts=parts[:MAX_PARTS])
         if suggestions and topic is not None and topic not in ("hours",):
             options = [Part(s, topic) for s in suggestions[:3]]
             return Understanding("clarify", options=options)
