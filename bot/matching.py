@@ -44,7 +44,8 @@ SLANG: dict[str, str] = {
     "lokasinya": "lokasi", "alamatnya": "alamat", "caranya": "cara", "prosesnya": "proses",
     "prosedurnya": "prosedur", "lamanya": "lama", "jamnya": "jam", "harganya": "harga",
     "dimanakah": "dimana", "dmna": "dimana", "ongkosnya": "ongkos", "iurannya": "iuran",
-    "rb": "ribu", "jt": "juta", "lma": "lama", "lm": "lama", "aj": "saja", "ilang": "hilang",
+    "rb": "ribu", "jt": "juta", "lma": "lama", "lm": "lama", "bya": "biaya", "aj": "saja",
+    "ilang": "hilang",
     "lhr": "lahir", "kmtn": "kematian", "mati": "kematian", "skrang": "sekarang",
     "brkas": "berkas", "biyaya": "biaya", "biaya2": "biaya", "syarat2": "syarat",
     "persyaratannya": "persyaratan", "perpanjang": "perpanjangan",
@@ -149,6 +150,14 @@ MEANS_MARKERS = frozenset(
 )
 
 
+VOWELS = frozenset("aeiou")
+
+
+def _skeleton(word: str) -> str:
+    """The first letter and the consonants after it: "perpanjang" and "prpnjang" -> "prpnjng"."""
+    return word[:1] + "".join(ch for ch in word[1:] if ch not in VOWELS)
+
+
 def _fold(text: str) -> str:
     text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
     text = text.lower().replace("'s ", " ").replace("'", "")
@@ -245,6 +254,16 @@ class Matcher:
             key=lambda w: (-len(w), w),
         )
         self._correct = lru_cache(maxsize=4096)(self._correct_uncached)
+        # Chat writing drops vowels ("prpnjang", "bya", "mch"): such a word is the one content
+        # word with the same consonants, when exactly one has them.
+        skeletons: dict[str, set[str]] = {}
+        for word in self._alias_vocab | topic_vocab:
+            if len(word) >= 3 and word.isalpha():
+                skeletons.setdefault(_skeleton(word), set()).add(word)
+        for short, word in SLANG.items():  # "perpanjang" -> "perpanjangan" for "prpnjang"
+            if len(short) >= 4 and " " not in word and sum(ch in VOWELS for ch in short) > 1:
+                skeletons.setdefault(_skeleton(short), set()).add(word)
+        self._skeletons = {k: next(iter(v)) for k, v in skeletons.items() if len(v) == 1}
         # A content word only one service uses ("kelahiran", "immigration") still points to
         # it when the rest of its name is missing, with less certainty than a full name.
         owners: dict[str, set[str]] = {}
@@ -294,6 +313,10 @@ class Matcher:
             stem = token.removesuffix(suffix)
             if stem != token and stem + replacement in self._known:
                 return stem + replacement, False
+        if sum(ch in VOWELS for ch in token[1:]) <= 1 and token.isalpha():
+            word = self._skeletons.get(_skeleton(token))
+            if word is not None:
+                return word, True
         if len(token) < 4:
             return token, False
         # A misspelt word with a suffix ("syratnya") is corrected without it.

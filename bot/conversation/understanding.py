@@ -196,7 +196,11 @@ class Understander:
                 return Understanding("open_day", day=day, service_id=service)
 
         situation = self.situations.find(tokens) or self.situations.find(raw)
-        if situation is not None and not self._named_outside(tokens, fuzzy, situation):
+        # A life event asks what to do or bring; "biaya melahirkan" (a hospital's price) or
+        # "biaya umroh" (a travel package) are not the office's to answer.
+        if (situation is not None and match.topic in (None, "requirements", "procedure",
+                                                      "overview")
+                and not self._named_outside(tokens, fuzzy, situation)):
             return Understanding("situation", target=situation.target)
         entry = self.entries.find(tokens) or self.entries.find(raw)
         if entry is not None and not self._service_and_topic_outside(tokens, fuzzy, entry,
@@ -212,7 +216,21 @@ class Understander:
                 return follow
         if match.service_id == OFFICE_ID:
             return Understanding("office", topic=match.topic or "overview")
+        joined = self._joined_services(tokens, fuzzy)
+        asked = self.matcher.topic_of(tokens)
+        if len(joined) > 1 and asked is not None:
+            # "biaya paspor dan SIM A": the matcher will not pick one fee; both are answered.
+            parts = [Part(s, asked, self.variant_of(s, tokens)) for s in joined]
+            return Understanding("answer", parts=parts[:MAX_PARTS])
         return self._unsure(tokens, fuzzy, match.suggestions)
+
+    def _joined_services(self, tokens: list[str], fuzzy: list[bool]) -> list[str]:
+        hits = [h for h in self.matcher.service_hits(tokens, fuzzy) if h.score >= 90]
+        if not hits:
+            return []
+        first = min(hits, key=lambda h: (h.start, -h.size))
+        named = self._named_services(tokens, fuzzy, first.service_id)
+        return named if len(named) > 1 else []
 
     def _named_outside(self, tokens: list[str], fuzzy: list[bool], hit) -> bool:  # noqa: ANN001
         """A service named in full beside a life event's words ("pindah domisili", "izin
@@ -242,7 +260,10 @@ class Understander:
             topics = [topic]
         variant = self.variant_of(service, tokens)
         follow_up = False
-        if topic == "overview" and context.service_id and context.topic not in (None, "overview"):
+        weak = topic == "overview" or sum(
+            w for _s, _e, t, w in self.matcher.topic_spans(tokens, service, used) if t == topic
+        ) < STRONG_TOPIC  # "kalau paspornya rusak gimana?": "gimana" asks nothing new
+        if weak and context.service_id and context.topic not in (None, "overview"):
             opener = tokens[0] in FOLLOW_UP_OPENERS
             if opener or (service == context.service_id and variant):
                 # "kalau KK?" after "syarat KTP": the remembered question about the new service.
