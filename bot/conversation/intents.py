@@ -76,9 +76,9 @@ class Intents:
     """Finds the intents in normalised words; built once (phrases tokenised up front)."""
 
     def __init__(self) -> None:
-        self._complaints = KeywordIndex({"levy": list(LEVY), "behaviour": list(BEHAVIOUR),
-                                         "slow": list(SLOW), "general": list(GENERAL)})
-        self._levy = KeywordIndex({"levy": list(LEVY)})
+        # In this order: the most specific reason first, illegal fees before anything.
+        self._complaints = [KeywordIndex({reason: list(words)}) for reason, words in (
+            ("levy", LEVY), ("behaviour", BEHAVIOUR), ("slow", SLOW), ("general", GENERAL))]
         self._status = KeywordIndex({"status": list(STATUS)})
         days = {"today": list(TODAY), "tomorrow": list(TOMORROW)}
         days.update({str(n): list(words) for n, words in enumerate(WEEKDAY_WORDS)})
@@ -86,13 +86,11 @@ class Intents:
 
     def complaint(self, tokens: list[str]) -> ComplaintIntent | None:
         """Illegal fees first: "minta uang" wins over a general "mau lapor" in one message."""
-        levy = self._levy.find(tokens)
-        if levy is not None:
-            return ComplaintIntent("levy", levy.start, levy.end)
-        hit = self._complaints.find(tokens)
-        if hit is None:
-            return None
-        return ComplaintIntent(hit.target, hit.start, hit.end)
+        for index in self._complaints:
+            hit = index.find(tokens)
+            if hit is not None:
+                return ComplaintIntent(hit.target, hit.start, hit.end)
+        return None
 
     def status(self, tokens: list[str]) -> bool:
         return self._status.find(tokens) is not None

@@ -198,8 +198,8 @@ class Understander:
         situation = self.situations.find(tokens) or self.situations.find(raw)
         # A life event asks what to do or bring; "biaya melahirkan" (a hospital's price) or
         # "biaya umroh" (a travel package) are not the office's to answer.
-        if (situation is not None and match.topic in (None, "requirements", "procedure",
-                                                      "overview")
+        if (situation is not None
+                and self.matcher.topic_of(tokens) in (None, "requirements", "procedure")
                 and not self._named_outside(tokens, fuzzy, situation)):
             return Understanding("situation", target=situation.target)
         entry = self.entries.find(tokens) or self.entries.find(raw)
@@ -299,9 +299,9 @@ class Understander:
         topic = self.matcher.topic_of(tokens)
         hits = [h for h in self.matcher.service_hits(tokens, fuzzy) if h.score >= CONFIDENT]
         named = {h.service_id for h in hits}
-        if len(named) == 1 and topic is not None and all(
-            self.matcher.is_known(t) or t.isdigit() for t in tokens
-        ):
+        # A word the office does not know ("tiket kereta") is a question about something else.
+        all_known = all(self.matcher.is_known(t) or t.isdigit() for t in tokens)
+        if len(named) == 1 and topic is not None and all_known:
             if any(True in fuzzy[h.start : h.end] for h in hits):
                 service = hits[0].service_id
                 used = {i for h in hits for i in range(h.start, h.end)}
@@ -312,7 +312,7 @@ class Understander:
                 parts = [Part(service, t, self.variant_of(service, tokens))
                          for t in (topics if len(topics) > 1 else [topic])]
                 return Understanding("answer", parts=parts[:MAX_PARTS])
-        if suggestions and topic is not None and topic not in ("hours",):
+        if suggestions and topic is not None and topic != "hours" and (all_known or named):
             options = [Part(s, topic) for s in suggestions[:3]]
             return Understanding("clarify", options=options)
         return Understanding("unknown", suggestions=suggestions)
