@@ -171,6 +171,19 @@ def _small_talk(kind: str | None, tr: Translator) -> str:
              "<i>syarat KTP</i> or <i>biaya paspor</i>.")
 
 
+async def offer_complaint(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, *, reason: str,
+    service_id: str | None = None,
+) -> None:
+    """Offer to file ``text`` as a complaint in one press (a survey suggestion that reports an
+    illegal fee, say)."""
+    rt = runtime(context)
+    remembered = load_context(rt.db, update.effective_chat.id)
+    save_context(rt.db, update.effective_chat.id, DialogueContext(
+        service_id, remembered.topic, (), f"c:{reason}", text))
+    await _send(update, _complaint_offer(reason, translator(update, context)))
+
+
 def _complaint_offer(reason: str | None, tr: Translator) -> Reply:
     _ = tr.gettext
     if reason == "levy":

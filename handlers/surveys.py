@@ -12,6 +12,7 @@ from telegram.constants import ParseMode
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
 
 from bot import surveys
+from bot.conversation.reports import alert_supervisors, reported_in
 from bot.conversations import clear_state, set_state
 from bot.i18n import N_, Translator
 from bot.ikm_chart import render_chart
@@ -292,6 +293,12 @@ async def suggestion_flow(
             )
             invitation = surveys.invitation_of(session, outcome.step.invitation_id, user_id)
             _keep_flow(session, update.effective_chat.id, user_id, outcome.step)
+            reported = reported_in(text)
+            if reported:
+                alert_supervisors(
+                    session, rt, text=text, reason=reported, service_id=invitation.service_id,
+                    unit=invitation.unit, key=f"svy:{invitation.id}:report",
+                )
     except (surveys.SurveyError, KeyError, ValueError):
         with rt.db.session() as session:
             clear_state(session, chat_id=update.effective_chat.id, user_id=user_id)
@@ -299,6 +306,11 @@ async def suggestion_flow(
         return
     body, markup = render_step(rt, tr, invitation, outcome.step)
     await reply_html(update, _("Thank you, your suggestion is noted.") + "\n\n" + body, markup)
+    if reported:
+        from handlers.conversation import offer_complaint
+
+        await offer_complaint(update, context, text, reason=reported,
+                              service_id=invitation.service_id)
 
 
 # --- on demand: /survei ----------------------------------------------------------------------

@@ -278,3 +278,34 @@ async def test_forged_conversation_buttons_change_nothing(bot_sqlite):
         answer = await citizen.callback_answer()
         assert answer["show_alert"] is True, data
     await citizen.expect_silence()
+
+
+async def test_a_survey_suggestion_reporting_pungli_alerts_the_supervisor(bot):
+    from bot.models import Staff
+    from handlers.sender import drain_outbox
+
+    rt = bot.rt
+    supervisor = bot.user(9101, language_code="id")
+    await _ask(supervisor, "/start")
+    with rt.db.session() as session:
+        session.add(Staff(telegram_id=9101, role="supervisor", unit=None))
+    citizen = bot.user(3020, language_code="en")
+    await _ask(citizen, "/survey")
+    service = next(iter(rt.knowledge.services.values()))
+    await citizen.click(service.name("en"))
+    question = await citizen.reply()
+    for _ in range(9):
+        await citizen.click(question.labels[0])
+        question = await citizen.reply()
+    assert "suggestion" in question.text
+    report = "The officer asked me for money, 50 thousand for cigarettes"
+    thanks, offer = await _ask(citizen, report, 2)
+    assert "suggestion is noted" in thanks.text
+    assert "📣 File a complaint" in offer.labels
+    await drain_outbox(bot.app, rt)
+    alert = await supervisor.reply()
+    assert "Saran survei melaporkan pungutan liar" in alert.text and report in alert.text
+    assert str(3020) not in alert.text  # the survey stays anonymous
+    # The offer files the suggestion as a complaint in one press.
+    await citizen.click("📣 File a complaint")
+    assert "When did it happen?" in (await citizen.reply()).text
