@@ -6,16 +6,14 @@ from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, 
 from telegram.constants import ParseMode
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
 
-from bot.answers import TOPIC_TITLES, Answer, render_answer, render_topic
+from bot.answers import TOPIC_TITLES, Answer, render_topic
 from bot.i18n import Translator
 from bot.knowledge import TOPICS, KnowledgeBase
 from bot.text import escape
 from handlers.common import (
     GROUP_FEATURES,
-    MESSAGE_ROUTES,
     edit_in_place,
     main_menu,
-    register_message_route,
     reply_html,
     runtime,
     translator,
@@ -23,7 +21,6 @@ from handlers.common import (
 )
 
 PAGE_SIZE = 6
-MAX_QUESTION = 500  # characters read from a question; longer text is not a question
 CARD_TOPICS = tuple(t for t in TOPICS if t != "overview")
 
 
@@ -88,16 +85,6 @@ def topic_keyboard(tr: Translator, service_id: str, name: str) -> InlineKeyboard
     )
 
 
-def suggestions_keyboard(
-    kb: KnowledgeBase, tr: Translator, ids: list[str]
-) -> InlineKeyboardMarkup:
-    rows = [
-        [InlineKeyboardButton(kb.services[s].name(tr.locale), callback_data=f"svc:card:{s}")]
-        for s in ids
-    ]
-    return InlineKeyboardMarkup([*rows, *_menu_rows(tr)])
-
-
 # --- sending -------------------------------------------------------------------------------
 
 
@@ -123,27 +110,6 @@ async def _edit(query: CallbackQuery, text: str, markup: InlineKeyboardMarkup) -
 
 
 # --- handlers ------------------------------------------------------------------------------
-
-
-def is_text_question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
-    message = update.effective_message
-    return bool(message and message.text and not message.text.startswith("/"))
-
-
-async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    rt = runtime(context)
-    tr = translator(update, context)
-    question = update.effective_message.text[:MAX_QUESTION]
-    match = rt.matcher.match(question, tr.locale)
-    answer = render_answer(rt.knowledge, match, tr, rt.tz)
-    if answer.suggestions or match.service_id is None:
-        markup = suggestions_keyboard(rt.knowledge, tr, answer.suggestions)
-    elif match.service_id in rt.knowledge.services:
-        name = rt.knowledge.services[match.service_id].name(tr.locale)
-        markup = topic_keyboard(tr, match.service_id, name)
-    else:
-        markup = main_menu(tr.gettext)
-    await send_answer(update, answer, markup)
 
 
 def _browse_text(tr: Translator) -> str:
@@ -202,7 +168,4 @@ def register(app: Application) -> None:
     app.add_handler(CommandHandler(["layanan", "services"], services_command), GROUP_FEATURES)
     app.add_handler(CallbackQueryHandler(menu_services, pattern=r"^menu:services$"), GROUP_FEATURES)
     app.add_handler(CallbackQueryHandler(service_button, pattern=r"^svc:"), GROUP_FEATURES)
-    # Free text is a question unless the user is in a flow (common.route_message sees to that).
-    # The route table is per process, and tests build many Applications: add it once.
-    if (is_text_question, answer_question) not in MESSAGE_ROUTES:
-        register_message_route(is_text_question, answer_question)
+    # Free text is read by the conversation feature (handlers/conversation.py).

@@ -50,6 +50,7 @@ def _after(understander: Understander, first: str, then: str):  # noqa: ANN202
     ("biaya sim a", "yang perpanjangan?", "sim", "fee", ("class:a", "perpanjangan")),
     ("syarat ktp", "kalau KK?", "kartu-keluarga", "requirements", ()),
     ("how much is an SKCK", "and for a passport?", "paspor", "fee", ()),
+    ("kia", "buat anak umur 10 tahun syaratnya?", "kia", "requirements", ("age:10",)),
 ])
 def test_a_follow_up_is_read_with_the_remembered_service_and_topic(
     understander, first, then, service, topic, variant
@@ -92,6 +93,8 @@ def test_the_variant_asked_is_picked(understander):
     assert picked("perpanjangan sim d berapa")[1] == 5
     assert picked("iuran bpjs kelas 3 berapa")[1] == 3  # "kelas III" in the label
     assert picked("biaya paspor elektronik")[1] == 1
+    assert picked("syarat kia anak umur 10 tahun")[0] == 1  # "5 sampai 17 tahun"
+    assert picked("syarat kia anak 3 tahun")[0] == 0  # "di bawah 5 tahun"
     assert picked("syarat paspor") == (None, None)  # no case named: every group is shown
 
 

@@ -90,12 +90,17 @@ async def test_citizen_asks_browses_and_switches_language(bot):
 
 async def test_out_of_scope_question_gets_suggestions_and_the_menu(bot_sqlite):
     tourist = bot_sqlite.user(2002, first_name="John", language_code="en")
+    # Two services asked together: both answered, in one message.
     await tourist.send("birth or death certificate price?")
-    unsure = await tourist.reply()
+    both = await tourist.reply()
+    assert both.text.startswith("Birth certificate · Fee")
+    assert "Death certificate · Fee" in both.text
     # Unsure between readings: it asks with buttons ("Did you mean"), never guesses a fee.
+    await tourist.send("certificate fee")
+    unsure = await tourist.reply()
     assert unsure.text == "Sorry, I am not sure what you are asking about.\nDid you mean:"
-    assert unsure.buttons[:2] == [("Fee · Death certificate", "svc:topic:akta-kematian:fee"),
-                                  ("Fee · Birth certificate", "svc:topic:akta-kelahiran:fee")]
+    assert unsure.buttons[:2] == [("Fee · Birth certificate", "svc:topic:akta-kelahiran:fee"),
+                                  ("Fee · Death certificate", "svc:topic:akta-kematian:fee")]
     assert len(unsure.buttons) <= 4 and unsure.buttons[-1] == ("☰ Main menu", "cv:menu")
     await tourist.click("Fee · Death certificate")
     fee = await tourist.reply()

@@ -37,6 +37,7 @@ the a an is it its was does do did what if and for about how then so ok oke plea
 saya my i me of in at there that this also too how much many by kah punya harus perlu gitu
 giman kok emang memang sama atau or mana dimana where which one ones pun lah nah oh eh wah
 get pay take takes need needed kira kira kurang lebih sekitar around approximately
+umur usia age aged old tahun years year anak child kid
 """.split())
 # A message opening with one of these refers back ("kalau KK?", "and for a passport?").
 FOLLOW_UP_OPENERS = frozenset(
@@ -151,7 +152,7 @@ class Understander:
 
     def _is_follow_up(self, tokens: list[str]) -> bool:
         return len(tokens) <= MAX_FOLLOW_UP_WORDS and all(
-            t in self._follow_up_vocab for t in tokens
+            t in self._follow_up_vocab or t.isdigit() for t in tokens
         )
 
     def _context_topic(self, context: DialogueContext, service_id: str,

@@ -3,6 +3,7 @@ question asks about, among a service's requirement groups and fee lines."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -37,16 +38,26 @@ CASES = frozenset(CASE_WORDS)
 CLASS_MARKERS = frozenset(("sim", "kelas", "class", "golongan", "gol", "type", "tipe", "jenis"))
 CLASS_VALUES = {"a": "a", "b": "b", "c": "c", "d": "d", "i": "1", "ii": "2", "iii": "3",
                 "1": "1", "2": "2", "3": "3", "b1": "b1", "b2": "b2"}
+AGE_UNITS = frozenset(("tahun", "years", "year", "yo"))
+AGE_MARKERS = frozenset(("umur", "usia", "age", "aged", "berumur", "berusia"))
+# Age ranges in a label: "di bawah 5 tahun", "under 5", "5 sampai 17 tahun", "aged 5 to 17".
+UNDER_RE = re.compile(r"\b(?:di bawah|dibawah|under|below|kurang dari)\s+(\d+)")
+RANGE_RE = re.compile(r"\b(\d+)\s*(?:sampai|hingga|to|-)\s*(\d+)\b")
 NUMBER_WORDS = {"satu": "1", "dua": "2", "tiga": "3", "one": "1", "two": "2", "three": "3"}
 
 
 def variant_words(tokens: Iterable[str], extra: frozenset[str] = frozenset()) -> list[str]:
     """The canonical variant words among ``tokens``: case words, a class after its marker
-    ("sim d", "kelas III" -> "3"), and any of ``extra`` (a service's own variant keywords)."""
+    ("sim d", "kelas III" -> "3"), an age ("umur 10 tahun" -> "age:10"), and any of ``extra``
+    (a service's own variant keywords)."""
     words: list[str] = []
     previous = ""
-    for token in tokens:
-        if previous in CLASS_MARKERS and token in CLASS_VALUES | NUMBER_WORDS.keys():
+    tokens = list(tokens)
+    for n, token in enumerate(tokens):
+        following = tokens[n + 1] if n + 1 < len(tokens) else ""
+        if token.isdigit() and (following in AGE_UNITS or previous in AGE_MARKERS):
+            word = f"age:{int(token)}"
+        elif previous in CLASS_MARKERS and token in CLASS_VALUES | NUMBER_WORDS.keys():
             word = "class:" + (CLASS_VALUES.get(token) or NUMBER_WORDS[token])
         elif token in CANONICAL:
             word = CANONICAL[token]
@@ -79,6 +90,25 @@ class Option:
 
     index: int
     words: frozenset[str]
+    ages: tuple[int, int] | None = None  # the ages it is for, both ends included
+
+    def fits_age(self, asked: set[str]) -> bool:
+        if self.ages is None:
+            return False
+        low, high = self.ages
+        return any(low <= int(w[4:]) <= high for w in asked if w.startswith("age:"))
+
+
+def _ages(*texts: str | None) -> tuple[int, int] | None:
+    for text in texts:
+        folded = " ".join(tokens_of(text or ""))
+        under = UNDER_RE.search(folded)
+        if under:
+            return 0, int(under.group(1)) - 1
+        between = RANGE_RE.search(folded)
+        if between:
+            return int(between.group(1)), int(between.group(2))
+    return None
 
 
 def _label_words(*texts: str | None, keywords: Iterable[str] = ()) -> frozenset[str]:
@@ -93,12 +123,12 @@ def _label_words(*texts: str | None, keywords: Iterable[str] = ()) -> frozenset[
 
 
 def requirement_options(service: Service) -> list[Option]:
-    return [
-        Option(i, _label_words(group.variant, group.label.id if group.label else None,
-                               group.label.en if group.label else None,
-                               keywords=group.keywords.all()))
-        for i, group in enumerate(service.requirements)
-    ]
+    options = []
+    for i, group in enumerate(service.requirements):
+        texts = (group.label.id, group.label.en) if group.label else ()
+        options.append(Option(i, _label_words(group.variant, *texts,
+                                              keywords=group.keywords.all()), _ages(*texts)))
+    return options
 
 
 def fee_options(service: Service) -> list[Option]:
@@ -132,7 +162,8 @@ def pick(options: list[Option], asked: Iterable[str]) -> int | None:
     asked = set(asked)
     if not asked or len(options) < 2:
         return None
-    scores = [(len(asked & option.words), -n) for n, option in enumerate(options)]
+    scores = [(len(asked & option.words) + option.fits_age(asked), -n)
+              for n, option in enumerate(options)]
     best = max(scores)
     if best[0] == 0:
         return None
