@@ -43,7 +43,7 @@ def _after(understander: Understander, first: str, then: str):  # noqa: ANN202
 @pytest.mark.parametrize(("first", "then", "service", "topic", "variant"), [
     ("syarat paspor", "biayanya berapa?", "paspor", "fee", ()),
     ("family card requirements", "how long does it take?", "kartu-keluarga", "duration", ()),
-    ("bikin paspor", "loketnya di mana", "paspor", "location", ("baru",)),
+    ("bikin paspor", "loketnya di mana", "paspor", "location", ()),
     ("syarat ktp", "kalau hilang?", "ktp-el", "requirements", ("hilang",)),
     ("passport requirements", "what if it was lost?", "paspor", "requirements", ("hilang",)),
     ("biaya sim a", "kalau sim d?", "sim", "fee", ("class:d",)),

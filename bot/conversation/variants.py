@@ -14,7 +14,7 @@ from bot.matching import STOPWORDS, tokens_of
 # knowledge base are read through the same table, so "Lost or damaged passport" and "KK
 # hilang" both carry "hilang".
 CASE_WORDS: dict[str, tuple[str, ...]] = {
-    "baru": ("baru", "new", "pemula", "pertama", "first", "bikin", "buat"),
+    "baru": ("baru", "new", "pemula", "pertama", "first"),
     "hilang": ("hilang", "kehilangan", "lost", "lose", "missing", "hilangnya", "dicuri",
                "stolen", "kecopetan"),
     "rusak": ("rusak", "damaged", "damage", "broken", "sobek", "robek", "patah", "pudar",
