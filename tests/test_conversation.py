@@ -162,6 +162,17 @@ def test_context_in_the_database_expires_and_is_cleared(db):
     clear_context(db, 77)  # nothing to clear is fine
 
 
+def test_the_context_is_exported_and_erased_with_the_citizens_data(db):
+    from bot.personal_data import erase_personal_data, export_personal_data
+
+    save_context(db, 78, DialogueContext("kia", "requirements", (), "c:levy", "minta uang"))
+    with db.session() as session:
+        assert export_personal_data(session, 78)["dialogue_context"]["pending_text"] == \
+            "minta uang"
+        assert "What we were talking about was forgotten." in erase_personal_data(session, 78)
+    assert load_context(db, 78).empty
+
+
 @pytest.fixture
 def kb_dir(tmp_path: Path) -> Path:
     target = tmp_path / "knowledge"

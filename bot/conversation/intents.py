@@ -17,8 +17,11 @@ LEVY = (
     "calo", "percaloan", "suap", "sogok", "nyogok", "disogok", "gratifikasi", "bribe",
     "bribery", "asked for money", "asked me for money", "asked me to pay", "extra money",
     "extra payment", "illegal fee", "illegal fees", "illegal levy", "illegal charge",
-    "kickback", "under the table",
+    "kickback", "under the table", "bayar tambahan", "disuruh bayar", "dipaksa bayar",
+    "dimintai biaya", "diminta biaya tambahan", "dipungut", "pungutan", "uang damai",
 )
+# Things that share a word with a service but are none of the office's: a phone's SIM card.
+NOT_OURS = ("sim card", "kartu sim", "simcard", "sim hp", "kartu perdana", "sim telkomsel")
 BEHAVIOUR = (
     "petugas kasar", "kasar", "tidak ramah", "judes", "galak", "membentak", "dibentak",
     "dimarahi", "rude", "impolite", "unfriendly", "shouted", "yelled",
@@ -80,6 +83,7 @@ class Intents:
         self._complaints = [KeywordIndex({reason: list(words)}) for reason, words in (
             ("levy", LEVY), ("behaviour", BEHAVIOUR), ("slow", SLOW), ("general", GENERAL))]
         self._status = KeywordIndex({"status": list(STATUS)})
+        self._not_ours = KeywordIndex({"elsewhere": list(NOT_OURS)})
         days = {"today": list(TODAY), "tomorrow": list(TOMORROW)}
         days.update({str(n): list(words) for n, words in enumerate(WEEKDAY_WORDS)})
         self._days = KeywordIndex(days)
@@ -91,6 +95,9 @@ class Intents:
             if hit is not None:
                 return ComplaintIntent(hit.target, hit.start, hit.end)
         return None
+
+    def not_ours(self, tokens: list[str]) -> bool:
+        return self._not_ours.find(tokens) is not None
 
     def status(self, tokens: list[str]) -> bool:
         return self._status.find(tokens) is not None

@@ -37,7 +37,7 @@ the a an is it its was does do did what if and for about how then so ok oke plea
 saya my i me of in at there that this also too how much many by kah punya harus perlu gitu
 giman kok emang memang sama atau or mana dimana where which one ones pun lah nah oh eh wah
 get pay take takes need needed kira kira kurang lebih sekitar around approximately
-umur usia age aged old tahun years year anak child kid
+umur usia age aged old tahun years year anak child kid kota luar daerah lain another city
 """.split())
 # A message opening with one of these refers back ("kalau KK?", "and for a passport?").
 FOLLOW_UP_OPENERS = frozenset(
@@ -191,6 +191,8 @@ class Understander:
             return Understanding("complaint", target=complaint.category, service_id=service)
         if self.intents.status(raw):
             return Understanding("status")
+        if self.intents.not_ours(raw):
+            return Understanding("unknown")
         if today is not None:
             day = self.intents.open_day(raw, today)
             if day is not None and match.topic in (None, "hours", "overview"):
@@ -216,7 +218,10 @@ class Understander:
             if follow is not None:
                 return follow
         if match.service_id == OFFICE_ID:
-            return Understanding("office", topic=match.topic or "overview")
+            # "jam buka dan alamat kantor": the location answer gives the hours too.
+            asked = self._strong_topics(tokens, None, set())
+            topic = "location" if "location" in asked else match.topic or "overview"
+            return Understanding("office", topic=topic)
         joined = self._joined_services(tokens, fuzzy)
         asked = self.matcher.topic_of(tokens)
         if len(joined) > 1 and asked is not None:

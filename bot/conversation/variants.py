@@ -28,7 +28,7 @@ CASE_WORDS: dict[str, tuple[str, ...]] = {
     "elektronik": ("elektronik", "electronic", "epaspor", "chip"),
     "biasa": ("biasa", "ordinary", "regular", "nonelektronik"),
     "percepatan": ("percepatan", "kilat", "express", "expedited", "urgent", "cepat"),
-    "keluar": ("keluar", "luar", "out", "leaving"),
+    "keluar": ("keluar", "out", "leaving"),
     "datang": ("datang", "arriving", "masuk", "pendatang"),
 }
 CANONICAL = {word: key for key, words in CASE_WORDS.items() for word in words}
