@@ -138,6 +138,11 @@ kota harapan dapat bikin urus perlu kapan gimana jadi sampai karena agar supaya 
 umum biasa khusus cepat lambat pasien saat setelah sebelum masuk keluar pertama kali
 senin selasa rabu kamis jumat monday tuesday wednesday thursday friday good morning afternoon
 evening night today tomorrow now sekarang besok
+pemula first kehilangan lose missing dicuri stolen kecopetan damaged damage broken sobek robek
+patah pudar terbakar basah memperpanjang diperpanjang renewing extend extension penggantian
+replacement expired penuh full habis perubahan changed update koreksi salah correction chip
+ordinary regular percepatan kilat express expedited urgent out leaving arriving pendatang
+telat terlambat late
 """.split())
 
 SUFFIXES = ("nya", "kah", "lah", "pun")

@@ -38,6 +38,7 @@ saya my i me of in at there that this also too how much many by kah punya harus 
 giman kok emang memang sama atau or mana dimana where which one ones pun lah nah oh eh wah
 get pay take takes need needed kira kira kurang lebih sekitar around approximately
 umur usia age aged old tahun years year anak child kid kota luar daerah lain another city
+telat terlambat late kemudian
 """.split())
 # A message opening with one of these refers back ("kalau KK?", "and for a passport?").
 FOLLOW_UP_OPENERS = frozenset(
@@ -48,7 +49,8 @@ QUESTION_WORDS = frozenset(
     "apa apakah berapa bagaimana kapan dimana mana bisakah bolehkah bisa boleh adakah "
     "how what where when which can is are do does could".split()
 )
-CONJUNCTIONS = frozenset("dan sama serta and atau or juga plus".split())
+CONJUNCTIONS = frozenset("dan sama serta and atau or juga plus terus lalu trus kemudian then "
+                         "also".split())
 
 
 @dataclass(frozen=True)
@@ -154,6 +156,14 @@ class Understander:
         return len(tokens) <= MAX_FOLLOW_UP_WORDS and all(
             t in self._follow_up_vocab or t.isdigit() for t in tokens
         )
+
+    def _weak_topic(self, tokens: list[str], service: str, topic: str | None,
+                        used: set[int]) -> bool:
+        """Only "gimana", "buat" or "lama" (old, in "paspor lama"): a word that asks nothing
+        new beside a named case. "Berapa" alone still asks an amount."""
+        return topic not in (None, "fee") and sum(
+            w for _s, _e, t, w in self.matcher.topic_spans(tokens, service, used) if t == topic
+        ) < STRONG_TOPIC
 
     def _context_topic(self, context: DialogueContext, service_id: str,
                        variant: tuple[str, ...]) -> str:
@@ -266,9 +276,8 @@ class Understander:
             topics = [topic]
         variant = self.variant_of(service, tokens)
         follow_up = False
-        weak = topic == "overview" or sum(
-            w for _s, _e, t, w in self.matcher.topic_spans(tokens, service, used) if t == topic
-        ) < STRONG_TOPIC  # "kalau paspornya rusak gimana?": "gimana" asks nothing new
+        # "kalau paspornya rusak gimana?": "gimana" asks nothing new.
+        weak = topic == "overview" or self._weak_topic(tokens, service, topic, used)
         if weak and context.service_id and context.topic not in (None, "overview"):
             opener = tokens[0] in FOLLOW_UP_OPENERS
             if opener or (service == context.service_id and variant):
@@ -288,6 +297,8 @@ class Understander:
         variant = self.variant_of(service, tokens)
         if topic is None and not variant:
             return None
+        if variant and self._weak_topic(tokens, service, topic, set()):
+            topic = None  # "buat perusahaan?": the case is asked, "buat" asks nothing new
         merged = merge(context.variant, variant)
         if topic is None:
             topics = [self._context_topic(context, service, merged)]

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from bot.knowledge import Service
-from bot.matching import STOPWORDS, tokens_of
+from bot.matching import STOPWORDS, TOPIC_WORDS, tokens_of
 
 # The words citizens use for a case, in both languages -> one canonical word. Labels in the
 # knowledge base are read through the same table, so "Lost or damaged passport" and "KK
@@ -63,6 +63,8 @@ def variant_words(tokens: Iterable[str], extra: frozenset[str] = frozenset()) ->
             word = CANONICAL[token]
         elif token in extra:
             word = token
+        elif singular(token) in extra:  # "companies" in a label, "company" asked
+            word = singular(token)
         else:
             previous = token
             continue
@@ -82,6 +84,9 @@ def merge(remembered: Iterable[str], new: Iterable[str]) -> tuple[str, ...]:
         if not ((w in CASES and new_has_case) or (w.startswith("class:") and new_has_class))
     ]
     return tuple(dict.fromkeys([*kept, *new]))
+
+
+TOPIC_VOCABULARY = frozenset(t for phrase in TOPIC_WORDS for t in tokens_of(phrase))
 
 
 @dataclass(frozen=True)
@@ -111,14 +116,24 @@ def _ages(*texts: str | None) -> tuple[int, int] | None:
     return None
 
 
+def singular(word: str) -> str:
+    """English plural to singular, enough for labels ("companies" -> "company")."""
+    if word.endswith("ies") and len(word) > 4:
+        return word[:-3] + "y"
+    if word.endswith("s") and not word.endswith("ss") and len(word) > 3 and sum(
+        ch in "aeiou" for ch in word
+    ) > 1:  # not an acronym ("bpjs")
+        return word[:-1]
+    return word
+
+
 def _label_words(*texts: str | None, keywords: Iterable[str] = ()) -> frozenset[str]:
     words: set[str] = set()
-    for text in texts:
+    for text in (*texts, *keywords):
         if text:
             tokens = tokens_of(text)
             words.update(variant_words(tokens, frozenset(tokens)))
-    for keyword in keywords:
-        words.update(variant_words(tokens_of(keyword), frozenset(tokens_of(keyword))))
+            words.update(singular(t) for t in tokens)
     return frozenset(words)
 
 
@@ -146,13 +161,25 @@ def fee_options(service: Service) -> list[Option]:
 
 
 def service_keywords(service: Service) -> frozenset[str]:
-    """Variant keywords the service's own entries add (e.g. 'balita' for a KIA group); common
-    words inside a keyword ("di bawah lima tahun") do not point to a variant on their own."""
+    """Words that point to one of the service's variants: its variants' keywords ('balita'
+    for a KIA group) and the distinctive words of their labels ('companies', 'pisah').
+    Common words, the service's own name and topic words ("di bawah lima tahun", "paspor",
+    "iuran") do not point to a variant on their own."""
+    texts = [k for group in service.requirements for k in group.keywords.all()]
+    texts += [k for variant in service.fee.variants for k in variant.keywords.all()]
+    labels = [g.label for g in service.requirements if g.label] + [v.label for v in
+                                                                     service.fee.variants]
+    if service.fee.label:
+        labels.append(service.fee.label)
+    texts += [t for label in labels for t in (label.id, label.en) if t]
+    named = {t for name in service.all_names() for t in tokens_of(name)}
     words: set[str] = set()
-    keywords = [k for group in service.requirements for k in group.keywords.all()]
-    keywords += [k for variant in service.fee.variants for k in variant.keywords.all()]
-    for keyword in keywords:
-        words.update(t for t in tokens_of(keyword) if len(t) >= 3 and t not in STOPWORDS)
+    for text in texts:
+        words.update(
+            singular(t) for t in tokens_of(text)
+            if len(t) >= 3 and t.isalpha() and t not in STOPWORDS and t not in named
+            and t not in TOPIC_VOCABULARY
+        )
     return frozenset(words)
 
 
