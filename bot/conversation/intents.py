@@ -13,12 +13,12 @@ from bot.conversation.library import KeywordIndex
 LEVY = (
     "pungli", "pungutan liar", "minta uang", "dimintai uang", "diminta uang", "minta duit",
     "dimintai duit", "diminta duit", "minta bayaran", "dimintai bayaran", "uang rokok",
-    "uang pelicin", "uang lelah", "uang terima kasih", "uang tambahan", "biaya tambahan",
+    "uang pelicin", "uang lelah", "uang terima kasih", "uang tambahan",
     "calo", "percaloan", "suap", "sogok", "nyogok", "disogok", "gratifikasi", "bribe",
     "bribery", "asked for money", "asked me for money", "asked me to pay", "extra money",
     "extra payment", "illegal fee", "illegal fees", "illegal levy", "illegal charge",
-    "kickback", "under the table", "bayar tambahan", "disuruh bayar", "dipaksa bayar",
-    "dimintai biaya", "diminta biaya tambahan", "dipungut", "pungutan", "uang damai",
+    "kickback", "under the table", "disuruh bayar", "dipaksa bayar", "dimintai biaya",
+    "diminta biaya tambahan", "uang damai",
 )
 # Things that share a word with a service but are none of the office's: a phone's SIM card.
 NOT_OURS = ("sim card", "kartu sim", "simcard", "sim hp", "kartu perdana", "sim telkomsel")

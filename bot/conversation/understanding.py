@@ -9,11 +9,12 @@ from datetime import date
 
 from bot.conversation.context import DialogueContext
 from bot.conversation.intents import Intents
-from bot.conversation.library import KeywordIndex, Library
+from bot.conversation.library import KeywordHit, KeywordIndex, Library
 from bot.conversation.variants import (
     CANONICAL,
     CLASS_MARKERS,
     CLASS_VALUES,
+    TOPIC_VOCABULARY,
     fee_options,
     merge,
     pick,
@@ -22,7 +23,7 @@ from bot.conversation.variants import (
     variant_words,
 )
 from bot.knowledge import OFFICE_ID, KnowledgeBase
-from bot.matching import CONFIDENT, TOPIC_WORDS, Matcher, tokens_of
+from bot.matching import CONFIDENT, Matcher, tokens_of
 
 MAX_FOLLOW_UP_WORDS = 8
 STRONG_TOPIC = 3.0  # a topic phrase this strong counts as asked even beside another one
@@ -64,8 +65,9 @@ class Part:
 
 @dataclass
 class Understanding:
-    kind: str  # answer | office | situation | entry | small_talk | complaint | status |
-    #            open_day | clarify | unknown
+    # answer | office | situation | entry | small_talk | complaint | status | open_day |
+    # clarify | unknown
+    kind: str
     parts: list[Part] = field(default_factory=list)
     topic: str | None = None  # office: its topic
     target: str | None = None  # situation or entry id; small talk: its kind; complaint: why
@@ -95,10 +97,9 @@ class Understander:
         self._keywords = {s.id: service_keywords(s) for s in kb.services.values()}
         self._req_options = {s.id: requirement_options(s) for s in kb.services.values()}
         self._fee_options = {s.id: fee_options(s) for s in kb.services.values()}
-        topic_vocab = {tok for phrase in TOPIC_WORDS for tok in tokens_of(phrase)}
         extra = set().union(*self._keywords.values()) if self._keywords else set()
         self._follow_up_vocab = (
-            FOLLOW_UP_WORDS | topic_vocab | CANONICAL.keys() | CLASS_MARKERS
+            FOLLOW_UP_WORDS | TOPIC_VOCABULARY | CANONICAL.keys() | CLASS_MARKERS
             | CLASS_VALUES.keys() | extra
         )
 
@@ -133,8 +134,7 @@ class Understander:
     def _named_services(self, tokens: list[str], fuzzy: list[bool], best: str) -> list[str]:
         """``best`` and the services joined to it by "dan"/"and" ("KTP sama KK syaratnya")."""
         hits = sorted(
-            (h for h in self.matcher.service_hits(tokens, fuzzy) if h.score >= CONFIDENT
-             and h.size >= 1),
+            (h for h in self.matcher.service_hits(tokens, fuzzy) if h.score >= CONFIDENT),
             key=lambda h: h.start,
         )
         named: list[str] = []
@@ -157,8 +157,9 @@ class Understander:
             t in self._follow_up_vocab or t.isdigit() for t in tokens
         )
 
-    def _weak_topic(self, tokens: list[str], service: str, topic: str | None,
-                        used: set[int]) -> bool:
+    def _weak_topic(
+        self, tokens: list[str], service: str, topic: str | None, used: set[int]
+    ) -> bool:
         """Only "gimana", "buat" or "lama" (old, in "paspor lama"): a word that asks nothing
         new beside a named case. "Berapa" alone still asks an amount."""
         return topic not in (None, "fee") and sum(
@@ -203,12 +204,12 @@ class Understander:
             return Understanding("status")
         if self.intents.not_ours(raw):
             return Understanding("unknown")
-        if today is not None:
+        situation = self.situations.find(tokens) or self.situations.find(raw)
+        if today is not None and situation is None:  # "buka usaha" opens no office
             day = self.intents.open_day(raw, today)
             if day is not None and match.topic in (None, "hours", "overview"):
                 return Understanding("open_day", day=day, service_id=service)
 
-        situation = self.situations.find(tokens) or self.situations.find(raw)
         # A life event asks what to do or bring; "biaya melahirkan" (a hospital's price) or
         # "biaya umroh" (a travel package) are not the office's to answer.
         if (situation is not None
@@ -248,7 +249,7 @@ class Understander:
         named = self._named_services(tokens, fuzzy, first.service_id)
         return named if len(named) > 1 else []
 
-    def _named_outside(self, tokens: list[str], fuzzy: list[bool], hit) -> bool:  # noqa: ANN001
+    def _named_outside(self, tokens: list[str], fuzzy: list[bool], hit: KeywordHit) -> bool:
         """A service named in full beside a life event's words ("pindah domisili", "izin
         usaha"): the service is meant. One word of a name inside the event's words ("mau
         pindah") is the event."""
@@ -257,8 +258,8 @@ class Understander:
             for h in self.matcher.service_hits(tokens, fuzzy)
         )
 
-    def _service_and_topic_outside(self, tokens: list[str], fuzzy: list[bool], hit,  # noqa: ANN001
-                                   service: str | None) -> bool:
+    def _service_and_topic_outside(self, tokens: list[str], fuzzy: list[bool],
+                                   hit: KeywordHit, service: str | None) -> bool:
         if service is None:
             return False
         used = set(range(hit.start, hit.end))
