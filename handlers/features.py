@@ -18,6 +18,7 @@ from handlers import (
     applications,
     common,
     complaints,
+    conversation,
     feedback,
     guards,
     my_data,
@@ -31,7 +32,8 @@ from handlers import (
 FEATURES = (
     common,  # /start, /help, /bahasa, /batal and the main menu
     guards,  # duplicate and flood guards, in a negative group
-    qa,  # services, and free text as a question
+    conversation,  # free text as a question, read in the dialogue's context
+    qa,  # browsing the services
     complaints,
     applications,
     staff,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from bot.applications import privacy as applications
 from bot.complaints import privacy as complaints
+from bot.conversation import privacy as conversation
 from bot.feedback import privacy as questions
 from bot.privacy.registry import register_core_kinds
 from bot.surveys import privacy as surveys
@@ -21,4 +22,5 @@ def register_all_kinds() -> None:
     complaints.register()
     surveys.register()
     questions.register()
+    conversation.register()
     webhook.register()

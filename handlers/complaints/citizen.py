@@ -199,7 +199,9 @@ def _summary(rt: Runtime, data: dict[str, Any], tr: Translator) -> str:
 def _next_step(step: str, data: dict[str, Any]) -> str:
     following = STEPS[STEPS.index(step) + 1]
     if following == "service" and not data.get("services"):
-        return "description"
+        following = "description"
+    if following == "description" and data.get("description"):
+        following = "when"  # carried over from the message that was recognised as a complaint
     return following
 
 
@@ -226,19 +228,42 @@ async def complaint_command(update: Update, context: ContextTypes.DEFAULT_TYPE) 
     """/pengaduan, /complaint and the menu button: start filing (private chats only)."""
     if update.callback_query is not None:
         await update.callback_query.answer()
-    rt = runtime(context)
     tr = translator(update, context)
     if update.effective_chat is None or update.effective_chat.type != ChatType.PRIVATE:
         await say(update, tr.gettext("Please file complaints in a private chat with me."))
         return
+    await begin_filing(update, context)
+
+
+async def begin_filing(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, description: str | None = None, *,
+    category: str | None = None, service_id: str | None = None,
+) -> None:
+    """Start filing, within the daily limit. From a message recognised as a complaint
+    (handlers/conversation.py) the citizen's own words are carried over, and what is already
+    known is not asked again."""
+    rt = runtime(context)
+    tr = translator(update, context)
     try:
         with rt.db.session() as s:
             check_daily_limit(s, rt, update.effective_user.id, utcnow())
     except LimitReached as exc:
         await say(update, error_text(exc, tr), main_menu(tr.gettext))
         return
-    data = {"services": _service_choices(rt), "evidence": []}
-    await _go(update, context, "category", data)
+    data: dict[str, Any] = {"services": _service_choices(rt), "evidence": []}
+    if description is not None:
+        try:
+            data["description"] = clean_description(description)
+        except InvalidInput:
+            pass  # too short or too long: the description step asks for it
+    step = "category"
+    if category in {c.key for c in categories(rt)}:
+        data["category"] = category
+        step = _next_step("category", data)
+        if step == "service" and service_id in data["services"]:
+            data["service_id"] = service_id
+            step = _next_step("service", data)
+    await _go(update, context, step, data)
 
 
 def _open_flow(update: Update, context: ContextTypes.DEFAULT_TYPE) -> ConversationState | None:

@@ -64,7 +64,7 @@ def test_lost_passport_is_not_promised_the_offices_three_days(kb):
 def test_english_fee_answer(kb):
     html = _answer(kb, "sim", "fee", "en").html
     assert html.startswith("<b>Driving licence (SIM)</b> · Fee")
-    assert "New class C licence: <b>Rp100.000</b>" in html
+    assert "New class C licence: <b>Rp100,000</b>" in html
     assert "Legal basis: Government Regulation 76/2020" in html
 
 
