@@ -4,8 +4,8 @@ The map (docs/architecture.md has the long version):
 - core/: settings, errors, database, shared tables, runtime and events, i18n, time windows,
   working days, text, logging, metrics. Imports no feature.
 - telegram_rules/: Telegram's HTML subset, its limits, callback data; shared with the emulator.
-- qa/, applications/, complaints/, surveys/, outbox/, people/, privacy/: one package per
-  feature, split by role (models, service, render, privacy, jobs).
+- qa/, conversation/, applications/, complaints/, surveys/, outbox/, people/, privacy/: one
+  package per feature, split by role (models, service, render, privacy, jobs).
 - webhook/: several instances on one database; read server, store, liveness, flood,
   chat_locks, journal, answer, transport.
 - emulator/: the Bot API emulator for the tests and the offline chat; production never
