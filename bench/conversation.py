@@ -21,11 +21,12 @@ sys.path.insert(0, str(ROOT))
 from bot.conversation.context import DialogueContext  # noqa: E402
 from bot.conversation.library import Entry, Library, Situation, Step, load_library  # noqa: E402
 from bot.conversation.understanding import Understander  # noqa: E402
-from bot.qa.knowledge import KnowledgeBase, Text, Words, load_knowledge  # noqa: E402
+from bot.qa.knowledge import KnowledgeBase, Text, Words  # noqa: E402
+from bot.qa.loader import load_knowledge  # noqa: E402
 from bot.qa.matching import Matcher  # noqa: E402
 
 EVAL = ROOT.parent / "shared" / "eval"
-OWN_SET = ROOT / "tests" / "data" / "matcher_questions.jsonl"
+OWN_SET = ROOT / "tests" / "qa" / "data" / "matcher_questions.jsonl"
 TODAY = date(2026, 12, 2)
 ROUNDS = 5
 FOLLOW_UPS = ["biayanya?", "berapa lama?", "loketnya di mana", "kalau hilang?",
