@@ -4,6 +4,8 @@ question typed in the middle of a flow (answered, or the citizen chooses)."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.ext import (
     Application,
@@ -104,7 +106,7 @@ async def respond(
     tr = translator(update, context)
     chat_id = update.effective_chat.id
     remembered = load_context(rt.db, chat_id)
-    now = utcnow()
+    now = _office_now(rt)
     reading = understander_of(rt).understand(
         text, remembered, today=now.astimezone(rt.tz).date(), complaints=complaints
     )
@@ -113,7 +115,7 @@ async def respond(
 
         await status_command(update, context)
         return
-    reply, remember = _reply_for(rt, reading, remembered, text, tr)
+    reply, remember = _reply_for(rt, reading, remembered, text, tr, now)
     if remember != remembered:
         if remember.empty:
             clear_context(rt.db, chat_id)
@@ -145,8 +147,14 @@ def _answered(reading: Understanding) -> tuple[Match, bool] | None:
     return None
 
 
+def _office_now(rt: Runtime) -> datetime:
+    """The time "is it open today" is answered for: the runtime's test clock, else now."""
+    return rt.clock() if rt.clock is not None else utcnow()
+
+
 def _reply_for(
-    rt: Runtime, reading: Understanding, remembered: DialogueContext, text: str, tr: Translator
+    rt: Runtime, reading: Understanding, remembered: DialogueContext, text: str, tr: Translator,
+    now: datetime,
 ) -> tuple[Reply, DialogueContext]:
     """The reply, and the context to keep after it (a pending choice is dropped by any new
     message)."""
@@ -169,7 +177,7 @@ def _reply_for(
         return Reply(_small_talk(reading.target, tr), [menu_row(tr)]), keep
     if reading.kind == "open_day":
         service = kb.services.get(reading.service_id or "")
-        return render_open_day(kb, rt.calendar, reading.day, service, tr, utcnow()), keep
+        return render_open_day(kb, rt.calendar, reading.day, service, tr, now), keep
     if reading.kind == "complaint":
         pending = DialogueContext(reading.service_id, None, (), f"c:{reading.target}", text)
         return _complaint_offer(reading.target, tr), pending
@@ -322,7 +330,8 @@ def looks_like_question(rt: Runtime, text: str) -> bool:
     raw = tokens_of(text)
     if not raw or not ("?" in text or QUESTION_WORDS.intersection(raw[:3])):
         return False
-    reading = understander_of(rt).understand(text, None, today=utcnow().date())
+    today = _office_now(rt).astimezone(rt.tz).date()
+    reading = understander_of(rt).understand(text, None, today=today)
     return reading.kind in ("answer", "office", "situation", "entry", "open_day", "status")
 
 

@@ -5,7 +5,7 @@ middle of a flow, typos."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlmodel import select
 
@@ -158,6 +158,12 @@ async def test_entries_small_talk_and_open_days(bot):
     open_today = rt.calendar.is_working_day(today) and today not in rt.knowledge.office.closed_dates
     now = (await _ask(citizen, "hari ini buka?"))[0]
     assert now.text.startswith("Ya," if open_today else "Tidak,")
+    # "Today" is the office's day on the runtime's clock: a Saturday, then a Monday morning.
+    rt.clock = lambda: datetime(2026, 12, 5, 2, 0, tzinfo=UTC)
+    assert (await _ask(citizen, "hari ini buka?"))[0].text.startswith("Tidak,")
+    rt.clock = lambda: datetime(2026, 12, 6, 23, 30, tzinfo=UTC)  # Monday 06:30 in Jakarta
+    assert (await _ask(citizen, "hari ini buka?"))[0].text.startswith("Ya,")
+    rt.clock = None
 
     english = bot.user(3012, language_code="en")
     ramp = (await _ask(english, "is the office wheelchair accessible"))[0]
