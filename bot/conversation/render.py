@@ -80,8 +80,8 @@ def _render_part(
         if chosen is not None:
             return requirement_group(service, chosen, tr)
     if part.topic == "fee":
-        chosen = understander.fee_pick(service.id, part.variant)
-        if chosen is not None:
+        chosen = understander.fee_picks(service.id, part.variant)
+        if chosen:
             title = f"<b>{escape(service.name(tr.locale))}</b> · {escape(_(TOPIC_TITLES['fee']))}"
             lines = [title, "", *_fee_variant_lines(service.fee, chosen, tr)]
             all_fees = CallbackData("svc", "topic", arg=f"{service.id}:fee").pack()
@@ -109,17 +109,21 @@ def requirement_group(service: Service, index: int, tr: Translator) -> tuple[str
     return "\n".join(lines), rows, None
 
 
-def _fee_variant_lines(fee: Fee, index: int, tr: Translator) -> list[str]:
-    """The fee line asked about, with the note and legal basis the full list carries."""
+def _fee_variant_lines(fee: Fee, indexes: list[int], tr: Translator) -> list[str]:
+    """The fee lines asked about (one, or those the question fits equally well), with the
+    note and legal basis the full list carries."""
     _ = tr.gettext
-    if index == 0:
-        label, amount = fee.label, fee.amount or 0
-    else:
-        variant = fee.variants[index - 1]
-        label, amount = variant.label, variant.amount
-    money = _("free") if amount == 0 else tr.money(amount)
-    name = escape(label.get(tr.locale)) if label else _("Fee")
-    lines = [f"{name}: <b>{money}</b>"]
+    lines = []
+    for index in indexes:
+        if index == 0:
+            label, amount = fee.label, fee.amount or 0
+        else:
+            variant = fee.variants[index - 1]
+            label, amount = variant.label, variant.amount
+        money = _("free") if amount == 0 else tr.money(amount)
+        name = escape(label.get(tr.locale)) if label else _("Fee")
+        lines.append(f"{name}: <b>{money}</b>" if len(indexes) == 1
+                     else f"• {name}: <b>{money}</b>")
     if fee.note:
         lines += ["", escape(fee.note.get(tr.locale))]
     if fee.legal_basis:

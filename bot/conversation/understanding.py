@@ -18,6 +18,7 @@ from bot.conversation.variants import (
     fee_options,
     merge,
     pick,
+    picks,
     requirement_options,
     service_keywords,
     variant_words,
@@ -113,6 +114,10 @@ class Understander:
 
     def fee_pick(self, service_id: str, variant: tuple[str, ...]) -> int | None:
         return pick(self._fee_options.get(service_id, []), variant)
+
+    def fee_picks(self, service_id: str, variant: tuple[str, ...]) -> list[int]:
+        """The fee lines the variant fits equally well (several: each is shown)."""
+        return picks(self._fee_options.get(service_id, []), variant)
 
     def _strong_topics(self, tokens: list[str], service_id: str | None,
                        used: set[int]) -> list[str]:

@@ -25,13 +25,15 @@ CASE_WORDS: dict[str, tuple[str, ...]] = {
                     "kadaluarsa", "penuh", "full", "habis"),
     "perubahan": ("perubahan", "ubah", "change", "changed", "update", "koreksi", "salah",
                   "tambah", "correction"),
-    "elektronik": ("elektronik", "electronic", "epaspor", "chip"),
+    "elektronik": ("elektronik", "electronic", "epaspor", "epassport", "chip"),
     "biasa": ("biasa", "ordinary", "regular", "nonelektronik", "nonelectronic"),
     "percepatan": ("percepatan", "kilat", "express", "expedited", "urgent", "cepat"),
     "keluar": ("keluar", "out", "leaving"),
     "datang": ("datang", "arriving", "masuk", "pendatang"),
 }
 CANONICAL = {word: key for key, words in CASE_WORDS.items() for word in words}
+# Written apart from the word they qualify ("non-elektronik", "e-paspor"): read together.
+PREFIXES = frozenset(("non", "e"))
 # Two readings of one dimension cannot both hold: a follow-up's word replaces the remembered
 # one ("biaya SIM A" then "yang perpanjangan?" keeps A, "kalau SIM D?" replaces it).
 CASES = frozenset(CASE_WORDS)
@@ -56,12 +58,12 @@ def variant_words(tokens: Iterable[str], extra: frozenset[str] = frozenset()) ->
     skip = False
     for n, token in enumerate(tokens):
         following = tokens[n + 1] if n + 1 < len(tokens) else ""
-        if skip:  # the word after "non", read with it
+        if skip:  # the word after a prefix, read with it
             skip = False
             previous = token
             continue
-        if token == "non" and "non" + following in CANONICAL:  # "non-elektronik" is "biasa"
-            word = CANONICAL["non" + following]
+        if token in PREFIXES and token + following in CANONICAL:
+            word = CANONICAL[token + following]  # "non-elektronik" is "biasa"
             skip = True
         elif token.isdigit() and (following in AGE_UNITS or previous in AGE_MARKERS):
             word = f"age:{int(token)}"
@@ -197,12 +199,18 @@ def service_keywords(service: Service) -> frozenset[str]:
 def pick(options: list[Option], asked: Iterable[str]) -> int | None:
     """The option the asked variant words fit best; None when none fits or nothing told apart
     (then the answer lists them all). Ties go to the first listed (the usual case)."""
+    best = picks(options, asked)
+    return best[0] if best else None
+
+
+def picks(options: list[Option], asked: Iterable[str]) -> list[int]:
+    """Every option the asked variant words fit best, in order ("paspor 10 tahun": the
+    ordinary and the electronic one); empty when none fits."""
     asked = set(asked)
     if not asked or len(options) < 2:
-        return None
-    scores = [(len(asked & option.words) + option.fits_age(asked), -n)
-              for n, option in enumerate(options)]
+        return []
+    scores = [len(asked & option.words) + option.fits_age(asked) for option in options]
     best = max(scores)
-    if best[0] == 0:
-        return None
-    return options[-best[1]].index
+    if best == 0:
+        return []
+    return [option.index for option, score in zip(options, scores, strict=True) if score == best]

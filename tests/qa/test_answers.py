@@ -43,7 +43,7 @@ def test_passport_fee_in_whole_rupiah_with_variants_and_basis(kb):
     assert ",00" not in html
     assert "Dasar hukum: PP No. 45 Tahun 2024" in html
     en = _answer(kb, "paspor", "fee", "en").html
-    assert "Electronic passport, 5 years: <b>Rp650.000</b>" in en
+    assert "Electronic passport, 5 years: <b>Rp650,000</b>" in en
     assert "Legal basis: Government Regulation 45/2024" in en
 
 
