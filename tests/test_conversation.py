@@ -143,6 +143,10 @@ def test_typos_and_slang(understander):
     # One reading through typos: answered; two readings: the citizen chooses.
     part = understander.understand("pspor elektronk brp").parts[0]
     assert (part.service_id, part.topic, part.variant) == ("paspor", "fee", ("elektronik",))
+    # Two topics asked as weakly: how much, or how many days? The citizen chooses.
+    tied = understander.understand("paspor jadi berapa")
+    assert tied.kind == "clarify" and tied.options == [Part("paspor", "duration"),
+                                                       Part("paspor", "fee")]
     unsure = understander.understand("sertifikat harganya berapa")
     assert unsure.kind in ("clarify", "unknown") and not unsure.parts
     for question in ("cara daftar cpns 2027", "what is the weather in Bogor",

@@ -261,6 +261,9 @@ async def test_typos_ask_with_buttons_when_unsure_and_say_so_when_out_of_scope(b
     assert unsure.text.endswith("Maksud Anda:") and "Rp" not in unsure.text
     assert unsure.buttons[:2] == [("Biaya · Akta Kelahiran", "svc:topic:akta-kelahiran:fee"),
                                   ("Biaya · Akta Kematian", "svc:topic:akta-kematian:fee")]
+    which = (await _ask(citizen, "paspor jadi berapa"))[0]
+    assert which.buttons[:2] == [("Waktu penyelesaian · Paspor", "svc:topic:paspor:duration"),
+                                 ("Biaya · Paspor", "svc:topic:paspor:fee")]
     english = bot.user(3018, language_code="en")
     weather = (await _ask(english, "what is the weather in Bogor"))[0]
     assert weather.text.startswith("Sorry") and "Rp" not in weather.text
