@@ -60,7 +60,13 @@ async def test_context_expires_after_silence_and_never_answers_something_else(bo
     assert "Rp" not in gold.text and "Loket" not in gold.text
     with bot.rt.db.session() as session:
         row = session.get(DialogueContextRow, 3003)
-        assert row.service_id == "skck"
+        assert row.service_id == "skck"  # kept through a question it could not answer
+        row.updated_at = utcnow() - timedelta(minutes=25)
+        session.add(row)
+    await _ask(citizen, "makasih")  # any message starts the 30 minutes again
+    with bot.rt.db.session() as session:
+        row = session.get(DialogueContextRow, 3003)
+        assert utcnow() - row.updated_at < timedelta(minutes=1)
         row.updated_at = utcnow() - timedelta(minutes=31)
         session.add(row)
     stale = (await _ask(citizen, "biayanya?"))[0]
