@@ -116,11 +116,10 @@ async def respond(
         await status_command(update, context)
         return
     reply, remember = _reply_for(rt, reading, remembered, text, tr, now)
-    if remember != remembered:
-        if remember.empty:
-            clear_context(rt.db, chat_id)
-        else:
-            save_context(rt.db, chat_id, remember)
+    if not remember.empty:
+        save_context(rt.db, chat_id, remember)  # also a new start for the 30 minutes' silence
+    elif not remembered.empty:
+        clear_context(rt.db, chat_id)
     markup = _markup(reply)
     about = _answered(reading)
     if about is not None:  # 👍/👎 under an answer, "Ask an officer" under "not understood"

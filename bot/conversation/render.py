@@ -208,14 +208,15 @@ def render_open_day(
 
     lines = []
     asked = ranges_on(day)
-    when = _("today") if day == local_now.date() else day_name(day)
+    when = _("today") if day == local_now.date() else _("on {day}").format(day=day_name(day))
     if asked:
         lines.append(_("<b>Yes</b>, {place} is open {when}: {hours}.").format(
             place=place, when=when, hours=escape(asked)))
     else:
         reason = _closure_reason(kb, calendar, day, tr)
-        lines.append(_("<b>No</b>, {place} is closed {when}.").format(place=place, when=when)
-                     + (f" ({escape(reason)})" if reason else ""))
+        if reason:
+            when += f" ({escape(reason)})"
+        lines.append(_("<b>No</b>, {place} is closed {when}.").format(place=place, when=when))
         following = day
         for _step in range(14):
             following = following.fromordinal(following.toordinal() + 1)

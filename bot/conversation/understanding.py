@@ -292,9 +292,25 @@ class Understander:
                     variant = merge(context.variant, variant)
                 topics = [self._context_topic(context, service, variant)]
                 follow_up = True
+        if not follow_up and len(services) == 1 and len(topics) == 1:
+            tied = self._tied_topics(tokens, service, used)
+            if tied:
+                # "paspor jadi berapa": how much, or how many days? The citizen chooses.
+                return Understanding("clarify", options=[Part(service, t, variant)
+                                                         for t in tied])
         parts = [Part(s, t, variant if s == service else self.variant_of(s, tokens))
                  for s in services for t in topics][:MAX_PARTS]
         return Understanding("answer", parts=parts, follow_up=follow_up)
+
+    def _tied_topics(self, tokens: list[str], service: str, used: set[int]) -> list[str]:
+        """Two topics asked as weakly as each other ("jadi", "berapa"), none clearly."""
+        weights: dict[str, float] = {}
+        for _start, _end, topic, weight in self.matcher.topic_spans(tokens, service, used):
+            weights[topic] = weights.get(topic, 0.0) + weight
+        ranked = sorted(weights.items(), key=lambda item: -item[1])
+        if len(ranked) >= 2 and ranked[0][1] == ranked[1][1] < STRONG_TOPIC:
+            return [ranked[0][0], ranked[1][0]]
+        return []
 
     def _follow_up(self, tokens: list[str], context: DialogueContext) -> Understanding | None:
         service = context.service_id or ""

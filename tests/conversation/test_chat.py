@@ -60,7 +60,13 @@ async def test_context_expires_after_silence_and_never_answers_something_else(bo
     assert "Rp" not in gold.text and "Loket" not in gold.text
     with bot.rt.db.session() as session:
         row = session.get(DialogueContextRow, 3003)
-        assert row.service_id == "skck"
+        assert row.service_id == "skck"  # kept through a question it could not answer
+        row.updated_at = utcnow() - timedelta(minutes=25)
+        session.add(row)
+    await _ask(citizen, "makasih")  # any message starts the 30 minutes again
+    with bot.rt.db.session() as session:
+        row = session.get(DialogueContextRow, 3003)
+        assert utcnow() - row.updated_at < timedelta(minutes=1)
         row.updated_at = utcnow() - timedelta(minutes=31)
         session.add(row)
     stale = (await _ask(citizen, "biayanya?"))[0]
@@ -270,6 +276,9 @@ async def test_typos_ask_with_buttons_when_unsure_and_say_so_when_out_of_scope(b
     assert unsure.text.endswith("Maksud Anda:") and "Rp" not in unsure.text
     assert unsure.buttons[:2] == [("Biaya · Akta Kelahiran", "svc:topic:akta-kelahiran:fee"),
                                   ("Biaya · Akta Kematian", "svc:topic:akta-kematian:fee")]
+    which = (await _ask(citizen, "paspor jadi berapa"))[0]
+    assert which.buttons[:2] == [("Waktu penyelesaian · Paspor", "svc:topic:paspor:duration"),
+                                 ("Biaya · Paspor", "svc:topic:paspor:fee")]
     english = bot.user(3018, language_code="en")
     weather = (await _ask(english, "what is the weather in Bogor"))[0]
     assert weather.text.startswith("Sorry") and "Rp" not in weather.text

@@ -147,6 +147,10 @@ def test_typos_and_slang(understander):
     # One reading through typos: answered; two readings: the citizen chooses.
     part = understander.understand("pspor elektronk brp").parts[0]
     assert (part.service_id, part.topic, part.variant) == ("paspor", "fee", ("elektronik",))
+    # Two topics asked as weakly: how much, or how many days? The citizen chooses.
+    tied = understander.understand("paspor jadi berapa")
+    assert tied.kind == "clarify" and tied.options == [Part("paspor", "duration"),
+                                                       Part("paspor", "fee")]
     unsure = understander.understand("sertifikat harganya berapa")
     assert unsure.kind in ("clarify", "unknown") and not unsure.parts
     for question in ("cara daftar cpns 2027", "what is the weather in Bogor",
@@ -211,3 +215,35 @@ def test_the_sample_library_is_valid():
             "kerja-baru", "luar-negeri"} <= set(library.situations)
     assert {"parkir", "kursi-roda", "diwakilkan", "bayar-kartu"} <= set(library.entries)
 
+
+
+def test_open_on_a_day_counts_holidays_and_closures():
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    from bot.conversation.render import render_open_day
+    from bot.core.i18n import Translator
+    from bot.core.workdays import WorkingCalendar
+
+    kb = load_knowledge(SAMPLE)
+    calendar = WorkingCalendar(ZoneInfo("Asia/Jakarta"), closed_dates=kb.office.closed_dates)
+    wednesday_morning = datetime(2026, 12, 23, 3, 0, tzinfo=UTC)  # 10:00 in Jakarta
+    christmas = render_open_day(kb, calendar, date(2026, 12, 25), None, Translator("id"),
+                                wednesday_morning).html
+    assert christmas.startswith("<b>Tidak</b>, Mal Pelayanan Publik Kota Harapan tutup pada "
+                                "Jumat, 25 Desember (Hari Raya Natal).")
+    assert "Buka kembali pada Senin, 28 Desember: 08:00-15:00." in christmas
+    assert "Hari ini: 08:00-15:00." in christmas
+    # The office's own closure from office.yaml, in English.
+    year_end = render_open_day(kb, calendar, date(2026, 12, 31), None, Translator("en"),
+                               wednesday_morning).html
+    assert "is closed on Thursday, 31 December (Year-end closing and system maintenance)" in \
+        year_end
+    today = render_open_day(kb, calendar, date(2026, 12, 23), None, Translator("en"),
+                            wednesday_morning).html
+    assert today.startswith("<b>Yes</b>, Mal Pelayanan Publik Kota Harapan is open today: "
+                            "08:00-15:00.")
+    # A service with its own hours answers with them.
+    passport = render_open_day(kb, calendar, date(2026, 12, 23), kb.services["paspor"],
+                               Translator("id"), wednesday_morning).html
+    assert passport.startswith("<b>Ya</b>, Paspor buka hari ini: 08:00-14:00.")
