@@ -45,6 +45,7 @@ lint: $(STAMP)
 
 bench: install
 	$(BIN)/python bench/matcher.py
+	$(BIN)/python bench/conversation.py
 	$(BIN)/python bench/ikm.py
 
 clean:

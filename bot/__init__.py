@@ -4,8 +4,9 @@ The map (docs/architecture.md has the long version):
 - core/: settings, errors, database, shared tables, runtime and events, i18n, time windows,
   working days, text, logging, metrics, offload (reports off the event loop). Imports no feature.
 - telegram_rules/: Telegram's HTML subset, its limits, callback data; shared with the emulator.
-- qa/, applications/, complaints/, surveys/, queue/, outbox/, people/, privacy/: one package per
-  feature, split by role (models, service, render, privacy, jobs).
+- qa/, conversation/, applications/, complaints/, surveys/, queue/, feedback/, console/,
+  outbox/, people/, privacy/, reload/: one package per feature, split by role (models,
+  service, render, privacy, jobs).
 - sendrate/: one send budget for the bot across instances (replies and outbox).
 - webhook/: several instances on one database; read server, store, liveness, flood,
   chat_locks, journal, answer, transport.

@@ -20,6 +20,7 @@ log = logging.getLogger(__name__)
 def build_runtime(settings: Settings, *, migrate: bool = True) -> Runtime:
     """Database (migrated), knowledge base (validated) and calendar: everything but Telegram."""
     from bot.applications.statuses import status_mapping_problems
+    from bot.conversation import install as install_conversation
     from bot.core.schema import check_schema_not_newer
     from bot.core.workdays import WorkingCalendar
     from bot.qa.knowledge import KnowledgeError
@@ -43,6 +44,7 @@ def build_runtime(settings: Settings, *, migrate: bool = True) -> Runtime:
         calendar=WorkingCalendar(settings.tz, closed_dates=knowledge.office.closed_dates),
     )
     install_surveys(rt)  # validates the questionnaire; completed applications invite citizens
+    install_conversation(rt)  # validates the situations and entries beside the services
     return rt
 
 

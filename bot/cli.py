@@ -178,18 +178,21 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 
 def cmd_knowledge_check(args: argparse.Namespace) -> int:
+    from bot.conversation.library import load_library
     from bot.qa.knowledge import KnowledgeError
     from bot.qa.loader import load_knowledge
 
     directory = Path(args.dir) if args.dir else _settings(args).knowledge_dir
     try:
         kb = load_knowledge(directory)
+        library = load_library(kb)
     except KnowledgeError as exc:
         for problem in exc.problems:
             print(problem, file=sys.stderr)
         print(f"{len(exc.problems)} problem(s) in {directory}", file=sys.stderr)
         return 1
-    print(f"{directory}: OK, {len(kb.services)} services")
+    print(f"{directory}: OK, {len(kb.services)} services, {len(library.situations)} "
+          f"situations, {len(library.entries)} entries")
     if args.stale is None:
         return 0
     from bot.qa.knowledge_check import knowledge_facts, stale_facts

@@ -18,6 +18,7 @@ from handlers import (
     applications,
     complaints,
     console,
+    conversation,
     feedback,
     guards,
     menu,
@@ -33,7 +34,8 @@ from handlers import (
 FEATURES = (
     menu,  # /start, /help, /bahasa, /batal and the main menu
     guards,  # duplicate and flood guards, in a negative group
-    qa,  # services, and free text as a question
+    conversation,  # free text as a question, read in the dialogue's context
+    qa,  # browsing the services
     complaints,
     applications,
     staff,

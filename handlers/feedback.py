@@ -84,17 +84,18 @@ def _button(label: str, data: str) -> InlineKeyboardButton:
 
 async def with_feedback(
     update: Update, context: ContextTypes.DEFAULT_TYPE, question: str, match: object,
-    markup: InlineKeyboardMarkup,
+    markup: InlineKeyboardMarkup, *, answered: bool = False,
 ) -> InlineKeyboardMarkup:
     """Keep the question for the buttons under its answer and add them: 👍/👎 under an answer,
-    "Tanya petugas" under "not understood" (which goes into the log at once)."""
+    "Tanya petugas" under "not understood" (which goes into the log at once). ``answered``:
+    answered without a service (a life event, a free-form entry)."""
     rt = runtime(context)
     tr = translator(update, context)
     user, chat = update.effective_user, update.effective_chat
     if user is None or chat is None:
         return markup
     service_id = getattr(match, "service_id", None)
-    understood = service_id == OFFICE_ID or service_id in rt.knowledge.services
+    understood = answered or service_id == OFFICE_ID or service_id in rt.knowledge.services
     suggestions = getattr(match, "suggestions", None) or []
     nearest = service_id if understood else (suggestions[0] if suggestions else None)
     with rt.db.session() as session:

@@ -10,7 +10,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Cont
 
 from bot.core.i18n import Translator
 from bot.core.text import escape
-from bot.qa.answers import TOPIC_TITLES, Answer, render_answer, render_topic
+from bot.qa.answers import TOPIC_TITLES, Answer, render_topic
 from bot.qa.knowledge import TOPICS, KnowledgeBase
 from bot.telegram_rules.callback import CallbackData
 from handlers.common import (
@@ -22,11 +22,9 @@ from handlers.common import (
     translator,
     unknown_button,
 )
-from handlers.feedback import with_feedback
-from handlers.registry import registry, registry_of
+from handlers.registry import registry
 
 PAGE_SIZE = 6
-MAX_QUESTION = 500  # characters read from a question; longer text is not a question
 CARD_TOPICS = tuple(t for t in TOPICS if t != "overview")
 
 
@@ -143,19 +141,6 @@ def topic_keyboard(
     )
 
 
-def suggestions_keyboard(kb: KnowledgeBase, tr: Translator, ids: list[str]) -> InlineKeyboardMarkup:
-    rows = [
-        [
-            InlineKeyboardButton(
-                kb.services[s].name(tr.locale),
-                callback_data=CallbackData("svc", "card", arg=s).pack(),
-            )
-        ]
-        for s in ids
-    ]
-    return InlineKeyboardMarkup([*rows, *_menu_rows(tr)])
-
-
 # --- sending -------------------------------------------------------------------------------
 
 
@@ -181,31 +166,6 @@ async def _edit(query: CallbackQuery, text: str, markup: InlineKeyboardMarkup) -
 
 
 # --- handlers ------------------------------------------------------------------------------
-
-
-def is_text_question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
-    message = update.effective_message
-    return bool(message and message.text and not message.text.startswith("/"))
-
-
-async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    rt = runtime(context)
-    tr = translator(update, context)
-    question = update.effective_message.text[:MAX_QUESTION]
-    match = rt.matcher.match(question, tr.locale)
-    answer = render_answer(rt.knowledge, match, tr, rt.tz)
-    if answer.suggestions or match.service_id is None:
-        markup = suggestions_keyboard(rt.knowledge, tr, answer.suggestions)
-    elif match.service_id in rt.knowledge.services:
-        name = rt.knowledge.services[match.service_id].name(tr.locale)
-        extra = service_buttons(context, match.service_id, tr)
-        markup = topic_keyboard(tr, match.service_id, name, extra)
-    else:
-        markup = main_menu(tr.gettext)
-    markup = await with_feedback(update, context, question, match, markup)
-    if not answer.suggestions:
-        answer = replace(answer, html=banners(context, match.service_id, tr) + answer.html)
-    await send_answer(update, answer, markup)
 
 
 def _browse_text(tr: Translator) -> str:
@@ -272,5 +232,4 @@ def register(app: Application) -> None:
     app.add_handler(CommandHandler(["layanan", "services"], services_command), GROUP_FEATURES)
     app.add_handler(CallbackQueryHandler(menu_services, pattern=r"^menu:services$"), GROUP_FEATURES)
     app.add_handler(CallbackQueryHandler(service_button, pattern=r"^svc:"), GROUP_FEATURES)
-    # Free text is a question unless the user is in a flow (common.route_message sees to that).
-    registry_of(app).add_message_route(is_text_question, answer_question)
+    # Free text is read by the conversation feature (handlers/conversation.py).

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from babel import Locale
 from babel.dates import format_date, format_datetime
-from babel.numbers import format_currency
+from babel.numbers import format_currency, format_decimal
 from babel.support import NullTranslations, Translations
 
 from bot.core.config import PROJECT_ROOT, SUPPORTED_LOCALES
@@ -71,7 +71,10 @@ def _babel_locale(locale: str) -> Locale:
 
 
 def format_money(amount: int, locale: str) -> str:
-    """Whole rupiah in the user's locale: Rp350.000 (id), IDR 350,000 (en)."""
+    """Whole rupiah in the user's locale: Rp350.000 (id), Rp350,000 (en: an English reader
+    takes "350.000" for three hundred and fifty)."""
+    if locale == "en":
+        return "Rp" + format_decimal(amount, format="#,##0", locale="en")
     # The CLDR pattern without decimals: rupiah is always whole.
     loc = _babel_locale(locale)
     pattern = loc.currency_formats["standard"].pattern.replace(".00", "").replace(",00", "")

@@ -15,6 +15,7 @@ from bot.core.workdays import WorkingCalendar
 
 if TYPE_CHECKING:
     # Types only: the core never imports a feature at run time.
+    from bot.conversation.understanding import Understander
     from bot.qa.knowledge import KnowledgeBase
     from bot.qa.matching import Matcher
     from bot.sendrate.budget import SendBudget
@@ -36,6 +37,9 @@ class Runtime:
     outbox_sender: OutboxSender | None = None
     # The bot's send budget, shared by the replies and the outbox (bot.sendrate.send_budget).
     send_budget: SendBudget | None = None
+    # What the conversation feature reads messages with, rebuilt on a knowledge reload
+    # (bot.conversation.install).
+    conversation: Understander | None = None
     # The knowledge base version this instance serves, and the one it last refused to take
     # (bot/reload): -1 makes the next poll load the published one.
     knowledge_version: int = 0

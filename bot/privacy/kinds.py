@@ -10,6 +10,7 @@ from __future__ import annotations
 from bot.applications import privacy as applications
 from bot.complaints import privacy as complaints
 from bot.console import privacy as console
+from bot.conversation import privacy as conversation
 from bot.feedback import privacy as questions
 from bot.privacy.registry import register_core_kinds
 from bot.queue import privacy as queue
@@ -25,4 +26,5 @@ def register_all_kinds() -> None:
     queue.register()
     questions.register()
     console.register()
+    conversation.register()
     webhook.register()

@@ -59,12 +59,12 @@ class KnowledgeError(Exception):
 # --- building blocks -------------------------------------------------------------------------
 
 
-class _Model(BaseModel):
+class KnowledgeModel(BaseModel):
     # A misspelt field name is an error, not silently ignored: the clerk must know.
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
 
-class Text(_Model):
+class Text(KnowledgeModel):
     """Text in Indonesian (required) and English (optional, falls back to Indonesian)."""
 
     id: str = Field(min_length=1)
@@ -83,7 +83,7 @@ class Text(_Model):
         return self.en if locale == "en" and self.en else self.id
 
 
-class Words(_Model):
+class Words(KnowledgeModel):
     """Lists of words per language (aliases, keywords)."""
 
     id: list[str] = Field(default_factory=list)
@@ -125,7 +125,7 @@ def _checked_date(value: Any) -> Any:
     return value
 
 
-class Source(_Model):
+class Source(KnowledgeModel):
     """Where a fee, time or requirement comes from and when someone last checked it there."""
 
     regulation: str = Field(min_length=1)  # "PP No. 45 Tahun 2024", or the office's standard
@@ -141,13 +141,14 @@ class Source(_Model):
         return f"{self.regulation}, {self.article}" if self.article else self.regulation
 
 
-class FeeVariant(_Model):
+class FeeVariant(KnowledgeModel):
     label: Text
     amount: Rupiah
     source: Source | None = None  # when it differs from the fee's own
+    keywords: Words = Field(default_factory=Words)  # words citizens use for this variant
 
 
-class Fee(_Model):
+class Fee(KnowledgeModel):
     """Whole rupiah; 0 means free, null means "depends" (explained in ``note``).
 
     ``label`` names what ``amount`` is for when variants (SIM A vs SIM C, ...) follow.
@@ -184,7 +185,7 @@ def _known_unit(value: str) -> str:
 Unit = Annotated[str, AfterValidator(_known_unit)]
 
 
-class DurationVariant(_Model):
+class DurationVariant(KnowledgeModel):
     """A case with its own time (a lost passport); ``amount`` null when no time is promised,
     which ``note`` then explains."""
 
@@ -204,7 +205,7 @@ class DurationVariant(_Model):
         return self
 
 
-class Duration(_Model):
+class Duration(KnowledgeModel):
     amount: int = Field(ge=0)
     unit: Unit
     note: Text | None = None
@@ -226,7 +227,7 @@ def _longitude(value: float | None) -> float | None:
     return value
 
 
-class Pin(_Model):
+class Pin(KnowledgeModel):
     lat: float | None = None
     lon: float | None = None
 
@@ -253,7 +254,7 @@ class Location(Pin):
     floor: Text | None = None
 
 
-class TimeRange(_Model):
+class TimeRange(KnowledgeModel):
     start: time
     end: time
 
@@ -280,7 +281,7 @@ def _time_ranges(value: Any) -> Any:
     return ranges
 
 
-class WeekHours(_Model):
+class WeekHours(KnowledgeModel):
     """Opening hours per weekday; a missing day is closed."""
 
     monday: list[TimeRange] = Field(default_factory=list)
@@ -301,14 +302,14 @@ class WeekHours(_Model):
         return getattr(self, WEEKDAYS[weekday])
 
 
-class Channel(_Model):
+class Channel(KnowledgeModel):
     """A contact or complaint channel: what it is and how to reach it."""
 
     label: Text
     value: str
 
 
-class Closure(_Model):
+class Closure(KnowledgeModel):
     date: date
     reason: Text
 
@@ -330,16 +331,17 @@ def _service_id(value: str) -> str:
 Identifier = Annotated[str, AfterValidator(_service_id)]
 
 
-class Category(_Model):
+class Category(KnowledgeModel):
     id: Identifier
     name: Text
 
 
-class RequirementGroup(_Model):
+class RequirementGroup(KnowledgeModel):
     """Requirements for one case (new, lost, damaged, ...); ``variant`` is a short key."""
 
     variant: str | None = None
     label: Text | None = None
+    keywords: Words = Field(default_factory=Words)  # words citizens use for this case
     items: list[Text] = Field(min_length=1)
     source: Source | None = None
 
@@ -359,7 +361,7 @@ TopicName = Annotated[str, AfterValidator(_known_topic)]
 # --- the service standard -----------------------------------------------------------------------
 
 
-class Service(_Model):
+class Service(KnowledgeModel):
     """One service's standard (Standar Pelayanan, UU 25/2009 art. 21) in two languages."""
 
     id: str

@@ -90,7 +90,7 @@ class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[mi
 _Loader.add_constructor("tag:yaml.org,2002:timestamp", _Loader._date_or_text)
 
 
-def _read(path: Path, display: str) -> tuple[Any, dict[Path_, int], list[Problem]]:
+def read_yaml(path: Path, display: str) -> tuple[Any, dict[Path_, int], list[Problem]]:
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
@@ -116,7 +116,9 @@ def _read(path: Path, display: str) -> tuple[Any, dict[Path_, int], list[Problem
     return data, _lines(node), []
 
 
-def _validate(model: type[BaseModel], data: Any, display: str, lines: dict) -> tuple[Any, list]:
+def validate_document(
+    model: type[BaseModel], data: Any, display: str, lines: dict
+) -> tuple[Any, list]:
     try:
         return model.model_validate(data), []
     except ValidationError as exc:
@@ -130,11 +132,11 @@ def load_knowledge(directory: Path | str) -> KnowledgeBase:
     office_path = directory / "office.yaml"
     if not office_path.is_file():
         raise KnowledgeError([Problem(str(office_path), 1, "(file)", "office.yaml is missing")])
-    data, office_lines, found = _read(office_path, str(office_path))
+    data, office_lines, found = read_yaml(office_path, str(office_path))
     problems += found
     office = None
     if data is not None:
-        office, found = _validate(Office, data, str(office_path), office_lines)
+        office, found = validate_document(Office, data, str(office_path), office_lines)
         problems += found
 
     services: dict[str, Service] = {}
@@ -145,11 +147,11 @@ def load_knowledge(directory: Path | str) -> KnowledgeBase:
         problems.append(Problem(str(directory / "services"), 1, "(file)", "no service files"))
     for path in service_files:
         display = str(path)
-        data, lines, found = _read(path, display)
+        data, lines, found = read_yaml(path, display)
         problems += found
         if data is None:
             continue
-        service, found = _validate(Service, data, display, lines)
+        service, found = validate_document(Service, data, display, lines)
         problems += found
         if service is None:
             continue

@@ -44,7 +44,12 @@ SLANG: dict[str, str] = {
     "lokasinya": "lokasi", "alamatnya": "alamat", "caranya": "cara", "prosesnya": "proses",
     "prosedurnya": "prosedur", "lamanya": "lama", "jamnya": "jam", "harganya": "harga",
     "dimanakah": "dimana", "dmna": "dimana", "ongkosnya": "ongkos", "iurannya": "iuran",
-    "rb": "ribu", "jt": "juta", "licence": "license", "licenses": "license", "licences": "license",
+    "rb": "ribu", "jt": "juta", "lma": "lama", "lm": "lama", "bya": "biaya", "aj": "saja",
+    "ilang": "hilang",
+    "lhr": "lahir", "kmtn": "kematian", "mati": "kematian", "skrang": "sekarang",
+    "brkas": "berkas", "biyaya": "biaya", "biaya2": "biaya", "syarat2": "syarat",
+    "persyaratannya": "persyaratan", "perpanjang": "perpanjangan",
+    "licence": "license", "licenses": "license", "licences": "license",
 }
 
 # Topic words in both languages: phrase -> (topic, weight). Longer phrases are matched first,
@@ -133,6 +138,11 @@ kota harapan dapat bikin urus perlu kapan gimana jadi sampai karena agar supaya 
 umum biasa khusus cepat lambat pasien saat setelah sebelum masuk keluar pertama kali
 senin selasa rabu kamis jumat monday tuesday wednesday thursday friday good morning afternoon
 evening night today tomorrow now sekarang besok year years month months
+pemula first kehilangan lose missing dicuri stolen kecopetan damaged damage broken sobek robek
+patah pudar terbakar basah memperpanjang diperpanjang renewing extend extension penggantian
+replacement expired penuh full habis perubahan changed update koreksi salah correction chip
+ordinary regular percepatan kilat express expedited urgent out leaving arriving pendatang
+telat terlambat late
 """.split())
 
 # "berlaku 10 tahun", "valid for 5 years": a validity stated as a number names which product
@@ -148,6 +158,14 @@ SUBJECT_MARKERS = frozenset("untuk buat urus daftar for apply get make register"
 MEANS_MARKERS = frozenset(
     "pakai dengan with using ada bawa perlu butuh need punya harus pake via lewat".split()
 )
+
+
+VOWELS = frozenset("aeiou")
+
+
+def _skeleton(word: str) -> str:
+    """The first letter and the consonants after it: "perpanjang" and "prpnjang" -> "prpnjng"."""
+    return word[:1] + "".join(ch for ch in word[1:] if ch not in VOWELS)
 
 
 def _fold(text: str) -> str:
@@ -259,6 +277,16 @@ class Matcher:
             key=lambda w: (-len(w), w),
         )
         self._correct = lru_cache(maxsize=4096)(self._correct_uncached)
+        # Chat writing drops vowels ("prpnjang", "bya", "mch"): such a word is the one content
+        # word with the same consonants, when exactly one has them.
+        skeletons: dict[str, set[str]] = {}
+        for word in self._alias_vocab | topic_vocab:
+            if len(word) >= 3 and word.isalpha():
+                skeletons.setdefault(_skeleton(word), set()).add(word)
+        for short, word in SLANG.items():  # "perpanjang" -> "perpanjangan" for "prpnjang"
+            if len(short) >= 4 and " " not in word and sum(ch in VOWELS for ch in short) > 1:
+                skeletons.setdefault(_skeleton(short), set()).add(word)
+        self._skeletons = {k: next(iter(v)) for k, v in skeletons.items() if len(v) == 1}
         # A content word only one service uses ("kelahiran", "immigration") still points to
         # it when the rest of its name is missing, with less certainty than a full name.
         owners: dict[str, set[str]] = {}
@@ -308,15 +336,24 @@ class Matcher:
             stem = token.removesuffix(suffix)
             if stem != token and stem + replacement in self._known:
                 return stem + replacement, False
+        if sum(ch in VOWELS for ch in token[1:]) <= 1 and token.isalpha():
+            word = self._skeletons.get(_skeleton(token))
+            if word is not None:
+                return word, True
         if len(token) < 4:
             return token, False
-        max_edits = 1 if len(token) <= 6 else 2
-        found = process.extractOne(
-            token, self._correctable, scorer=Levenshtein.distance, score_cutoff=max_edits
-        )
-        if found is None:
-            return token, False
-        return found[0], True
+        # A misspelt word with a suffix ("syratnya") is corrected without it.
+        for candidate in dict.fromkeys((token, *(token.removesuffix(s) for s in SUFFIXES))):
+            if len(candidate) < 4:
+                continue
+            max_edits = 1 if len(candidate) <= 6 else 2
+            found = process.extractOne(
+                candidate, self._correctable, scorer=Levenshtein.distance,
+                score_cutoff=max_edits,
+            )
+            if found is not None:
+                return found[0], True
+        return token, False
 
     def normalise(self, question: str) -> tuple[list[str], list[bool]]:
         """Tokens of the question with slang expanded and typos corrected, plus which were
@@ -329,6 +366,18 @@ class Matcher:
         return tokens, fuzzy
 
     # --- matching ---------------------------------------------------------------------------
+
+    def is_known(self, token: str) -> bool:
+        """Whether the word is one the matcher reads (a name, topic, office or common word)."""
+        return token in self._known
+
+    def topic_of(self, tokens: list[str], service_id: str | None = None) -> str | None:
+        """The strongest topic named in normalised tokens (None when none is)."""
+        return self._topics(tokens, service_id)
+
+    def service_hits(self, tokens: list[str], fuzzy: list[bool]) -> list[_Hit]:
+        """Where services are named in normalised tokens (see ``normalise``)."""
+        return self._service_hits(tokens, fuzzy)
 
     def _service_hits(self, tokens: list[str], fuzzy: list[bool]) -> list[_Hit]:
         hits: list[_Hit] = []
@@ -369,6 +418,21 @@ class Matcher:
         """The strongest topic named in the question outside the positions already ``used``
         (by the service's name: "change of address" is not a location question). Longer
         phrases claim their words first, so "berapa lama" is duration, not "berapa" (fee)."""
+        spans = self.topic_spans(tokens, service_id, used)
+        weights: dict[str, float] = {}
+        first: dict[str, int] = {}
+        for start, _end, topic, weight in spans:
+            weights[topic] = weights.get(topic, 0.0) + weight
+            first[topic] = min(first.get(topic, start), start)
+        if not weights:
+            return None
+        return max(weights, key=lambda t: (weights[t], -first[t]))
+
+    def topic_spans(
+        self, tokens: list[str], service_id: str | None, used: set[int] | None = None
+    ) -> list[tuple[int, int, str, float]]:
+        """Every topic phrase in the question as (start, end, topic, weight), longest phrases
+        claiming their words first, outside the positions already ``used``."""
         used = set(used or ())
         indexes = [self._service_topics.get(service_id or "", {}), self._topics_index]
         found: list[tuple[int, int, str, float]] = []
@@ -378,18 +442,14 @@ class Matcher:
                     if tuple(tokens[start : start + len(phrase)]) == phrase:
                         found.append((len(phrase), start, topic, weight))
         found.sort(key=lambda item: (-item[0], item[1]))
-        weights: dict[str, float] = {}
-        first: dict[str, int] = {}
+        spans: list[tuple[int, int, str, float]] = []
         for size, start, topic, weight in found:
             span = set(range(start, start + size))
             if used & span:
                 continue
             used |= span
-            weights[topic] = weights.get(topic, 0.0) + weight
-            first[topic] = min(first.get(topic, start), start)
-        if not weights:
-            return None
-        return max(weights, key=lambda t: (weights[t], -first[t]))
+            spans.append((start, start + size, topic, weight))
+        return spans
 
     def _mentions_office(self, tokens: list[str]) -> bool:
         for phrase in self._office_phrases:

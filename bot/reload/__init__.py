@@ -14,6 +14,7 @@ from sqlalchemy import BigInteger, Column
 from sqlmodel import Field, SQLModel
 
 from bot.applications.statuses import status_mapping_problems
+from bot.conversation.library import load_library
 from bot.core.config import Settings
 from bot.core.db import Database
 from bot.core.models import UtcDateTime, utcnow
@@ -71,6 +72,7 @@ def load(settings: Settings) -> Loaded:
     problems = status_mapping_problems(knowledge)
     if problems:
         raise KnowledgeError(problems)
+    load_library(knowledge)  # the situations and entries beside the services must be valid too
     return Loaded(
         knowledge=knowledge,
         matcher=Matcher(knowledge),

@@ -1,19 +1,13 @@
-"""Complaints in the chat: the citizen's filing and tickets (citizen), the officers' handling
-(officers), lists, reports and jobs (reports). ``register`` adds them to an Application."""
+"""Complaints in the chat: the citizen's filing (citizen) and tickets (tickets), the
+officers' handling (officers), lists, reports and jobs (reports). ``register`` adds them to an
+Application."""
 
 from __future__ import annotations
 
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
 
 from handlers.common import GROUP_FEATURES
-from handlers.complaints.citizen import (
-    addition_message,
-    complainant_button,
-    complaint_command,
-    flow_button,
-    flow_message,
-    ticket_command,
-)
+from handlers.complaints.citizen import complaint_command, flow_button, flow_message
 from handlers.complaints.officers import (
     duplicate_command,
     officer_message,
@@ -37,6 +31,7 @@ from handlers.complaints.shared import (
     OFFICER_FLOW,
     SILENT_CLOSE_INTERVAL,
 )
+from handlers.complaints.tickets import addition_message, complainant_button, ticket_command
 from handlers.registry import registry_of
 
 

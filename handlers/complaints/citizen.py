@@ -12,11 +12,8 @@ from telegram.ext import ContextTypes
 
 from bot.complaints.access import (
     ComplaintError,
-    IllegalMove,
     InvalidInput,
     LimitReached,
-    can_handle,
-    viewer_for,
 )
 from bot.complaints.filing import (
     Evidence,
@@ -24,26 +21,13 @@ from bot.complaints.filing import (
     check_location,
     clean_description,
     file_complaint,
-    get_by_ticket,
-    get_complaint,
     parse_occurred_on,
 )
-from bot.complaints.handling import (
-    add_addition,
-    record_feedback,
-    record_rating,
-)
-from bot.complaints.lists import list_for_complainant
 from bot.complaints.models import Complaint
 from bot.complaints.render import (
     complainant_buttons,
-    feedback_buttons,
     format_day,
-    rating_buttons,
-    render_complainant_card,
-    render_staff_card,
     service_name,
-    staff_buttons,
 )
 from bot.complaints.vocabulary import (
     ANONYMOUS,
@@ -53,9 +37,6 @@ from bot.complaints.vocabulary import (
     PRIVACY_CHOICES,
     PRIVACY_LABELS,
     PRIVACY_NOTES,
-    RESOLVED,
-    STATUS_LABELS,
-    TERMINAL_STATUSES,
     categories,
     category_of,
     time_limits,
@@ -74,10 +55,8 @@ from handlers.common import (
     unknown_button,
 )
 from handlers.complaints.shared import (
-    ADD_FLOW,
     FLOW,
     STEPS,
-    TICKET_ACTIONS,
     error_text,
     inline_keyboard,
     json_markup,
@@ -199,7 +178,9 @@ def _summary(rt: Runtime, data: dict[str, Any], tr: Translator) -> str:
 def _next_step(step: str, data: dict[str, Any]) -> str:
     following = STEPS[STEPS.index(step) + 1]
     if following == "service" and not data.get("services"):
-        return "description"
+        following = "description"
+    if following == "description" and data.get("description"):
+        following = "when"  # carried over from the message that was recognised as a complaint
     return following
 
 
@@ -226,19 +207,42 @@ async def complaint_command(update: Update, context: ContextTypes.DEFAULT_TYPE) 
     """/pengaduan, /complaint and the menu button: start filing (private chats only)."""
     if update.callback_query is not None:
         await update.callback_query.answer()
-    rt = runtime(context)
     tr = translator(update, context)
     if update.effective_chat is None or update.effective_chat.type != ChatType.PRIVATE:
         await reply_html(update, tr.gettext("Please file complaints in a private chat with me."))
         return
+    await begin_filing(update, context)
+
+
+async def begin_filing(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, description: str | None = None, *,
+    category: str | None = None, service_id: str | None = None,
+) -> None:
+    """Start filing, within the daily limit. From a message recognised as a complaint
+    (handlers/conversation.py) the citizen's own words are carried over, and what is already
+    known is not asked again."""
+    rt = runtime(context)
+    tr = translator(update, context)
     try:
         with rt.db.session() as s:
             check_daily_limit(s, rt, update.effective_user.id, utcnow())
     except LimitReached as exc:
         await reply_html(update, error_text(exc, tr), main_menu(tr.gettext))
         return
-    data = {"services": _service_choices(rt), "evidence": []}
-    await _go(update, context, "category", data)
+    data: dict[str, Any] = {"services": _service_choices(rt), "evidence": []}
+    if description is not None:
+        try:
+            data["description"] = clean_description(description)
+        except InvalidInput:
+            pass  # too short or too long: the description step asks for it
+    step = "category"
+    if category in {c.key for c in categories(rt)}:
+        data["category"] = category
+        step = _next_step("category", data)
+        if step == "service" and service_id in data["services"]:
+            data["service_id"] = service_id
+            step = _next_step("service", data)
+    await _go(update, context, step, data)
 
 
 def _open_flow(update: Update, context: ContextTypes.DEFAULT_TYPE) -> ConversationState | None:
@@ -411,169 +415,3 @@ def _receipt(rt: Runtime, complaint: Complaint, tr: Translator) -> str:
     if complaint.privacy == ANONYMOUS:
         lines.append(_("Your name is not shown to any officer."))
     return "\n".join(lines)
-
-
-# --- the citizen's tickets --------------------------------------------------------------------
-
-
-async def ticket_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/tiket [number]: a complainant's own ticket (officers: one they may handle)."""
-    rt = runtime(context)
-    tr = translator(update, context)
-    _ = tr.gettext
-    user_id = update.effective_user.id
-    if not context.args:
-        with rt.db.session() as s:
-            mine = list_for_complainant(s, user_id)
-        if not mine:
-            await reply_html(update, _("You have no complaints. File one with /pengaduan."))
-            return
-        lines = [_("<b>Your complaints</b>")]
-        rows = []
-        for c in mine:
-            lines.append(f"{c.ticket} · {_(STATUS_LABELS[c.status])}")
-            rows.append([(c.ticket, CallbackData("cc", "view", c.id).pack())])
-        await reply_html(update, "\n".join(lines), inline_keyboard(rows[:10]))
-        return
-    typed = " ".join(context.args)
-    with rt.db.session() as s:
-        complaint = get_by_ticket(s, typed)
-        viewer = viewer_for(s, user_id, rt.settings.admin_ids)
-        if complaint is not None and complaint.complainant_id == user_id:
-            text, markup = _complainant_view(s, rt, complaint, tr)
-        elif complaint is not None and can_handle(viewer, complaint):
-            text = render_staff_card(s, rt, complaint, tr, with_thread=True)
-            markup = json_markup(staff_buttons(complaint, tr))
-        else:
-            # The same answer whether the ticket does not exist or is someone else's.
-            text = _("No ticket {ticket} among your complaints.").format(ticket=escape(typed))
-            markup = None
-    await reply_html(update, text, markup)
-
-
-def _complainant_view(
-    s: Any, rt: Runtime, complaint: Complaint, tr: Translator
-) -> tuple[str, InlineKeyboardMarkup | None]:
-    text = render_complainant_card(s, rt, complaint, tr)
-    if complaint.status == RESOLVED:
-        markup = feedback_buttons(complaint, tr)
-    elif complaint.status in TERMINAL_STATUSES:
-        markup = None
-    else:
-        markup = complainant_buttons(complaint, tr)
-    return text, json_markup(markup)
-
-
-def parse_ticket_button(data: str | None, prefix: str) -> tuple[str, int, str] | None:
-    """``prefix:action:<complaint id>[:arg]`` as (action, id, arg); None when malformed."""
-    parsed = CallbackData.parse(data, prefix, with_id=TICKET_ACTIONS)
-    if parsed is None or parsed.id is None:
-        return None
-    return parsed.action, parsed.id, parsed.arg or ""
-
-
-async def complainant_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """cc:view|add|fb|rate:<id>[:value]: only the ticket's own complainant may press these."""
-    query = update.callback_query
-    rt = runtime(context)
-    tr = translator(update, context)
-    _ = tr.gettext
-    parsed = parse_ticket_button(query.data, "cc")
-    if parsed is None:
-        await unknown_button(update, context)
-        return
-    action, complaint_id, value = parsed
-    user_id = query.from_user.id
-    with rt.db.session() as s:
-        complaint = s.get(Complaint, complaint_id)
-        if complaint is None or complaint.complainant_id != user_id:
-            complaint = None
-        elif action == "view":
-            text, markup = _complainant_view(s, rt, complaint, tr)
-    if complaint is None or action not in ("view", "add", "fb", "rate"):
-        await unknown_button(update, context)
-        return
-    if action == "view":
-        await query.answer()
-        await reply_html(update, text, markup)
-        return
-    if action == "add":
-        if complaint.status in TERMINAL_STATUSES:
-            await query.answer(
-                error_text(IllegalMove("illegal_move", status=complaint.status), tr),
-                show_alert=True,
-            )
-            return
-        await query.answer()
-        with rt.db.session() as s:
-            set_state(
-                s,
-                chat_id=user_id,
-                user_id=user_id,
-                flow=ADD_FLOW,
-                step="text",
-                data={"complaint_id": complaint_id},
-            )
-        await reply_html(
-            update,
-            _(
-                "Write what you want to add to {ticket}. You may also send a photo or a document "
-                "with a caption. /batal to cancel."
-            ).format(ticket=complaint.ticket),
-        )
-        return
-    try:
-        with rt.db.session() as s:
-            complaint = get_complaint(s, complaint_id, for_update=True)
-            if action == "fb" and value in ("y", "n"):
-                record_feedback(s, rt, complaint, complainant_id=user_id, solved=value == "y")
-                reply = _("Thank you. How would you rate the handling of your complaint?")
-                markup = json_markup(rating_buttons(complaint))
-            elif action == "rate" and value.isdigit():
-                record_rating(s, complaint, complainant_id=user_id, rating=int(value))
-                reply, markup = _("Thank you for your rating."), None
-            else:
-                raise InvalidInput("bad_button")
-    except InvalidInput:
-        await unknown_button(update, context)
-        return
-    except ComplaintError as exc:
-        await query.answer(error_text(exc, tr), show_alert=True)
-        return
-    await query.answer()
-    await reply_html(update, reply, markup)
-
-
-async def addition_message(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, state: ConversationState
-) -> None:
-    """The complainant's addition to a ticket: text, or a photo/document with a caption."""
-    rt = runtime(context)
-    tr = translator(update, context)
-    _ = tr.gettext
-    message = update.effective_message
-    evidence: list[Evidence] = []
-    if message.photo:
-        evidence.append(Evidence("photo", message.photo[-1].file_id))
-    elif message.document:
-        evidence.append(Evidence("document", message.document.file_id))
-    body = message.text or message.caption or ("📎" if evidence else "")
-    try:
-        with rt.db.session() as s:
-            complaint = get_complaint(s, state.data["complaint_id"], for_update=True)
-            add_addition(
-                s,
-                rt,
-                complaint,
-                complainant_id=update.effective_user.id,
-                body=body,
-                evidence=evidence,
-            )
-            clear_state(s, chat_id=state.chat_id, user_id=state.user_id)
-            ticket = complaint.ticket
-    except ComplaintError as exc:
-        await reply_html(update, error_text(exc, tr))
-        return
-    await reply_html(
-        update, _("Added to {ticket}. The officers will see it.").format(ticket=ticket)
-    )

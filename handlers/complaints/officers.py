@@ -58,8 +58,8 @@ from handlers.common import (
     translator,
     unknown_button,
 )
-from handlers.complaints.citizen import parse_ticket_button
 from handlers.complaints.shared import OFFICER_FLOW, error_text, inline_keyboard, json_markup
+from handlers.complaints.tickets import parse_ticket_button
 
 # --- officers ---------------------------------------------------------------------------------
 

@@ -9,6 +9,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 from telegram.ext import ContextTypes
 
+from bot.conversation.reports import alert_supervisors, reported_in
 from bot.core.i18n import N_, Translator
 from bot.core.models import ConversationState, utcnow
 from bot.core.runtime import Runtime
@@ -314,6 +315,12 @@ async def suggestion_flow(
             )
             invitation = invitation_of(session, outcome.step.invitation_id, user_id)
             _keep_flow(session, update.effective_chat.id, user_id, outcome.step)
+            reported = reported_in(text)
+            if reported:
+                alert_supervisors(
+                    session, rt, text=text, reason=reported, service_id=invitation.service_id,
+                    unit=invitation.unit, key=f"svy:{invitation.id}:report",
+                )
     except (SurveyError, KeyError, ValueError):
         with rt.db.session() as session:
             clear_state(session, chat_id=update.effective_chat.id, user_id=user_id)
@@ -321,6 +328,11 @@ async def suggestion_flow(
         return
     body, markup = render_step(rt, tr, invitation, outcome.step)
     await reply_html(update, _("Thank you, your suggestion is noted.") + "\n\n" + body, markup)
+    if reported:
+        from handlers.conversation import offer_complaint
+
+        await offer_complaint(update, context, text, reason=reported,
+                              service_id=invitation.service_id)
 
 
 # --- on demand: /survei ----------------------------------------------------------------------

@@ -43,7 +43,7 @@ def test_passport_fee_in_whole_rupiah_with_variants_and_basis(kb):
     assert ",00" not in html
     assert "Dasar hukum: PP No. 45 Tahun 2024" in html
     en = _answer(kb, "paspor", "fee", "en").html
-    assert "Electronic passport, 5 years: <b>Rp650.000</b>" in en
+    assert "Electronic passport, 5 years: <b>Rp650,000</b>" in en
     assert "Legal basis: Government Regulation 45/2024" in en
 
 
@@ -64,7 +64,7 @@ def test_lost_passport_is_not_promised_the_offices_three_days(kb):
 def test_english_fee_answer(kb):
     html = _answer(kb, "sim", "fee", "en").html
     assert html.startswith("<b>Driving licence (SIM)</b> · Fee")
-    assert "New class C licence: <b>Rp100.000</b>" in html
+    assert "New class C licence: <b>Rp100,000</b>" in html
     assert "Legal basis: Government Regulation 76/2020" in html
 
 

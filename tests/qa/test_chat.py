@@ -21,11 +21,21 @@ async def test_citizen_asks_browses_and_switches_language(bot):
     fee = await citizen.reply()
     assert fee.text.startswith("Paspor · Biaya")
     assert "Paspor biasa (non-elektronik) 5 tahun: <b>Rp350.000</b>" in fee.html
-    assert fee.buttons[0] == ("Selengkapnya tentang Paspor", "svc:card:paspor")
-    assert fee.buttons[1] == ("🎫 Ambil antrean", "q:b:paspor")  # a bookable service
-    # The menu, then the rating of the answer (tests/feedback/test_chat.py).
-    assert [data for _, data in fee.buttons[2:-2]] == MENU_DATA
+    # Under an answer: what other features offer for the service (the queue's booking), the
+    # next likely steps for that service, the main menu, then the rating of the answer
+    # (tests/feedback/test_chat.py).
+    assert fee.buttons[:-2] == [
+        ("🎫 Ambil antrean", "q:b:paspor"),  # a bookable service
+        ("Persyaratan", "svc:topic:paspor:requirements"),
+        ("Waktu penyelesaian", "svc:topic:paspor:duration"),
+        ("Lokasi", "svc:topic:paspor:location"),
+        ("Prosedur", "svc:topic:paspor:procedure"),
+        ("☰ Menu utama", "cv:menu"),
+    ]
     assert fee.labels[-2:] == ["👍", "👎"]
+    await citizen.click("☰ Menu utama")
+    menu = await citizen.reply()
+    assert [data for _, data in menu.buttons] == MENU_DATA
 
     await citizen.send("syarat akte kelahiran apa aja")
     requirements = await citizen.reply()
@@ -76,25 +86,30 @@ async def test_citizen_asks_browses_and_switches_language(bot):
     await citizen.send("how much is a police certificate")
     english = await citizen.reply()
     assert english.text.startswith("Police certificate (SKCK) · Fee")
-    assert "Fee: <b>Rp30.000</b>" in english.html
-    assert english.labels[0] == "More about Police certificate (SKCK)"
+    assert "Fee: <b>Rp30,000</b>" in english.html
+    assert english.labels == ["Requirements", "Time to complete", "Location", "Procedure",
+                              "☰ Main menu", "👍", "👎"]
     await citizen.expect_silence()
 
 
 async def test_out_of_scope_question_gets_suggestions_and_the_menu(bot_sqlite):
     tourist = bot_sqlite.user(2002, first_name="John", language_code="en")
+    # Two services asked together: both answered, in one message.
     await tourist.send("birth or death certificate price?")
+    both = await tourist.reply()
+    assert both.text.startswith("Birth certificate · Fee")
+    assert "Death certificate · Fee" in both.text
+    # Unsure between readings: it asks with buttons ("Did you mean"), never guesses a fee.
+    await tourist.send("certificate fee")
     unsure = await tourist.reply()
-    assert unsure.text.startswith("Sorry, I am not sure what you are asking about.")
-    assert unsure.buttons[:2] == [("Death certificate", "svc:card:akta-kematian"),
-                                  ("Birth certificate", "svc:card:akta-kelahiran")]
-    suggested = unsure.buttons[: -len(MENU_DATA)]
-    assert len(suggested) <= 3 and all(data.startswith("svc:card:") for _, data in suggested)
-    assert [data for _, data in unsure.buttons[-len(MENU_DATA) :]] == MENU_DATA
-    await tourist.click("Death certificate")
-    card = await tourist.reply()
-    assert card.text.startswith("Death certificate\n")
-    assert "💰 Fee: free of charge" in card.text
+    assert unsure.text == "Sorry, I am not sure what you are asking about.\nDid you mean:"
+    assert unsure.buttons[:2] == [("Fee · Birth certificate", "svc:topic:akta-kelahiran:fee"),
+                                  ("Fee · Death certificate", "svc:topic:akta-kematian:fee")]
+    assert len(unsure.buttons) <= 4 and unsure.buttons[-1] == ("☰ Main menu", "cv:menu")
+    await tourist.click("Fee · Death certificate")
+    fee = await tourist.reply()
+    assert fee.text.startswith("Death certificate · Fee")
+    assert "Free of charge." in fee.text
 
     await tourist.send("tell me a joke")
     nothing = await tourist.reply()

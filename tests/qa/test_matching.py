@@ -143,7 +143,7 @@ def test_ask_prints_one_question_as_a_citizen_reads_it():
     )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith("Passport · Fee\n")
-    assert "Rp350.000" in proc.stdout and "<b>" not in proc.stdout
+    assert "Rp350,000" in proc.stdout and "<b>" not in proc.stdout
 
 
 def test_ask_json_abstains_with_nulls():

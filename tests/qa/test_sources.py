@@ -113,7 +113,7 @@ def test_stale_check_command(kb_dir):
     stale = _cli("knowledge", "check", str(kb_dir), "--stale", "365")
     assert stale.returncode == 1
     lines = stale.stdout.splitlines()
-    assert lines[0] == f"{kb_dir}: OK, 14 services"
+    assert lines[0] == f"{kb_dir}: OK, 14 services, 8 situations, 4 entries"
     assert lines[1] == (
         f"{path}:{_line_of(path, PASSPORT_FEE_SOURCE)}: paspor: "
         f'fee "Paspor biasa (non-elektronik) 5 tahun" Rp350.000: checked {old} (400 days ago), '

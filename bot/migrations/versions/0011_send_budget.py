@@ -2,14 +2,14 @@
 row for the bot and one per group chat, with the pause a 429 asked for.
 
 Revision ID: 0011_send_budget
-Revises: 0009_unanswered
+Revises: 0010_dialogue_context
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0011_send_budget"
-down_revision = "0009_unanswered"
+down_revision = "0010_dialogue_context"
 branch_labels = None
 depends_on = None
 
