@@ -108,10 +108,10 @@ async def with_feedback(
     _ = tr.gettext
     if understood:
         extra = [[_button("👍", _data("up", ask.id)), _button("👎", _data("dn", ask.id))]]
-    elif officers_chat(rt) is not None:
-        extra = [[_button(_("🙋 Ask an officer"), _data("ask", ask.id))]]
     else:
-        extra = []
+        # Always a way to a person: the officers' group when there is one, else the office's
+        # own contacts (_hand_over).
+        extra = [[_button(_("🙋 Ask an officer"), _data("ask", ask.id))]]
     return InlineKeyboardMarkup([*markup.inline_keyboard, *extra])
 
 
@@ -166,8 +166,7 @@ async def citizen_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         await query.answer(_("Thank you! Glad it helped."))
     else:
         await query.answer(_("Thank you. We noted that this answer did not help."))
-        if officers_chat(rt) is not None:
-            rows.append([_button(_("🙋 Ask an officer"), _data("ask", ask_id))])
+        rows.append([_button(_("🙋 Ask an officer"), _data("ask", ask_id))])
     if query.message is not None:
         await edit_in_place(query.edit_message_reply_markup(InlineKeyboardMarkup(rows)))
 
@@ -179,7 +178,7 @@ async def _hand_over(
     rt = runtime(context)
     group = officers_chat(rt)
     if group is None:
-        await unknown_button(update, context)
+        await _contacts_instead(update, context, ask_id, tr)
         return
     office = Translator(rt.settings.default_locale)
     now = now_utc(rt)
@@ -205,6 +204,32 @@ async def _hand_over(
         ))
     hours = ho.office_hours(rt.knowledge, rt.calendar, now)
     await reply_html(update, ho.expectation(hours, tr, rt.calendar))
+
+
+async def _contacts_instead(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, ask_id: int, tr: Translator
+) -> None:
+    """No officers' group is set up: the citizen is told how to reach a person at the office
+    (its contacts in office.yaml) and when it is open; the question stays in the log."""
+    query = update.callback_query
+    rt = runtime(context)
+    with rt.db.session() as session:
+        ask = fl.own_ask(session, ask_id, query.from_user.id)
+    if ask is None:
+        await unknown_button(update, context)
+        return
+    await query.answer()
+    _ = tr.gettext
+    lines = [_("Our officers can help you directly:")]
+    lines += [
+        f"• {escape(contact.label.get(tr.locale))}: {escape(contact.value)}"
+        for contact in rt.knowledge.office.contacts
+    ]
+    if len(lines) == 1:
+        lines.append(escape(rt.knowledge.office.address))
+    hours = ho.office_hours(rt.knowledge, rt.calendar, now_utc(rt))
+    lines += ["", ho.opening_line(hours, tr, rt.calendar)]
+    await reply_html(update, "\n".join(lines))
 
 
 # --- officers: answering in the group or in their private chat -----------------------------------

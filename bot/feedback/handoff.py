@@ -79,6 +79,19 @@ def expectation(hours: OfficeHours, tr: Translator, calendar: WorkingCalendar) -
     return done + "\n" + _("The office is closed now: expect an answer once it opens again.")
 
 
+def opening_line(hours: OfficeHours, tr: Translator, calendar: WorkingCalendar) -> str:
+    """Whether the office is open now, else when it opens (HTML): for a citizen told to call."""
+    _ = tr.gettext
+    if hours.open_now:
+        return _("The office is open now.")
+    if hours.next_opening is not None:
+        when = format_opening(hours.next_opening, tr, calendar)
+        return _("The office is closed now; it opens again on {when}.").format(
+            when=f"<b>{escape(when)}</b>"
+        )
+    return _("The office is closed now.")
+
+
 # --- handing over --------------------------------------------------------------------------
 
 

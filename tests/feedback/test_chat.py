@@ -269,3 +269,37 @@ async def test_questions_are_exported_and_unlinked_on_erasure(make_bot, database
     await group.send(officer, "Tidak boleh, kecuali anjing pemandu.", reply_to=post)
     assert "sudah menghapus datanya" in (await group.reply()).text
     await citizen.expect_silence(1.0)
+
+
+async def test_without_an_officers_group_ask_an_officer_gives_the_offices_contacts(
+    make_bot, database_url
+):
+    """A fresh install has no officers' group yet: the way to a person is the office itself."""
+    bot = await make_bot(database_url)  # no OFFICERS_CHAT_ID, no COMPLAINTS_CHAT_ID
+    bot.rt.clock = lambda: CLOSED
+    sari = bot.user(CITIZEN, first_name="Sari", language_code="id")
+    tom = bot.user(CITIZEN_EN, first_name="Tom", language_code="en")
+    await _hello(sari, tom)
+
+    await sari.send(NOT_UNDERSTOOD)
+    unsure = await sari.reply()
+    assert "🙋 Tanya petugas" in unsure.labels
+    await sari.click("🙋 Tanya petugas", unsure)
+    told = await sari.reply()
+    assert "Petugas kami dapat membantu Anda langsung" in told.text
+    assert "(0251) 831 1111" in told.text and "mpp@harapankota.go.id" in told.text
+    assert "Kantor sedang tutup" in told.text and "Senin" in told.text
+    assert "diteruskan" not in told.text  # nothing was passed to anyone
+    assert _rows(bot, OfficerQuestion) == []
+
+    await tom.send("can I bring my cat into the office")
+    unsure_en = await tom.reply()
+    await tom.click("🙋 Ask an officer", unsure_en)
+    told_en = await tom.reply()
+    assert "Our officers can help you directly" in told_en.text
+    assert "WhatsApp (messages only): +62 811 1111 2026" in told_en.text
+    # Someone else's press of that button is refused.
+    other = bot.user(OTHER, first_name="Other", language_code="id")
+    await _hello(other)
+    await other.forge_click(unsure.buttons[-1][1], unsure)
+    assert "tidak berlaku" in (await other.callback_answer())["text"]
