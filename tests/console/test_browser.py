@@ -121,7 +121,8 @@ async def test_an_admin_edits_a_fee_and_citizens_see_the_index(browser, make_bot
     await page.fill("#fee", "35000")
     await page.click("#check")
     await expect(page.locator("#preview-fee-id")).to_contain_text("Biaya: Rp35.000")
-    await expect(page.locator("#preview-fee-en")).to_contain_text("Fee: Rp35,000")  # English digit grouping
+    # English groups digits with commas.
+    await expect(page.locator("#preview-fee-en")).to_contain_text("Fee: Rp35,000")
     await page.click("#save")
     await expect(page.locator("[role=status]")).to_contain_text("Tersimpan")
     await citizen.send("biaya skck")
