@@ -170,7 +170,8 @@ async def test_disruption_notice_on_answers_told_once_and_all_clear(bot):
     assert "🎫 Ambil antrean" in answer.labels
     await people[1003].send("syarat skck")
     assert "Gangguan" not in (await people[1003].reply()).text
-    await people[1003].click("svc:card:ktp-el", message=answer)  # the service's card too
+    # The service's card too (as opened from the list of services).
+    await people[1003].forge_click("svc:card:ktp-el", message=answer)
     card = await people[1003].reply()
     assert card.text.startswith("⚠️ Gangguan layanan (KTP Elektronik (KTP-el))")
 
