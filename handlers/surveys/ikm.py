@@ -163,6 +163,7 @@ def _ikm_files(
         )
         trend = index_trend(session, config, period, rt.tz, count=6)
         columns, rows = responses_table(session, config, period, rt.tz)
+        rows = list(rows)  # read within the session: the rows may stream from a cursor
     png = render_chart(
         report,
         trend,
