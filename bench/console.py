@@ -22,7 +22,7 @@ from sqlalchemy import create_engine, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.app import build_runtime  # noqa: E402
+from bot.app import build_application, build_runtime  # noqa: E402
 from bot.applications.tracking import new_tracking_number  # noqa: E402
 from bot.console import auth  # noqa: E402
 from bot.console.serving import ConsoleServer  # noqa: E402
@@ -159,6 +159,7 @@ def main() -> int:
                 link = auth.issue_link(s, rt, who)
             with rt.db.session() as s:
                 tokens[who] = auth.redeem_link(s, rt, link.rsplit("/", 1)[1])
+        build_application(rt)  # the features register their pages
         server = ConsoleServer(rt)
         server.start()
         while not server.server.started:

@@ -56,7 +56,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     rt = build_runtime(settings)
     app = build_application(rt)
-    console = ConsoleServer(rt)  # the staff console and /ikm on 127.0.0.1:PORT
+    console = ConsoleServer(rt)  # the features' pages (console, /ikm, board) on 127.0.0.1:PORT
     console.start()
     api = None
     if settings.api_tokens:

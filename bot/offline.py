@@ -9,7 +9,6 @@ import signal
 from collections.abc import Callable
 from typing import Any
 
-from bot.console.serving import add_to as add_console
 from bot.core.config import Settings
 from bot.emulator import Emulator, EmulatorServer
 
@@ -57,11 +56,11 @@ async def serve_offline(
         # Migrating and loading the knowledge base block; the page can already load meanwhile.
         rt = await asyncio.to_thread(build_runtime, live)
         emulator.bot_user["first_name"] = rt.knowledge.office.name
-        add_console(server.app, rt)  # the staff console and /ikm beside the web chat
         app = build_application(rt)
         from bot.web import page_routes
 
-        server.add_routes(page_routes(rt))  # the features' pages (the queue's board)
+        # The features' pages beside the web chat: the console, /ikm, the waiting-room board.
+        server.add_routes(page_routes(rt))
         # The steps of Application.run_polling, on this loop and without its signal handling.
         await app.initialize()
         if app.post_init:

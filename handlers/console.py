@@ -7,6 +7,8 @@ from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, filters
 
 from bot.console import auth, followups
+from bot.console.web import routes as console_pages
+from bot.core.runtime import Runtime
 from bot.core.text import escape
 from handlers.common import (
     GROUP_FEATURES,
@@ -63,5 +65,9 @@ def register(app: Application) -> None:
         CallbackQueryHandler(opt_out_button, pattern=f"^{followups.OPT_OUT_DATA}$"),
         GROUP_FEATURES,
     )
+    rt: Runtime = app.bot_data["runtime"]
+    # Served with the other features' pages in every mode (bot/web.py); once per runtime.
+    if console_pages not in rt.web_pages:
+        rt.web_pages.append(console_pages)
     if app.job_queue is not None:
         app.job_queue.run_repeating(purge_job, interval=PURGE_INTERVAL, first=120)

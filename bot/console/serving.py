@@ -1,5 +1,6 @@
-"""Serving the console in each mode: beside the webhook (`serve`), beside the web chat
-(offline), and on 127.0.0.1:PORT in a thread beside long polling (`run` with a token)."""
+"""The bot's web pages (the staff console, /ikm, the waiting-room board: bot/web.py) on
+127.0.0.1:PORT in a thread beside long polling (`run` with a token). In `serve` they are beside
+the webhook, offline beside the web chat."""
 
 from __future__ import annotations
 
@@ -12,31 +13,25 @@ from typing import Any
 from starlette.applications import Starlette
 
 from bot.core.runtime import Runtime
+from bot.web import page_routes
 
 log = logging.getLogger(__name__)
 
 
-def add_to(app: Starlette, rt: Runtime) -> None:
-    """Put the console's routes first on a running Starlette app (the emulator's)."""
-    from bot.console.web import routes
-
-    app.router.routes[0:0] = routes(rt)
-
-
-def console_app(rt: Runtime) -> Starlette:
-    from bot.console.web import routes
-
-    return Starlette(routes=routes(rt))
+def pages_app(rt: Runtime) -> Starlette:
+    """The pages the features registered; the Application must be built first."""
+    return Starlette(routes=page_routes(rt))
 
 
 class ConsoleServer:
-    """uvicorn in a thread of the polling bot's process, on 127.0.0.1:PORT only."""
+    """uvicorn in a thread of the polling bot's process, on 127.0.0.1:PORT only, serving the
+    features' pages (the Application must be built first)."""
 
     def __init__(self, rt: Runtime, host: str = "127.0.0.1") -> None:
         import uvicorn
 
         config = uvicorn.Config(
-            console_app(rt), host=host, port=rt.settings.port, log_level="warning",
+            pages_app(rt), host=host, port=rt.settings.port, log_level="warning",
             access_log=False,
         )
         self.server = uvicorn.Server(config)

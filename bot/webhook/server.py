@@ -474,11 +474,9 @@ def create_server_app(rt: Runtime, application: Application, *, set_webhook: boo
         Route(WEBHOOK_PATH, server.webhook, methods=["POST"]),
         Route("/healthz", server.healthz, methods=["GET"]),
         Route("/metrics", server.metrics, methods=["GET"]),
-        *page_routes(rt),  # features' public pages (the queue's waiting-room board)
+        # The features' pages: the staff console, the public /ikm page, the waiting-room board.
+        *page_routes(rt),
     ]
-    from bot.console.web import routes as console_routes
-
-    routes += console_routes(rt)  # the staff console and the public /ikm page
     api = _api_app(rt)
     if api is not None:
         # Its routes carry their full /api/v1/... paths; mounted last, it gets the rest.

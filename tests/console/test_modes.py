@@ -48,6 +48,7 @@ def _free_port() -> int:
 def test_polling_mode_serves_the_console_on_the_local_port(tmp_path, caplog):
     port = _free_port()
     rt = build_runtime(_settings(tmp_path, port=port))
+    build_application(rt)  # the features register their pages, as `servicebot run` does
     server = ConsoleServer(rt)
     try:
         assert server.start()

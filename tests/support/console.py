@@ -15,8 +15,8 @@ from bot.applications.statuses import COMPLETED
 from bot.complaints.filing import file_complaint
 from bot.complaints.queries import set_staff_unit
 from bot.complaints.vocabulary import categories
-from bot.console.serving import add_to
 from bot.people.staff import add_staff
+from bot.web import page_routes
 from tests.support.e2e import BotHarness
 
 ADMIN = 1
@@ -32,7 +32,7 @@ LINK = re.compile(r"https?://\S+/console/login/[\w-]+")
 
 async def start_console(make_bot: Any, database_url: str, **settings: Any) -> BotHarness:
     harness = await make_bot(database_url, admin_ids=[ADMIN], **settings)
-    add_to(harness.server.app, harness.rt)
+    harness.server.add_routes(page_routes(harness.rt))
     harness.rt.settings.public_url = harness.server.base_url
     with harness.rt.db.session() as s:
         for staff_id, role, unit in (
