@@ -12,6 +12,7 @@ from sqlalchemy import create_engine, text
 
 from bot.core.db import Database
 from bot.privacy.kinds import register_all_kinds
+from tests.support.browser import browser_missing, launch
 from tests.support.e2e import BotHarness, HarnessStarter
 
 # CI machines run PostgreSQL here with trust auth; each test run gets its own database so
@@ -126,3 +127,22 @@ async def bot(database_url: str, make_bot: Callable[..., HarnessStarter]) -> Bot
 async def bot_sqlite(tmp_path, make_bot: Callable[..., HarnessStarter]) -> BotHarness:  # noqa: ANN001
     """The bot on a fresh SQLite database only."""
     return await make_bot(f"sqlite:///{tmp_path}/bot.core.db")
+
+
+# --- pages in a real browser (tests marked browser) -------------------------------------------
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Any]:
+    """Debian's Chromium through Playwright; skipped where it is missing, a failure on CI."""
+    reason = browser_missing()
+    if reason:
+        if os.environ.get("CI"):
+            pytest.fail(f"the browser tests need Chromium on CI: {reason}")
+        pytest.skip(reason)
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as playwright:
+        chromium = await launch(playwright)
+        yield chromium
+        await chromium.close()

@@ -4,12 +4,9 @@ chat gets both; an officer of another unit cannot open the complaint by its URL.
 
 from __future__ import annotations
 
-import os
-
 import pytest
 
 from bot.core.i18n import Translator
-from tests.support.browser import browser_missing, launch
 from tests.support.console import (
     ADMIN,
     OFFICER,
@@ -25,20 +22,6 @@ from tests.support.console import (
 
 pytestmark = pytest.mark.browser
 
-
-@pytest.fixture
-async def browser():  # noqa: ANN201 - a Playwright Browser
-    reason = browser_missing()
-    if reason:
-        if os.environ.get("CI"):
-            pytest.fail(f"the console browser test needs Chromium on CI: {reason}")
-        pytest.skip(reason)
-    from playwright.async_api import async_playwright
-
-    async with async_playwright() as playwright:
-        chromium = await launch(playwright)
-        yield chromium
-        await chromium.close()
 
 
 async def test_an_officer_works_in_the_console(browser, make_bot, database_url):

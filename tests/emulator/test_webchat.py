@@ -2,28 +2,10 @@
 
 from __future__ import annotations
 
-import os
-
 import pytest
-
-from tests.support.browser import browser_missing, launch
 
 pytestmark = pytest.mark.browser
 
-
-@pytest.fixture
-async def browser():  # noqa: ANN201 - a Playwright Browser
-    reason = browser_missing()
-    if reason:
-        if os.environ.get("CI"):
-            pytest.fail(f"the web chat test needs Chromium on CI: {reason}")
-        pytest.skip(reason)
-    from playwright.async_api import async_playwright
-
-    async with async_playwright() as playwright:
-        chromium = await launch(playwright)
-        yield chromium
-        await chromium.close()
 
 
 async def test_a_citizen_chats_in_the_browser(browser, bot_sqlite):

@@ -5,7 +5,6 @@ counters only; large enough for a TV. The webhook server serves the same routes.
 from __future__ import annotations
 
 import asyncio
-import os
 from pathlib import Path
 
 import httpx
@@ -13,25 +12,10 @@ import pytest
 
 from bot.core.config import load_settings
 from bot.offline import serve_offline
-from tests.support.browser import browser_missing, launch
 
 REPO = Path(__file__).resolve().parents[2]
 OFFICER = 7001
 
-
-@pytest.fixture
-async def browser():  # noqa: ANN201 - a Playwright Browser
-    reason = browser_missing()
-    if reason:
-        if os.environ.get("CI"):
-            pytest.fail(f"the board test needs Chromium on CI: {reason}")
-        pytest.skip(reason)
-    from playwright.async_api import async_playwright
-
-    async with async_playwright() as playwright:
-        chromium = await launch(playwright)
-        yield chromium
-        await chromium.close()
 
 
 @pytest.fixture
