@@ -35,7 +35,6 @@ from bot.conversation.render import (
 )
 from bot.conversation.understanding import QUESTION_WORDS, Understanding
 from bot.core.i18n import Translator
-from bot.core.models import utcnow
 from bot.core.runtime import Runtime
 from bot.qa.answers import TOPIC_TITLES, render_answer
 from bot.qa.knowledge import OFFICE_ID, Service
@@ -107,7 +106,7 @@ async def respond(
     tr = translator(update, context)
     chat_id = update.effective_chat.id
     remembered = load_context(rt.db, chat_id)
-    now = _office_now(rt)
+    now = rt.now()
     reading = understander_of(rt).understand(
         text, remembered, today=now.astimezone(rt.tz).date(), complaints=complaints
     )
@@ -154,9 +153,6 @@ def _answered(reading: Understanding) -> tuple[Match, bool] | None:
     return None
 
 
-def _office_now(rt: Runtime) -> datetime:
-    """The time "is it open today" is answered for: the runtime's test clock, else now."""
-    return rt.clock() if rt.clock is not None else utcnow()
 
 
 def _reply_for(
@@ -337,7 +333,7 @@ def looks_like_question(rt: Runtime, text: str) -> bool:
     raw = tokens_of(text)
     if not raw or not ("?" in text or QUESTION_WORDS.intersection(raw[:3])):
         return False
-    today = _office_now(rt).astimezone(rt.tz).date()
+    today = rt.now().astimezone(rt.tz).date()
     reading = understander_of(rt).understand(text, None, today=today)
     return reading.kind in ("answer", "office", "situation", "entry", "open_day", "status")
 

@@ -19,7 +19,7 @@ from telegram.ext import (
 )
 
 from bot.core.i18n import Translator
-from bot.core.models import ConversationState, Staff, utcnow
+from bot.core.models import ConversationState, Staff
 from bot.core.runtime import Runtime
 from bot.core.text import escape, split_message
 from bot.feedback import handoff as ho
@@ -53,10 +53,6 @@ DIGEST_NOT_BEFORE = time(8, 0)  # office time on Monday: the digest is no midnig
 def officers_chat(rt: Runtime) -> int | None:
     return rt.settings.officers_chat_id or rt.settings.complaints_chat_id
 
-
-def now_utc(rt: Runtime) -> datetime:
-    """The time handlers act on: tests of office hours set a fixed clock on the runtime."""
-    return rt.clock() if rt.clock is not None else utcnow()
 
 
 def _name_of(rt: Runtime, locale: str):  # noqa: ANN202 - Callable[[str], str]
@@ -103,7 +99,7 @@ async def with_feedback(
             session, user_id=user.id, chat_id=chat.id, locale=tr.locale, text=question,
             names=[n for n in (user.first_name, user.last_name, user.username) if n],
             service_id=None if nearest == OFFICE_ID else nearest,
-            topic=getattr(match, "topic", None), understood=understood, now=now_utc(rt),
+            topic=getattr(match, "topic", None), understood=understood, now=rt.now(),
         )
     _ = tr.gettext
     if understood:
@@ -144,7 +140,7 @@ async def citizen_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         await unknown_button(update, context)
         return
     action, ask_id = pressed.action, pressed.id
-    now = now_utc(rt)
+    now = rt.now()
     rated = False
     with rt.db.session() as session:
         ask = fl.own_ask(session, ask_id, query.from_user.id)
@@ -181,7 +177,7 @@ async def _hand_over(
         await _contacts_instead(update, context, ask_id, tr)
         return
     office = Translator(rt.settings.default_locale)
-    now = now_utc(rt)
+    now = rt.now()
     with rt.db.session() as session:
         ask = fl.own_ask(session, ask_id, query.from_user.id)
         if ask is None:  # forgotten since the press was checked
@@ -227,7 +223,7 @@ async def _contacts_instead(
     ]
     if len(lines) == 1:
         lines.append(escape(rt.knowledge.office.address))
-    hours = ho.office_hours(rt.knowledge, rt.calendar, now_utc(rt))
+    hours = ho.office_hours(rt.knowledge, rt.calendar, rt.now())
     lines += ["", ho.opening_line(hours, tr, rt.calendar)]
     await reply_html(update, "\n".join(lines))
 
@@ -249,7 +245,7 @@ async def _record_answer(
     with rt.db.session() as session:
         handed, outcome = ho.answer(
             session, handed_id, officer_id=update.effective_user.id, text=text,
-            default_locale=rt.settings.default_locale, now=now_utc(rt),
+            default_locale=rt.settings.default_locale, now=rt.now(),
             group_chat_id=group if update.effective_chat.id != group else None,
         )
     if handed is None:
@@ -359,7 +355,7 @@ async def unanswered_command(update: Update, context: ContextTypes.DEFAULT_TYPE)
             lambda s: unit_of(rt, s),
         )
         questions = fl.top_questions(
-            session, scope=scope, since=now_utc(rt) - timedelta(days=days), limit=15
+            session, scope=scope, since=rt.now() - timedelta(days=days), limit=15
         )
     text = render.unanswered_list(
         questions, tr, rt.tz, days, _name_of(rt, tr.locale), everything=scope.services is None
@@ -395,7 +391,7 @@ def queue_digest(rt: Runtime, now: datetime) -> bool:
 async def digest_job(context: ContextTypes.DEFAULT_TYPE) -> None:
     """Hourly: last week's digest (queued once), and the expired asks forgotten."""
     rt = runtime(context)
-    now = now_utc(rt)
+    now = rt.now()
     queue_digest(rt, now)
     with rt.db.session() as session:
         forgotten = fl.forget_old_asks(session, now=now)

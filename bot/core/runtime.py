@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from bot.core.config import Settings
 from bot.core.db import Database
 from bot.core.events import Events
+from bot.core.models import utcnow
 from bot.core.workdays import WorkingCalendar
 
 if TYPE_CHECKING:
@@ -51,6 +52,10 @@ class Runtime:
     # The public pages features add to the bot's web server and the offline server (the queue's
     # waiting-room board): factories of Starlette routes, registered by the features' register().
     web_pages: list[Callable[[Runtime], list[Any]]] = field(default_factory=list)
+
+    def now(self) -> datetime:
+        """The time the features act on: the test clock when one is set, else the real time."""
+        return self.clock() if self.clock is not None else utcnow()
 
     @property
     def tz(self) -> ZoneInfo:

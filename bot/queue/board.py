@@ -17,7 +17,7 @@ from bot.core.i18n import Translator
 from bot.queue.counter import order_key
 from bot.queue.models import CALLED, SERVING, WAITING, QueueBooking
 from bot.queue.rendering import ticket_number
-from bot.queue.service import config_of, local_today, now_of
+from bot.queue.service import config_of, local_today
 
 PAGE = Path(__file__).with_name("board.html")
 BOARD_PATH = "/papan"  # "board" in Indonesian; /board works too
@@ -36,7 +36,7 @@ def labels(locale: str) -> dict[str, str]:
 
 def board_state(session: Any, rt: Any, locale: str) -> dict[str, Any]:
     """Today's calls, newest first, and the next numbers in calling order."""
-    now = now_of(rt)
+    now = rt.now()
     config = config_of(rt)
     today = local_today(rt, now)
     called = session.exec(

@@ -23,7 +23,6 @@ from bot.queue.service import (
     ensure_slot,
     give_back_seat,
     local_today,
-    now_of,
     slot_starts,
 )
 
@@ -41,7 +40,7 @@ def close(
 ) -> tuple[int, int]:
     """Close the slots of ``day`` starting in [start, end) (the whole day without them), for
     one service or all; returns (slots closed, citizens told)."""
-    now = now or now_of(rt)
+    now = now or rt.now()
     config = config_of(rt)
     if config is None:
         raise QueueError(N_("This office does not take bookings in the chat."))

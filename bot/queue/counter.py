@@ -35,7 +35,6 @@ from bot.queue.service import (
     local_today,
     new_code,
     normalize_code,
-    now_of,
     queue_service,
 )
 
@@ -102,7 +101,7 @@ def tell(session: Session, rt: Any, booking: QueueBooking, text: str, key: str,
     """A message to the citizen through the outbox, due now on the queue's clock."""
     if booking.user_id is not None:
         enqueue(session, chat_id=booking.user_id, text=text, dedupe_key=key, reply_markup=markup,
-                not_before=now_of(rt))
+                not_before=rt.now())
 
 
 def return_markup(booking: QueueBooking, tr: Translator) -> dict:
@@ -132,7 +131,7 @@ def check_in(
 ) -> tuple[QueueBooking, int]:
     """Check a booking in for today by its code (at the counter, or the citizen's own when
     ``user_id`` is given). Checking in twice gives the same number."""
-    now = now or now_of(rt)
+    now = now or rt.now()
     normalized = normalize_code(code)
     booking = None
     if normalized is not None:
@@ -166,7 +165,7 @@ def check_in_by_location(
     now: datetime | None = None,
 ) -> tuple[QueueBooking, int]:
     """Check in the citizen's visit of today when their live location is at the office."""
-    now = now or now_of(rt)
+    now = now or rt.now()
     office = rt.knowledge.office
     if distance_m(lat, lon, office.lat, office.lon) > _config(rt).checkin_radius_m:
         raise QueueError(N_("You are not at the office yet. Share your live location again "
@@ -192,7 +191,7 @@ def walk_in(
     now: datetime | None = None,
 ) -> tuple[QueueBooking, int]:
     """A number for a citizen without a booking, in the same line."""
-    now = now or now_of(rt)
+    now = now or rt.now()
     queue_service(rt, service_id)
     if priority_reason is not None and priority_reason not in PRIORITY_REASONS:
         raise QueueError(N_("Unknown priority reason."))
@@ -219,7 +218,7 @@ def set_desk(session: Session, rt: Any, *, officer_id: int, counter: str,
         raise QueueError(N_("No bookable service is served at counter {counter}."),
                          counter=counter)
     desk = session.get(QueueDesk, officer_id) or QueueDesk(officer_id=officer_id, counter=counter)
-    desk.counter, desk.updated_at = counter, now or now_of(rt)
+    desk.counter, desk.updated_at = counter, now or rt.now()
     session.add(desk)
     return services
 
@@ -240,7 +239,7 @@ def call_next(
     officer pressing at the same moment gets the next one, never the same), and on SQLite the
     pick and the update are one statement under the write lock. The UPDATE repeats the
     WAITING condition either way."""
-    now = now or now_of(rt)
+    now = now or rt.now()
     config = _config(rt)
     desk = _desk(session, officer_id)
     services = [sid for sid, s in config.services.items() if desk.counter in s.counters]
@@ -361,7 +360,7 @@ def done(session: Session, rt: Any, *, officer_id: int, booking_id: int | None =
     """The citizen was served: the visit is over, and the satisfaction survey will follow."""
     from bot.queue.aftercare import after_service
 
-    now = now or now_of(rt)
+    now = now or rt.now()
     booking = current(session, officer_id=officer_id, booking_id=booking_id)
     booking.status = DONE
     booking.done_at = now
@@ -373,7 +372,7 @@ def done(session: Session, rt: Any, *, officer_id: int, booking_id: int | None =
 def expire_calls(session: Session, rt: Any, now: datetime | None = None) -> int:
     """Citizens called longer ago than the grace time who never reached the counter are
     skipped, and told how to come back once."""
-    now = now or now_of(rt)
+    now = now or rt.now()
     grace = timedelta(minutes=_config(rt).grace_minutes)
     late = session.exec(
         select(QueueBooking)
@@ -388,7 +387,7 @@ def expire_calls(session: Session, rt: Any, now: datetime | None = None) -> int:
 def return_to_queue(session: Session, rt: Any, *, booking_id: int, user_id: int,
                     now: datetime | None = None) -> tuple[QueueBooking, int]:
     """The citizen's one return after a skip (the button under the skip notice)."""
-    now = now or now_of(rt)
+    now = now or rt.now()
     booking = session.get(QueueBooking, booking_id, with_for_update=True)
     if booking is None or booking.user_id != user_id:
         raise QueueError(N_("This button is no longer valid. Please start again from the menu."))

@@ -17,7 +17,7 @@ from bot.queue import rendering
 from bot.queue.counter import expire_calls
 from bot.queue.models import BOOKED, QueueBooking
 from bot.queue.notices import expire_notices
-from bot.queue.service import config_of, local_today, now_of, reminder_keys
+from bot.queue.service import config_of, local_today, reminder_keys
 
 
 @dataclass
@@ -90,7 +90,7 @@ def send_reminders(session: Session, rt: Any, now: datetime) -> tuple[int, int]:
 
 
 def tick(session: Session, rt: Any, now: datetime | None = None) -> TickResult:
-    now = now or now_of(rt)
+    now = now or rt.now()
     result = TickResult()
     if config_of(rt) is None:
         return result

@@ -18,7 +18,7 @@ from bot.core.text import escape
 from bot.outbox.store import enqueue
 from bot.queue.buttons import step_data
 from bot.queue.models import BOOKED, QueueBooking, QueueNotice, QueueNoticeRecipient
-from bot.queue.service import QueueError, local_today, now_of
+from bot.queue.service import QueueError, local_today
 
 MAX_REASON = 500
 
@@ -99,7 +99,7 @@ def post_notice(session: Session, rt: Any, *, service_id: str | None, ends_at: d
                 reason: str, actor_id: int | None, now: datetime | None = None
                 ) -> tuple[QueueNotice, int]:
     """Post a notice and tell everyone affected, once each; returns (notice, people told)."""
-    now = now or now_of(rt)
+    now = now or rt.now()
     reason = " ".join(reason.split())
     if not 3 <= len(reason) <= MAX_REASON:
         raise QueueError(N_("Say in a few words what is wrong (3 to 500 characters)."))
@@ -130,7 +130,7 @@ def post_notice(session: Session, rt: Any, *, service_id: str | None, ends_at: d
 def end_notice(session: Session, rt: Any, notice: QueueNotice, now: datetime | None = None
                ) -> int:
     """End a notice and send the all-clear to everyone who was told; returns how many."""
-    now = now or now_of(rt)
+    now = now or rt.now()
     if notice.ended_at is None:
         notice.ended_at = min(now, notice.ends_at)
     if notice.all_clear_sent:
@@ -151,7 +151,7 @@ def end_notice(session: Session, rt: Any, notice: QueueNotice, now: datetime | N
 
 def end_active(session: Session, rt: Any, now: datetime | None = None) -> int:
     """``/gangguan selesai``: every notice in force ends now; returns how many ended."""
-    now = now or now_of(rt)
+    now = now or rt.now()
     notices = active_notices(session, now)
     for notice in notices:
         end_notice(session, rt, notice, now)
@@ -160,7 +160,7 @@ def end_active(session: Session, rt: Any, now: datetime | None = None) -> int:
 
 def expire_notices(session: Session, rt: Any, now: datetime | None = None) -> int:
     """Notices past their expected end end by themselves, with the all-clear."""
-    now = now or now_of(rt)
+    now = now or rt.now()
     due = session.exec(
         select(QueueNotice)
         .where(QueueNotice.all_clear_sent.is_(False), QueueNotice.ends_at <= now)

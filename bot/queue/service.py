@@ -14,7 +14,6 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, select
 
 from bot.core.i18n import N_
-from bot.core.models import utcnow
 from bot.outbox.models import OutboxMessage
 from bot.queue.config import PRIORITY_REASONS, WEEKDAYS, QueueConfig, QueueService
 from bot.queue.models import (
@@ -50,10 +49,6 @@ class SlotRoom:
     start: str  # "08:30", office time
     seats_left: int  # for the asking citizen (priority visitors may use regular seats too)
 
-
-def now_of(rt: Any) -> datetime:
-    """The queue's clock: real time, or the moment a test set (``rt.clock``)."""
-    return rt.clock() if rt.clock is not None else utcnow()
 
 
 def config_of(rt: Any) -> QueueConfig | None:
@@ -273,7 +268,7 @@ def book(
 ) -> QueueBooking:
     """Book a seat: checks the day and slot, one visit per service and day, at most
     MAX_ACTIVE_BOOKINGS; raises QueueError with the reason otherwise."""
-    now = now or now_of(rt)
+    now = now or rt.now()
     queue_service(rt, service_id)
     if priority_reason is not None and priority_reason not in PRIORITY_REASONS:
         raise QueueError(N_("This button is no longer valid. Please start again from the menu."))
@@ -336,7 +331,7 @@ def drop_pending_reminders(session: Session, booking_id: int) -> None:
 def cancel(
     session: Session, rt: Any, *, booking_id: int, user_id: int, now: datetime | None = None
 ) -> QueueBooking:
-    now = now or now_of(rt)
+    now = now or rt.now()
     booking = owned_booking(session, booking_id, user_id)
     if booking.status not in (BOOKED, CLOSED):
         raise QueueError(N_("This booking can no longer be cancelled."))
@@ -360,7 +355,7 @@ def move(
 ) -> QueueBooking:
     """Move a booking to another slot: the new seat is taken before the old one is given
     back, so a full day never loses the citizen their first seat."""
-    now = now or now_of(rt)
+    now = now or rt.now()
     booking = owned_booking(session, booking_id, user_id)
     if booking.status not in (BOOKED, CLOSED):
         raise QueueError(N_("This booking can no longer be moved."))

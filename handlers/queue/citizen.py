@@ -22,7 +22,6 @@ from bot.queue.service import (
     cancel,
     config_of,
     move,
-    now_of,
     open_days,
     owned_booking,
     rooms,
@@ -100,7 +99,7 @@ def services_markup(rt: object, tr: Translator) -> InlineKeyboardMarkup:
 
 def _start_text(rt: object, tr: Translator) -> str:
     with rt.db.session() as session:
-        banners = banner_lines(session, rt, None, tr, now_of(rt))
+        banners = banner_lines(session, rt, None, tr, rt.now())
     return "\n".join([*banners, tr.gettext("🎫 <b>Book a visit</b>\nWhich service do you need?")])
 
 
@@ -143,7 +142,7 @@ async def _choose_day(update: Update, context: ContextTypes.DEFAULT_TYPE, servic
     rt = runtime(context)
     tr = translator(update, context)
     _ = tr.gettext
-    now = now_of(rt)
+    now = rt.now()
     with rt.db.session() as session:
         days = open_days(session, rt, service_id, now, priority=True)
         banners = banner_lines(session, rt, service_id, tr, now)
@@ -165,7 +164,7 @@ async def _choose_slot(update: Update, context: ContextTypes.DEFAULT_TYPE, servi
     tr = translator(update, context)
     _ = tr.gettext
     with rt.db.session() as session:
-        slots = rooms(session, rt, service_id, day, now_of(rt), priority=True)
+        slots = rooms(session, rt, service_id, day, rt.now(), priority=True)
     if not slots:
         await show(update, _("Sorry, that day has just been filled. Please start again with "
                               "/antrean."), None)
@@ -294,7 +293,7 @@ async def my_bookings(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     rt = runtime(context)
     tr = translator(update, context)
     with rt.db.session() as session:
-        bookings = active_bookings(session, update.effective_user.id, now_of(rt), rt)
+        bookings = active_bookings(session, update.effective_user.id, rt.now(), rt)
     text, markup = bookings_view(rt, bookings, tr)
     await reply_html(update, text, markup)
 
@@ -328,7 +327,7 @@ async def _booking_action(update: Update, context: ContextTypes.DEFAULT_TYPE, ac
                 text = _("Your booking {code} is cancelled. The seat is free for someone "
                          "else now.").format(code=booking.code)
             elif action == "m":
-                days = open_days(session, rt, booking.service_id, now_of(rt),
+                days = open_days(session, rt, booking.service_id, rt.now(),
                                  priority=booking.priority)
                 await query.answer()
                 if not days:
@@ -340,7 +339,7 @@ async def _booking_action(update: Update, context: ContextTypes.DEFAULT_TYPE, ac
                 return
             elif action == "md" and len(rest) == 1 and (day := _parse_day(rest[0])):
                 service_id, priority = booking.service_id, booking.priority
-                slots = rooms(session, rt, service_id, day, now_of(rt), priority=priority)
+                slots = rooms(session, rt, service_id, day, rt.now(), priority=priority)
                 await query.answer()
                 if not slots:
                     await show(update, _("Sorry, that day has just been filled."), None)
@@ -413,7 +412,7 @@ def answer_banners(rt: object, service_id: str | None, tr: Translator) -> list[s
     if service_id is None or service_id not in rt.knowledge.services:
         return []
     with rt.db.session() as session:
-        return banner_lines(session, rt, service_id, tr, now_of(rt))
+        return banner_lines(session, rt, service_id, tr, rt.now())
 
 
 def book_button(rt: object, service_id: str, tr: Translator) -> list[InlineKeyboardButton]:

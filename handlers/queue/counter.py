@@ -12,7 +12,7 @@ from bot.people.conversations import clear_state, set_state
 from bot.queue import aftercare, counter, rendering
 from bot.queue.buttons import COUNTER, REGISTER, WALK_IN
 from bot.queue.models import QueueBooking
-from bot.queue.service import QueueError, config_of, now_of
+from bot.queue.service import QueueError, config_of
 from bot.telegram_rules.callback import CallbackData
 from handlers.common import reply_html, runtime, staff_only, translator, unknown_button
 from handlers.queue.citizen import REASON_LETTERS, error_text, show
@@ -279,7 +279,7 @@ async def application_flow(update: Update, context: ContextTypes.DEFAULT_TYPE,
             application = aftercare.register_from_visit(
                 session, rt, booking_id=int(state.data["booking_id"]),
                 officer_id=update.effective_user.id, applicant_name=message.text,
-                now=now_of(rt))
+                now=rt.now())
             booking = session.get(QueueBooking, int(state.data["booking_id"]))
             number = format_tracking_number(application.tracking_number)
             if booking.user_id is not None:

@@ -14,7 +14,7 @@ from telegram.ext import ContextTypes
 from bot.people.roles import audit
 from bot.queue import closures, notices, reports
 from bot.queue.buttons import STATS
-from bot.queue.service import QueueError, local_today, now_of
+from bot.queue.service import QueueError, local_today
 from bot.telegram_rules.callback import CallbackData
 from handlers.common import reply_html, runtime, staff_only, translator, unknown_button
 from handlers.queue.citizen import error_text
@@ -73,7 +73,7 @@ async def close_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
 
 
 def _period(rt: object, args: list[str]) -> tuple[date, date] | None:
-    today = local_today(rt, now_of(rt))
+    today = local_today(rt, rt.now())
     if not args:
         return today, today
     days = [_date(a) for a in args[:2]]
@@ -87,7 +87,7 @@ def _period(rt: object, args: list[str]) -> tuple[date, date] | None:
 
 def _report(rt: object, start: date, end: date) -> list[reports.Row]:
     with rt.db.session() as session:
-        return reports.build(session, start=start, end=end, today=local_today(rt, now_of(rt)))
+        return reports.build(session, start=start, end=end, today=local_today(rt, rt.now()))
 
 
 @staff_only("supervisor")
@@ -170,7 +170,7 @@ async def notice_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     tr = translator(update, context)
     _ = tr.gettext
     args = list(context.args or [])
-    now = now_of(rt)
+    now = rt.now()
     if args and args[0].lower() in END_WORDS:
         with rt.db.session() as session:
             ended = notices.end_active(session, rt, now)
