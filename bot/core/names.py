@@ -14,14 +14,15 @@ import unicodedata
 
 def clean_name(name: str | None) -> str:
     """``name`` without format characters (bidi overrides and isolates, zero-width spaces and
-    joiners, byte-order marks: Unicode category Cf) or control characters, with white space
-    collapsed. Emoji joined by a zero-width joiner fall apart into their parts; still legible."""
+    joiners, byte-order marks: Unicode category Cf), lone surrogates or control characters,
+    with white space collapsed. Emoji joined by a zero-width joiner fall apart into their parts;
+    still legible. Also used for citizens' questions kept for staff (bot/feedback/log.py)."""
     if not name:
         return ""
     kept = []
     for char in name:
         category = unicodedata.category(char)
-        if category == "Cf":
+        if category in ("Cf", "Cs"):  # lone surrogates cannot even be stored (PostgreSQL)
             continue
         kept.append(" " if category == "Cc" else char)
     return " ".join("".join(kept).split())

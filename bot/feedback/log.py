@@ -7,7 +7,6 @@ import csv
 import hashlib
 import io
 import re
-import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -20,6 +19,7 @@ from sqlmodel import Session, col, select
 from bot.core.exports import safe_cell
 from bot.core.logging import NIK_RE, PHONE_RE
 from bot.core.models import utcnow
+from bot.core.names import clean_name
 from bot.feedback.models import ERASED_ASKER, OfficerQuestion, QuestionAsk, UnansweredQuestion
 
 MAX_TEXT = 500  # characters kept of a question (the chat reads no more either)
@@ -49,11 +49,7 @@ def mask_question(text: str, names: Iterable[str] = ()) -> str:
     """The question as it may be stored and shown to staff: NIKs, phone numbers, e-mail
     addresses and names (after "nama saya ...", and the asker's own Telegram names) replaced;
     control and direction characters dropped (PostgreSQL refuses NUL in text)."""
-    masked = "".join(
-        " " if ch in "\t\n\r" else ch
-        for ch in text[:MAX_TEXT]
-        if ch in "\t\n\r" or unicodedata.category(ch) not in ("Cc", "Cf", "Cs")
-    )
+    masked = clean_name(text[:MAX_TEXT])
     masked = NIK_RE.sub("[NIK]", masked)
     masked = PHONE_RE.sub("[phone]", masked)
     masked = EMAIL_RE.sub("[email]", masked)
