@@ -362,9 +362,16 @@ async def question_in_flow(update: Update, context: ContextTypes.DEFAULT_TYPE) -
 
 
 async def forget_context(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/start, /batal and any command or menu button that opens a flow: a new subject."""
-    if update.effective_chat is not None:
-        clear_context(runtime(context).db, update.effective_chat.id)
+    """/start, /batal and any command or menu button that opens a flow: a new subject. The
+    commands a feature registered as acting on the subject (/antrean) keep it."""
+    if update.effective_chat is None:
+        return
+    text = update.effective_message.text if update.effective_message is not None else None
+    if text and text.startswith("/") and len(text) > 1:
+        name = text[1:].split(maxsplit=1)[0].split("@", 1)[0].lower()
+        if name in registry(context).subject_commands:
+            return
+    clear_context(runtime(context).db, update.effective_chat.id)
 
 
 def register(app: Application) -> None:

@@ -43,6 +43,9 @@ class FeatureRegistry:
     # visit" button), in the order of the features.
     answer_banners: list[AnswerBanner] = field(default_factory=list)
     service_buttons: list[ServiceButton] = field(default_factory=list)
+    # Commands that act on the dialogue's subject instead of starting a new one (/antrean books
+    # the service the citizen was just asking about): they do not clear the dialogue context.
+    subject_commands: set[str] = field(default_factory=set)
 
     def add_flow(self, name: str, handler: FlowHandler) -> None:
         self.flows[name] = handler
@@ -58,6 +61,9 @@ class FeatureRegistry:
 
     def add_service_button(self, hook: ServiceButton) -> None:
         self.service_buttons.append(hook)
+
+    def keep_subject_for(self, *commands: str) -> None:
+        self.subject_commands.update(name.lower() for name in commands)
 
 
 def registry_of(app: Application) -> FeatureRegistry:

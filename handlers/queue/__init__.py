@@ -47,6 +47,7 @@ def register(app: Application) -> None:
     features = registry_of(app)
     for command in QUEUE_COMMANDS:
         features.add_menu_command(*command)
+    features.keep_subject_for("antrean", "queue")  # books the service being talked about
     add = app.add_handler
     # Private chats only: a booking code, a QR image or a citizen's number must not land in a
     # group.

@@ -11,7 +11,9 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Upda
 from telegram.constants import ParseMode
 from telegram.ext import ContextTypes
 
+from bot.conversation.context import load_context
 from bot.core.i18n import Translator
+from bot.core.text import escape
 from bot.queue import counter, rendering
 from bot.queue.buttons import CITIZEN, booking_data, step_data
 from bot.queue.models import QueueBooking
@@ -87,24 +89,43 @@ async def show(update: Update, text: str, markup: InlineKeyboardMarkup | None, *
 # --- booking -------------------------------------------------------------------------------
 
 
-def services_markup(rt: object, tr: Translator) -> InlineKeyboardMarkup:
+def services_markup(rt: object, tr: Translator, first: str | None = None) -> InlineKeyboardMarkup:
+    """The bookable services, the one the dialogue is about (``first``) on top."""
     config = config_of(rt)
+    order = sorted(config.services, key=lambda sid: sid != first)
     rows = [
         [InlineKeyboardButton(rendering.service_name(rt, sid, tr.locale),
                               callback_data=step_data("s", sid))]
-        for sid in config.services
+        for sid in order
     ]
     return InlineKeyboardMarkup(rows)
 
 
-def _start_text(rt: object, tr: Translator) -> str:
+def _start_text(rt: object, tr: Translator, subject: str | None) -> str:
+    _ = tr.gettext
     with rt.db.session() as session:
         banners = banner_lines(session, rt, None, tr, rt.now())
-    return "\n".join([*banners, tr.gettext("🎫 <b>Book a visit</b>\nWhich service do you need?")])
+    lines = [*banners, _("🎫 <b>Book a visit</b>")]
+    if subject is None:
+        lines.append(_("Which service do you need?"))
+    else:
+        lines.append(_("You were asking about {service}: it is first below. Or choose another "
+                       "service.").format(
+            service=f"<b>{escape(rendering.service_name(rt, subject, tr.locale))}</b>"))
+    return "\n".join(lines)
+
+
+def conversation_subject(rt: object, chat_id: int | None) -> str | None:
+    """The bookable service the chat's dialogue is about, if any."""
+    if chat_id is None:
+        return None
+    service_id = load_context(rt.db, chat_id).service_id  # the conversation's own clock
+    return service_id if service_id in config_of(rt).services else None
 
 
 async def queue_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/antrean, and the main menu's button (which leaves the menu where it is)."""
+    """/antrean, and the main menu's button (which leaves the menu where it is). The service the
+    citizen was asking about comes first."""
     rt = runtime(context)
     tr = translator(update, context)
     _ = tr.gettext
@@ -114,7 +135,8 @@ async def queue_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         await reply_html(update, _("This office does not take bookings in the chat."),
                          main_menu(_))
         return
-    await reply_html(update, _start_text(rt, tr), services_markup(rt, tr))
+    subject = conversation_subject(rt, update.effective_chat.id if update.effective_chat else None)
+    await reply_html(update, _start_text(rt, tr, subject), services_markup(rt, tr, subject))
 
 
 # A button's data for a day (a day code) or a slot (a day code and a start code).

@@ -151,3 +151,39 @@ async def test_an_answer_about_a_bookable_service_offers_to_book_it(bot):
     assert ("🎫 Book a visit", "q:b:skck") in other.buttons
     await citizen.send("npwp requirements")  # not bookable in the chat: no button
     assert not any(data.startswith("q:") for _, data in (await citizen.reply()).buttons)
+
+
+async def test_the_queue_command_offers_the_service_being_talked_about_first(bot):
+    rt = bot.rt
+    TestClock(rt, at(rt, MONDAY, 7, 0))
+    sari = bot.user(CITIZEN, "Sari", language_code="id")
+    await sari.send("syarat bikin paspor apa aja")
+    await sari.reply()
+    await sari.send("/antrean")
+    services = await sari.reply()
+    assert "Tadi Anda bertanya tentang Paspor" in services.text
+    assert services.buttons[0][1] == "q:s:paspor"
+    assert services.buttons[1][1] == "q:s:ktp-el"  # then the office's order
+    await sari.click(services.labels[0])
+    days = await sari.reply()
+    assert days.buttons[0][1].startswith("q:d:paspor:")
+
+    john = bot.user(CITIZEN + 1, "John", language_code="en")
+    await john.send("how much is an skck")
+    await john.reply()
+    await john.send("/queue")
+    services = await john.reply()
+    assert "You were asking about Police certificate (SKCK)" in services.text
+    assert services.buttons[0][1] == "q:s:skck"
+
+    # Nothing talked about (or the subject expired): the office's own order and question.
+    nobody = bot.user(CITIZEN + 2, language_code="en")
+    await nobody.send("/queue")
+    services = await nobody.reply()
+    assert "Which service do you need?" in services.text
+    assert services.buttons[0][1] == "q:s:ktp-el"
+    # A command that starts a new subject still clears it: /start, then /queue.
+    await john.send("/start")
+    await john.reply()
+    await john.send("/queue")
+    assert (await john.reply()).buttons[0][1] == "q:s:ktp-el"
