@@ -50,7 +50,11 @@ def make_engine(url: str) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn) -> None:  # noqa: ANN001
-            conn.exec_driver_sql("BEGIN")
+            # IMMEDIATE: a transaction takes the write lock when it starts, waiting up to the
+            # busy timeout. A deferred one that reads, then writes after another connection
+            # wrote, fails at once with "database is locked" (SQLite cannot upgrade a stale
+            # snapshot); the busy timeout never applies to that case.
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
     engine = create_engine(
