@@ -34,7 +34,8 @@ LANGUAGE_NAMES = {"id": N_("Indonesian"), "en": N_("English")}
 
 def office_contact(session: Session, rt: Runtime, application: Application) -> int | None:
     """Where the applicant's reply goes: the officer who last asked for a correction (while
-    still an officer), else the officers' group; None when neither exists."""
+    still an officer), else the officers' group (OFFICERS_CHAT_ID, else COMPLAINTS_CHAT_ID);
+    None when neither exists."""
     actor = session.exec(
         select(ApplicationEvent.actor_id)
         .where(
@@ -45,7 +46,8 @@ def office_contact(session: Session, rt: Runtime, application: Application) -> i
     ).first()
     if actor is not None and has_role(role_of(session, actor, rt.settings.admin_ids), "officer"):
         return actor
-    return rt.settings.officers_chat_id
+    # The officers' group, as for questions handed to an officer (handlers/feedback.py).
+    return rt.settings.officers_chat_id or rt.settings.complaints_chat_id
 
 
 def reply_button(tr: Translator, application: Application) -> dict[str, Any]:
