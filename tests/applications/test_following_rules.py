@@ -5,18 +5,23 @@ the migration that puts the phones already stored into that form."""
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import text
+from sqlmodel import select
 
 from bot.applications.links import parse_status_payload, status_link, status_payload
-from bot.applications.models import Application
+from bot.applications.models import Application, ApplicationMessage
 from bot.applications.notices import meaningful_note
 from bot.applications.phones import normalize_phone
 from bot.applications.pickup import pickup_plan
+from bot.applications.replies import answer_citizen, send_to_office
+from bot.applications.service import change_status, register_application
 from bot.applications.tracking import new_tracking_number, read_typed
 from bot.core.db import Database
+from bot.core.models import utcnow
+from bot.privacy.registry import apply_retention, erase_personal_data, export_personal_data
 from tests.support.applications import make_runtime
 
 NUMBER = "PFVYQG64"  # a valid number: its check character is 4
@@ -151,3 +156,30 @@ def test_the_migration_puts_stored_phones_in_one_form(db_before_following):
     with db.engine.connect() as conn:
         phones = conn.execute(text("SELECT phone FROM applications ORDER BY id")).scalars().all()
     assert phones == ["+6281234567890", "+6281234567890", None, None]
+
+
+def test_messages_with_the_office_are_exported_erased_and_expire(db):
+    rt = make_runtime(db, officers_chat_id=-100)
+    with db.session() as s:
+        application = register_application(s, rt, service_id="ktp-el", applicant_name="Ani",
+                                           actor_id=None)
+        change_status(s, rt, tracking_number=application.tracking_number,
+                      status="needs_correction", note="Pas foto kurang", actor_id=None)
+        sent = send_to_office(s, rt, application=application, citizen_id=42, text="Besok")
+        answer_citizen(s, rt, message_id=sent.id, officer_id=7, text="Baik")
+        send_to_office(s, rt, application=application, citizen_id=43, text="Saya juga")
+    with db.session() as s:
+        doc = export_personal_data(s, 42)["applications"]["messages_with_the_office"]
+        assert [(m["direction"], m["text"]) for m in doc] == [
+            ("to_office", "Besok"), ("to_citizen", "Baik")
+        ]
+        erase_personal_data(s, 42)
+    with db.session() as s:
+        assert [m.citizen_id for m in s.exec(select(ApplicationMessage)).all()] == [43]
+        change_status(s, rt, tracking_number=application.tracking_number, status="rejected",
+                      note="Tidak lengkap", actor_id=None)
+    later = utcnow() + timedelta(days=800)
+    with db.session() as s:
+        assert apply_retention(s, {"applications": 730}, now=later) == {"applications": 1}
+    with db.session() as s:
+        assert s.exec(select(ApplicationMessage)).all() == []
