@@ -25,7 +25,7 @@ from bot.core.text import escape
 from bot.outbox.store import enqueue
 
 # What officers type for "no note" when a form insists on one.
-EMPTY_NOTES = frozenset({"-", "--", "—", "–", ".", "_", "0"})
+EMPTY_NOTES = frozenset({"-", "--", "—", "–", "."})
 
 
 def meaningful_note(note: str | None) -> str | None:
