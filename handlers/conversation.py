@@ -110,10 +110,11 @@ async def respond(
     reading = understander_of(rt).understand(
         text, remembered, today=now.astimezone(rt.tz).date(), complaints=complaints
     )
-    if reading.kind == "status":
-        from handlers.applications.citizens import status_command  # the status feature's
+    # The status feature's: a status question, or a tracking number typed as a message.
+    from handlers.applications.citizens import holds_tracking_number, status_from_text
 
-        await status_command(update, context)
+    if reading.kind == "status" or holds_tracking_number(text):
+        await status_from_text(update, context, text)
         return
     reply, remember = _reply_for(rt, reading, remembered, text, tr, now)
     if not remember.empty:

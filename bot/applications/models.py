@@ -22,7 +22,9 @@ class Application(SQLModel, table=True):
     tracking_number: str = Field(sa_column=Column(String(16), unique=True, nullable=False))
     service_id: str = Field(max_length=80)
     applicant_name: str = Field(sa_column=Column(String(200), nullable=False, index=True))
-    phone: str | None = Field(default=None, max_length=40)
+    # One form, +62... (bot/applications/phones.py): a citizen who shares this number on
+    # Telegram is offered to follow the application.
+    phone: str | None = Field(default=None, max_length=40, index=True)
     verification_code: str = Field(max_length=12)
     status: str = Field(default=RECEIVED, max_length=24)
     received_at: datetime = Field(default_factory=utcnow, sa_column=UtcDateTime(nullable=False))
@@ -77,4 +79,24 @@ class LookupFailure(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     user_id: int = Field(sa_column=Column(BigInteger, nullable=False, index=True))
+    at: datetime = Field(default_factory=utcnow, sa_column=UtcDateTime(nullable=False))
+
+
+class ApplicationMessage(SQLModel, table=True):
+    """What an applicant sends the office about an application (a reply to "needs
+    correction", a photo or file of the missing document) and the officer's answers."""
+
+    __tablename__ = "application_messages"
+
+    id: int | None = Field(default=None, primary_key=True)
+    application_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("applications.id"), nullable=False, index=True)
+    )
+    direction: str = Field(max_length=12)  # to_office | to_citizen
+    citizen_id: int = Field(sa_column=Column(BigInteger, nullable=False, index=True))
+    # The officer who answered, or to whom the applicant's message went (None: the group).
+    officer_id: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    text: str | None = Field(default=None, max_length=2000)
+    attachment: str | None = Field(default=None, max_length=12)  # photo | document
+    file_id: str | None = Field(default=None, max_length=200)
     at: datetime = Field(default_factory=utcnow, sa_column=UtcDateTime(nullable=False))

@@ -11,7 +11,8 @@ from sqlmodel import Session, select
 
 from bot.applications.errors import IllegalMove, InvalidInput, NotFound
 from bot.applications.models import Application, ApplicationEvent
-from bot.applications.notices import notify_followers
+from bot.applications.notices import meaningful_note, notify_followers
+from bot.applications.phones import normalize_phone
 from bot.applications.statuses import (
     COMPLETED,
     FINAL_STATUSES,
@@ -100,14 +101,13 @@ def register_application(
 
 
 def clean_phone(phone: str | None) -> str | None:
-    """Digits with an optional leading +; None when left out."""
+    """The phone number in one form (+62...); None when left out ("" or "-")."""
     if phone is None or not phone.strip() or phone.strip() == "-":
         return None
-    compact = "".join(ch for ch in phone.strip() if ch not in " -().")
-    digits = compact.removeprefix("+")
-    if not digits.isdigit() or not 6 <= len(digits) <= 15:
+    normalised = normalize_phone(phone)
+    if normalised is None:
         raise InvalidInput(N_("The phone number should be 6 to 15 digits, e.g. 081234567890."))
-    return compact
+    return normalised
 
 
 def get_application(session: Session, tracking_text: str, *, lock: bool = False) -> Application:
@@ -202,7 +202,7 @@ def change_status(
     the caller's transaction. Raises IllegalMove (with the reason) when the move is not allowed.
     """
     now = now or utcnow()
-    note = (note or "").strip() or None
+    note = meaningful_note(note)  # "-" typed to fill a form is no note
     if note is not None and len(note) > 1000:
         raise InvalidInput(N_("The note is too long (at most 1,000 characters)."))
     if status not in STATUSES:
@@ -267,7 +267,7 @@ def change_status(
         note=note,
         source=source,
     )
-    notify_followers(session, rt, application, note=note, steps=steps)
+    notify_followers(session, rt, application, note=note, steps=steps, now=now)
     if status == COMPLETED:
         # Other features follow through the runtime's events (the survey invites the citizen).
         for subscriber in rt.events.application_completed:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import secrets
+from dataclasses import dataclass
 
 # --- tracking numbers ---------------------------------------------------------------------------
 
@@ -32,7 +34,7 @@ def new_tracking_number() -> str:
 def normalize_tracking_number(text: str) -> str | None:
     """The canonical form of what someone typed (any case, spaces, dashes, O for 0), or None
     when it cannot be a tracking number (wrong length, bad character, check fails)."""
-    cleaned = "".join(ch for ch in text.upper() if ch not in " -_.").translate(_LOOKALIKES)
+    cleaned = "".join(ch for ch in text.upper() if ch not in " -_.‐‑–—").translate(_LOOKALIKES)
     if len(cleaned) != TRACKING_BODY + 1 or any(ch not in _VALUE for ch in cleaned):
         return None
     if _check_char(cleaned[:-1]) != cleaned[-1]:
@@ -47,3 +49,76 @@ def format_tracking_number(tracking_number: str) -> str:
 
 def new_verification_code() -> str:
     return f"{secrets.randbelow(10**6):06d}"
+
+
+# --- reading what a citizen typed ---------------------------------------------------------------
+
+# Between the parts of what people type: spaces, punctuation around a number ("nomor: K7QM-3XPA,
+# kode 123456"). Dashes, dots and underscores inside a number are dropped by normalising.
+_TOKEN_SPLIT = re.compile(r"[\s,;:/|#()\[\]\"'?!]+")
+_JOINERS = "-_.‐‑–—"  # ASCII and typographic dashes: a number copied from a PDF or a message
+CODE_LENGTH = 6
+MAX_TOKENS = 40  # a long message is read as a sentence; its first words are enough
+
+
+@dataclass(frozen=True)
+class Typed:
+    """A tracking number and a verification code found in a message, as far as they were."""
+
+    number: str | None = None  # canonical (K7QM3XPA), check character verified
+    code: str | None = None  # six digits
+    only: bool = False  # the message held nothing else
+
+    @property
+    def in_free_text(self) -> bool:
+        """Sure enough to be read as a lookup outside the status prompt: a number written
+        with a digit and a letter, or with its code, or alone. An ordinary eight-letter word
+        passes the check character one time in 32, so it alone is not enough."""
+        if self.number is None:
+            return False
+        mixed = any(c.isdigit() for c in self.number) and any(c.isalpha() for c in self.number)
+        return mixed or self.code is not None or self.only
+
+
+def _clean(token: str) -> str:
+    return "".join(ch for ch in token.upper() if ch not in _JOINERS).translate(_LOOKALIKES)
+
+
+def _is_code(text: str) -> bool:
+    return len(text) == CODE_LENGTH and text.isascii() and text.isdigit()
+
+
+def read_typed(text: str) -> Typed:
+    """The tracking number and code in ``text`` however they were copied: any case, spaces,
+    dots or dashes inside the number ("pfvy qg64", "PFVY.QG64"), I/L for 1 and O for 0, the
+    code before or after, stuck to the number or split as "123 456"."""
+    tokens = [t for t in _TOKEN_SPLIT.split(text.strip()) if t][:MAX_TOKENS]
+    cleaned = [_clean(t) for t in tokens]
+    number, code, used = None, None, set()
+    for start in range(len(cleaned)):
+        joined = ""
+        for end in range(start, min(start + TRACKING_BODY + 1, len(cleaned))):
+            joined += cleaned[end]
+            if len(joined) == TRACKING_BODY + 1 + CODE_LENGTH and _is_code(joined[-CODE_LENGTH:]):
+                # The code stuck to the number: K7QM3XPA123456.
+                number = normalize_tracking_number(joined[: TRACKING_BODY + 1])
+                code = joined[-CODE_LENGTH:] if number is not None else None
+            elif len(joined) == TRACKING_BODY + 1:
+                number = normalize_tracking_number(joined)
+            if number is not None or len(joined) > TRACKING_BODY + 1:
+                break
+        if number is not None:
+            used = set(range(start, end + 1))
+            break
+    rest = [(i, t) for i, t in enumerate(tokens) if i not in used]
+    if code is None:
+        digits = [(i, t) for i, t in rest if t.isascii() and t.isdigit()]
+        whole = [(i, t) for i, t in digits if _is_code(t)]
+        if whole:
+            code, used = whole[0][1], used | {whole[0][0]}
+        else:
+            for (i, first), (j, second) in zip(digits, digits[1:], strict=False):
+                if j == i + 1 and _is_code(first + second):  # "123 456"
+                    code, used = first + second, used | {i, j}
+                    break
+    return Typed(number=number, code=code, only=bool(tokens) and len(used) == len(tokens))

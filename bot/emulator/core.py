@@ -1165,17 +1165,27 @@ class Emulator:
         return self._user_message(user_id, chat_id, {"location": location})
 
     def send_contact(
-        self, user_id: int, phone_number: str, *, chat_id: int | None = None
+        self,
+        user_id: int,
+        phone_number: str,
+        *,
+        chat_id: int | None = None,
+        own: bool = True,
+        contact_user_id: int | None = None,
     ) -> dict:
-        """The user shares their own contact (the request_contact button does this)."""
+        """The user shares their own contact (the request_contact button does this), or with
+        ``own=False`` one from their address book: another Telegram user's
+        (``contact_user_id``) or a number without a Telegram account (no user_id at all)."""
         user = self._user(user_id)
-        contact = {
-            "phone_number": phone_number,
-            "first_name": user["first_name"],
-            "user_id": user_id,
-        }
-        if user.get("last_name"):
-            contact["last_name"] = user["last_name"]
+        contact: dict[str, Any] = {"phone_number": phone_number}
+        if own:
+            contact.update(first_name=user["first_name"], user_id=user_id)
+            if user.get("last_name"):
+                contact["last_name"] = user["last_name"]
+        else:
+            contact["first_name"] = "Contact"
+            if contact_user_id is not None:
+                contact["user_id"] = contact_user_id
         return self._user_message(user_id, chat_id, {"contact": contact})
 
     def send_photo(

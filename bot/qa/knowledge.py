@@ -358,6 +358,19 @@ def _known_topic(value: str) -> str:
 TopicName = Annotated[str, AfterValidator(_known_topic)]
 
 
+class Pickup(KnowledgeModel):
+    """Collecting the result of an application (the "ready for pickup" notice): where, when,
+    by when and what to bring. In office.yaml for every service; a service's own replaces
+    each field it gives."""
+
+    counter: Text | None = None  # else the service's location.counter
+    hours: WeekHours | None = None  # else the service's hours, else the office's
+    # Calendar days after "ready for pickup" to collect it (moved to the next working day).
+    deadline_days: int | None = Field(default=None, ge=1, le=365)
+    bring: list[Text] | None = Field(default=None, min_length=1)  # else: the receipt only
+    note: Text | None = None
+
+
 # --- the service standard -----------------------------------------------------------------------
 
 
@@ -389,6 +402,7 @@ class Service(KnowledgeModel):
     hours: WeekHours | None = None  # falls back to the office's opening hours
     # Optional renaming/omission of application status steps, read by the status feature.
     statuses: dict[str, Any] | None = None
+    pickup: Pickup | None = None  # collecting the result; falls back to the office's
 
     @field_validator("id")
     @classmethod
@@ -431,6 +445,7 @@ class Office(Pin):
     complaint_categories: list[Category] = Field(default_factory=list)
     categories: list[Category] = Field(min_length=1)
     queue: QueueConfig | None = None  # booking visits (bot/queue/), optional
+    pickup: Pickup | None = None  # collecting results, for every service (see Pickup)
 
     @property
     def closed_dates(self) -> set[date]:

@@ -4,6 +4,7 @@ and bulk updates from a CSV file."""
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from datetime import datetime
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -18,6 +19,8 @@ from bot.applications.lookup import (
     follower_count,
 )
 from bot.applications.models import Application as App
+from bot.applications.notices import follower_languages
+from bot.applications.replies import LANGUAGE_NAMES
 from bot.applications.service import (
     change_status,
     find_applications,
@@ -34,6 +37,7 @@ from bot.core.text import escape
 from bot.people.conversations import clear_state, set_state
 from bot.people.roles import has_role
 from bot.telegram_rules.callback import CallbackData
+from handlers.applications.receipt import send_receipt
 from handlers.applications.shared import (
     MAX_CSV_BYTES,
     REPORT_REFUSED_SHOWN,
@@ -202,32 +206,7 @@ async def _finish_register(
     except ApplicationError as err:
         await reply_html(update, err.message(tr))
         return
-    await reply_html(update, render_receipt(rt, application, tr))
-
-
-def render_receipt(rt: Runtime, application: App, tr: Translator) -> str:
-    """For the officer to print or copy onto the applicant's receipt."""
-    _ = tr.gettext
-    return "\n".join(
-        [
-            _("✅ Application registered."),
-            "",
-            _("Tracking number: <b><code>{number}</code></b>").format(
-                number=application.display_number
-            ),
-            _("Verification code: <b><code>{code}</code></b>").format(
-                code=application.verification_code
-            ),
-            _("Service: {service}").format(service=service_name(rt, application.service_id, tr)),
-            _("Applicant: {name}").format(name=escape(application.applicant_name)),
-            due_text(rt, application, tr, utcnow()),
-            "",
-            _(
-                "Give both to the applicant: they check the status with /cekstatus "
-                "and the tracking number and code."
-            ),
-        ]
-    )
+    await send_receipt(update, context, application)
 
 
 # --- officers: /update, /find, /overdue ------------------------------------------------------
@@ -310,6 +289,7 @@ async def update_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
             step="note",
             data={"number": application.tracking_number, "status": status},
         )
+        audience = _audience(tr, follower_languages(session, rt, application.id))
     await query.answer()
     label = escape(service_steps(rt, application).label(status, tr))
     if status in NOTE_REQUIRED:
@@ -317,14 +297,18 @@ async def update_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
             update,
             _("{status}: write the note for the applicant (what is missing, or why).").format(
                 status=f"<b>{label}</b>"
-            ),
+            )
+            + "\n"
+            + audience,
         )
     else:
         await reply_html(
             update,
             _("{status}: write a note for the applicant, or press the button.").format(
                 status=f"<b>{label}</b>"
-            ),
+            )
+            + "\n"
+            + audience,
             InlineKeyboardMarkup(
                 [
                     [
@@ -335,6 +319,26 @@ async def update_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
                 ]
             ),
         )
+
+
+def _audience(tr: Translator, languages: Counter[str]) -> str:
+    """Who will read the note, and in which language: the officer writes it for them."""
+    _ = tr.gettext
+    total = sum(languages.values())
+    if not total:
+        return _("👤 Nobody follows this application in the chat: the note stays in its history.")
+    if len(languages) == 1:
+        names = _(LANGUAGE_NAMES.get(next(iter(languages)), LANGUAGE_NAMES["id"]))
+    else:
+        names = ", ".join(
+            f"{_(LANGUAGE_NAMES.get(code, LANGUAGE_NAMES['id']))} ({count})"
+            for code, count in languages.most_common()
+        )
+    return tr.ngettext(
+        "👥 {n} follower will read it, in {languages}.",
+        "👥 {n} followers will read it, in {languages}.",
+        total,
+    ).format(n=total, languages=names)
 
 
 async def update_flow_step(

@@ -13,7 +13,9 @@ from telegram.ext import (
 
 from bot.applications.models import Application as App
 from bot.applications.models import ApplicationEvent
-from bot.applications.statuses import FINAL_STATUSES, ServiceSteps
+from bot.applications.notices import meaningful_note
+from bot.applications.pickup import pickup_lines, pickup_plan
+from bot.applications.statuses import FINAL_STATUSES, READY_FOR_PICKUP, ServiceSteps
 from bot.core.i18n import Translator
 from bot.core.models import utcnow
 from bot.core.runtime import Runtime
@@ -67,9 +69,17 @@ def render_card(
     ]
     for event in events:
         line = f"• {tr.datetime(event.at, rt.settings.tz)}: {escape(steps.label(event.status, tr))}"
-        if event.note:
-            line += f" — <i>{escape(event.note)}</i>"
+        note = meaningful_note(event.note)
+        if note:
+            line += f" — <i>{escape(note)}</i>"
         lines.append(line)
+    if application.status == READY_FOR_PICKUP:
+        ready_at = next(
+            (e.at for e in reversed(events) if e.status == READY_FOR_PICKUP),
+            application.updated_at,
+        )
+        service = rt.knowledge.services.get(application.service_id)
+        lines += ["", *pickup_lines(rt, pickup_plan(rt, service, ready_at), tr)]
     return "\n".join(lines)
 
 

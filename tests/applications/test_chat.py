@@ -60,8 +60,9 @@ async def test_from_counter_to_citizen_through_every_status(make_bot, database_u
     await officer.send("Siti <Aminah>")
     await officer.reply()
     await officer.click("Tanpa nomor telepon")
-    receipt = await officer.reply()
+    receipt, qr = await officer.replies(2)  # the receipt, then its link as a QR code
     number, code = _receipt(receipt.text)
+    assert qr.photo and number in qr.text
     assert "Siti <Aminah>" in receipt.text
 
     # The citizen looks it up in two steps and follows it.
@@ -111,7 +112,9 @@ async def test_from_counter_to_citizen_through_every_status(make_bot, database_u
             assert note in notice.text
             assert "Berkas &lt;lengkap&gt; &amp; benar" in notice.html
         if english == "Ready for pickup":
-            assert "bring your receipt" in notice.text
+            assert "Counter 4 (ID card collection)" in notice.text
+            assert "your receipt" in notice.text
+            assert "original ID card" not in notice.text  # a first KTP: the citizen has none
 
     await officer.send(f"/update {number}")
     assert "tidak dapat diubah lagi" in (await officer.reply()).text

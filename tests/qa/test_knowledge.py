@@ -162,6 +162,12 @@ def test_negative_variant_fee_names_the_variant(kb_dir):
         ("topic_aliases:\n  fee:", "topic_aliases:\n  price:", "topic_aliases.price",
          "unknown topic 'price'; use one of: requirements, procedure, fee, duration, location, "
          "hours, product, overview"),
+        ("  deadline_days: 14", "  deadline_days: 0", "pickup.deadline_days",
+         "Input should be greater than or equal to 1"),
+        ("pickup:\n  counter:", "pickup:\n  countr:", "pickup.countr",
+         "unknown field (check the spelling)"),
+        ('    friday: "13:30-15:00"', '    friday: "15:00-13:30"', "pickup.hours.friday",
+         "the closing time must be after the opening"),
     ],
 )
 def test_each_mistake_has_a_clear_message(kb_dir, old, new, field, message):

@@ -35,7 +35,8 @@ BotHarness: .rt (Runtime), .app (Application), .emulator (bot.emulator.Emulator)
     callback directly), .bot_errors, .tolerate_errors, await .stop().
 ChatUser (and ChatGroup, for the bot's messages in the group):
     await send(text), send_location(lat, lon, live_period=None) (live when given),
-    send_contact(phone), send_photo(data=PNG_1PX, caption=None), send_document(filename, data,
+    send_contact(phone, own=True, contact_user_id=None),
+    send_photo(data=PNG_1PX, caption=None), send_document(filename, data,
     mime="text/csv"), send_media(kind) (voice, audio, video, video_note, animation, sticker);
     await click(label_or_data,
     message=None); await forge_click(data, message=None) (data no button carries);
@@ -257,8 +258,11 @@ class ChatUser(_Chat):
         self.emulator.send_location(self.id, lat, lon, live_period=live_period)
         await asyncio.sleep(0)
 
-    async def send_contact(self, phone: str) -> None:
-        self.emulator.send_contact(self.id, phone)
+    async def send_contact(
+        self, phone: str, *, own: bool = True, contact_user_id: int | None = None
+    ) -> None:
+        """Share a contact: this user's own, or (``own=False``) someone else's."""
+        self.emulator.send_contact(self.id, phone, own=own, contact_user_id=contact_user_id)
         await asyncio.sleep(0)
 
     async def send_photo(self, data: bytes = PNG_1PX, caption: str | None = None) -> None:
