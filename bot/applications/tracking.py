@@ -68,15 +68,17 @@ class Typed:
     number: str | None = None  # canonical (K7QM3XPA), check character verified
     code: str | None = None  # six digits
     only: bool = False  # the message held nothing else
+    digit_typed: bool = False  # the number's words, as typed, hold a digit (not a lookalike)
 
     @property
     def in_free_text(self) -> bool:
         """Sure enough to be read as a lookup outside the status prompt: a number written
         with a digit and a letter, or with its code, or alone. An ordinary eight-letter word
-        passes the check character one time in 32, so it alone is not enough."""
+        passes the check character one time in 32, so it alone is not enough; nor are words
+        whose I, L or O only read as digits ("pindah ke" is P1NDAHKE)."""
         if self.number is None:
             return False
-        mixed = any(c.isdigit() for c in self.number) and any(c.isalpha() for c in self.number)
+        mixed = self.digit_typed and any(c.isalpha() for c in self.number)
         return mixed or self.code is not None or self.only
 
 
@@ -94,7 +96,7 @@ def read_typed(text: str) -> Typed:
     code before or after, stuck to the number or split as "123 456"."""
     tokens = [t for t in _TOKEN_SPLIT.split(text.strip()) if t][:MAX_TOKENS]
     cleaned = [_clean(t) for t in tokens]
-    number, code, used = None, None, set()
+    number, code, used, number_words = None, None, set(), []
     for start in range(len(cleaned)):
         joined = ""
         for end in range(start, min(start + TRACKING_BODY + 1, len(cleaned))):
@@ -109,6 +111,7 @@ def read_typed(text: str) -> Typed:
                 break
         if number is not None:
             used = set(range(start, end + 1))
+            number_words = tokens[start:end + 1]
             break
     rest = [(i, t) for i, t in enumerate(tokens) if i not in used]
     if code is None:
@@ -121,4 +124,5 @@ def read_typed(text: str) -> Typed:
                 if j == i + 1 and _is_code(first + second):  # "123 456"
                     code, used = first + second, used | {i, j}
                     break
-    return Typed(number=number, code=code, only=bool(tokens) and len(used) == len(tokens))
+    return Typed(number=number, code=code, only=bool(tokens) and len(used) == len(tokens),
+                 digit_typed=any(ch.isdigit() for ch in "".join(number_words)))

@@ -62,6 +62,8 @@ def test_lookalike_letters_read_as_digits():
         ("my number is PFVY-QG64", True),  # letters and digits
         ("kode 123456 PFVYQG64", True),
         ("cara buat ktp baru", False),
+        # Words whose I, L or O read as digits make a valid number by chance: P1NDAHKE.
+        ("saya mau pindah ke luar kota, urus apa dulu", False),
     ],
 )
 def test_a_number_in_free_text_must_be_sure(message, taken):
