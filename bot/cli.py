@@ -31,18 +31,12 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 def _configure_logging(settings: Settings) -> None:
-    logging.basicConfig(
-        level=settings.log_level,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    # httpx logs every request URL, which contains the bot token.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    from bot.core.logging import install_masking
+    from bot.core.logging import configure_logging
 
-    install_masking()
-    # Start-up chatter that tells an office's IT person nothing.
-    for name in ("alembic.runtime.plugins", "apscheduler"):
-        logging.getLogger(name).setLevel(logging.WARNING)
+    configure_logging(
+        settings.log_level,
+        secrets=[settings.telegram_bot_token, settings.webhook_secret, *settings.api_tokens],
+    )
 
 
 def cmd_run(args: argparse.Namespace) -> int:

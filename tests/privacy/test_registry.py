@@ -23,9 +23,8 @@ from bot.privacy.registry import (
     audit_csv,
     erase_personal_data,
     export_personal_data,
-    mask_nik,
-    mask_phone,
 )
+from bot.privacy.masking import mask_nik, mask_phone
 from bot.surveys.models import SurveyInvitation, SurveyResponse
 from bot.webhook.store import (
     take_update,
