@@ -17,6 +17,7 @@ from bot.core.models import Staff, utcnow
 from bot.outbox.models import OutboxMessage
 from bot.privacy.registry import apply_retention
 from bot.queue.service import book
+from tests.support.complaints import file_in_chat
 from tests.support.dump import dump_database, lines_with
 from tests.support.queue import MONDAY, TUESDAY, at
 from tests.support.webhook import webhook_bot
@@ -34,28 +35,6 @@ RELATIVE = "Siti Aminah"  # the application is the citizen's mother's: the offic
 # What identifies the person, as they wrote it; after the erasure also in other spellings.
 STORED = [str(CITIZEN), FIRST, LAST, NIK, PHONE]
 ANY_FORM = [*STORED, PHONE.replace("-", ""), "3174 0123 4567 8901", "6281298765432"]
-
-
-async def _file_in_chat(citizen, text: str, privacy: str) -> None:  # noqa: ANN001
-    """Walk the chat's filing flow (as tests/complaints/test_chat.py does)."""
-    await citizen.send("/pengaduan")
-    await citizen.reply()
-    await citizen.click("Sikap petugas")
-    await citizen.reply()
-    await citizen.click("KTP Elektronik (KTP-el)")
-    await citizen.reply()
-    await citizen.send(text)
-    await citizen.reply()
-    await citizen.send("kemarin")
-    await citizen.reply()
-    await citizen.click("cf:ev:done")
-    await citizen.reply()
-    await citizen.click("cf:loc:skip")
-    await citizen.reply()
-    await citizen.click(f"cf:priv:{privacy}")
-    await citizen.reply()
-    await citizen.click("📨 Kirim pengaduan")
-    assert "Pengaduan Anda sudah kami terima" in (await citizen.reply()).text
 
 
 async def test_erasure_leaves_no_copy_of_the_person_anywhere(database_url):
@@ -87,7 +66,7 @@ async def test_erasure_leaves_no_copy_of_the_person_anywhere(database_url):
         # A named complaint in the chat, with NIK and phone in the text: the group's post
         # shows the name, the numbers masked.
         story = f"Saya {FIRST} {LAST} (NIK {NIK}, HP {PHONE}) dibentak petugas loket tiga."
-        await _file_in_chat(citizen, story, "named")
+        await file_in_chat(citizen, story, "named")
         post = await group.reply(timeout=8)
         assert f"{FIRST} {LAST}" in post.text and "3174********8901" in post.text
         assert NIK not in post.text and PHONE not in post.text
