@@ -10,9 +10,9 @@ the erasure in the outbox's sent row and in the stored webhook answers.
 
 from __future__ import annotations
 
+import html
 import json
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from bot.core.logging import PHONE_RE
@@ -55,7 +55,7 @@ class Identity:
         written, HTML-escaped, and escaped as JSON stores non-ASCII text."""
         terms: set[str] = set(self.markers) | {str(self.telegram_id)}
         for value in self.names | self.numbers:
-            terms.update({value, escape(value), json.dumps(value)[1:-1]})
+            terms.update({*_spellings(value), json.dumps(value)[1:-1]})
         return sorted(term for term in terms if term)
 
     def mentions(self, text: str | None) -> bool:
@@ -65,7 +65,7 @@ class Identity:
         """``text`` without the person: their names, every NIK and phone number (whole or as
         masked for staff) and their Telegram id replaced. Works on plain text and on HTML."""
         for name in sorted(self.names, key=len, reverse=True):
-            for form in {name, escape(name)}:
+            for form in _spellings(name):
                 text = re.sub(rf"(?i)(?<!\w){re.escape(form)}(?!\w)", NAME, text)
         text = NIK_ANY_RE.sub(NIK, text)
         text = MASKED_NIK_RE.sub(NIK, text)
@@ -76,8 +76,10 @@ class Identity:
         return re.sub(rf"(?<!\d){self.telegram_id}(?!\d)", ID, text)
 
 
-def redact_all(identity: Identity, texts: Iterable[str | None]) -> list[str | None]:
-    return [None if text is None else identity.redact(text) for text in texts]
+def _spellings(value: str) -> set[str]:
+    """A value as written, and as HTML shows it (the bot's messages escape no quotes, pages
+    do)."""
+    return {value, escape(value), html.escape(value)}
 
 
 def redact_json(identity: Identity, value: object) -> object:

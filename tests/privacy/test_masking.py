@@ -12,6 +12,7 @@ from sqlmodel import select
 
 from bot.cli import main
 from bot.core.models import AuditEntry, Staff, utcnow
+from bot.privacy.identity import Identity
 from bot.privacy.masking import has_numbers, mask_numbers
 from tests.support.complaints import file_in_chat
 from tests.support.console import signed_in, start_console
@@ -33,6 +34,20 @@ def test_masking_rules():
     # Dates, money and ticket numbers stay readable.
     kept = "Pada 17/08/2026 jam 10.30 saya bayar Rp50.000 (tiket ADU-7K3M9Q, 12345678)"
     assert mask_numbers(kept) == kept and not has_numbers(kept)
+
+
+def test_what_an_erasure_takes_out_of_a_kept_text():
+    person = Identity(7310458826)
+    person.add_name("O'Neil \u202eSanto")  # a name with a bidi override, as Telegram allows
+    person.add_numbers_from("hp 0812 9876 5432")
+    kept = person.redact(
+        "Dari: O&#x27;Neil Santo (Bernama) · NIK 3174********8901 · 0812*****432 · "
+        "0812 9876 5432 · 3174 0123 4567 8901 · santo · chat 7310458826 · 17310458826"
+    )
+    assert kept == (
+        "Dari: [name] (Bernama) · NIK [NIK] · [phone] · [phone] · [NIK] · [name] · chat [id] · "
+        "17310458826"
+    )
 
 
 async def test_staff_read_numbers_masked_and_only_the_handler_may_show_them(
