@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import sys
 from collections.abc import Iterable, Sequence
 from datetime import date
@@ -31,18 +30,12 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 def _configure_logging(settings: Settings) -> None:
-    logging.basicConfig(
-        level=settings.log_level,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    # httpx logs every request URL, which contains the bot token.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    from bot.core.logging import install_masking
+    from bot.core.logging import configure_logging
 
-    install_masking()
-    # Start-up chatter that tells an office's IT person nothing.
-    for name in ("alembic.runtime.plugins", "apscheduler"):
-        logging.getLogger(name).setLevel(logging.WARNING)
+    configure_logging(
+        settings.log_level,
+        secrets=[settings.telegram_bot_token, settings.webhook_secret, *settings.api_tokens],
+    )
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -234,7 +227,8 @@ def cmd_knowledge_reload(args: argparse.Namespace) -> int:
 
 
 def cmd_knowledge_gaps(args: argparse.Namespace) -> int:
-    """CSV of the questions the bot could not answer (or answered with a 👎) in a period."""
+    """The questions the bot could not answer (or answered with a 👎) in a period: CSV, or XLSX
+    for an output file ending in .xlsx."""
     from datetime import UTC, datetime
 
     from bot.core.db import Database
@@ -257,15 +251,17 @@ def cmd_knowledge_gaps(args: argparse.Namespace) -> int:
     rt = Runtime(settings=settings, db=Database(settings.database_url), knowledge=knowledge)
     with rt.db.session() as session:
         questions = fl.top_questions(session, since=since, limit=None)
-    text = fl.gaps_csv(
+    rows = fl.gap_rows(
         questions, unit_of=lambda s: service_unit(rt, s),
-        name_of=lambda s: service_name(rt, s, settings.default_locale),
+        name_of=lambda s: service_name(rt, s, settings.default_locale), tz=settings.tz,
     )
+    xlsx = bool(args.output) and args.output.lower().endswith(".xlsx")
+    body = fl.gaps_file(rows, xlsx=xlsx)
     if args.output:
-        Path(args.output).write_text(text, encoding="utf-8")
+        Path(args.output).write_bytes(body)
         print(f"{len(questions)} question(s) written to {args.output}", file=sys.stderr)
     else:
-        sys.stdout.write(text)
+        sys.stdout.write(body.decode("utf-8"))
     rt.db.dispose()
     return 0
 
@@ -470,9 +466,13 @@ def build_parser() -> argparse.ArgumentParser:
         "reload", help="validate KNOWLEDGE_DIR and switch every running instance to it"
     )
     reload.set_defaults(func=cmd_knowledge_reload)
-    gaps = ksub.add_parser("gaps", help="CSV of unanswered or 👎-rated questions")
+    gaps = ksub.add_parser(
+        "gaps", help="unanswered or 👎-rated questions as CSV (XLSX with -o FILE.xlsx)"
+    )
     gaps.add_argument("--since", default="30d", help="30d, 12w or YYYY-MM-DD (default 30d)")
-    gaps.add_argument("-o", "--output", help="file to write (default: standard output)")
+    gaps.add_argument(
+        "-o", "--output", help="file to write, .xlsx for XLSX (default: CSV on standard output)"
+    )
     gaps.set_defaults(func=cmd_knowledge_gaps)
 
     survey = sub.add_parser("survey", help="satisfaction survey tools")

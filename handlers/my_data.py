@@ -31,6 +31,7 @@ from bot.privacy.registry import (
     export_personal_data,
 )
 from bot.telegram_rules.callback import CallbackData
+from bot.webhook.journal import keep_no_copy
 from handlers.common import (
     GROUP_FEATURES,
     edit_in_place,
@@ -118,14 +119,23 @@ async def delete_my_data(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
 async def erase_confirmed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query = update.callback_query
     rt = runtime(context)
-    user_id = query.from_user.id
+    person = query.from_user
+    user_id = person.id
     # One transaction: either every kind is erased or none is. The language is read first
-    # because the user row is among what goes.
+    # because the user row is among what goes. The names Telegram gives are looked for in the
+    # copies kept about the person (bot/privacy/identity.py). The audit line says that someone
+    # was erased, never who: it would point back at them.
     with rt.db.session() as session:
         user = session.get(User, user_id)
         locale = user.language if user is not None else rt.settings.default_locale
-        messages = erase_personal_data(session, user_id)
-        audit(session, actor_id=None, action="personal_data.erased", subject=f"user:{user_id}")
+        messages = erase_personal_data(
+            session, user_id, names=(person.first_name, person.last_name, person.username,
+                                     person.full_name),
+        )
+        audit(session, actor_id=None, action="personal_data.erased")
+    # The answers below go as calls, not in the webhook's answer, which the webhook keeps for
+    # two days (bot/webhook/journal.py): no copy of a message to the person outlives this.
+    keep_no_copy()
     _ = Translator(locale).gettext
     await query.answer()
     await edit_in_place(query.edit_message_text(_("Your data has been deleted.")))
@@ -187,6 +197,7 @@ async def retention_job(context: ContextTypes.DEFAULT_TYPE) -> None:
                 "complaints": settings.retention_days_complaints,
                 "surveys": settings.retention_days_surveys,
                 "queue": settings.retention_days_queue,
+                "messages": settings.retention_days_messages,
             },
         )
     if any(done.values()):

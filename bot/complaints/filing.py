@@ -13,6 +13,7 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from bot.complaints.access import InvalidInput, LimitReached, NotAllowed
+from bot.complaints.anonymity import audit_actor
 from bot.complaints.deadlines import local_days_bounds
 from bot.complaints.models import (
     Complaint,
@@ -239,7 +240,8 @@ def file_complaint(
             )
         )
     session.flush()
-    audit(session, actor_id=complainant_id, action="complaint.filed", subject=complaint.ticket)
+    audit(session, **audit_actor(complaint, complainant_id), action="complaint.filed",
+          subject=complaint.ticket)
 
     chat_id = rt.settings.complaints_chat_id
     if chat_id is not None:

@@ -9,7 +9,9 @@ from datetime import datetime
 from sqlmodel import Session
 
 from bot.complaints.access import IllegalMove, InvalidInput, NotAllowed, Viewer, can_handle
+from bot.complaints.anonymity import audit_actor
 from bot.complaints.filing import Evidence, clean_message
+from bot.complaints.masking import with_reveal_button
 from bot.complaints.models import (
     Complaint,
     ComplaintEvidence,
@@ -44,6 +46,7 @@ from bot.core.models import Staff, utcnow
 from bot.core.runtime import Runtime
 from bot.core.text import escape
 from bot.people.roles import audit
+from bot.privacy.masking import mask_numbers
 
 
 def walk_path(complaint: Complaint, path: Sequence[str], action: str) -> None:
@@ -353,9 +356,10 @@ def add_addition(
                 ticket=complaint.ticket
             ),
             "",
-            escape(text),
+            escape(mask_numbers(text)),
         ]
-        enqueue_long(session, chat_id, "\n".join(lines), staff_buttons(complaint, tr))
+        markup = with_reveal_button(session, complaint, staff_buttons(complaint, tr), tr)
+        enqueue_long(session, chat_id, "\n".join(lines), markup)
         enqueue_attachments(session, rt, complaint, chat_id, tr, evidence=new_evidence)
     return message
 
@@ -429,7 +433,7 @@ def record_rating(
     complaint.updated_at = now or utcnow()
     audit(
         session,
-        actor_id=complainant_id,
+        **audit_actor(complaint, complainant_id),
         action="complaint.rated",
         subject=complaint.ticket,
         rating=rating,

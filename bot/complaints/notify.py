@@ -9,6 +9,8 @@ from typing import Any
 from sqlmodel import Session
 
 from bot.complaints.access import Viewer
+from bot.complaints.anonymity import audit_actor
+from bot.complaints.masking import with_reveal_button
 from bot.complaints.models import (
     ERASED_COMPLAINANT,
     Complaint,
@@ -49,7 +51,8 @@ def post_to_staff(
         )
     ).format(ticket=complaint.ticket)
     text = headline + "\n" + render_staff_card(session, rt, complaint, tr)
-    enqueue_long(session, chat_id, text, staff_buttons(complaint, tr), dedupe_key=dedupe_key)
+    markup = with_reveal_button(session, complaint, staff_buttons(complaint, tr), tr)
+    enqueue_long(session, chat_id, text, markup, dedupe_key=dedupe_key)
     enqueue_attachments(session, rt, complaint, chat_id, tr, dedupe_key=dedupe_key)
 
 
@@ -116,7 +119,7 @@ def audit_and_notify(
     session.add(complaint)
     audit(
         session,
-        actor_id=actor.telegram_id,
+        **audit_actor(complaint, actor.telegram_id),
         action=f"complaint.{event}",
         subject=complaint.ticket,
         **detail,

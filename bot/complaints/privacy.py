@@ -11,6 +11,7 @@ from sqlmodel import Session, select
 from bot.complaints.models import ERASED_COMPLAINANT as ANONYMOUS
 from bot.complaints.models import Complaint, ComplaintEvidence, ComplaintMessage
 from bot.core.i18n import N_
+from bot.privacy.identity import Identity
 from bot.privacy.registry import register_personal_data, register_retention
 
 
@@ -85,6 +86,45 @@ def erase_complaints(session: Session, telegram_id: int) -> str | None:
     )
 
 
+def _own(session: Session, telegram_id: int) -> list[Complaint]:
+    return list(
+        session.exec(select(Complaint).where(Complaint.complainant_id == telegram_id)).all()
+    )
+
+
+def collect_complaints(session: Session, identity: Identity) -> None:
+    """The names given on the person's complaints, the numbers written in them, and their
+    tickets (a message about a complaint carries its ticket, not the person's id)."""
+    for complaint in _own(session, identity.telegram_id):
+        identity.add_name(complaint.complainant_name)
+        identity.add_marker(complaint.ticket)
+        identity.add_numbers_from(complaint.description)
+        for body in session.exec(
+            select(ComplaintMessage.body).where(
+                ComplaintMessage.complaint_id == complaint.id,
+                ComplaintMessage.author_kind == "complainant",
+            )
+        ).all():
+            identity.add_numbers_from(body)
+
+
+def scrub_complaints(session: Session, identity: Identity) -> None:
+    """The complaints stay as the office's record, their texts without the person: no name,
+    NIK or phone number in the description, the answer, a rejection or the thread."""
+    for complaint in _own(session, identity.telegram_id):
+        complaint.description = identity.redact(complaint.description)
+        if complaint.answer:
+            complaint.answer = identity.redact(complaint.answer)
+        if complaint.reject_reason:
+            complaint.reject_reason = identity.redact(complaint.reject_reason)
+        session.add(complaint)
+        for message in session.exec(
+            select(ComplaintMessage).where(ComplaintMessage.complaint_id == complaint.id)
+        ).all():
+            message.body = identity.redact(message.body)
+            session.add(message)
+
+
 def anonymise_old_complaints(session: Session, cutoff: datetime) -> int:
     ids = list(
         session.exec(
@@ -101,5 +141,6 @@ def anonymise_old_complaints(session: Session, cutoff: datetime) -> int:
 
 def register() -> None:
     """Called once, in order, by bot/privacy/kinds.py."""
-    register_personal_data("complaints", export_complaints, erase_complaints)
+    register_personal_data("complaints", export_complaints, erase_complaints,
+                           collect=collect_complaints, scrub=scrub_complaints)
     register_retention("complaints", anonymise_old_complaints)

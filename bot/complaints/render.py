@@ -32,6 +32,7 @@ from bot.core.models import utcnow
 from bot.core.names import clean_name
 from bot.core.runtime import Runtime
 from bot.core.text import escape
+from bot.privacy.masking import mask_numbers
 from bot.telegram_rules.callback import CallbackData
 
 # --- rendering (HTML; every citizen's text escaped) -------------------------------------------
@@ -63,9 +64,11 @@ def render_staff_card(
     *,
     now: datetime | None = None,
     with_thread: bool = False,
+    reveal: bool = False,
 ) -> str:
     """The ticket as officers see it. Never the complainant's Telegram id; no name when
-    anonymous."""
+    anonymous; NIKs and phone numbers in the citizen's texts masked unless ``reveal`` (the
+    handling officer's audited request, bot/complaints/masking.py)."""
     _ = tr.gettext
     now = now or utcnow()
     cat = category_of(rt, complaint.category)
@@ -117,9 +120,10 @@ def render_staff_card(
                 n=n_evidence
             )
         )
-    lines += ["", escape(complaint.description)]
+    shown = complaint.description if reveal else mask_numbers(complaint.description)
+    lines += ["", escape(shown)]
     if with_thread:
-        lines += _render_thread(session, rt, complaint, tr, officer_view=True)
+        lines += _render_thread(session, rt, complaint, tr, officer_view=True, reveal=reveal)
     return "\n".join(lines)
 
 
@@ -170,7 +174,8 @@ def render_complainant_card(
 
 
 def _render_thread(
-    session: Session, rt: Runtime, complaint: Complaint, tr: Translator, *, officer_view: bool
+    session: Session, rt: Runtime, complaint: Complaint, tr: Translator, *, officer_view: bool,
+    reveal: bool = False,
 ) -> list[str]:
     messages = thread_of(session, complaint)
     if not messages:
@@ -183,7 +188,8 @@ def _render_thread(
         else:
             who = _("Complainant") if officer_view else _("You")
         lines.append(f"<i>{tr.datetime(message.at, rt.tz)}</i> · {who}:")
-        lines.append(escape(message.body))
+        masked = officer_view and not reveal
+        lines.append(escape(mask_numbers(message.body) if masked else message.body))
     return lines
 
 

@@ -30,6 +30,7 @@ from bot.core.models import utcnow
 from bot.core.names import clean_name
 from bot.core.runtime import Runtime
 from bot.core.text import escape
+from bot.privacy.masking import mask_numbers
 
 # --- reports and exports ----------------------------------------------------------------------
 
@@ -227,7 +228,8 @@ def export_rows(
                 "closed_at": _local(c.closed_at, rt),
                 "solved": "" if c.solved is None else ("yes" if c.solved else "no"),
                 "rating": c.rating,
-                "description": c.description,
+                # Staff read it: NIKs and phone numbers masked (bot/privacy/masking.py).
+                "description": mask_numbers(c.description),
             }
         )
     return rows

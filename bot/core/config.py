@@ -48,6 +48,8 @@ class Settings(BaseSettings):
     retention_days_complaints: int = Field(default=1825, ge=0)
     retention_days_surveys: int = Field(default=365, ge=0)
     retention_days_queue: int = Field(default=365, ge=0)  # queue bookings (bot/queue/)
+    # Copies of the messages the bot sent (the outbox's sent rows, e.g. the officers' group post).
+    retention_days_messages: int = Field(default=30, ge=0)
     # Complaints (docs/complaints.md): the officers' group, the daily limit per citizen and the
     # time limits in working days.
     complaints_chat_id: int | None = None

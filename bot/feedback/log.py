@@ -1,26 +1,25 @@
 """The log of unanswered questions: masking, deduplication, ratings, who sees what, the weekly
-digest and the CSV of knowledge gaps."""
+digest and the spreadsheet of knowledge gaps."""
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
 
 from sqlalchemy import delete, func, or_, true, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from bot.core.exports import safe_cell
+from bot.core.exports import Column, to_csv, to_xlsx
 from bot.core.logging import NIK_RE, PHONE_RE
 from bot.core.models import utcnow
 from bot.core.names import clean_name
 from bot.feedback.models import ERASED_ASKER, OfficerQuestion, QuestionAsk, UnansweredQuestion
+from bot.privacy.masking import mask_numbers
 
 MAX_TEXT = 500  # characters kept of a question (the chat reads no more either)
 # An answered question nobody rated is forgotten after this: its 👍/👎 buttons stop working.
@@ -306,38 +305,39 @@ def digest_key(chat_id: int, week_start: date) -> str:
     return f"unanswered-digest:{chat_id}:{year}-W{week:02d}"
 
 
-# --- the CSV of knowledge gaps -----------------------------------------------------------------
+# --- the spreadsheet of knowledge gaps --------------------------------------------------------
 
 GAP_COLUMNS = (
-    "id", "question", "language", "service", "unit", "asked_in_period", "asked_total",
-    "rated_down_total", "first_asked", "last_asked", "officer_answers",
+    Column("id", "int"), Column("question"), Column("language"), Column("service"),
+    Column("unit"), Column("asked_in_period", "int"), Column("asked_total", "int"),
+    Column("rated_down_total", "int"), Column("first_asked", "datetime"),
+    Column("last_asked", "datetime"), Column("officer_answers"),
 )
 
 
-def spreadsheet_safe(value: object) -> str:
-    """A cell a spreadsheet shows as text: one starting like a formula gets an apostrophe
-    (bot/core/exports.py, the rule of every export)."""
-    return safe_cell("" if value is None else str(value))
-
-
-def gaps_csv(
+def gap_rows(
     questions: list[LoggedQuestion], *, unit_of: Callable[[str], str | None],
-    name_of: Callable[[str], str],
-) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(GAP_COLUMNS)
-    for q in questions:
-        writer.writerow(
-            spreadsheet_safe(v)
-            for v in (
-                q.id, q.text, q.locale, name_of(q.service_id) if q.service_id else "",
-                (unit_of(q.service_id) or "") if q.service_id else "", q.count, q.total,
-                q.rated_down, q.first_at.isoformat(), q.last_at.isoformat(),
-                " | ".join(q.answers),
-            )
-        )
-    return out.getvalue()
+    name_of: Callable[[str], str], tz: tzinfo,
+) -> list[list[Any]]:
+    """The rows of GAP_COLUMNS (times in the office's zone ``tz``); the questions are stored
+    masked, the officers' answers are masked here (bot/privacy/masking.py)."""
+    return [
+        [
+            q.id, q.text, q.locale, name_of(q.service_id) if q.service_id else "",
+            (unit_of(q.service_id) or "") if q.service_id else "", q.count, q.total,
+            q.rated_down, q.first_at.astimezone(tz), q.last_at.astimezone(tz),
+            " | ".join(mask_numbers(answer) for answer in q.answers),
+        ]
+        for q in questions
+    ]
+
+
+def gaps_file(rows: list[list[Any]], *, xlsx: bool) -> bytes:
+    """The export as XLSX (typed cells) or CSV (UTF-8); formula-like cells are text in both
+    (bot/core/exports.py)."""
+    if xlsx:
+        return to_xlsx(GAP_COLUMNS, rows, sheet="unanswered")
+    return to_csv(GAP_COLUMNS, rows).encode("utf-8")
 
 
 def parse_since(text: str, now: datetime) -> datetime:

@@ -6,10 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import delete, update
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bot.core.i18n import N_
-from bot.feedback.models import ERASED_ASKER, OfficerQuestion, QuestionAsk
+from bot.feedback.models import ERASED_ASKER, OfficerQuestion, QuestionAsk, UnansweredQuestion
+from bot.privacy.identity import Identity
 from bot.privacy.registry import register_personal_data
 
 
@@ -70,5 +71,27 @@ def erase_questions(session: Session, telegram_id: int) -> str | None:
     )
 
 
+def scrub_questions(session: Session, identity: Identity) -> None:
+    """The person's questions are stored masked already; a name they gave elsewhere (on a
+    complaint) or an officer's answer that names them is taken out of what stays: the
+    hand-offs' exchange and the logged questions they asked."""
+    handed = session.exec(
+        select(OfficerQuestion).where(OfficerQuestion.user_id == identity.telegram_id)
+    ).all()
+    for row in handed:
+        row.text = identity.redact(row.text)
+        row.answer = identity.redact(row.answer) if row.answer else row.answer
+        session.add(row)
+    logged_ids = select(QuestionAsk.question_id).where(
+        QuestionAsk.user_id == identity.telegram_id, col(QuestionAsk.question_id).is_not(None)
+    )
+    for logged in session.exec(
+        select(UnansweredQuestion).where(col(UnansweredQuestion.id).in_(logged_ids))
+    ).all():
+        logged.text = identity.redact(logged.text)
+        session.add(logged)
+
+
 def register() -> None:
-    register_personal_data("questions", export_questions, erase_questions)
+    register_personal_data("questions", export_questions, erase_questions,
+                           scrub=scrub_questions)

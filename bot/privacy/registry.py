@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -15,6 +15,8 @@ from bot.core.exports import Column, to_csv
 from bot.core.i18n import N_
 from bot.core.models import AuditEntry, ConversationState, Staff, User, utcnow
 from bot.outbox.models import OutboxMessage
+from bot.privacy.copies import prune_sent_messages, scrub_audit, scrub_outbox
+from bot.privacy.identity import Identity
 
 # export(session, telegram_id) -> JSON-ready dict of everything the feature holds on the person.
 Exporter = Callable[[Session, int], dict[str, Any]]
@@ -23,6 +25,12 @@ Exporter = Callable[[Session, int], dict[str, Any]]
 Eraser = Callable[[Session, int], str | None]
 # anonymise_older(session, cutoff) -> rows anonymised; for the retention job.
 RetentionFn = Callable[[Session, datetime], int]
+# collect(session, identity): before anything is erased, add what identifies the person in the
+# kind's rows (names given, numbers written, complaint tickets) to ``identity``.
+Collector = Callable[[Session, Identity], None]
+# scrub(session, identity): then rewrite the texts the kind keeps about the person (copies that
+# stay after the erasure: the office's record, messages to staff) without them.
+Scrubber = Callable[[Session, Identity], None]
 
 
 @dataclass(frozen=True)
@@ -30,22 +38,32 @@ class PersonalDataKind:
     name: str
     export: Exporter
     erase: Eraser
+    collect: Collector | None = None
+    scrub: Scrubber | None = None
 
 
 REGISTRY: dict[str, PersonalDataKind] = {}
 RETENTION: dict[str, RetentionFn] = {}
 
-# The retention kinds with their own setting (RETENTION_DAYS_<KIND>).
-RETENTION_KINDS = ("applications", "complaints", "surveys", "queue")
+# The retention kinds with their own setting (RETENTION_DAYS_<KIND>); "messages": copies of
+# the messages the bot sent (the outbox's sent rows).
+RETENTION_KINDS = ("applications", "complaints", "surveys", "queue", "messages")
 
 
-def register_personal_data(name: str, export_fn: Exporter, erase_fn: Eraser) -> None:
+def register_personal_data(
+    name: str,
+    export_fn: Exporter,
+    erase_fn: Eraser,
+    *,
+    collect: Collector | None = None,
+    scrub: Scrubber | None = None,
+) -> None:
     """Called for each kind by its feature's ``register``, from bot/privacy/kinds.py.
 
     Registering twice under one name replaces the earlier entry in its place (every Application
     a test builds registers again).
     """
-    REGISTRY[name] = PersonalDataKind(name, export_fn, erase_fn)
+    REGISTRY[name] = PersonalDataKind(name, export_fn, erase_fn, collect, scrub)
 
 
 def register_retention(kind: str, anonymise_older: RetentionFn) -> None:
@@ -68,14 +86,28 @@ def export_personal_data(
     return document
 
 
-def erase_personal_data(session: Session, telegram_id: int) -> list[str]:
+def erase_personal_data(
+    session: Session, telegram_id: int, *, names: Iterable[str | None] = ()
+) -> list[str]:
     """Erase or anonymise the person's data in the caller's transaction (all or nothing).
 
+    ``names``: the person's names as Telegram gives them (first, last, username), looked for
+    with the names the kinds know. First every kind collects what identifies the person, then
+    every kind scrubs the copies it keeps (bot/privacy/identity.py), then every kind erases.
     Returns the msgids saying what happened, in registration order. Kinds are
     erased in reverse order, so a feature's rows that refer to the user row (registered first,
     by this module) are gone before it.
     """
     kinds = list(REGISTRY.values())
+    identity = Identity(telegram_id)
+    for name in names:
+        identity.add_name(name)
+    for kind in kinds:
+        if kind.collect is not None:
+            kind.collect(session, identity)
+    for kind in kinds:
+        if kind.scrub is not None:
+            kind.scrub(session, identity)
     messages = [kind.erase(session, telegram_id) for kind in reversed(kinds)]
     return [msgid for msgid in reversed(messages) if msgid]
 
@@ -91,22 +123,6 @@ def apply_retention(
         if fn is not None and days > 0:
             done[kind] = fn(session, now - timedelta(days=days))
     return done
-
-
-def mask_nik(nik: str) -> str:
-    """A NIK as shown to officers who do not need it whole: region code and last four digits."""
-    digits = "".join(ch for ch in nik if ch.isdigit())
-    if len(digits) != 16:
-        return "*" * len(digits)
-    return digits[:4] + "*" * 8 + digits[-4:]
-
-
-def mask_phone(phone: str) -> str:
-    """A phone number with all but its first four and last three digits hidden."""
-    digits = "".join(ch for ch in phone if ch.isdigit() or ch == "+")
-    if len(digits) < 8:
-        return "*" * len(digits)
-    return digits[:4] + "*" * (len(digits) - 7) + digits[-3:]
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -266,5 +282,6 @@ def register_core_kinds() -> None:
     actions. Called by bot/privacy/kinds.py."""
     register_personal_data("profile", export_user, erase_user)
     register_personal_data("conversations", export_conversations, erase_conversations)
-    register_personal_data("messages", export_outbox, erase_outbox)
-    register_personal_data("staff_actions", export_audit, erase_audit)
+    register_personal_data("messages", export_outbox, erase_outbox, scrub=scrub_outbox)
+    register_personal_data("staff_actions", export_audit, erase_audit, scrub=scrub_audit)
+    register_retention("messages", prune_sent_messages)

@@ -9,6 +9,7 @@ from sqlalchemy import delete, update
 from sqlmodel import Session, select
 
 from bot.core.i18n import N_
+from bot.privacy.identity import Identity
 from bot.privacy.registry import register_personal_data, register_retention
 from bot.surveys.models import SurveyInvitation, SurveyResponse
 
@@ -101,7 +102,21 @@ def anonymise_old_surveys(session: Session, cutoff: datetime) -> int:
     return len(ids)
 
 
+def scrub_surveys(session: Session, identity: Identity) -> None:
+    """A suggestion that stays in the index (a completed answer) without the person's name or
+    numbers in it."""
+    responses = session.exec(
+        select(SurveyResponse)
+        .join(SurveyInvitation, SurveyInvitation.id == SurveyResponse.invitation_id)
+        .where(SurveyInvitation.user_id == identity.telegram_id,
+               SurveyResponse.suggestion.is_not(None))
+    ).all()
+    for response in responses:
+        response.suggestion = identity.redact(response.suggestion)
+        session.add(response)
+
+
 def register() -> None:
     """Called once, in order, by bot/privacy/kinds.py."""
-    register_personal_data("surveys", export_surveys, erase_surveys)
+    register_personal_data("surveys", export_surveys, erase_surveys, scrub=scrub_surveys)
     register_retention("surveys", anonymise_old_surveys)

@@ -83,6 +83,16 @@ def puts_new_message(api_method: str) -> bool:
     return api_method in _NEW_MESSAGE_METHODS
 
 
+def keep_no_copy() -> None:
+    """The rest of the current update's messages go as calls, none in the webhook's answer:
+    the answer is kept with the update's row for two days (a redelivery gets it again), and
+    after /hapusdata no copy of a message to the person may stay. The journal of the calls is
+    dropped when the update is finished. Does nothing outside a webhook update."""
+    journal = CURRENT_JOURNAL.get()
+    if journal is not None:
+        journal.no_copy = True
+
+
 class ReplyJournal:
     """The calls one update has made that Telegram accepted: ``{"method#k": response body}``,
     k counting every call of that method the handler made (accepted or not), so a call that
@@ -111,6 +121,8 @@ class ReplyJournal:
         self.chat_id = chat_id
         self._unwritten: set[str] = set()
         self.held: Held | None = None
+        # Set by keep_no_copy: nothing of this update goes in the webhook's answer.
+        self.no_copy = False
 
     def next_call(self, api_method: str) -> tuple[str, bytes | None]:
         """Count a call about to be made: its key in the journal, and the recorded response
@@ -156,6 +168,7 @@ class ReplyJournal:
         return (
             self.answer is not None
             and self.answer.waiting
+            and not self.no_copy
             and api_method == "sendMessage"
             and self.chat_id is not None
             and str(params.get("chat_id")) == str(self.chat_id)
@@ -208,7 +221,7 @@ class ReplyJournal:
         database cannot take it, it goes as a call. Then the webhook request is let go."""
         held, answer = self.held, self.answer
         try:
-            if held is not None and answer is not None and answer.waiting:
+            if held is not None and answer is not None and answer.waiting and not self.no_copy:
                 body = {"method": "sendMessage", **held.params}
                 entries = {**self.entries, held.key: held.stand_in.decode()}
                 try:

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import logging
-
-from sqlalchemy import (
-    delete,
-)
+from sqlalchemy import delete
 from sqlmodel import Session, select
 
+from bot.privacy.copies import mentioning
+from bot.privacy.identity import Identity, redact_json
 from bot.privacy.registry import register_personal_data
 from bot.webhook.flood import FloodCount
-from bot.webhook.store import erase_webhook_answers, export_webhook_answers
+from bot.webhook.store import answers_about, erase_webhook_answers, export_webhook_answers
 
-log = logging.getLogger(__name__)
 
 def export_flood_counts(session: Session, telegram_id: int) -> dict[str, object]:
     rows = session.exec(select(FloodCount).where(FloodCount.user_id == telegram_id)).all()
@@ -25,7 +22,20 @@ def erase_flood_counts(session: Session, telegram_id: int) -> None:
     session.exec(delete(FloodCount).where(FloodCount.user_id == telegram_id))
 
 
+def scrub_webhook_answers(session: Session, identity: Identity) -> None:
+    """Answers to others that mention the person (an officer's view of their complaint, kept
+    two days for a redelivery), rewritten without them. Answers to the person themselves are
+    erased."""
+    for row in answers_about(session, lambda column: mentioning(column, identity),
+                             identity.telegram_id):
+        answer = redact_json(identity, row.answer)
+        if answer != row.answer:
+            row.answer = answer  # type: ignore[assignment]
+            session.add(row)
+
+
 def register() -> None:
     """Called once, in order, by bot/privacy/kinds.py."""
     register_personal_data("flood_control", export_flood_counts, erase_flood_counts)
-    register_personal_data("recent_answers", export_webhook_answers, erase_webhook_answers)
+    register_personal_data("recent_answers", export_webhook_answers, erase_webhook_answers,
+                           scrub=scrub_webhook_answers)

@@ -450,6 +450,22 @@ def export_webhook_answers(session: Session, telegram_id: int) -> dict[str, obje
     return {"items": [{"text": answer.get("text")} for answer in answers]}
 
 
+def answers_about(session: Session, mentioning: Any, telegram_id: int) -> list[ProcessedUpdate]:
+    """Rows whose stored answer matches ``mentioning`` (an SQL clause on a column, see
+    bot/privacy/copies.py), other than answers to ``telegram_id`` themselves. (Reply journals
+    are left alone: they live only while an update is unfinished, and a retake reads them as
+    Telegram's responses.)"""
+    return list(
+        session.exec(
+            select(ProcessedUpdate).where(
+                ProcessedUpdate.answer.is_not(None),
+                ~_answers_to(telegram_id),
+                mentioning(ProcessedUpdate.answer),
+            )
+        ).all()
+    )
+
+
 def erase_webhook_answers(session: Session, telegram_id: int) -> None:
     # Copies of messages sent to the person, kept two days at most; the outbox's line tells
     # the person that copies of our messages were deleted.

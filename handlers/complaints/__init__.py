@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
 
+from bot.complaints.masking import REVEAL_PREFIX
 from handlers.common import GROUP_FEATURES
 from handlers.complaints.citizen import complaint_command, flow_button, flow_message
 from handlers.complaints.officers import (
@@ -23,6 +24,7 @@ from handlers.complaints.reports import (
     report_command,
     silent_close_job,
 )
+from handlers.complaints.reveal import reveal_button
 from handlers.complaints.shared import (
     ADD_FLOW,
     ESCALATION_INTERVAL,
@@ -59,6 +61,9 @@ def register(app: Application) -> None:
     app.add_handler(CallbackQueryHandler(complainant_button, pattern=r"^cc:"), GROUP_FEATURES)
     app.add_handler(CallbackQueryHandler(staff_button, pattern=r"^cx:"), GROUP_FEATURES)
     app.add_handler(CallbackQueryHandler(list_button, pattern=r"^cl:"), GROUP_FEATURES)
+    app.add_handler(
+        CallbackQueryHandler(reveal_button, pattern=f"^{REVEAL_PREFIX}:"), GROUP_FEATURES
+    )
     app.add_handler(CallbackQueryHandler(report_button, pattern=r"^rp:"), GROUP_FEATURES)
     if app.job_queue is not None:
         app.job_queue.run_repeating(

@@ -33,6 +33,7 @@ from bot.complaints.handling import (
     resolve,
     take,
 )
+from bot.complaints.masking import with_reveal_button
 from bot.complaints.models import Complaint
 from bot.complaints.queries import assignable_staff, evidence_of, set_staff_unit
 from bot.complaints.render import (
@@ -317,7 +318,7 @@ async def _staff_view(
     with rt.db.session() as s:
         c = get_complaint(s, complaint_id)
         text = render_staff_card(s, rt, c, tr, with_thread=True)
-        markup = json_markup(staff_buttons(c, tr))
+        markup = json_markup(with_reveal_button(s, c, staff_buttons(c, tr), tr))
         evidence = [(e.kind, e.file_id) for e in evidence_of(s, c)]
     chat_id = viewer.telegram_id
     parts = split_message(text)

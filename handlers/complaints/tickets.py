@@ -25,6 +25,7 @@ from bot.complaints.handling import (
     record_rating,
 )
 from bot.complaints.lists import list_for_complainant
+from bot.complaints.masking import with_reveal_button
 from bot.complaints.models import Complaint
 from bot.complaints.render import (
     complainant_buttons,
@@ -89,7 +90,7 @@ async def ticket_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
             text, markup = _complainant_view(s, rt, complaint, tr)
         elif complaint is not None and can_handle(viewer, complaint):
             text = render_staff_card(s, rt, complaint, tr, with_thread=True)
-            markup = json_markup(staff_buttons(complaint, tr))
+            markup = json_markup(with_reveal_button(s, complaint, staff_buttons(complaint, tr), tr))
         else:
             # The same answer whether the ticket does not exist or is someone else's.
             text = _("No ticket {ticket} among your complaints.").format(ticket=escape(typed))

@@ -8,6 +8,7 @@ import io
 import json
 from datetime import UTC, datetime
 
+from openpyxl import load_workbook
 from sqlmodel import select
 
 from bot.cli import main
@@ -235,6 +236,19 @@ async def test_weekly_digest_goes_once_and_the_gaps_csv(
     rows = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8"))))
     assert [r["question"] for r in rows] == [NOT_UNDERSTOOD, "'=HYPERLINK(\"http://x\") apa itu?"]
     assert rows[0]["asked_in_period"] == "2" and rows[0]["service"] == ""
+    assert rows[0]["first_asked"].endswith("+07:00")  # the office's time, with its offset
+    # The same as XLSX: typed cells (numbers, dates) and the hostile text kept as text.
+    book = tmp_path / "gaps.xlsx"
+    assert main(["knowledge", "gaps", "--since", "3650d", "-o", str(book)]) == 0
+    sheet = load_workbook(book).active
+    header = [c.value for c in sheet[1]]
+    assert header[:3] == ["id", "question", "language"]
+    first = {name: cell for name, cell in zip(header, sheet[2], strict=True)}
+    assert first["question"].value == NOT_UNDERSTOOD
+    assert first["asked_in_period"].value == 2 and first["asked_in_period"].data_type == "n"
+    assert first["first_asked"].is_date
+    hostile = {name: cell for name, cell in zip(header, sheet[3], strict=True)}["question"]
+    assert hostile.data_type == "s" and hostile.value == "=HYPERLINK(\"http://x\") apa itu?"
     assert main(["knowledge", "gaps", "--since", "soon"]) == 2
 
 

@@ -46,15 +46,6 @@ def test_normalised_text_ignores_case_punctuation_and_spacing() -> None:
     assert fl.normalise("nik [NIK] hilang") == "nik [nik] hilang"
 
 
-@pytest.mark.parametrize(
-    ("cell", "shown"),
-    [("=1+1", "'=1+1"), ("+62", "'+62"), ("-5", "'-5"), ("@SUM(A1)", "'@SUM(A1)"),
-     ("\tx", "'\tx"), ("\rx", "'\rx"), ("biaya paspor", "biaya paspor"), (None, "")],
-)
-def test_spreadsheet_safe(cell: object, shown: str) -> None:
-    assert fl.spreadsheet_safe(cell) == shown
-
-
 def test_periods() -> None:
     assert fl.parse_since("30d", NOW) == NOW - timedelta(days=30)
     assert fl.parse_since("2w", NOW) == NOW - timedelta(days=14)

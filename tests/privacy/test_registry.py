@@ -18,13 +18,12 @@ from bot.outbox.store import enqueue
 from bot.people.conversations import set_state
 from bot.people.roles import audit
 from bot.people.users import user_language
+from bot.privacy.masking import mask_nik, mask_phone
 from bot.privacy.registry import (
     apply_retention,
     audit_csv,
     erase_personal_data,
     export_personal_data,
-    mask_nik,
-    mask_phone,
 )
 from bot.surveys.models import SurveyInvitation, SurveyResponse
 from bot.webhook.store import (
