@@ -23,7 +23,7 @@ from bot.conversation.library import Library, load_library
 from bot.core.runtime import Runtime
 from bot.people.roles import audit
 from bot.qa.knowledge import OFFICE_ID, KnowledgeBase, KnowledgeError
-from bot.qa.loader import load_knowledge
+from bot.qa.loader import load_knowledge, read_yaml
 from bot.reload import load, reload, switch
 
 MAX_FILE_CHARS = 100_000
@@ -67,13 +67,15 @@ def item_ids(rt: Runtime, folder: str) -> list[str]:
     """The ids of the situations or entries, as their files give them (sorted)."""
     ids = []
     for path in sorted((Path(rt.knowledge.directory) / folder).glob("*.yaml")):
-        try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except (OSError, yaml.YAMLError):
-            continue
+        data = _read(path)
         if isinstance(data, dict) and isinstance(data.get("id"), str):
             ids.append(data["id"])
     return sorted(ids)
+
+
+def _read(path: Path) -> object:
+    """A knowledge file's data as the loader reads it (None when it cannot be read)."""
+    return read_yaml(path, str(path))[0]
 
 
 def _file_of(folder: Path, item_id: str) -> Path | None:
@@ -81,10 +83,7 @@ def _file_of(folder: Path, item_id: str) -> Path | None:
     if conventional.is_file():
         return conventional
     for path in sorted(folder.glob("*.yaml")):
-        try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except (OSError, yaml.YAMLError):
-            continue
+        data = _read(path)
         if isinstance(data, dict) and data.get("id") == item_id:
             return path
     return None
