@@ -266,15 +266,10 @@ def top_questions(
     that is listed too, counted 0 in the period (its totals are still there).
 
     A question staff handled (``mark_handled``) is left out, unless it was asked (and again
-    not answered well) after that: then it is back, counted from that moment."""
-    fresh = or_(
-        col(UnansweredQuestion.handled_at).is_(None),
-        QuestionAsk.asked_at > UnansweredQuestion.handled_at,
-    )
-    in_period = (
-        select(QuestionAsk.question_id, func.count().label("n"))
-        .join(UnansweredQuestion, UnansweredQuestion.id == QuestionAsk.question_id)
-        .where(col(QuestionAsk.question_id).is_not(None), fresh)
+    not answered well) after that: then it is back, counted from that moment (the asks
+    before it were let go of when it was handled)."""
+    in_period = select(QuestionAsk.question_id, func.count().label("n")).where(
+        col(QuestionAsk.question_id).is_not(None)
     )
     if since is not None:
         in_period = in_period.where(QuestionAsk.asked_at >= since)
@@ -334,8 +329,15 @@ def mark_handled(
     now: datetime | None = None,
 ) -> None:
     """Staff took care of the question (``handled_as``: the knowledge file that now answers
-    it, or None when it needs no answer): off the lists until asked and not answered again."""
+    it, or None when it needs no answer): off the lists until asked and not answered again.
+    Its asks so far no longer count for it (its total stays), so a question that comes back
+    is counted from now, and who asked is then kept only as long as any answered question's
+    asker (UNRATED_TTL)."""
     now = now or utcnow()
+    session.exec(
+        update(QuestionAsk).where(QuestionAsk.question_id == question.id)
+        .values(question_id=None).execution_options(synchronize_session=False)
+    )
     question.handled_at, question.handled_by = now, actor_id
     question.handled_as = handled_as[:200] if handled_as else None
     session.add(question)
