@@ -1,5 +1,6 @@
 """Times the staff console's pages with 100,000 applications and 10,000 complaints in
-PostgreSQL (target: p95 under 300 ms), over HTTP to the console served by uvicorn.
+PostgreSQL (target: p95 under 300 ms), over HTTP to the console served by uvicorn; with them
+20,000 logged unanswered questions asked 200,000 times, and ten weeks of queue bookings.
 
 Usage: python bench/console.py [--applications N] [--complaints N] [--requests N] [--url ...]
 Creates a scratch database next to the given one, fills it with INSERT ... SELECT
@@ -15,6 +16,7 @@ import statistics
 import sys
 import time
 import uuid
+from datetime import date, timedelta
 from pathlib import Path
 
 import httpx
@@ -98,6 +100,68 @@ def fill(url: str, services: list[str], applications: int, complaints: int) -> N
     engine.dispose()
 
 
+def fill_questions_and_queue(url: str, services: list[str], bookable: list[str],
+                             questions: int, asks: int) -> None:
+    """The unanswered questions' log (a fifth office-wide) and who asked them over 90 days;
+    two bookings in every half-hour slot of every bookable service, 60 days back and 10 ahead
+    (past ones served, one in five a no-show)."""
+    engine = create_engine(url)
+    svc = "ARRAY[" + ",".join(f"'{s}'" for s in services) + "]"
+    booked = "ARRAY[" + ",".join(f"'{s}'" for s in bookable) + "]"
+    with engine.begin() as conn:
+        conn.execute(text(f"""
+            INSERT INTO unanswered_questions (id, key, text, locale, service_id, count,
+                rated_down, first_at, last_at)
+            SELECT g, md5(g::text) || md5((g + 1)::text),
+                'pertanyaan nomor ' || g || ' tentang layanan kantor', 'id',
+                CASE WHEN g % 5 = 0 THEN NULL ELSE ({svc})[1 + g % {len(services)}] END,
+                10, g % 3, now() - (g % 90) * interval '1 day',
+                now() - (g % 30) * interval '1 day'
+            FROM generate_series(1, :n) AS g
+        """), {"n": questions})
+        conn.execute(text("""
+            INSERT INTO question_asks (user_id, chat_id, locale, text, understood, question_id,
+                asked_at)
+            SELECT 400000 + g, 400000 + g, 'id', 'pertanyaan', false, 1 + (g * 7919) % :q,
+                now() - (g % 90) * interval '1 day'
+            FROM generate_series(1, :n) AS g
+        """), {"n": asks, "q": questions})
+        conn.execute(text(f"""
+            INSERT INTO queue_bookings (code, user_id, language, service_id, kind, day, start,
+                slot_at, priority, seat, status, returned, created_at, checked_in_at,
+                called_at, done_at, reminded_evening, reminded_morning, near_told)
+            SELECT 'Q' || lpad((row_number() OVER ())::text, 7, '0'),
+                500000 + row_number() OVER (), 'id', s, 'booked', d::date,
+                to_char(time '08:00' + make_interval(mins => 30 * k), 'HH24\\:MI'),
+                d + make_interval(mins => 480 + 30 * k) - interval '7 hours', n = 1,
+                CASE WHEN n = 1 THEN 'priority' ELSE 'regular' END,
+                CASE WHEN d >= current_date THEN 'booked'
+                     WHEN (k + n) % 5 = 0 THEN 'booked' ELSE 'done' END,
+                false, d - interval '2 days',
+                CASE WHEN d < current_date AND (k + n) % 5 <> 0
+                     THEN d + make_interval(mins => 475 + 30 * k) - interval '7 hours' END,
+                CASE WHEN d < current_date AND (k + n) % 5 <> 0
+                     THEN d + make_interval(mins => 485 + 30 * k + 7 * n) - interval '7 hours'
+                END,
+                CASE WHEN d < current_date AND (k + n) % 5 <> 0
+                     THEN d + make_interval(mins => 492 + 30 * k + 7 * n) - interval '7 hours'
+                END,
+                true, true, false
+            FROM generate_series(current_date - 60, current_date + 10, interval '1 day') AS d,
+                unnest({booked}) AS s, generate_series(0, 12) AS k, generate_series(0, 1) AS n
+        """))
+        conn.execute(text("""
+            INSERT INTO queue_slots (service_id, day, start, taken_regular, taken_priority,
+                closed)
+            SELECT service_id, day, start, count(*) FILTER (WHERE NOT priority),
+                count(*) FILTER (WHERE priority), false
+            FROM queue_bookings GROUP BY service_id, day, start
+        """))
+        for table in ("unanswered_questions", "question_asks", "queue_bookings", "queue_slots"):
+            conn.execute(text(f"ANALYZE {table}"))
+    engine.dispose()
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -122,6 +186,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--applications", type=int, default=100_000)
     parser.add_argument("--complaints", type=int, default=10_000)
+    parser.add_argument("--questions", type=int, default=20_000)
+    parser.add_argument("--asks", type=int, default=200_000)
     parser.add_argument("--requests", type=int, default=40)
     parser.add_argument("--url", default=os.environ.get(
         "TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"))
@@ -142,8 +208,11 @@ def main() -> int:
         services = sorted(rt.knowledge.services)
         started = time.perf_counter()
         fill(url, services, args.applications, args.complaints)
-        print(f"generated {args.applications:,} applications and {args.complaints:,} complaints "
-              f"in {time.perf_counter() - started:.1f} s")
+        fill_questions_and_queue(url, services, list(rt.knowledge.office.queue.services),
+                                 args.questions, args.asks)
+        print(f"generated {args.applications:,} applications, {args.complaints:,} complaints, "
+              f"{args.questions:,} unanswered questions asked {args.asks:,} times and ten weeks "
+              f"of bookings in {time.perf_counter() - started:.1f} s")
         # Real tracking numbers (with their check character) on a few rows, to open and search.
         numbers = [new_tracking_number() for _ in range(20)]
         with rt.db.session() as s:
@@ -196,6 +265,16 @@ def main() -> int:
         measure(boss, "satisfaction index, office, year", n,
                 lambda: boss.get("/console/ikm?period=year"))
         measure(public, "public /ikm (year)", n, lambda: public.get("/ikm"))
+        measure(officer, "unanswered questions, unit, 30 days", n,
+                lambda: officer.get("/console/unanswered"))
+        measure(boss, "unanswered questions, office, a year", n,
+                lambda: boss.get("/console/unanswered?days=365"))
+        measure(supervisor, "one unanswered question (its forms)", n,
+                lambda: supervisor.get("/console/unanswered/10"))
+        measure(boss, "queue, today, every service (admin)", n,
+                lambda: boss.get("/console/queue"))
+        measure(officer, "queue, a past day, the unit (officer)", n,
+                lambda: officer.get(f"/console/queue?day={date.today() - timedelta(days=7)}"))
         for client in (*clients.values(), public):
             client.close()
     finally:

@@ -8,7 +8,6 @@ profiles, and no index for a group below the regulation's minimum sample.
 
 from __future__ import annotations
 
-import io
 import time
 from dataclasses import dataclass
 from datetime import date
@@ -19,11 +18,13 @@ from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
 from bot.console import followups
+from bot.console.ikm_files import report_pdf, report_xlsx
+from bot.console.models import FollowUpAction
 from bot.console.pages import Page, public_page, staff_page
+from bot.core.exports import XLSX_MIME
 from bot.core.i18n import Translator
 from bot.core.models import utcnow
 from bot.core.runtime import Runtime
-from bot.core.text import html_to_plain
 from bot.surveys import ikm
 from bot.surveys.chart import render_chart
 from bot.surveys.questionnaire import SurveyConfig, service_name, service_unit, survey_config
@@ -36,7 +37,6 @@ from bot.surveys.report import (
     format_index,
     format_nrr,
     parse_period,
-    render_report,
     responses_csv,
     summary_csv,
 )
@@ -159,8 +159,6 @@ def element_bars(config: SurveyConfig, figures: Figures, tr: Translator) -> list
     return bars
 
 
-
-
 def _chart(rt: Runtime, config: SurveyConfig, period: Period, scope: Scope,
            tr: Translator) -> bytes:
     """The PNG, kept a few minutes: matplotlib takes a few hundred milliseconds."""
@@ -184,48 +182,33 @@ def _chart(rt: Runtime, config: SurveyConfig, period: Period, scope: Scope,
     return png
 
 
-def _pdf(rt: Runtime, config: SurveyConfig, report: Report, scope: Scope, tr: Translator,
-         chart: bytes) -> bytes:
-    """The official report: the figures as text on the first page, the chart on the second."""
-    import matplotlib.image as mpimg
-    import matplotlib.pyplot as plt
-    from matplotlib.backends.backend_pdf import PdfPages
-
-    text = html_to_plain(
-        render_report(tr, report, config, lambda key: _name(rt, scope, key, tr.locale, tr))
+def _actions(session: Session, rt: Runtime, scope: Scope, config: SurveyConfig,
+             tr: Translator) -> list[tuple[FollowUpAction, str, str]]:
+    """The scope's follow-up actions, newest first, with the names of their service (or unit)
+    and element in the reader's language."""
+    actions = followups.list_followups(
+        session, unit=scope.unit, service_ids=[scope.service] if scope.service else None,
+        limit=50,
     )
-    buffer = io.BytesIO()
-    with PdfPages(buffer) as pdf:
-        lines = text.splitlines()
-        for start in range(0, max(len(lines), 1), 60):
-            figure = plt.figure(figsize=(8.27, 11.69))  # A4
-            figure.text(0.07, 0.96, "\n".join(lines[start:start + 60]), va="top", ha="left",
-                        fontsize=8.5, family="DejaVu Sans")
-            pdf.savefig(figure)
-            plt.close(figure)
-        figure = plt.figure(figsize=(8.27, 11.69))
-        axis = figure.add_axes((0.05, 0.2, 0.9, 0.75))
-        axis.imshow(mpimg.imread(io.BytesIO(chart), format="png"))
-        axis.axis("off")
-        pdf.savefig(figure)
-        plt.close(figure)
-    return buffer.getvalue()
+    return [
+        (a, service_name(rt, a.service_id, tr.locale) if a.service_id
+         else a.unit or tr.gettext("The whole office"),
+         (config.element(a.element).name.get(tr.locale)
+          if config.element(a.element) else a.element))
+        for a in actions
+    ]
 
 
 def routes(rt: Runtime) -> list[Route]:
     supervisor = staff_page(rt, "supervisor")
+    report_maker = staff_page(rt, "supervisor", offload=True)
     public = public_page(rt)
 
     def _context(p: Page, scope: Scope, period: Period) -> dict[str, Any]:
         config = survey_config(rt)
         with rt.db.session() as session:
             report = _report(session, rt, config, period, scope)
-            actions = followups.list_followups(
-                session,
-                unit=scope.unit,
-                service_ids=[scope.service] if scope.service else None,
-                limit=50,
-            )
+            actions = _actions(session, rt, scope, config, p.tr)
         tr = p.tr
         return {
             "period": period,
@@ -236,12 +219,7 @@ def routes(rt: Runtime) -> list[Route]:
             "groups": [figures_view(rt, g, _name(rt, scope, g.key, tr.locale, tr), tr)
                        for g in report.groups],
             "bars": element_bars(config, report.overall, tr),
-            "actions": [
-                (a, service_name(rt, a.service_id, tr.locale) if a.service_id else a.unit,
-                 (config.element(a.element).name.get(tr.locale)
-                  if config.element(a.element) else a.element))
-                for a in actions
-            ],
+            "actions": actions,
             "scope": scope,
             "query": f"period={period.label}"
             + (f"&unit={scope.unit}" if scope.unit else "")
@@ -295,10 +273,16 @@ def routes(rt: Runtime) -> list[Route]:
                                      headers=disposition)
         with rt.db.session() as session:
             report = _report(session, rt, config, period, scope)
+            actions = _actions(session, rt, scope, config, p.tr) if kind == "report.xlsx" \
+                else []
         if kind == "summary.csv":
             return Response(summary_csv(report, config), media_type="text/csv; charset=utf-8",
                             headers=disposition)
-        pdf = _pdf(rt, config, report, scope, p.tr, _chart(rt, config, period, scope, p.tr))
+        name_of = lambda key: _name(rt, scope, key, p.tr.locale, p.tr)  # noqa: E731
+        if kind == "report.xlsx":
+            return Response(report_xlsx(report, config, p.tr, name_of, actions),
+                            media_type=XLSX_MIME, headers=disposition)
+        pdf = report_pdf(report, config, p.tr, name_of, _chart(rt, config, period, scope, p.tr))
         return Response(pdf, media_type="application/pdf", headers=disposition)
 
     def download(kind: str) -> Any:
@@ -306,7 +290,8 @@ def routes(rt: Runtime) -> list[Route]:
             return _download(p, kind)
 
         view.__name__ = f"ikm_{kind.replace('.', '_')}"
-        return supervisor(view)
+        # The chart, the PDF and the workbook take matplotlib's or openpyxl's time.
+        return (supervisor if kind.endswith(".csv") else report_maker)(view)
 
     @supervisor
     def add_action(p: Page) -> Response:
@@ -354,6 +339,7 @@ def routes(rt: Runtime) -> list[Route]:
         Route("/console/ikm", index_page, methods=["GET"]),
         Route("/console/ikm/chart.png", download("chart"), methods=["GET"]),
         Route("/console/ikm/report.pdf", download("report.pdf"), methods=["GET"]),
+        Route("/console/ikm/report.xlsx", download("report.xlsx"), methods=["GET"]),
         Route("/console/ikm/summary.csv", download("summary.csv"), methods=["GET"]),
         Route("/console/ikm/responses.csv", download("responses.csv"), methods=["GET"]),
         Route("/console/ikm/actions", add_action, methods=["POST"]),

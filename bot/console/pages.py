@@ -23,6 +23,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from bot.console import auth
 from bot.core.config import SUPPORTED_LOCALES
 from bot.core.i18n import Translator
+from bot.core.offload import off_the_loop
 from bot.core.runtime import Runtime
 from bot.people.roles import has_role
 
@@ -136,9 +137,13 @@ async def _read_form(request: Request) -> tuple[dict[str, str], dict[str, bytes]
 View = Callable[[Page], Response]
 
 
-def staff_page(rt: Runtime, required: str = "officer") -> Callable[[View], Any]:
+def staff_page(
+    rt: Runtime, required: str = "officer", *, offload: bool = False
+) -> Callable[[View], Any]:
     """A console page: a live session of someone with at least ``required``; a form must
-    carry the session's CSRF token."""
+    carry the session's CSRF token. ``offload``: a report (a chart, a PDF, a workbook) that
+    only reads, run in the report threads (bot/core/offload.py) so a few at once never take
+    every worker thread of the pages."""
 
     def decorate(view: View) -> Any:
         @wraps(view)
@@ -168,6 +173,8 @@ def staff_page(rt: Runtime, required: str = "officer") -> Callable[[View], Any]:
                         "This form has expired. Go back, reload the page and try again."))
             if not has_role(principal.role, required):
                 return page.forbidden()
+            if offload:
+                return await off_the_loop(view, page)
             return await run_in_threadpool(view, page)
 
         return endpoint

@@ -21,7 +21,14 @@ STATIC = Path(__file__).parent / "static"
 
 def routes(rt: Runtime) -> list[BaseRoute]:
     """Every console and public route, with full paths: /console/... and /ikm."""
-    from bot.console import applications_views, complaints_views, ikm_views, knowledge_views
+    from bot.console import (
+        applications_views,
+        complaints_views,
+        ikm_views,
+        knowledge_views,
+        queue_views,
+        unanswered_views,
+    )
 
     page = staff_page(rt)
 
@@ -83,6 +90,8 @@ def routes(rt: Runtime) -> list[BaseRoute]:
         *complaints_views.routes(rt),
         *ikm_views.routes(rt),
         *knowledge_views.routes(rt),
+        *queue_views.routes(rt),
+        *unanswered_views.routes(rt),
         Mount("/console/static", StaticFiles(directory=STATIC), name="console-static"),
     ]
     return table

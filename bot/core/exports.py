@@ -99,33 +99,48 @@ def _xlsx_value(value: Any, kind: Kind) -> Any:
     return str(value)
 
 
+@dataclass(frozen=True)
+class Sheet:
+    """One sheet of a workbook: its name (31 characters at most), columns and rows."""
+
+    name: str
+    columns: Sequence[Column]
+    rows: Iterable[Sequence[Any]]
+
+
 def to_xlsx(columns: Sequence[Column], rows: Iterable[Sequence[Any]], *, sheet: str) -> bytes:
     """One sheet, a bold header row, typed cells; text cells are stored as text, never as a
     formula, whatever they start with."""
+    return xlsx_book([Sheet(sheet, columns, rows)])
+
+
+def xlsx_book(sheets: Sequence[Sheet]) -> bytes:
+    """A workbook of several sheets, each as ``to_xlsx`` writes one."""
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
 
     book = Workbook(write_only=True)
-    ws = book.create_sheet(title=sheet[:31])
     bold = Font(bold=True)
-    header = []
-    for column in columns:
-        cell = WriteOnlyCell(ws, value=column.name)
-        cell.font = bold
-        header.append(cell)
-    ws.append(header)
-    for row in rows:
-        cells = []
-        for column, raw in zip(columns, row, strict=True):
-            value = _xlsx_value(raw, column.kind)
-            cell = WriteOnlyCell(ws, value=value)
-            if isinstance(value, str):
-                cell.data_type = "s"  # openpyxl would store "=..." as a formula
-            elif column.kind in _XLSX_FORMATS and value is not None:
-                cell.number_format = _XLSX_FORMATS[column.kind]
-            cells.append(cell)
-        ws.append(cells)
+    for sheet in sheets:
+        ws = book.create_sheet(title=sheet.name[:31])
+        header = []
+        for column in sheet.columns:
+            cell = WriteOnlyCell(ws, value=column.name)
+            cell.font = bold
+            header.append(cell)
+        ws.append(header)
+        for row in sheet.rows:
+            cells = []
+            for column, raw in zip(sheet.columns, row, strict=True):
+                value = _xlsx_value(raw, column.kind)
+                cell = WriteOnlyCell(ws, value=value)
+                if isinstance(value, str):
+                    cell.data_type = "s"  # openpyxl would store "=..." as a formula
+                elif column.kind in _XLSX_FORMATS and value is not None:
+                    cell.number_format = _XLSX_FORMATS[column.kind]
+                cells.append(cell)
+            ws.append(cells)
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

@@ -415,6 +415,9 @@ class EmulatorServer:
             access_log=False,
             lifespan="off",
             timeout_graceful_shutdown=2,
+            # Longer than the bot's client keeps an idle connection (aiohttp: 15 s): a server
+            # closing it first races the client's next request on it ("connection reset").
+            timeout_keep_alive=75,
         )
         self._server = _Server(config, self.handle_signals)
         self._task = asyncio.get_running_loop().create_task(self._server.serve(sockets=[sock]))

@@ -19,6 +19,7 @@ from bot.core.logging import NIK_RE, PHONE_RE
 from bot.core.models import utcnow
 from bot.core.names import clean_name
 from bot.feedback.models import ERASED_ASKER, OfficerQuestion, QuestionAsk, UnansweredQuestion
+from bot.people.roles import audit
 from bot.privacy.masking import mask_numbers
 
 MAX_TEXT = 500  # characters kept of a question (the chat reads no more either)
@@ -213,9 +214,23 @@ class Scope:
         """Supervisors and admins see every question, and so does an officer in no unit (a
         small office without units); an officer in a unit sees the questions nearest to that
         unit's services and the office-wide ones."""
-        if role in ("supervisor", "admin") or unit is None:
+        if role in ("supervisor", "admin"):
+            return cls(None)
+        return cls.of_unit(unit, service_ids, unit_of)
+
+    @classmethod
+    def of_unit(
+        cls, unit: str | None, service_ids: Iterable[str], unit_of: Callable[[str], str | None],
+    ) -> Scope:
+        """A unit's questions (those nearest to its services) and the office-wide ones; every
+        question for no unit."""
+        if unit is None:
             return cls(None)
         return cls(frozenset(s for s in service_ids if unit_of(s) == unit))
+
+    def covers(self, question: UnansweredQuestion) -> bool:
+        return self.services is None or question.service_id is None or \
+            question.service_id in self.services
 
     def clause(self) -> Any:
         if self.services is None:
@@ -247,7 +262,11 @@ def top_questions(
     """The most asked unanswered questions, with how often in [since, until) and the
     officers' answers; most asked first. The count in the period comes from who asked, kept
     for ASKER_TTL: without ``until``, a question last asked in the period but longer ago than
-    that is listed too, counted 0 in the period (its totals are still there)."""
+    that is listed too, counted 0 in the period (its totals are still there).
+
+    A question staff handled (``mark_handled``) is left out, unless it was asked (and again
+    not answered well) after that: then it is back, counted from that moment (the asks
+    before it were let go of when it was handled)."""
     in_period = select(QuestionAsk.question_id, func.count().label("n")).where(
         col(QuestionAsk.question_id).is_not(None)
     )
@@ -263,24 +282,17 @@ def top_questions(
     query = (
         select(UnansweredQuestion, n)
         .outerjoin(counts, counts.c.question_id == UnansweredQuestion.id)
-        .where(scope.clause(), in_window)
+        .where(
+            scope.clause(), in_window,
+            or_(col(UnansweredQuestion.handled_at).is_(None),
+                UnansweredQuestion.last_at > UnansweredQuestion.handled_at),
+        )
         .order_by(n.desc(), UnansweredQuestion.last_at.desc(), UnansweredQuestion.id)
     )
     if limit is not None:
         query = query.limit(limit)
     rows = session.exec(query).all()
-    ids = [row.id for row, _n in rows]
-    answers: dict[int, list[str]] = {}
-    if ids:
-        for question_id, answer in session.exec(
-            select(OfficerQuestion.question_id, OfficerQuestion.answer)
-            .where(
-                col(OfficerQuestion.question_id).in_(ids),
-                col(OfficerQuestion.answer).is_not(None),
-            )
-            .order_by(OfficerQuestion.id)
-        ).all():
-            answers.setdefault(question_id, []).append(answer)
+    answers = officer_answers(session, [row.id for row, _n in rows])
     return [
         LoggedQuestion(
             id=row.id, text=row.text, locale=row.locale, service_id=row.service_id, count=n,
@@ -289,6 +301,47 @@ def top_questions(
         )
         for row, n in rows
     ]
+
+
+def officer_answers(session: Session, question_ids: list[int]) -> dict[int, list[str]]:
+    """The answers officers gave to the questions handed to them, per logged question."""
+    answers: dict[int, list[str]] = {}
+    if question_ids:
+        for question_id, answer in session.exec(
+            select(OfficerQuestion.question_id, OfficerQuestion.answer)
+            .where(
+                col(OfficerQuestion.question_id).in_(question_ids),
+                col(OfficerQuestion.answer).is_not(None),
+            )
+            .order_by(OfficerQuestion.id)
+        ).all():
+            answers.setdefault(question_id, []).append(answer)
+    return answers
+
+
+def get_question(session: Session, question_id: int) -> UnansweredQuestion | None:
+    return session.get(UnansweredQuestion, question_id)
+
+
+def mark_handled(
+    session: Session, question: UnansweredQuestion, *, actor_id: int, handled_as: str | None,
+    now: datetime | None = None,
+) -> None:
+    """Staff took care of the question (``handled_as``: the knowledge file that now answers
+    it, or None when it needs no answer): off the lists until asked and not answered again.
+    Its asks so far no longer count for it (its total stays), so a question that comes back
+    is counted from now, and who asked is then kept only as long as any answered question's
+    asker (UNRATED_TTL)."""
+    now = now or utcnow()
+    session.exec(
+        update(QuestionAsk).where(QuestionAsk.question_id == question.id)
+        .values(question_id=None).execution_options(synchronize_session=False)
+    )
+    question.handled_at, question.handled_by = now, actor_id
+    question.handled_as = handled_as[:200] if handled_as else None
+    session.add(question)
+    audit(session, actor_id=actor_id, action="unanswered.handled", subject=str(question.id),
+          handled_as=handled_as)
 
 
 # --- the weekly digest --------------------------------------------------------------------------

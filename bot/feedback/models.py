@@ -34,6 +34,11 @@ class UnansweredQuestion(SQLModel, table=True):
     rated_down: int = 0  # of those, the 👎 ratings
     first_at: datetime = Field(default_factory=utcnow, sa_column=UtcDateTime(nullable=False))
     last_at: datetime = Field(default_factory=utcnow, sa_column=UtcDateTime(nullable=False))
+    # Handled by staff (an answer added to the knowledge base, in the console): off the lists
+    # until it is asked, and again not answered well, after that moment.
+    handled_at: datetime | None = Field(default=None, sa_column=UtcDateTime(nullable=True))
+    handled_by: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    handled_as: str | None = Field(default=None, max_length=200)  # the file, e.g. entries/x.yaml
 
 
 class QuestionAsk(SQLModel, table=True):

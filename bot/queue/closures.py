@@ -27,6 +27,50 @@ from bot.queue.service import (
 )
 
 
+def _selection(
+    rt: Any, *, day: date, start: str | None, end: str | None, service_id: str | None,
+    now: datetime,
+) -> tuple[list[str], list[str]]:
+    """The slot starts and the services a closing takes in; QueueError when it takes none."""
+    config = config_of(rt)
+    if config is None:
+        raise QueueError(N_("This office does not take bookings in the chat."))
+    if service_id is not None and service_id not in config.services:
+        raise QueueError(N_("Unknown service {service}."), service=service_id)
+    if day < local_today(rt, now):
+        raise QueueError(N_("That day is already past."))
+    starts = [s for s in slot_starts(rt, day)
+              if (start is None or s >= start) and (end is None or s < end)]
+    if not starts:
+        raise QueueError(N_("There are no booking slots in that time."))
+    return starts, [service_id] if service_id else list(config.services)
+
+
+def _booked(starts: list[str], services: list[str], day: date) -> Any:
+    return select(QueueBooking).where(
+        QueueBooking.day == day, QueueBooking.status == BOOKED,
+        QueueBooking.start.in_(starts), QueueBooking.service_id.in_(services),
+    )
+
+
+def preview(
+    session: Session,
+    rt: Any,
+    *,
+    day: date,
+    start: str | None = None,
+    end: str | None = None,
+    service_id: str | None = None,
+    now: datetime | None = None,
+) -> tuple[int, int]:
+    """What ``close`` would do, without doing it: (slots, booked citizens it would tell);
+    QueueError as ``close``."""
+    starts, services = _selection(rt, day=day, start=start, end=end, service_id=service_id,
+                                  now=now or rt.now())
+    booked = session.exec(_booked(starts, services, day)).all()
+    return len(starts) * len(services), len(booked)
+
+
 def close(
     session: Session,
     rt: Any,
@@ -41,18 +85,8 @@ def close(
     """Close the slots of ``day`` starting in [start, end) (the whole day without them), for
     one service or all; returns (slots closed, citizens told)."""
     now = now or rt.now()
-    config = config_of(rt)
-    if config is None:
-        raise QueueError(N_("This office does not take bookings in the chat."))
-    if service_id is not None and service_id not in config.services:
-        raise QueueError(N_("Unknown service {service}."), service=service_id)
-    if day < local_today(rt, now):
-        raise QueueError(N_("That day is already past."))
-    starts = [s for s in slot_starts(rt, day)
-              if (start is None or s >= start) and (end is None or s < end)]
-    if not starts:
-        raise QueueError(N_("There are no booking slots in that time."))
-    services = [service_id] if service_id else list(config.services)
+    starts, services = _selection(rt, day=day, start=start, end=end, service_id=service_id,
+                                  now=now)
     for sid in services:
         for slot in starts:
             ensure_slot(session, sid, day, slot)
@@ -62,12 +96,7 @@ def close(
             .values(closed=True)
             .execution_options(synchronize_session=False)
         )
-    booked = session.exec(
-        select(QueueBooking).where(
-            QueueBooking.day == day, QueueBooking.status == BOOKED,
-            QueueBooking.start.in_(starts), QueueBooking.service_id.in_(services),
-        ).with_for_update()
-    ).all()
+    booked = session.exec(_booked(starts, services, day).with_for_update()).all()
     for booking in booked:
         give_back_seat(session, booking)
         booking.status = CLOSED

@@ -11,11 +11,20 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlalchemy import func
+from sqlmodel import Session, col, select
 
 from bot.core.i18n import Translator
 from bot.queue import rendering
-from bot.queue.models import BOOKED, CANCELLED, KIND_BOOKED, KIND_WALKIN, QueueBooking
+from bot.queue.models import (
+    BOOKED,
+    CANCELLED,
+    KIND_BOOKED,
+    KIND_WALKIN,
+    QueueBooking,
+    QueueSlot,
+)
+from bot.queue.service import capacity, config_of, slot_starts
 
 COLUMNS = ("day", "service", "bookings", "no_shows", "walk_ins", "served",
            "wait_avg_min", "wait_p90_min", "service_avg_min", "service_p90_min")
@@ -91,6 +100,68 @@ def build(session: Session, *, start: date, end: date, today: date) -> list[Row]
             row.served += 1
             row.services.append(served)
     return list(rows.values())
+
+
+@dataclass(frozen=True)
+class SlotLine:
+    """One slot of one service on a day, as the console's queue page shows it."""
+
+    service_id: str
+    start: str
+    regular_seats: int
+    priority_seats: int
+    taken_regular: int
+    taken_priority: int
+    closed: bool
+    arrived: int  # of its bookings, those who checked in (or got further)
+
+    @property
+    def seats(self) -> int:
+        return self.regular_seats + self.priority_seats
+
+    @property
+    def taken(self) -> int:
+        return self.taken_regular + self.taken_priority
+
+
+def day_slots(session: Session, rt: Any, day: date, service_ids: list[str]) -> list[SlotLine]:
+    """Every booking slot of ``day`` of the bookable services among ``service_ids`` (in the
+    order of office.yaml's queue section, then by time): seats, seats taken, priority apart,
+    closed or not, and how many of its bookings came."""
+    config = config_of(rt)
+    if config is None:
+        return []
+    services = [sid for sid in config.services if sid in service_ids]
+    starts = slot_starts(rt, day)
+    if not services or not starts:
+        return []
+    rows = {
+        (r.service_id, r.start): r for r in session.exec(
+            select(QueueSlot).where(QueueSlot.day == day,
+                                    col(QueueSlot.service_id).in_(services))
+        ).all()
+    }
+    arrived = dict(
+        ((sid, start), n) for sid, start, n in session.exec(
+            select(QueueBooking.service_id, QueueBooking.start, func.count())
+            .where(QueueBooking.day == day, col(QueueBooking.service_id).in_(services),
+                   QueueBooking.kind == KIND_BOOKED,
+                   col(QueueBooking.checked_in_at).is_not(None))
+            .group_by(QueueBooking.service_id, QueueBooking.start)
+        ).all()
+    )
+    lines = []
+    for sid in services:
+        regular, priority = capacity(rt, sid)
+        for start in starts:
+            row = rows.get((sid, start))
+            lines.append(SlotLine(
+                service_id=sid, start=start, regular_seats=regular, priority_seats=priority,
+                taken_regular=row.taken_regular if row else 0,
+                taken_priority=row.taken_priority if row else 0,
+                closed=bool(row and row.closed), arrived=arrived.get((sid, start), 0),
+            ))
+    return lines
 
 
 def render_text(rt: Any, rows: list[Row], tr: Translator, start: date, end: date) -> str:

@@ -9,8 +9,10 @@ import pytest
 from bot.core.i18n import Translator
 from tests.support.console import (
     ADMIN,
+    CITIZEN,
     OFFICER,
     OTHER_OFFICER,
+    SUPERVISOR,
     application_with_follower,
     citizen_in_chat,
     complaint,
@@ -121,3 +123,86 @@ async def test_an_admin_edits_a_fee_and_citizens_see_the_index(browser, make_bot
     await expect(public.locator(".bars li")).to_have_count(9)
     assert await public.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     await phone.close()
+
+
+async def test_a_supervisor_turns_a_question_into_an_answer(browser, make_bot, database_url,
+                                                            tmp_path):
+    from playwright.async_api import expect
+
+    expect.set_options(timeout=10_000)  # a busy CI machine
+    bot = await start_console(make_bot, database_url, knowledge_dir=knowledge_copy(tmp_path))
+    citizen = await citizen_in_chat(bot)
+    asked = "di mana mushola di gedung ini?"
+    answer = "Mushola ada di lantai 2, di samping ruang tunggu."
+    await citizen.send(asked)
+    assert "belum memahami" in (await citizen.reply(timeout=10)).text
+
+    desk = await browser.new_context(viewport={"width": 1366, "height": 768})
+    page = await desk.new_page()
+    page.set_default_timeout(10_000)
+    await page.goto(await link_from_chat(bot, SUPERVISOR))
+    await page.click("#sign-in")
+    await page.get_by_role("link", name="Pertanyaan belum terjawab").first.click()
+    row = page.locator("#questions tbody tr", has_text=asked)
+    await expect(row).to_have_count(1)
+    await row.get_by_role("link", name="Jawab").click()
+    await expect(page.locator("#title-id")).to_have_value(asked)
+    await page.fill("#entry-id", "mushola")
+    await page.fill("#title-id", "Di mana mushola?")
+    await page.fill("#keywords-id", "mushola, musholla, tempat sholat")
+    await page.fill("#answer-id", answer)
+    await page.fill("#title-en", "Where is the prayer room?")
+    await page.fill("#keywords-en", "prayer room")
+    await page.fill("#answer-en", "On the first floor, beside the waiting room.")
+    await page.click("#entry-check")
+    # The chat's answer to the citizen's own question, in both languages, before saving.
+    await expect(page.locator("#answer-id")).to_contain_text(answer)
+    await expect(page.locator("#answer-en")).to_contain_text("On the first floor")
+    await page.click("#save")
+    await expect(page.locator("[role=status]")).to_be_visible()
+    await expect(page.locator("#questions")).not_to_contain_text(asked)
+    await desk.close()
+
+    await citizen.send(asked)
+    assert answer in (await citizen.reply(timeout=10)).text
+
+
+async def test_a_supervisor_closes_a_slot_and_the_booked_citizen_is_told(browser, make_bot,
+                                                                         database_url):
+    from playwright.async_api import expect
+
+    from bot.queue.service import book
+    from handlers.outbox_delivery import drain_outbox
+    from tests.support.queue import MONDAY, TUESDAY, TestClock, at
+
+    expect.set_options(timeout=10_000)  # a busy CI machine
+    bot = await start_console(make_bot, database_url)
+    citizen = await citizen_in_chat(bot)
+    clock = TestClock(bot.rt, at(bot.rt, MONDAY, 7, 0))
+    with bot.rt.db.session() as s:
+        booking = book(s, bot.rt, user_id=CITIZEN, language="id", service_id="ktp-el",
+                       day=TUESDAY, start="10:00", priority_reason=None)
+    clock.set(at(bot.rt, TUESDAY, 7, 0))
+
+    phone = await browser.new_context(viewport={"width": 390, "height": 844})
+    page = await phone.new_page()
+    page.set_default_timeout(10_000)
+    await page.goto(await link_from_chat(bot, SUPERVISOR))
+    await page.click("#sign-in")
+    await page.get_by_role("link", name="Antrean").first.click()
+    await expect(page.locator("#day")).to_have_text("Selasa, 23 Maret 2027")
+    slot = page.locator("#slot-ktp-el-1000")
+    await expect(slot.locator("td").nth(3)).to_have_text("1")  # taken
+    await slot.get_by_role("button", name="Tutup").click()
+    await expect(page.locator("#close-summary")).to_contain_text("1 warga")
+    await page.click("#confirm-close")
+    await expect(page.locator("[role=status]")).to_contain_text("1 slot ditutup")
+    await expect(page.locator("#slot-ktp-el-1000")).to_contain_text("Ditutup")
+    assert await page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    await phone.close()
+
+    for _ in range(3):
+        await drain_outbox(bot.app, bot.rt, now=clock.advance(seconds=2))
+    told = await citizen.reply(timeout=10)
+    assert "menutup layanan KTP Elektronik (KTP-el) pada Selasa, 23 Maret 2027" in told.text
+    assert told.labels == [f"📅 Pindahkan {booking.code}"]

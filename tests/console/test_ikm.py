@@ -3,13 +3,16 @@ actions ("Anda berkata, kami lakukan") told to the citizens who answered the sur
 
 from __future__ import annotations
 
+import io
 from datetime import date, timedelta
 
 import httpx
 import pytest
+from openpyxl import load_workbook
 from sqlmodel import select
 
 from bot.console.models import FollowUpAction
+from bot.core.exports import XLSX_MIME
 from bot.core.models import AuditEntry
 from tests.support.console import (
     SUPERVISOR,
@@ -118,6 +121,30 @@ async def test_a_follow_up_action_is_told_once_and_can_be_refused(console):
 
         report = await supervisor.get("/console/ikm/report.pdf?service=ktp-el")
         assert report.status_code == 200 and report.content[:5] == b"%PDF-"
+        workbook = await supervisor.get("/console/ikm/report.xlsx?service=ktp-el&lang=en")
+        assert workbook.status_code == 200
+        assert workbook.headers["content-type"] == XLSX_MIME
+        assert 'filename="ikm-' in workbook.headers["content-disposition"]
+        book = load_workbook(io.BytesIO(workbook.content))
+        assert book.sheetnames == ["Index", "Elements", "Follow-up actions"]
+        header, *rows = list(book["Index"].iter_rows())
+        names = [c.value for c in header]
+        assert names[:6] == ["Period", "From", "To", "Rule", "Service", "Respondents"]
+        overall = {name: cell for name, cell in zip(names, rows[-1], strict=True)}
+        # Dates as dates, the NRR and the index as numbers with their decimals.
+        assert overall["From"].is_date and overall["From"].number_format == "yyyy-mm-dd"
+        assert overall["Respondents"].value == 2
+        assert overall["NRR U1"].value == 2.0 and overall["NRR U1"].number_format == "0.0000"
+        assert overall["Index"].value == 50.0 and overall["Index"].number_format == "0.00"
+        assert overall["Grade"].value == "D (not good)"
+        elements = list(book["Elements"].iter_rows(min_row=2, values_only=True))
+        assert len(elements) == 9 and elements[0][2:4] == (2.0, 50.0)
+        (action,) = list(book["Follow-up actions"].iter_rows(min_row=2))
+        assert action[0].is_date and action[0].value.date() == date.today()
+        assert action[3].value.startswith("Loket KTP-el kini buka")
+        indonesian = load_workbook(io.BytesIO((await supervisor.get(
+            "/console/ikm/report.xlsx?service=ktp-el&lang=id")).content))
+        assert indonesian.sheetnames[2] == "Tindak lanjut"
         summary = await supervisor.get("/console/ikm/summary.csv?service=ktp-el")
         assert summary.text.startswith("period,rule,service,respondents")
         responses = await supervisor.get("/console/ikm/responses.csv?service=ktp-el")

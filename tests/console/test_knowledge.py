@@ -101,3 +101,49 @@ async def test_the_office_file_changes_hours_and_closing_days(make_bot, database
         assert bot.rt.knowledge.office.closed_dates >= {date(2026, 12, 24)}
     finally:
         await admin.aclose()
+
+
+async def test_entries_and_situations_are_edited_as_the_services(make_bot, database_url,
+                                                                 tmp_path):
+    folder = knowledge_copy(tmp_path)
+    bot = await start_console(make_bot, database_url, knowledge_dir=folder)
+    citizen = await citizen_in_chat(bot)
+    path = folder / "entries" / "parkir.yaml"
+    original = path.read_text(encoding="utf-8")
+    admin = await signed_in(bot, ADMIN)
+    try:
+        listing = await admin.get("/console/knowledge")
+        assert 'href="/console/knowledge/entries/parkir">Apakah ada tempat parkir?' in listing.text
+        assert 'href="/console/knowledge/situations/kelahiran"' in listing.text
+        page = await admin.get("/console/knowledge/entries/parkir")
+        assert page.status_code == 200 and 'id="fee"' not in page.text
+        assert "Free parking for motorbikes" in page.text.split('id="preview-answer-en"')[1]
+        token = csrf_of(page.text)
+        changed = original.replace("tersedia gratis", "tersedia gratis 24 jam")
+        checked = await admin.post("/console/knowledge/entries/parkir/preview",
+                                   data={"csrf": token, "text": changed})
+        assert checked.status_code == 200
+        assert "gratis 24 jam" in checked.text.split('id="preview-answer-id"')[1]
+        assert path.read_text(encoding="utf-8") == original
+        saved = await admin.post("/console/knowledge/entries/parkir/save",
+                                 data={"csrf": token, "text": changed})
+        assert saved.status_code == 303
+        assert saved.headers["location"] == "/console/knowledge/entries/parkir?saved=1"
+        assert path.read_text(encoding="utf-8") == changed
+        await citizen.send("ada tempat parkir?")
+        assert "gratis 24 jam" in (await citizen.reply(timeout=10)).text
+
+        # A situation's step naming no service: refused with its file and line.
+        birth = folder / "situations" / "kelahiran.yaml"
+        before = birth.read_text(encoding="utf-8")
+        wrong = before.replace("service: akta-kelahiran", "service: akta-lahir", 1)
+        refused = await admin.post("/console/knowledge/situations/kelahiran/save",
+                                   data={"csrf": token, "text": wrong})
+        assert refused.status_code == 422
+        assert "situations/kelahiran.yaml:" in refused.text and "akta-lahir" in refused.text
+        assert birth.read_text(encoding="utf-8") == before
+        assert (await admin.get("/console/knowledge/entries/nothing")).status_code == 403
+        with bot.rt.db.session() as s:
+            assert [e.path for e in s.exec(select(KnowledgeEdit))] == ["entries/parkir.yaml"]
+    finally:
+        await admin.aclose()

@@ -17,7 +17,10 @@ from bot.console import auth
 from bot.console.models import ConsoleLoginLink, ConsoleSession
 from bot.console.web import protected_routes
 from bot.core.models import AuditEntry, utcnow
+from bot.feedback import log as fl
+from bot.feedback.models import UnansweredQuestion
 from bot.people.staff import remove_staff
+from bot.queue.models import QueueSlot
 from tests.support.console import (
     ADMIN,
     CITIZEN,
@@ -124,18 +127,37 @@ def _concrete(path: str, ids: dict[str, str]) -> str:
     return re.sub(r"\{(\w+)\}", lambda m: ids[m.group(1)], path)
 
 
-# The lowest role each console route needs; everything else needs an officer.
-NEEDS = {"/console/ikm": "supervisor", "/console/knowledge": "admin"}
+# The lowest role each console route needs (the first rule that fits: a method or any, and
+# the start of the path); everything else needs an officer.
+NEEDS = [
+    ("POST", "/console/queue/close", "supervisor"),  # officers see the queue, never close
+    (None, "/console/unanswered/", "supervisor"),  # officers see the list, not the forms
+    (None, "/console/ikm", "supervisor"),
+    (None, "/console/knowledge", "admin"),
+]
 RANK = {"officer": 1, "supervisor": 2, "admin": 3}
+
+
+def needs(method: str, path: str) -> str:
+    return next((role for how, start, role in NEEDS
+                 if how in (None, method) and path.startswith(start)), "officer")
 
 
 async def test_every_route_as_each_role_and_as_nobody(console):
     application = application_with_follower(console, follower=None)
     ticket = complaint(console)
+    with console.rt.db.session() as s:
+        question = fl.record_question(
+            s, user_id=CITIZEN, chat_id=CITIZEN, locale="id", text="ada mushola?",
+            service_id=None, topic=None, understood=False,
+        ).question_id
     ids = {"number": application.tracking_number, "complaint_id": str(ticket.id),
-           "service_id": "ktp-el"}
+           "service_id": "ktp-el", "question_id": str(question), "entry_id": "parkir",
+           "situation_id": "kelahiran"}
     routes = protected_routes(console.rt)
-    assert len(routes) >= 15
+    assert len(routes) >= 25
+    assert ("POST", "/console/queue/close") in routes and (
+        "GET", "/console/unanswered/{question_id}") in routes
     clients = {
         "officer": await signed_in(console, OFFICER),
         "supervisor": await signed_in(console, SUPERVISOR),
@@ -152,8 +174,7 @@ async def test_every_route_as_each_role_and_as_nobody(console):
             assert answer.status_code == 401, (method, url)
             assert "Sari" not in answer.text and ticket.ticket not in answer.text
             for role, client in clients.items():
-                needs = next((r for p, r in NEEDS.items() if path.startswith(p)), "officer")
-                allowed = RANK[role] >= RANK[needs]
+                allowed = RANK[role] >= RANK[needs(method, path)]
                 if method == "GET":
                     # A supervisor of a unit sees that unit's services (the office-wide list of
                     # responses is for those over every unit).
@@ -173,6 +194,8 @@ async def test_every_route_as_each_role_and_as_nobody(console):
         with console.rt.db.session() as s:
             assert get_application(s, application.tracking_number).status == "received"
             assert get_complaint(s, ticket.id).status == RECEIVED
+            assert s.get(UnansweredQuestion, question).handled_at is None
+            assert not s.exec(select(QueueSlot).where(QueueSlot.closed)).all()
     finally:
         for client in (*clients.values(), nobody):
             await client.aclose()

@@ -9,6 +9,7 @@ import pytest
 from sqlmodel import select
 
 from bot.core.config import load_settings
+from bot.core.models import AuditEntry
 from bot.core.workdays import WorkingCalendar
 from bot.feedback import log as fl
 from bot.feedback.handoff import hand_over, office_hours
@@ -116,3 +117,46 @@ def test_repeated_questions_count_on_one_row_and_old_asks_are_forgotten(db) -> N
         assert [(q.text, q.count, q.total) for q in later][:1] == [("Boleh parkir motor?", 0, 2)]
         assert len(later) == 3
         assert fl.top_questions(s, since=NOW + timedelta(days=1), limit=None) == []
+
+
+def test_a_handled_question_leaves_the_lists_until_asked_again(db) -> None:  # noqa: ANN001
+    def ask(s, user: int, text: str, at: datetime) -> None:  # noqa: ANN001
+        fl.record_question(s, user_id=user, chat_id=user, locale="id", text=text,
+                           service_id=None, topic=None, understood=False, now=at)
+
+    with db.session() as s:
+        for user in (1, 2, 3):
+            ask(s, user, "Ada mushola?", NOW)
+        ask(s, 4, "ada wifi?", NOW)
+    with db.session() as s:
+        mushola = s.exec(select(UnansweredQuestion).where(
+            UnansweredQuestion.text == "Ada mushola?")).one()
+        fl.mark_handled(s, mushola, actor_id=300, handled_as="entries/mushola.yaml",
+                        now=NOW + timedelta(hours=1))
+    with db.session() as s:
+        assert [q.text for q in fl.top_questions(s, since=NOW - timedelta(days=1))] == [
+            "ada wifi?"]
+        row = s.get(UnansweredQuestion, mushola.id)
+        assert (row.handled_by, row.handled_as) == (300, "entries/mushola.yaml")
+        assert s.exec(select(AuditEntry).where(
+            AuditEntry.action == "unanswered.handled")).one().actor_id == 300
+        # Asked again, and again not answered: back, counted from the handling on.
+        ask(s, 5, "ada mushola", NOW + timedelta(hours=2))
+    with db.session() as s:
+        top = fl.top_questions(s, since=NOW - timedelta(days=1))
+        assert [(q.text, q.count, q.total) for q in top] == [
+            ("Ada mushola?", 1, 4), ("ada wifi?", 1, 1)]
+
+
+def test_a_unit_sees_its_services_and_the_office_wide_questions() -> None:
+    units = {"ktp-el": "kependudukan", "paspor": "imigrasi"}
+    scope = fl.Scope.of_unit("kependudukan", units, units.get)
+    assert scope.services == frozenset({"ktp-el"})
+    assert scope.covers(UnansweredQuestion(key="a", text="a", service_id="ktp-el"))
+    assert scope.covers(UnansweredQuestion(key="b", text="b", service_id=None))
+    assert not scope.covers(UnansweredQuestion(key="c", text="c", service_id="paspor"))
+    assert fl.Scope.of_unit(None, units, units.get).services is None
+    # The chat's rule: supervisors and admins see every question, officers their unit's.
+    assert fl.Scope.for_staff("supervisor", "kependudukan", units, units.get).services is None
+    assert fl.Scope.for_staff("officer", "imigrasi", units, units.get).services == frozenset(
+        {"paspor"})

@@ -6,8 +6,8 @@ empty. Prints the booking step's latency and, last:
 
 which must read 100 of 100, 0 and 0 (and every booked citizen called exactly once).
 
-    .venv/bin/python bench/queue.py                 # 500 citizens, 100 seats
-    .venv/bin/python bench/queue.py --citizens 1000 --seats 200
+    .venv/bin/python bench/queue_race.py                 # 500 citizens, 100 seats
+    .venv/bin/python bench/queue_race.py --citizens 1000 --seats 200
 
 The emulator plays Telegram and the balancer (bench/load.py's BenchEmulator); everything
 listens on 127.0.0.1, PostgreSQL too (TEST_POSTGRES_URL, as for the tests). A fresh database
