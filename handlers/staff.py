@@ -95,7 +95,8 @@ async def officer_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
             lines += [f"• {i}: {admin_label} (ADMIN_IDS)" for i in rt.settings.admin_ids]
             await reply_html(update, "\n".join(lines))
         else:
-            await reply_html(update, usage)
+            # Plain text: the placeholders in angle brackets are not HTML tags.
+            await reply_html(update, escape(usage))
     except ApplicationError as err:
         await reply_html(update, err.message(tr))
 
