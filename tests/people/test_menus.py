@@ -105,3 +105,46 @@ async def test_an_invited_officer_gets_the_menu_in_indonesian(make_bot, database
     shown = (await newcomer.reply()).text
     assert "Untuk petugas" in shown
     assert "/register - Catat berkas yang diserahkan di loket" in shown
+
+
+ERRORS = ("Sorry, something went wrong", "Maaf, terjadi gangguan", "I don't know that command",
+          "Saya tidak mengenal perintah itu")
+
+
+async def test_every_staff_command_without_arguments_answers_with_its_usage(
+    make_bot, database_url
+):
+    """As an admin, each staff command alone gets a real answer (its usage, a list, a choice),
+    never the apology of an error: a usage text with <placeholders> used to be refused by
+    Telegram as HTML."""
+    from handlers.registry import registry_of
+
+    bot = await make_bot(database_url, admin_ids=[ADMIN, ADMIN + 1])
+    admin = bot.user(ADMIN, "Admin", language_code="id")
+    await admin.send("/officer")
+    assert "Cara pakai:\n/officer add <id pengguna" in (await admin.reply()).text
+    commands = [id_name for _role, id_name, _en, _d in registry_of(bot.app).staff_commands]
+    assert {"officer", "balas", "duplikat", "unit", "update", "find", "laporan"} <= set(commands)
+    for name in commands:
+        before = len(bot.emulator.events)
+        await admin.send(f"/{name}")
+        await bot.settle()
+        said = [
+            e.message.get("text") or e.message.get("caption") or ""
+            for e in bot.emulator.chat_events(ADMIN, before, kinds=("bot", "edit"))
+        ]
+        assert said, f"/{name} got no answer"
+        assert not any(error in text for text in said for error in ERRORS), (name, said)
+    # The usages read as typed, placeholders included, in either language.
+    usages = {
+        "officer": "/officer add <user id or code> [officer|supervisor]",
+        "balas": "Usage: /reply <ticket>",
+        "duplikat": "Usage: /duplikat <ticket> <original ticket>",
+        "unit": "Usage: /unit <user id> <unit name>",
+        "update": "Usage: /update <tracking number>",
+        "find": "Usage: /find <tracking number or applicant name>",
+    }
+    english = bot.user(ADMIN + 1, "Admin", language_code="en")
+    for name, usage in usages.items():
+        await english.send(f"/{name}")
+        assert usage in (await english.reply()).text
