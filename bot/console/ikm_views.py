@@ -26,6 +26,7 @@ from bot.core.runtime import Runtime
 from bot.core.text import html_to_plain
 from bot.surveys import ikm
 from bot.surveys.chart import render_chart
+from bot.surveys.exports import count_responses, responses_csv, summary_csv, withheld_text
 from bot.surveys.questionnaire import SurveyConfig, service_name, service_unit, survey_config
 from bot.surveys.report import (
     GRADE_MEANINGS,
@@ -37,8 +38,6 @@ from bot.surveys.report import (
     format_nrr,
     parse_period,
     render_report,
-    responses_csv,
-    summary_csv,
 )
 
 TREND_PERIODS = 6
@@ -177,6 +176,7 @@ def _chart(rt: Runtime, config: SurveyConfig, period: Period, scope: Scope,
         title=tr.gettext("Satisfaction index (IKM), {period}").format(period=period.label)
         + " · " + _name(rt, scope, None, tr.locale, tr),
         trend_title=tr.gettext("Index over the last periods"),
+        locale=tr.locale,
     )
     if len(charts) > 200:
         charts.clear()
@@ -286,18 +286,26 @@ def routes(rt: Runtime) -> list[Route]:
         if kind == "responses.csv":
             if scope.unit is not None and scope.service is None:
                 return p.forbidden()  # the responses of other units' services would be in it
+            # Too few respondents: no answers one by one (bot/surveys/exports.py), said why.
+            office, minimum = rt.settings.default_locale, rt.settings.ikm_min_respondents
+            with rt.db.session() as session:
+                count = count_responses(session, period, rt.tz, only=scope.service)
+            if count < minimum:
+                return p.render("error.html", http_status=409, back="/console/ikm",
+                                message=withheld_text(p.tr, count, minimum))
 
             def lines() -> Any:
                 with rt.db.session() as session:
-                    yield from responses_csv(session, config, period, rt.tz, only=scope.service)
+                    yield from responses_csv(session, config, period, rt.tz, locale=office,
+                                             minimum_respondents=minimum, only=scope.service)
 
             return StreamingResponse(lines(), media_type="text/csv; charset=utf-8",
                                      headers=disposition)
         with rt.db.session() as session:
             report = _report(session, rt, config, period, scope)
         if kind == "summary.csv":
-            return Response(summary_csv(report, config), media_type="text/csv; charset=utf-8",
-                            headers=disposition)
+            return Response(summary_csv(report, config, locale=rt.settings.default_locale),
+                            media_type="text/csv; charset=utf-8", headers=disposition)
         pdf = _pdf(rt, config, report, scope, p.tr, _chart(rt, config, period, scope, p.tr))
         return Response(pdf, media_type="application/pdf", headers=disposition)
 
