@@ -80,7 +80,7 @@ def chart_figure(
     bars_axis.set_xlim(0, 100)
     score = report.overall.score
     headline = f" — {score.index} ({score.grade})" if score else ""
-    bars_axis.set_title(f"{title}{headline}", fontsize=11)
+    bars_axis.set_title(f"{title}{headline}", fontsize=11, pad=16)
     bars_axis.set_xlabel("NRR × 25")
 
     labels = [p.label for p, _score, _n in trend]
@@ -114,9 +114,9 @@ def _band_lines(axis: Axes, rule: ikm.Rule, *, vertical: bool) -> None:
             axis.axvspan(lowest, top, color=colour, alpha=0.06, linewidth=0)
             if band is not rule.bands[-1]:
                 axis.axvline(lowest, color=colour, linestyle="--", linewidth=0.8)
-            axis.text(middle, 1.01, label.replace("\n", " "),
-                      transform=axis.get_xaxis_transform(), va="bottom", ha="center",
-                      fontsize=7, color=colour)
+            # Only the grade above a narrow band; its lowest value is on the trend's margin.
+            axis.text(middle, 1.01, band.grade, transform=axis.get_xaxis_transform(),
+                      va="bottom", ha="center", fontsize=8, color=colour)
         else:
             axis.axhspan(lowest, top, color=colour, alpha=0.06, linewidth=0)
             if band is not rule.bands[-1]:

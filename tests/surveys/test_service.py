@@ -19,6 +19,7 @@ from bot.core.timewindows import QuietHours
 from bot.outbox.models import OutboxMessage
 from bot.surveys import ikm
 from bot.surveys.answering import begin, decline, record_answer, record_profile, record_suggestion
+from bot.surveys.exports import responses_csv, summary_csv
 from bot.surveys.invitations import SurveyError, schedule_after_completion, schedule_from_settings
 from bot.surveys.models import (
     ANSWERED,
@@ -30,7 +31,6 @@ from bot.surveys.models import (
     SurveyResponse,
 )
 from bot.surveys.questionnaire import SurveyConfigError, load_survey_config, parse_survey_config
-from bot.surveys.exports import responses_csv, summary_csv
 from bot.surveys.report import build_report, index_trend, parse_period
 from bot.surveys.schedule import TickResult, process_due_invitations
 
