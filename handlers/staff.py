@@ -1,5 +1,6 @@
 """Staff management in the chat: admins name officers and supervisors (/officer), and an
-invited person joins with a code (/join, or the invitation's deep link)."""
+invited person joins with a code (/join, or the invitation's deep link); each change queues the
+person's own "/" menu, and a periodic sync catches up on the rest (bot/people/menus.py)."""
 
 from __future__ import annotations
 
