@@ -8,6 +8,7 @@ import csv
 import io
 from datetime import timedelta
 
+import pytest
 from babel.dates import format_date
 from openpyxl import load_workbook
 from sqlmodel import select
@@ -205,3 +206,16 @@ def test_the_chart_names_the_elements_on_an_axis_from_zero(sqlite_db):
         assert len(names) == 9 and not any(n.startswith("U") and n[1:].isdigit() for n in names)
         assert bars.get_xlim()[0] == 0 and trend_axis.get_ylim()[0] == 0
         figure.clear()
+
+
+def test_the_minimum_is_validated_from_the_environment(monkeypatch):
+    from bot.core.config import load_settings
+    from bot.core.errors import ConfigError
+
+    assert load_settings().ikm_min_respondents == 5
+    monkeypatch.setenv("IKM_MIN_RESPONDENTS", "10")
+    assert load_settings().ikm_min_respondents == 10
+    for bad in ("0", "lima"):
+        monkeypatch.setenv("IKM_MIN_RESPONDENTS", bad)
+        with pytest.raises(ConfigError, match="IKM_MIN_RESPONDENTS"):
+            load_settings()
