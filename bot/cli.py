@@ -360,14 +360,14 @@ def cmd_ikm(args: argparse.Namespace) -> int:
     from bot.core.text import html_to_plain
     from bot.qa.knowledge import KnowledgeError
     from bot.qa.loader import load_knowledge
-    from bot.surveys.questionnaire import service_name, service_unit, survey_config
-    from bot.surveys.report import (
-        build_report,
-        parse_period,
-        render_report,
+    from bot.surveys.exports import (
+        TooFewRespondents,
         responses_table,
         summary_table,
+        withheld_text,
     )
+    from bot.surveys.questionnaire import service_name, service_unit, survey_config
+    from bot.surveys.report import build_report, parse_period, render_report
 
     settings = _settings(args)
     try:
@@ -393,11 +393,18 @@ def cmd_ikm(args: argparse.Namespace) -> int:
                 return tr.gettext("All services")
             return service_name(rt, key, tr.locale) if args.by == "service" else key
 
+        office, minimum = settings.default_locale, settings.ikm_min_respondents
         print(html_to_plain(render_report(tr, report, config, name)))
         if args.csv:
-            _write_table(Path(args.csv), *responses_table(session, config, period, settings.tz))
+            try:
+                _write_table(Path(args.csv), *responses_table(
+                    session, config, period, settings.tz, locale=office,
+                    minimum_respondents=minimum,
+                ))
+            except TooFewRespondents as few:
+                print(withheld_text(tr, few.count, few.minimum), file=sys.stderr)
         if args.summary:
-            _write_table(Path(args.summary), *summary_table(report, config))
+            _write_table(Path(args.summary), *summary_table(report, config, locale=office))
     rt.db.dispose()
     return 0
 

@@ -59,8 +59,9 @@ async def serve_offline(
         app = build_application(rt)
         from bot.web import page_routes
 
-        # The features' pages beside the web chat: the console, /ikm, the waiting-room board.
-        server.add_routes(page_routes(rt))
+        # The features' pages beside the web chat: the console, /ikm, the waiting-room board;
+        # and the role a new user of the web chat picks (this demo only).
+        server.add_routes(page_routes(rt) + role_routes(rt))
         # The steps of Application.run_polling, on this loop and without its signal handling.
         await app.initialize()
         if app.post_init:
@@ -86,6 +87,53 @@ async def _stop_application(app: Any) -> None:
     await app.shutdown()
     if app.post_shutdown:
         await app.post_shutdown(app)
+
+
+def role_routes(rt: Any) -> list[Any]:
+    """``POST /_offline/users/{id}/role`` ({"role": ..., "language_code": ...}): the role a
+    user created in the web chat takes, given in the staff records as /officer would (admin
+    included), with their "/" menu queued. ``GET /_offline/roles`` tells the page it may offer
+    roles. Served by the offline runner only: no deployed bot has these routes."""
+    from starlette.requests import Request
+    from starlette.responses import JSONResponse
+    from starlette.routing import Route
+
+    from bot.applications.errors import InvalidInput
+    from bot.core.config import SUPPORTED_LOCALES
+    from bot.people.menus import sync_menu
+    from bot.people.roles import role_of
+    from bot.people.staff import DEMO_ROLES, set_demo_role
+
+    async def roles(request: Request) -> JSONResponse:
+        return JSONResponse({"ok": True, "roles": list(DEMO_ROLES)})
+
+    async def give(request: Request) -> JSONResponse:
+        try:
+            telegram_id = int(request.path_params["user_id"])
+            data = await request.json()
+            role = str(data["role"])
+            language = str(data.get("language_code") or rt.settings.default_locale)
+        except (KeyError, TypeError, ValueError):
+            return JSONResponse({"ok": False, "error": "send {\"role\": ...}"}, status_code=400)
+        if telegram_id <= 0:
+            return JSONResponse({"ok": False, "error": "a user id is positive"}, status_code=400)
+        if language not in SUPPORTED_LOCALES:
+            language = rt.settings.default_locale
+        try:
+            with rt.db.session() as session:
+                set_demo_role(session, telegram_id=telegram_id, role=role, language=language)
+                sync_menu(session, rt, telegram_id)
+                given = role_of(session, telegram_id, rt.settings.admin_ids)
+        except InvalidInput:
+            return JSONResponse(
+                {"ok": False, "error": f"role: one of {', '.join(DEMO_ROLES)}"}, status_code=400
+            )
+        return JSONResponse({"ok": True, "role": given})
+
+    return [
+        Route("/_offline/roles", roles, methods=["GET"]),
+        Route("/_offline/users/{user_id}/role", give, methods=["POST"]),
+    ]
 
 
 def _stop_on_signals() -> asyncio.Event:

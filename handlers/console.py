@@ -8,6 +8,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Cont
 
 from bot.console import auth, followups
 from bot.console.web import routes as console_pages
+from bot.core.i18n import N_
 from bot.core.runtime import Runtime
 from bot.core.text import escape
 from handlers.common import (
@@ -18,6 +19,7 @@ from handlers.common import (
     staff_only,
     translator,
 )
+from handlers.registry import registry_of
 
 
 @staff_only("officer")
@@ -56,6 +58,9 @@ async def purge_job(context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 def register(app: Application) -> None:
+    registry_of(app).add_staff_command(
+        "officer", "konsol", "console", N_("Sign in to the staff console")
+    )
     # Private chats only: a sign-in link must never land in a group.
     app.add_handler(
         CommandHandler(["konsol", "console"], console_command, filters=filters.ChatType.PRIVATE),

@@ -18,7 +18,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.core.i18n import Translator
+from bot.core.i18n import N_, Translator
 from bot.core.models import ConversationState, Staff
 from bot.core.runtime import Runtime
 from bot.core.text import escape, split_message
@@ -410,6 +410,9 @@ class _ReplyToHandoffPost(filters.MessageFilter):
 
 def register(app: Application) -> None:
     registry_of(app).add_flow(FLOW, answer_message)
+    registry_of(app).add_staff_command(
+        "officer", "belumterjawab", "unanswered", N_("Questions I could not answer")
+    )
     app.add_handler(
         CommandHandler(["belumterjawab", "unanswered"], unanswered_command), GROUP_FEATURES
     )

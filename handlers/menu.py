@@ -4,6 +4,7 @@ language button, the answer to anything no feature took, and the error handler."
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest, NetworkError
@@ -20,6 +21,8 @@ from bot.core.config import SUPPORTED_LOCALES
 from bot.core.i18n import N_, Translator
 from bot.core.metrics import METRICS
 from bot.core.text import escape
+from bot.people.menus import sync_menu
+from bot.people.roles import has_role
 from bot.people.users import set_language
 from bot.telegram_rules.callback import CallbackData
 from handlers.common import (
@@ -33,6 +36,7 @@ from handlers.common import (
     translator,
     unknown_button,
     unknown_command,
+    user_role,
 )
 from handlers.registry import registry, registry_of
 
@@ -55,16 +59,41 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The commands of the sender's role: the citizens' for everyone, then the staff's."""
     tr = translator(update, context)
     _ = tr.gettext
+    features = registry(context)
     lines = [_("<b>What I can do</b>"), ""]
-    for command in citizen_commands(registry(context).menu_commands, tr.locale):
+    for command in citizen_commands(features.menu_commands, tr.locale):
         lines.append(f"/{command[0]} - {escape(command[1])}")
     lines += [
         "",
         _("Or just type your question, for example: <i>syarat bikin KTP</i>."),
     ]
+    role = user_role(update, context)
+    staff = staff_commands(features.staff_commands, role, tr.locale)
+    if staff:
+        lines += ["", ROLE_HEADINGS[role](_), ""]
+        lines += [f"/{name} - {escape(description)}" for name, description in staff]
     await reply_html(update, "\n".join(lines), main_menu(_))
+    refresh_menu(update, context, role)
+
+
+ROLE_HEADINGS = {
+    "officer": lambda _: _("<b>For officers</b>"),
+    "supervisor": lambda _: _("<b>For officers and supervisors</b>"),
+    "admin": lambda _: _("<b>For staff and admins</b>"),
+}
+
+
+def refresh_menu(update: Update, context: ContextTypes.DEFAULT_TYPE, role: str) -> None:
+    """The sender's own "/" menu, if it is not the one their role and language call for (an
+    admin from ADMIN_IDS writing for the first time, a language just changed)."""
+    if update.effective_user is None:
+        return
+    rt = runtime(context)
+    with rt.db.session() as session:
+        sync_menu(session, rt, update.effective_user.id, role=role)
 
 
 # --- language ------------------------------------------------------------------------------
@@ -93,8 +122,11 @@ async def language_chosen(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     if code not in SUPPORTED_LOCALES:
         await query.answer()
         return
-    with runtime(context).db.session() as session:
+    rt = runtime(context)
+    with rt.db.session() as session:
         set_language(session, telegram_id=query.from_user.id, language=code)
+        # A staff member's own menu follows the language they chose.
+        sync_menu(session, rt, query.from_user.id)
     _ = Translator(code).gettext
     await query.answer()
     await edit_in_place(query.edit_message_text(_("Language set to English.")))
@@ -132,6 +164,8 @@ async def error_handler(update: object, context: ContextTypes.DEFAULT_TYPE) -> N
 
 # --- commands shown in Telegram's menu --------------------------------------------------------
 
+STAFF_ROLES = ("officer", "supervisor", "admin")
+
 # (Indonesian name, English name, description msgid); each feature adds its own after these.
 BASIC_COMMANDS = (
     ("start", "start", N_("Main menu")),
@@ -153,9 +187,38 @@ def citizen_commands(
     ]
 
 
+def staff_commands(
+    commands: list[tuple[str, str, str, str]], role: str, locale: str
+) -> list[tuple[str, str]]:
+    """The staff commands ``role`` may use, named and described in ``locale``: the officers'
+    first, then the supervisors', then the admins'."""
+    tr = Translator(locale)
+    allowed = [r for r in STAFF_ROLES if has_role(role, r)]
+    return [
+        (id_name if locale == "id" else en_name, tr.gettext(desc))
+        for wanted in allowed
+        for needed, id_name, en_name, desc in commands
+        if needed == wanted
+    ]
+
+
+def role_menu(app: Application) -> Callable[[str, str], list[tuple[str, str]]]:
+    """The "/" menu of a role in a language: its staff commands, then the citizens'."""
+
+    def menu(role: str, locale: str) -> list[tuple[str, str]]:
+        features = registry_of(app)
+        return staff_commands(features.staff_commands, role, locale) + citizen_commands(
+            features.menu_commands, locale
+        )
+
+    return menu
+
+
 def register(app: Application) -> None:
     for command in BASIC_COMMANDS:
         registry_of(app).add_menu_command(*command)
+    # Read when a menu is queued, so the features registered after this one are in it.
+    app.bot_data["runtime"].command_menus = role_menu(app)
     app.add_handler(CommandHandler("start", start), GROUP_FEATURES)
     app.add_handler(CommandHandler("help", help_command), GROUP_FEATURES)
     app.add_handler(CommandHandler(["bahasa", "language"], language_command), GROUP_FEATURES)

@@ -218,5 +218,6 @@ def register(app: Application) -> None:
     app.add_handler(CallbackQueryHandler(erase_confirmed, pattern=f"^{ERASE_YES}$"), GROUP_FEATURES)
     app.add_handler(CallbackQueryHandler(erase_cancelled, pattern=f"^{ERASE_NO}$"), GROUP_FEATURES)
     app.add_handler(CommandHandler("audit", audit_export), GROUP_FEATURES)
+    registry_of(app).add_staff_command("admin", "audit", "audit", N_("Export the audit log"))
     if app.job_queue is not None:
         app.job_queue.run_repeating(retention_job, interval=RETENTION_INTERVAL, first=300)

@@ -20,6 +20,7 @@ from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, Re
 from telegram.ext import Application, CommandHandler, ContextTypes
 from telegram.warnings import PTBUserWarning
 
+from bot.core.i18n import N_
 from bot.core.metrics import METRICS, record_api_call
 from bot.core.models import utcnow
 from bot.core.runtime import Runtime
@@ -43,6 +44,7 @@ from bot.sendrate.budget import take_token
 from bot.webhook.rate_limiter import pause_for, retry_after_seconds
 from bot.webhook.transport import ON_ACCEPTED, AiohttpRequest
 from handlers.common import GROUP_FEATURES, reply_html, runtime, staff_only, translator
+from handlers.registry import registry_of
 
 log = logging.getLogger(__name__)
 
@@ -405,6 +407,9 @@ async def outbox_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
 
 def register(app: Application) -> None:
     app.add_handler(CommandHandler("outbox", outbox_command), GROUP_FEATURES)
+    registry_of(app).add_staff_command(
+        "admin", "outbox", "outbox", N_("Messages waiting to go out")
+    )
     if app.job_queue is not None:
         app.job_queue.run_repeating(
             outbox_job,

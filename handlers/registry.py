@@ -39,6 +39,10 @@ class FeatureRegistry:
     message_routes: list[tuple[MessagePredicate, Handler]] = field(default_factory=list)
     # (Indonesian name, English name, description msgid), in the order Telegram shows them.
     menu_commands: list[tuple[str, str, str]] = field(default_factory=list)
+    # The staff's commands: (role, Indonesian name, English name, description msgid), where
+    # role is the lowest that may use it (officer, supervisor, admin). Shown in /help and in
+    # the menu of each staff member's own chat (bot/people/menus.py), never to citizens.
+    staff_commands: list[tuple[str, str, str, str]] = field(default_factory=list)
     # Additions to the answers about a service (the queue's disruption notices and its "Book a
     # visit" button), in the order of the features.
     answer_banners: list[AnswerBanner] = field(default_factory=list)
@@ -55,6 +59,9 @@ class FeatureRegistry:
 
     def add_menu_command(self, id_name: str, en_name: str, description: str) -> None:
         self.menu_commands.append((id_name, en_name, description))
+
+    def add_staff_command(self, role: str, id_name: str, en_name: str, description: str) -> None:
+        self.staff_commands.append((role, id_name, en_name, description))
 
     def add_answer_banner(self, hook: AnswerBanner) -> None:
         self.answer_banners.append(hook)

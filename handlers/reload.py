@@ -10,9 +10,11 @@ from telegram import Update
 from telegram.ext import Application, CommandHandler, ContextTypes
 
 from bot import reload as kr
+from bot.core.i18n import N_
 from bot.core.text import escape
 from bot.qa.knowledge import KnowledgeError
 from handlers.common import GROUP_FEATURES, reply_html, runtime, staff_only, translator
+from handlers.registry import registry_of
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +66,9 @@ async def poll_job(context: ContextTypes.DEFAULT_TYPE) -> None:
 def register(app: Application) -> None:
     kr.remember_served(app.bot_data["runtime"])
     app.add_handler(CommandHandler(["muatulang", "reload"], reload_command), GROUP_FEATURES)
+    registry_of(app).add_staff_command(
+        "admin", "muatulang", "reload", N_("Load the changed knowledge base")
+    )
     if app.job_queue is not None:
         app.job_queue.run_repeating(
             poll_job, interval=kr.POLL_SECONDS, first=kr.POLL_SECONDS, name="knowledge-reload",

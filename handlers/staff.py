@@ -1,5 +1,6 @@
 """Staff management in the chat: admins name officers and supervisors (/officer), and an
-invited person joins with a code (/join, or the invitation's deep link)."""
+invited person joins with a code (/join, or the invitation's deep link); each change queues the
+person's own "/" menu, and a periodic sync catches up on the rest (bot/people/menus.py)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from telegram.ext import (
 from bot.applications.errors import ApplicationError
 from bot.core.i18n import N_
 from bot.core.text import escape
+from bot.people.menus import sync_menu, sync_menus
 from bot.people.staff import (
     add_staff,
     create_invite,
@@ -28,6 +30,7 @@ from bot.people.staff import (
     request_join,
 )
 from handlers.common import GROUP_FEATURES, reply_html, runtime, staff_only, translator
+from handlers.registry import registry_of
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +65,7 @@ async def officer_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
                         await reply_html(update, _("This code is unknown, used or expired."))
                         return
                 add_staff(session, telegram_id=telegram_id, role=role, actor_id=admin)
+                sync_menu(session, rt, telegram_id)
             await reply_html(
                 update,
                 _("{user} is now {role}.").format(user=telegram_id, role=_(ROLE_LABELS[role])),
@@ -80,6 +84,7 @@ async def officer_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         elif action == "remove" and len(args) >= 2 and args[1].lstrip("-").isdigit():
             with rt.db.session() as session:
                 removed = remove_staff(session, telegram_id=int(args[1]), actor_id=admin)
+                sync_menu(session, rt, int(args[1]))
             await reply_html(
                 update,
                 _("Removed {user}.").format(user=args[1])
@@ -95,7 +100,8 @@ async def officer_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
             lines += [f"• {i}: {admin_label} (ADMIN_IDS)" for i in rt.settings.admin_ids]
             await reply_html(update, "\n".join(lines))
         else:
-            await reply_html(update, usage)
+            # Plain text: the placeholders in angle brackets are not HTML tags.
+            await reply_html(update, escape(usage))
     except ApplicationError as err:
         await reply_html(update, err.message(tr))
 
@@ -110,13 +116,15 @@ async def join_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     if args:
         with rt.db.session() as session:
             staff = redeem_invite(session, code=args[0], telegram_id=user_id)
+            if staff is not None:
+                sync_menu(session, rt, user_id)
         if staff is None:
             await reply_html(update, _("This code is unknown, used or expired."))
         else:
             await reply_html(
                 update,
                 _(
-                    "Welcome! You are now {role}. Commands: /register, /update, /find, /overdue."
+                    "Welcome! You are now {role}. Your commands are in the / menu and in /help."
                 ).format(role=_(ROLE_LABELS[staff.role])),
             )
         return
@@ -138,7 +146,27 @@ async def start_with_invite(update: Update, context: ContextTypes.DEFAULT_TYPE) 
         raise ApplicationHandlerStop
 
 
+# --- each staff member's own "/" menu (bot/people/menus.py) -----------------------------------
+
+MENU_SYNC_SECONDS = 60
+
+
+async def menu_sync_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Catch up on menus a change elsewhere called for: a role given on the command line or in
+    another instance, an admin added to ADMIN_IDS, commands changed by a new release."""
+    rt = runtime(context)
+    with rt.db.session() as session:
+        queued = sync_menus(session, rt)
+    if queued:
+        log.info("staff menus: %d queued", queued)
+
+
 def register(app: Application) -> None:
+    if app.job_queue is not None:
+        app.job_queue.run_repeating(
+            menu_sync_job, interval=MENU_SYNC_SECONDS, first=MENU_SYNC_SECONDS,
+            name="staff-menus",
+        )
     # /start <invite code> must be seen before menu's /start: an earlier group, which stops
     # the update only when it carries a code.
     app.add_handler(
@@ -148,6 +176,9 @@ def register(app: Application) -> None:
             filters=filters.ChatType.PRIVATE & filters.Regex(r"^/start\s+INV"),
         ),
         GROUP_FEATURES - 1,
+    )
+    registry_of(app).add_staff_command(
+        "admin", "officer", "officer", N_("Add, invite or remove officers")
     )
     # Private chats only: an invitation code must not land in a group.
     private = filters.ChatType.PRIVATE

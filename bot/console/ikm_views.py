@@ -27,6 +27,7 @@ from bot.core.models import utcnow
 from bot.core.runtime import Runtime
 from bot.surveys import ikm
 from bot.surveys.chart import render_chart
+from bot.surveys.exports import count_responses, responses_csv, summary_csv, withheld_text
 from bot.surveys.questionnaire import SurveyConfig, service_name, service_unit, survey_config
 from bot.surveys.report import (
     GRADE_MEANINGS,
@@ -37,8 +38,6 @@ from bot.surveys.report import (
     format_index,
     format_nrr,
     parse_period,
-    responses_csv,
-    summary_csv,
 )
 
 TREND_PERIODS = 6
@@ -175,6 +174,7 @@ def _chart(rt: Runtime, config: SurveyConfig, period: Period, scope: Scope,
         title=tr.gettext("Satisfaction index (IKM), {period}").format(period=period.label)
         + " · " + _name(rt, scope, None, tr.locale, tr),
         trend_title=tr.gettext("Index over the last periods"),
+        locale=tr.locale,
     )
     if len(charts) > 200:
         charts.clear()
@@ -264,10 +264,18 @@ def routes(rt: Runtime) -> list[Route]:
         if kind == "responses.csv":
             if scope.unit is not None and scope.service is None:
                 return p.forbidden()  # the responses of other units' services would be in it
+            # Too few respondents: no answers one by one (bot/surveys/exports.py), said why.
+            office, minimum = rt.settings.default_locale, rt.settings.ikm_min_respondents
+            with rt.db.session() as session:
+                count = count_responses(session, period, rt.tz, only=scope.service)
+            if count < minimum:
+                return p.render("error.html", http_status=409, back="/console/ikm",
+                                message=withheld_text(p.tr, count, minimum))
 
             def lines() -> Any:
                 with rt.db.session() as session:
-                    yield from responses_csv(session, config, period, rt.tz, only=scope.service)
+                    yield from responses_csv(session, config, period, rt.tz, locale=office,
+                                             minimum_respondents=minimum, only=scope.service)
 
             return StreamingResponse(lines(), media_type="text/csv; charset=utf-8",
                                      headers=disposition)
@@ -276,11 +284,13 @@ def routes(rt: Runtime) -> list[Route]:
             actions = _actions(session, rt, scope, config, p.tr) if kind == "report.xlsx" \
                 else []
         if kind == "summary.csv":
-            return Response(summary_csv(report, config), media_type="text/csv; charset=utf-8",
-                            headers=disposition)
+            return Response(summary_csv(report, config, locale=rt.settings.default_locale),
+                            media_type="text/csv; charset=utf-8", headers=disposition)
         name_of = lambda key: _name(rt, scope, key, p.tr.locale, p.tr)  # noqa: E731
-        if kind == "report.xlsx":
-            return Response(report_xlsx(report, config, p.tr, name_of, actions),
+        if kind == "report.xlsx":  # a file for the office's records: in the office's language
+            office = Translator(rt.settings.default_locale)
+            office_name = lambda key: _name(rt, scope, key, office.locale, office)  # noqa: E731
+            return Response(report_xlsx(report, config, office, office_name, actions),
                             media_type=XLSX_MIME, headers=disposition)
         pdf = report_pdf(report, config, p.tr, name_of, _chart(rt, config, period, scope, p.tr))
         return Response(pdf, media_type="application/pdf", headers=disposition)

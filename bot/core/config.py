@@ -75,6 +75,9 @@ class Settings(BaseSettings):
     survey_reminder_hours: int = Field(default=24, ge=0, le=24 * 30)  # 0: no reminder
     survey_expiry_days: int = Field(default=7, ge=1, le=90)
     survey_tick_seconds: int = Field(default=30, ge=5, le=3600)
+    # A satisfaction report over fewer respondents shows no individual answers, profiles or
+    # suggestions (in the chat, the console and the exports): they could point at a person.
+    ikm_min_respondents: int = Field(default=5, ge=1, le=1000)
     quiet_hours: str = "21:00-07:00"  # office time; "off" to send at any hour
     port: int = 8080  # the offline web chat (servicebot offline)
     # Bearer tokens of the back-office HTTP API, comma-separated; empty means no API.

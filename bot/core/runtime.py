@@ -52,6 +52,10 @@ class Runtime:
     # The public pages features add to the bot's web server and the offline server (the queue's
     # waiting-room board): factories of Starlette routes, registered by the features' register().
     web_pages: list[Callable[[Runtime], list[Any]]] = field(default_factory=list)
+    # The command menus of each role, (role, locale) -> [(command, description)], set by the
+    # Telegram layer (handlers/menu.py) for the staff's own menus (bot/people/menus.py); None
+    # where no Application runs (the command line).
+    command_menus: Callable[[str, str], list[tuple[str, str]]] | None = None
 
     def now(self) -> datetime:
         """The time the features act on: the test clock when one is set, else the real time."""

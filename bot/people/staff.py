@@ -11,7 +11,7 @@ from sqlmodel import Field, Session, SQLModel, select
 from bot.applications.errors import InvalidInput
 from bot.applications.tracking import ALPHABET
 from bot.core.i18n import N_
-from bot.core.models import Staff, UtcDateTime, utcnow
+from bot.core.models import Staff, User, UtcDateTime, utcnow
 from bot.people.roles import audit
 
 ASSIGNABLE = ("officer", "supervisor")
@@ -150,3 +150,35 @@ def redeem_join_request(
     request.used_by = request.created_by
     session.add(request)
     return request.created_by
+
+
+# --- the offline demo ---------------------------------------------------------------------------
+
+DEMO_ROLES = ("citizen", "officer", "supervisor", "admin")
+
+
+def set_demo_role(
+    session: Session, *, telegram_id: int, role: str, language: str
+) -> Staff | None:
+    """The offline demo only (bot/offline.py, never a deployed bot): a user created in the web
+    chat takes the role picked there, admin included, as the staff records hold it, so that a
+    newcomer tries the officers' side without editing ADMIN_IDS. Their profile is created as at
+    a first message, in the language picked, so their menu can be set before they write.
+    Returns the staff row, or None for a citizen."""
+    if role not in DEMO_ROLES:
+        raise InvalidInput(N_("The role must be citizen, officer, supervisor or admin."))
+    if session.get(User, telegram_id) is None:
+        session.add(User(telegram_id=telegram_id, language=language))
+    staff = session.get(Staff, telegram_id)
+    if role == "citizen":
+        if staff is not None:
+            remove_staff(session, telegram_id=telegram_id, actor_id=None)
+        return None
+    before = staff.role if staff is not None else None
+    if staff is None:
+        staff = Staff(telegram_id=telegram_id, role=role)
+    staff.role = role
+    session.add(staff)
+    audit(session, actor_id=None, action="staff.add", subject=str(telegram_id), role=role,
+          before=before, offline_demo=True)
+    return staff

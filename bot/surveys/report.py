@@ -1,9 +1,10 @@
-"""IKM reports computed by the database per service, unit and period; sample check; CSV."""
+"""IKM reports computed by the database per service, unit and period; sample check (the
+exports are in bot/surveys/exports.py)."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from fractions import Fraction
@@ -13,7 +14,6 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, literal_column, select
 from sqlmodel import Session
 
-from bot.core.exports import Column, csv_lines, to_csv
 from bot.core.i18n import N_, Translator
 from bot.core.text import escape
 from bot.surveys import ikm
@@ -184,12 +184,15 @@ def build_report(
     only: str | None = None,
     unit_of: Callable[[str], str | None] | None = None,
     count_population: bool = True,
+    unit: str | None = None,
 ) -> Report:
     """Every figure from one aggregate query: sums and counts per element and group.
 
     Responses count once all their elements are answered (``completed_at``), in the period of
     that moment. ``only`` keeps one group (a service id or a unit). ``unit_of`` maps a service
-    to its unit, to count each unit's completed transactions.
+    to its unit, to count each unit's completed transactions. ``unit`` keeps the responses and
+    transactions of one unit (its services as the groups, with ``by="service"``; needs
+    ``unit_of``).
     """
     start, end = period.bounds(tz)
     group = _group_column(by)
@@ -202,11 +205,15 @@ def build_report(
     )
     if only is not None and by != "overall":
         query = query.where(group == only)
+    if unit is not None:
+        query = query.where(SurveyResponse.unit == unit)
     if by != "overall":
         query = query.group_by(group).order_by(group)
     rows = session.execute(query).all()
     codes = tuple(e.code for e in config.elements)
     population = _population(session, start, end, by, unit_of) if count_population else None
+    if population is not None and unit is not None and by == "service":
+        population = {k: n for k, n in population.items() if k and unit_of and unit_of(k) == unit}
 
     def figures(key: str | None, respondents: int, values: list[int]) -> Figures:
         totals = {
@@ -287,15 +294,17 @@ def index_trend(
     *,
     count: int = 6,
     only: str | None = None,
+    unit: str | None = None,
 ) -> list[tuple[Period, ikm.Score | None, int]]:
-    """The index of the ``count`` periods ending with ``period``, oldest first."""
+    """The index of the ``count`` periods ending with ``period``, oldest first (of one
+    service, ``only``, or of one unit)."""
     periods = [period]
     while len(periods) < count:
         periods.append(periods[-1].previous())
     trend = []
     for p in reversed(periods):
         figures = build_report(
-            session, config, p, tz, by="service" if only else "overall", only=only,
+            session, config, p, tz, by="service" if only else "overall", only=only, unit=unit,
             count_population=False,  # a trend shows the index only
         )
         trend.append((p, figures.overall.score, figures.overall.respondents))
@@ -329,8 +338,11 @@ def render_report(
     report: Report,
     config: SurveyConfig,
     name_of: Callable[[str | None], str],
+    *,
+    withheld: str | None = None,
 ) -> str:
-    """The figures as a Telegram message (HTML)."""
+    """The figures as a Telegram message (HTML); ``withheld`` says what is not shown and why
+    (bot/surveys/exports.py, withheld_text)."""
     _ = tr.gettext
     overall = report.overall
     lines = [
@@ -341,6 +353,8 @@ def render_report(
         "",
     ]
     lines += _figures_lines(tr, overall, name_of(overall.key), report)
+    if withheld:
+        lines.append("🔒 " + escape(withheld))
     if overall.respondents:
         lines.append("")
         lines.append(_("<b>Per element (NRR, 1-4)</b>"))
@@ -394,97 +408,6 @@ def _figures_lines(tr: Translator, figures: Figures, name: str, report: Report) 
                         figures.respondents).format(respondents=figures.respondents)
         )
     return lines
-
-
-# --- exports ---------------------------------------------------------------------------------
-
-# A run of 8+ digits in free text is probably a NIK, a phone or a tracking number: personal data.
-_LONG_NUMBER = re.compile(r"\d[\d .-]{6,}\d")
-
-
-def redact(text: str | None) -> str:
-    if not text:
-        return ""
-    return _LONG_NUMBER.sub("[…]", text)
-
-
-def responses_table(
-    session: Session, config: SurveyConfig, period: Period, tz: ZoneInfo, *, only: str | None = None
-) -> tuple[list[Column], Iterator[list[Any]]]:
-    """The period's complete responses, with no personal data: no user, no invitation or
-    application, the date only, long numbers in suggestions masked. Rows are read as they are
-    written (a year of a busy office is large)."""
-    start, end = period.bounds(tz)
-    elements = [getattr(SurveyResponse, e.column) for e in config.elements]
-    query = (
-        select(
-            SurveyResponse.completed_at,
-            SurveyResponse.service_id,
-            SurveyResponse.unit,
-            *elements,
-            SurveyResponse.age_group,
-            SurveyResponse.sex,
-            SurveyResponse.education,
-            SurveyResponse.occupation,
-            SurveyResponse.suggestion,
-        )
-        .where(SurveyResponse.completed_at >= start, SurveyResponse.completed_at < end)
-        .order_by(SurveyResponse.completed_at)
-    )
-    if only is not None:
-        query = query.where(SurveyResponse.service_id == only)
-    columns = [
-        Column("date", "date"), Column("service"), Column("unit"),
-        *[Column(e.code, "int") for e in config.elements],
-        Column("age_group"), Column("sex"), Column("education"), Column("occupation"),
-        Column("suggestion"),
-    ]
-
-    def rows() -> Iterator[list[Any]]:
-        for row in session.execute(query.execution_options(yield_per=2000)):
-            completed = row[0].astimezone(tz).date()
-            yield [completed, row[1], row[2] or "", *row[3:-1], redact(row[-1])]
-
-    return columns, rows()
-
-
-def responses_csv(
-    session: Session, config: SurveyConfig, period: Period, tz: ZoneInfo, *, only: str | None = None
-) -> Iterator[str]:
-    """responses_table as CSV lines."""
-    return csv_lines(*responses_table(session, config, period, tz, only=only))
-
-
-def summary_table(report: Report, config: SurveyConfig) -> tuple[list[Column], list[list[Any]]]:
-    """One line per group and overall: respondents, sample, NRR per element, index, grade."""
-    columns = [
-        Column("period"), Column("rule"), Column(report.by), Column("respondents", "int"),
-        Column("population", "int"), Column("minimum_sample", "int"), Column("sample_reached"),
-        *[Column(e.code, "decimal4") for e in config.elements],
-        Column("index", "decimal2"), Column("grade"),
-    ]
-    rows = []
-    for figures in (*report.groups, report.overall):
-        score = figures.score
-        rows.append(
-            [
-                report.period.label,
-                report.rule.code,
-                figures.key if figures is not report.overall else "ALL",
-                figures.respondents,
-                figures.population,
-                figures.minimum_sample,
-                "yes" if figures.sample_reached else "no",
-                *[float(v) if v is not None else None for v in figures.nrr.values()],
-                float(score.index) if score else None,
-                score.grade if score else "",
-            ]
-        )
-    return columns, rows
-
-
-def summary_csv(report: Report, config: SurveyConfig) -> str:
-    return to_csv(*summary_table(report, config))
 
 
 def report_as_dict(report: Report) -> dict[str, Any]:

@@ -47,10 +47,19 @@ from handlers.applications.replies import (
 from handlers.common import GROUP_FEATURES
 from handlers.registry import registry_of
 
+OFFICER_COMMANDS = (
+    ("register", "register", N_("Register an application handed in at the counter")),
+    ("update", "update", N_("Change an application's status")),
+    ("find", "find", N_("Find an application by number or name")),
+    ("overdue", "overdue", N_("Applications past their promised date")),
+)
+
 
 def register(app: Application) -> None:
     features = registry_of(app)
     features.add_menu_command("cekstatus", "status", N_("Check an application's status"))
+    for command in OFFICER_COMMANDS:
+        features.add_staff_command("officer", *command)
     features.add_flow("status_lookup", status_flow)
     features.add_flow("register", register_flow_step)
     features.add_flow("update", update_flow_step)

@@ -218,7 +218,7 @@ async def update_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     _ = tr.gettext
     rt = runtime(context)
     if not context.args:
-        await reply_html(update, _("Usage: /update <tracking number>"))
+        await reply_html(update, escape(_("Usage: /update <tracking number>")))
         return
     try:
         with rt.db.session() as session:
@@ -414,7 +414,7 @@ async def find_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     rt = runtime(context)
     query = " ".join(context.args or []).strip()
     if not query:
-        await reply_html(update, _("Usage: /find <tracking number or applicant name>"))
+        await reply_html(update, escape(_("Usage: /find <tracking number or applicant name>")))
         return
     with rt.db.session() as session:
         found = find_applications(session, query, actor_id=update.effective_user.id)

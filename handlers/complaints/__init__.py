@@ -32,6 +32,7 @@ from handlers.complaints.shared import (
     MENU_COMMANDS,
     OFFICER_FLOW,
     SILENT_CLOSE_INTERVAL,
+    STAFF_COMMANDS,
 )
 from handlers.complaints.tickets import addition_message, complainant_button, ticket_command
 from handlers.registry import registry_of
@@ -41,6 +42,8 @@ def register(app: Application) -> None:
     features = registry_of(app)
     for command in MENU_COMMANDS:
         features.add_menu_command(*command)
+    for command in STAFF_COMMANDS:
+        features.add_staff_command(*command)
     features.add_flow(FLOW, flow_message)
     features.add_flow(ADD_FLOW, addition_message)
     features.add_flow(OFFICER_FLOW, officer_message)

@@ -356,7 +356,7 @@ async def duplicate_command(update: Update, context: ContextTypes.DEFAULT_TYPE) 
     tr = translator(update, context)
     _ = tr.gettext
     if len(context.args) != 2:
-        await reply_html(update, _("Usage: /duplikat <ticket> <original ticket>"))
+        await reply_html(update, escape(_("Usage: /duplikat <ticket> <original ticket>")))
         return
     try:
         with rt.db.session() as s:
@@ -383,7 +383,7 @@ async def _officer_ticket_command(
     tr = translator(update, context)
     _ = tr.gettext
     if not context.args:
-        await reply_html(update, _("Usage: /reply <ticket>"))
+        await reply_html(update, escape(_("Usage: /reply <ticket>")))
         return
     with rt.db.session() as s:
         viewer = viewer_for(s, update.effective_user.id, rt.settings.admin_ids)
@@ -411,7 +411,7 @@ async def unit_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     args = context.args or []
     if len(args) < 2 or not args[0].lstrip("-").isdigit():
         await reply_html(
-            update, _("Usage: /unit <user id> <unit name>, or /unit <user id> - for none")
+            update, escape(_("Usage: /unit <user id> <unit name>, or /unit <user id> - for none"))
         )
         return
     unit = " ".join(args[1:])

@@ -30,6 +30,14 @@ MENU_COMMANDS = (
     ("pengaduan", "complaint", N_("File a complaint")),
     ("tiket", "ticket", N_("Your complaint tickets")),
 )
+# (lowest role, Indonesian name, English name, description) for the staff's menus.
+STAFF_COMMANDS = (
+    ("officer", "complaints", "complaints", N_("Complaints to handle")),
+    ("officer", "balas", "reply", N_("Answer a complainant")),
+    ("officer", "duplikat", "duplicate", N_("Close a complaint as a duplicate")),
+    ("supervisor", "laporan", "report", N_("Complaint figures for a period")),
+    ("admin", "unit", "unit", N_("Set the unit an officer handles")),
+)
 
 
 def inline_keyboard(rows: list[list[tuple[str, str]]]) -> InlineKeyboardMarkup:

@@ -32,6 +32,18 @@ QUEUE_COMMANDS = [
     ("antreanku", "mybookings", N_("Your bookings: cancel or move")),
 ]
 
+QUEUE_STAFF_COMMANDS = [
+    ("officer", "loket", "counter", N_("Open your counter")),
+    ("officer", "panggil", "next", N_("Call the next visitor")),
+    ("officer", "lewati", "skip", N_("Skip the visitor who did not come")),
+    ("officer", "selesai", "done", N_("Finish the visitor at your counter")),
+    ("officer", "checkin", "checkin", N_("Check a visitor in by booking code")),
+    ("officer", "walkin", "walkin", N_("Give a number to a visitor without a booking")),
+    ("supervisor", "tutup", "close", N_("Close a day for bookings")),
+    ("supervisor", "statistik", "queuestats", N_("Queue figures")),
+    ("supervisor", "gangguan", "disruption", N_("Post a disruption notice")),
+]
+
 
 async def tick_job(context: ContextTypes.DEFAULT_TYPE) -> None:
     rt = runtime(context)
@@ -48,6 +60,8 @@ def register(app: Application) -> None:
     for command in QUEUE_COMMANDS:
         features.add_menu_command(*command)
     features.keep_subject_for("antrean", "queue")  # books the service being talked about
+    for command in QUEUE_STAFF_COMMANDS:
+        features.add_staff_command(*command)
     add = app.add_handler
     # Private chats only: a booking code, a QR image or a citizen's number must not land in a
     # group.

@@ -9,7 +9,7 @@ from bot.core.runtime import Runtime
 from bot.surveys.wiring import install
 from handlers.common import GROUP_FEATURES
 from handlers.registry import registry_of
-from handlers.surveys.ikm import ikm_button, ikm_command
+from handlers.surveys.ikm import REPORT_PREFIX, ikm_button, ikm_command, report_button
 from handlers.surveys.questionnaire import (
     FLOW,
     MENU_COMMANDS,
@@ -29,6 +29,9 @@ def register(app: Application) -> None:
     app.add_handler(CallbackQueryHandler(menu_survey, pattern=r"^menu:survey$"), GROUP_FEATURES)
     app.add_handler(CallbackQueryHandler(survey_button, pattern=r"^sv:"), GROUP_FEATURES)
     app.add_handler(CallbackQueryHandler(ikm_button, pattern=r"^ikm:"), GROUP_FEATURES)
+    app.add_handler(
+        CallbackQueryHandler(report_button, pattern=f"^{REPORT_PREFIX}:"), GROUP_FEATURES
+    )
     features = registry_of(app)
     for command in MENU_COMMANDS:
         features.add_menu_command(*command)

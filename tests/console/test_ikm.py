@@ -146,8 +146,11 @@ async def test_a_follow_up_action_is_told_once_and_can_be_refused(console):
             "/console/ikm/report.xlsx?service=ktp-el&lang=id")).content))
         assert indonesian.sheetnames[2] == "Tindak lanjut"
         summary = await supervisor.get("/console/ikm/summary.csv?service=ktp-el")
-        assert summary.text.startswith("period,rule,service,respondents")
+        # In the office's language (Indonesian here).
+        assert summary.text.startswith("periode,aturan,layanan,responden")
+        # Two respondents, fewer than IKM_MIN_RESPONDENTS (5): no answers one by one, and why.
         responses = await supervisor.get("/console/ikm/responses.csv?service=ktp-el")
-        assert responses.text.count("\n") == 3  # the header and the two answers
+        assert responses.status_code == 409
+        assert "Hanya 2 responden, kurang dari 5" in responses.text
     finally:
         await supervisor.aclose()

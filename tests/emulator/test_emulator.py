@@ -594,6 +594,27 @@ async def test_commands_per_scope_and_language(api: Api):
     assert await api.ok("getMyCommands", language_code="en") == []
 
 
+async def test_a_chat_scope_overrides_the_default_menu_until_deleted(api: Api):
+    """What the staff menus rely on (bot/people/menus.py): a chat's own commands, read back
+    with getMyCommands for that scope, shown to that chat only, gone with deleteMyCommands."""
+    default = [{"command": "layanan", "description": "Daftar layanan"}]
+    staff = [{"command": "register", "description": "Catat berkas"}] + default
+    api.emulator.add_user(11, "Budi", "id")
+    api.emulator.add_user(12, "Sari", "id")
+    scope = {"type": "chat", "chat_id": 11}
+    await api.ok("setMyCommands", commands=default)
+    await api("setMyCommands", form=True, commands=staff, scope=scope, chat_id=11)
+    assert await api.ok("getMyCommands", scope=scope) == staff
+    assert api.emulator.commands_for(11) == staff
+    assert api.emulator.commands_for(12) == default
+    unknown = {"type": "chat", "chat_id": 99}
+    assert await api.error("setMyCommands", commands=staff, scope=unknown) == (
+        400, "Bad Request: chat not found")
+    await api.ok("deleteMyCommands", scope=scope)
+    assert await api.ok("getMyCommands", scope=scope) == []
+    assert api.emulator.commands_for(11) == default
+
+
 async def test_form_encoded_requests_like_python_telegram_bot(api: Api):
     markup = {"inline_keyboard": [[{"text": "A", "callback_data": "a"}]]}
     status, body = await api(

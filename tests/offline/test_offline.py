@@ -92,6 +92,8 @@ def test_offline_serves_the_chat_and_the_bot_answers(tmp_path):
         assert status == 200
         assert b'<script src="/static/webchat.js">' in page
         assert _get(url + "/static/webchat.js")[0] == 200
+        # The demo offers roles to new users (tests/offline/test_roles.py).
+        assert json.loads(_get(url + "/_offline/roles")[1])["roles"][-1] == "admin"
 
         # The unchanged bot is polling the emulator: a user's /start gets the greeting.
         _post(url + "/_emulator/users", {"id": 501, "first_name": "Sari", "language_code": "id"})

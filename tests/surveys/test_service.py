@@ -19,6 +19,7 @@ from bot.core.timewindows import QuietHours
 from bot.outbox.models import OutboxMessage
 from bot.surveys import ikm
 from bot.surveys.answering import begin, decline, record_answer, record_profile, record_suggestion
+from bot.surveys.exports import responses_csv, summary_csv
 from bot.surveys.invitations import SurveyError, schedule_after_completion, schedule_from_settings
 from bot.surveys.models import (
     ANSWERED,
@@ -30,7 +31,7 @@ from bot.surveys.models import (
     SurveyResponse,
 )
 from bot.surveys.questionnaire import SurveyConfigError, load_survey_config, parse_survey_config
-from bot.surveys.report import build_report, index_trend, parse_period, responses_csv, summary_csv
+from bot.surveys.report import build_report, index_trend, parse_period
 from bot.surveys.schedule import TickResult, process_due_invitations
 
 SURVEY_FILE = PROJECT_ROOT / "knowledge" / "survey.yaml"
@@ -386,8 +387,9 @@ def test_sql_report_matches_the_formula(db, config):
         trend = index_trend(s, config, period, JAKARTA, count=3)
         assert [p.label for p, _score, _n in trend] == ["2026-09", "2026-10", "2026-11"]
         assert trend[1][2] == 1 and trend[1][1].index == 25
-        csv_text = "".join(responses_csv(s, config, period, JAKARTA))
-        summary = summary_csv(report, config)
+        csv_text = "".join(responses_csv(s, config, period, JAKARTA, locale="en",
+                                         minimum_respondents=5))
+        summary = summary_csv(report, config, locale="en")
     lines = csv_text.splitlines()
     assert lines[0].startswith("date,service,unit,U1,U2")
     assert len(lines) == 121
@@ -396,7 +398,7 @@ def test_sql_report_matches_the_formula(db, config):
 
 
 def test_suggestions_in_the_export_hide_long_numbers():
-    from bot.surveys.report import redact
+    from bot.surveys.exports import redact
 
     assert redact("NIK saya 3201 1234 5678 9012, tolong") == "NIK saya […], tolong"
     assert redact("loket 3 lambat") == "loket 3 lambat"
@@ -440,7 +442,7 @@ def test_chart_is_a_png_with_bars_and_trend(db, config):
     with db.session() as s:
         report = build_report(s, config, period, JAKARTA)
         trend = index_trend(s, config, period, JAKARTA)
-    png = render_chart(report, trend, config, title="IKM", trend_title="trend")
+    png = render_chart(report, trend, config, title="IKM", trend_title="trend", locale="id")
     assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 10_000
     text = render_report(Translator("id"), report, config, lambda key: key or "Semua layanan")
     assert "Indeks 75,00, mutu C (kurang baik)" in text
@@ -477,9 +479,11 @@ def test_an_empty_period_still_reports_and_draws(sqlite_db, config):
     with sqlite_db.session() as s:
         report = build_report(s, config, period, JAKARTA)
         trend = index_trend(s, config, period, JAKARTA)
-        lines = list(responses_csv(s, config, period, JAKARTA))
+        lines = list(responses_csv(s, config, period, JAKARTA, locale="en",
+                                   minimum_respondents=0))
     assert report.overall.score is None and report.groups == ()
-    assert render_chart(report, trend, config, title="IKM", trend_title="t").startswith(b"\x89PNG")
+    assert render_chart(report, trend, config, title="IKM", trend_title="t",
+                        locale="en").startswith(b"\x89PNG")
     text = render_report(Translator("en"), report, config, lambda key: key or "All services")
     assert "No complete answers in this period." in text
     assert len(lines) == 1

@@ -14,6 +14,7 @@ const state = {
   sideBySide: false,
   cursor: 0, // the last event seq the poller has seen
   poll: null, // AbortController of the running long poll
+  roles: false, // whether a new user may take a staff role (the offline runner's demo)
 };
 
 // --- small helpers ----------------------------------------------------------------------
@@ -220,7 +221,8 @@ class Pane {
     this.q(".pane-name").textContent = name;
     this.q(".pane-meta").textContent = this.isGroup
       ? `Group id ${chat.id} · write as any user`
-      : `Telegram id ${chat.id} · ${chat.language_code === "en" ? "English" : "Bahasa Indonesia"}`;
+      : `Telegram id ${chat.id} · ${chat.language_code === "en" ? "English" : "Bahasa Indonesia"}`
+        + (chat.role && chat.role !== "citizen" ? ` · ${chat.role}` : "");
     this.q(".avatar").textContent =
       this.isGroup ? "👥" : (name || "?").trim().charAt(0).toUpperCase();
     this.q(".avatar").style.setProperty("--hue", String((Math.abs(chat.id) * 47) % 360));
@@ -801,6 +803,7 @@ async function openUserDialog() {
   document.getElementById("new-id").value = String(next);
   document.getElementById("new-name").value = NAMES[(next - 1001) % NAMES.length];
   document.getElementById("new-language").value = "id";
+  document.getElementById("new-role").value = "citizen";
   document.getElementById("user-error").hidden = true;
   if (!dialog.open) dialog.showModal(); // a second caller may have opened it meanwhile
   document.getElementById("new-name").select();
@@ -821,6 +824,13 @@ async function createUser(event) {
     const { user } = await api("/_emulator/users", {
       id, first_name: firstName, language_code: form.get("language_code"),
     });
+    if (state.roles) {
+      // The offline runner gives the role in the bot's staff records (and the staff menu).
+      const { role } = await api(`/_offline/users/${id}/role`, {
+        role: form.get("role"), language_code: form.get("language_code"),
+      });
+      user.role = role;
+    }
     knowUsers([...state.users.filter((u) => u.id !== user.id), user]);
     document.getElementById("user-dialog").close();
     await openPane(user);
@@ -857,6 +867,16 @@ function setLayout(sideBySide) {
   save();
 }
 
+async function offerRoles() {
+  // Only the offline runner serves this; the emulator alone (tests) has no roles to give.
+  try {
+    state.roles = (await api("/_offline/roles")).roles.length > 0;
+  } catch {
+    state.roles = false;
+  }
+  document.getElementById("new-role-label").hidden = !state.roles;
+}
+
 async function start() {
   document.getElementById("add-user").addEventListener("click", openUserDialog);
   document.getElementById("empty-add").addEventListener("click", openUserDialog);
@@ -873,6 +893,7 @@ async function start() {
   } catch {
     setOffline(true);
   }
+  await offerRoles();
   const saved = load();
   setLayout(Boolean(saved.sideBySide));
   let known = [];
