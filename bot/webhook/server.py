@@ -487,12 +487,12 @@ def create_server_app(rt: Runtime, application: Application, *, set_webhook: boo
 
 
 def _api_app(rt: Runtime) -> Any:
-    """The back-office API of the status feature, when installed and enabled (API_TOKENS)."""
+    """The back-office API of the status feature, when installed: always mounted, since its
+    tokens are records an admin creates while the bot runs (bot/api_tokens); without one it
+    answers 401."""
     try:
         from bot.applications.api import create_api_app  # type: ignore[import-not-found]
     except ImportError:
-        return None
-    if not getattr(rt.settings, "api_tokens", None):
         return None
     return create_api_app(rt)
 

@@ -18,20 +18,20 @@ from bot.core.offload import off_the_loop
 from bot.core.runtime import Runtime
 from bot.core.text import escape as esc
 from bot.people.roles import has_role
+from bot.people.scope import report_scope
 from bot.surveys.chart import render_chart
-from bot.surveys.questionnaire import service_name, service_unit
+from bot.surveys.questionnaire import service_name
 from bot.surveys.report import (
     GRADE_MEANINGS,
     Period,
     build_report,
     format_index,
-    index_trend,
     parse_period,
     period_containing,
     render_report,
-    responses_table,
     summary_table,
 )
+from bot.surveys.scoped import scoped_report, scoped_responses, scoped_trend
 from bot.telegram_rules.callback import CallbackData
 from handlers.common import (
     reply_html,
@@ -54,11 +54,11 @@ def published_period(rt: Runtime, today: date | None = None) -> Period:
     return period_containing("month", today).previous()
 
 
-def _name_of(rt: Runtime, tr: Translator, by: str):  # noqa: ANN202
+def _name_of(rt: Runtime, tr: Translator, by: str, unit: str | None = None):  # noqa: ANN202
     def name(key: str | None) -> str:
         if key is None:
             return tr.gettext("All services")
-        if by == "service":
+        if by == "service" and key != unit:
             return service_name(rt, key, tr.locale)
         return _unit_name(rt, key, tr.locale)
 
@@ -107,7 +107,10 @@ async def _supervisor_report(update: Update, context: ContextTypes.DEFAULT_TYPE)
             ),
         )
         return
-    files = await off_the_loop(_ikm_files, rt, tr, period, by, as_csv)
+    with rt.db.session() as session:
+        # A supervisor of a unit sees that unit's index only (bot/people/scope.py).
+        unit = report_scope(session, update.effective_user.id, rt.settings.admin_ids).unit
+    files = await off_the_loop(_ikm_files, rt, tr, period, by, as_csv, unit)
     chat = update.effective_chat
     await reply_html(update, files.text)
     await chat.send_photo(
@@ -145,24 +148,17 @@ class _IkmFiles:
 
 
 def _ikm_files(
-    rt: Runtime, tr: Translator, period: Period, by: str, as_csv: bool
+    rt: Runtime, tr: Translator, period: Period, by: str, as_csv: bool, unit: str | None = None
 ) -> _IkmFiles:
     """Everything /ikm sends, computed in a report thread (bot/core/offload.py): the queries
     over a year of responses, the chart and the spreadsheets take long enough to hold up every
-    other chat."""
+    other chat. ``unit``: that unit's figures and responses only."""
     _ = tr.gettext
     config = surveys_config(rt)
     with rt.db.session() as session:
-        report = build_report(
-            session,
-            config,
-            period,
-            rt.tz,
-            by=by,
-            unit_of=lambda service_id: service_unit(rt, service_id),
-        )
-        trend = index_trend(session, config, period, rt.tz, count=6)
-        columns, rows = responses_table(session, config, period, rt.tz)
+        report = scoped_report(session, rt, config, period, by=by, unit=unit)
+        trend = scoped_trend(session, rt, config, period, unit=unit, count=6)
+        columns, rows = scoped_responses(session, config, period, rt, unit=unit)
         rows = list(rows)  # read within the session: the rows may stream from a cursor
     png = render_chart(
         report,
@@ -185,7 +181,7 @@ def _ikm_files(
         filename = f"ikm-responses-{period.label}.xlsx"
         summary = to_xlsx(summary_columns, summary_rows, sheet="summary")
     return _IkmFiles(
-        text=render_report(tr, report, config, _name_of(rt, tr, by)),
+        text=render_report(tr, report, config, _name_of(rt, tr, by, unit)),
         chart=png,
         rule_title=report.rule.title,
         responses=data,
