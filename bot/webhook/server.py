@@ -479,8 +479,8 @@ def create_server_app(rt: Runtime, application: Application, *, set_webhook: boo
     ]
     api = _api_app(rt)
     if api is not None:
-        # Its routes carry their full /api/v1/... paths; mounted last, it gets the rest.
-        routes.append(Mount("", app=api))
+        # Everything under /api/ (so the server's own routes keep their 404 and 405).
+        routes.append(Mount("/api", app=_full_paths(api)))
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.server = server
     return app
@@ -495,6 +495,15 @@ def _api_app(rt: Runtime) -> Any:
     except ImportError:
         return None
     return create_api_app(rt)
+
+
+def _full_paths(app: Any) -> Any:
+    """The API's routes carry their full /api/v1/... paths: undo the mount's prefix."""
+
+    async def call(scope: Any, receive: Any, send: Any) -> None:
+        await app({**scope, "root_path": scope.get("app_root_path", "")}, receive, send)
+
+    return call
 
 
 def serve(rt: Runtime, application: Application, sock: socket.socket) -> None:

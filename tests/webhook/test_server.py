@@ -599,6 +599,8 @@ async def test_the_api_is_served_without_api_tokens_and_takes_a_token_made_later
         found = await client.get("/api/v1/applications/AB12CD34",
                                  headers={"Authorization": f"Bearer {secret}"})
         assert found.status_code == 404 and found.json()["error"]["code"] == "not_found"
+        nothing = await client.get("/api/v1/nothing-here")
+        assert nothing.status_code == 404 and nothing.json()["error"]["code"] == "not_found"
 
 
 async def test_an_update_is_refused_with_503_while_the_database_is_away(emulated, sqlite_db):
