@@ -51,8 +51,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     app = build_application(rt)
     console = ConsoleServer(rt)  # the features' pages (console, /ikm, board) on 127.0.0.1:PORT
     console.start()
+    from bot.api_tokens.service import has_active_tokens
+
     api = None
-    if settings.api_tokens:
+    # The API on API_PORT when there is a token to use it with (API_TOKENS is deprecated).
+    if settings.api_tokens or has_active_tokens(rt.db):
         from bot.applications.api import ApiServer
 
         api = ApiServer(rt)
@@ -507,6 +510,10 @@ def build_parser() -> argparse.ArgumentParser:
     upgrade = dsub.add_parser("upgrade", help="apply the migrations")
     upgrade.add_argument("revision", nargs="?", default="head")
     upgrade.set_defaults(func=cmd_db_upgrade)
+
+    from bot.api_tokens.cli import add_parser as add_token_parser
+
+    add_token_parser(sub)
 
     complaints = sub.add_parser("complaints", help="complaint figures and exports")
     csub = complaints.add_subparsers(dest="complaints_command", metavar="ACTION", required=True)

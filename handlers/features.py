@@ -15,6 +15,7 @@ from telegram.ext import Application
 
 from bot.privacy.kinds import register_all_kinds
 from handlers import (
+    api_tokens,
     applications,
     complaints,
     console,
@@ -44,6 +45,7 @@ FEATURES = (
     feedback,  # 👍/👎 under answers, Tanya petugas and the officers' replies
     reload,  # /muatulang and the poll for a new knowledge base
     console,  # /konsol: sign-in links to the staff console
+    api_tokens,  # /token: the back-office API's named tokens, for admins
     my_data,
     outbox_delivery,
 )

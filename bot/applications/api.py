@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import hmac
 import itertools
 import logging
 import threading
@@ -20,11 +19,12 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 import bot.applications.service as applications_service
-from bot.applications.errors import ApplicationError
+from bot.api_tokens.auth import ApiCaller, TokenChecker
+from bot.applications.errors import ApplicationError, NotFound
 from bot.applications.models import Application
 from bot.applications.service import change_status, get_application, register_application
 from bot.applications.statuses import ServiceSteps
-from bot.core.i18n import Translator
+from bot.core.i18n import N_, Translator
 from bot.core.input_checks import BadJson, control_characters, read_json
 from bot.core.runtime import Runtime
 
@@ -159,37 +159,51 @@ async def _body(request: Request, model: type[BaseModel]) -> BaseModel | JSONRes
         return _error(422, "invalid", "Some fields are missing or wrong.", fields=fields)
 
 
+def _other_unit(number: str) -> NotFound:
+    """An application of another unit than the token's: answered as if there were none."""
+    return NotFound(N_("No application has the tracking number {number}."), number=number)
+
+
 def create_api_app(rt: Runtime) -> Starlette:
     """The API as an ASGI app; self-contained so a webhook server can mount it as it is."""
-    tokens = [t.encode() for t in rt.settings.api_tokens]
+    # Named tokens from the database, read on every request (revoked at once everywhere), and
+    # the deprecated API_TOKENS (a WARNING when set).
+    checker = TokenChecker(rt.db, rt.settings.api_tokens, clock=rt.now)
 
-    def authorised(request: Request) -> bool:
+    def in_unit(caller: ApiCaller, service_id: str) -> bool:
+        from bot.surveys.questionnaire import service_unit
+
+        return caller.unit is None or service_unit(rt, service_id) == caller.unit
+
+    async def caller_of(request: Request) -> ApiCaller | None:
         scheme, _, given = request.headers.get("authorization", "").partition(" ")
-        if scheme.lower() != "bearer" or not given:
-            return False
-        # Every token is compared, so the time taken does not tell which one nearly matched.
-        matches = [hmac.compare_digest(given.strip().encode(), token) for token in tokens]
-        return any(matches)
+        if scheme.lower() != "bearer" or not given.strip():
+            return None
+        return await run_in_threadpool(checker.check, given)
 
     def guarded(
-        endpoint: Callable[[Request], Any],
+        endpoint: Callable[[Request, ApiCaller], Any],
     ) -> Callable[[Request], Any]:
         async def run(request: Request) -> JSONResponse:
-            if not authorised(request):
+            caller = await caller_of(request)
+            if caller is None:
                 return _error(
                     401, "unauthorized", "Send a valid API token: Authorization: Bearer <token>."
                 )
             try:
-                return await endpoint(request)
+                return await endpoint(request, caller)
             except ApplicationError as err:
                 return _domain_error(err)
 
         return run
 
-    async def create(request: Request) -> JSONResponse:
+    async def create(request: Request, caller: ApiCaller) -> JSONResponse:
         body = await _body(request, ApplicationIn)
         if isinstance(body, JSONResponse):
             return body
+        if body.service_id in rt.knowledge.services and not in_unit(caller, body.service_id):
+            return _error(403, "other_unit", f"This token is for the unit {caller.unit}; the "
+                          f"service {body.service_id} belongs to another unit.")
 
         def work() -> dict[str, Any]:
             with rt.db.session() as session:
@@ -201,6 +215,7 @@ def create_api_app(rt: Runtime) -> Starlette:
                     phone=body.phone,
                     actor_id=None,
                     source="api",
+                    api_token=caller.name,
                 )
                 session.flush()
                 out = _out(rt, session, application)
@@ -209,16 +224,19 @@ def create_api_app(rt: Runtime) -> Starlette:
 
         return JSONResponse(await run_in_threadpool(work), 201)
 
-    async def show(request: Request) -> JSONResponse:
+    async def show(request: Request, caller: ApiCaller) -> JSONResponse:
         number = request.path_params["tracking_number"]
 
         def work() -> dict[str, Any]:
             with rt.db.session() as session:
-                return _out(rt, session, get_application(session, number))
+                application = get_application(session, number)
+                if not in_unit(caller, application.service_id):
+                    raise _other_unit(application.display_number)
+                return _out(rt, session, application)
 
         return JSONResponse(await run_in_threadpool(work))
 
-    async def change(request: Request) -> JSONResponse:
+    async def change(request: Request, caller: ApiCaller) -> JSONResponse:
         number = request.path_params["tracking_number"]
         body = await _body(request, StatusIn)
         if isinstance(body, JSONResponse):
@@ -226,6 +244,9 @@ def create_api_app(rt: Runtime) -> Starlette:
 
         def work() -> dict[str, Any]:
             with rt.db.session() as session:
+                found = get_application(session, number, lock=True)
+                if not in_unit(caller, found.service_id):
+                    raise _other_unit(found.display_number)
                 application = change_status(
                     session,
                     rt,
@@ -234,16 +255,18 @@ def create_api_app(rt: Runtime) -> Starlette:
                     note=body.note,
                     actor_id=None,
                     source="api",
+                    api_token=caller.name,
                 )
                 session.flush()
                 return _out(rt, session, application)
 
         return JSONResponse(await run_in_threadpool(work))
 
-    async def ikm(request: Request) -> JSONResponse:
+    async def ikm(request: Request, caller: ApiCaller) -> JSONResponse:
         from bot.core.models import utcnow
-        from bot.surveys.questionnaire import service_unit, survey_config
-        from bot.surveys.report import GROUPINGS, build_report, parse_period, report_as_dict
+        from bot.surveys.questionnaire import survey_config
+        from bot.surveys.report import GROUPINGS, parse_period, report_as_dict
+        from bot.surveys.scoped import scoped_report
 
         by = request.query_params.get("by", "service")
         try:
@@ -256,10 +279,9 @@ def create_api_app(rt: Runtime) -> Starlette:
 
         def work() -> dict[str, Any]:
             with rt.db.session() as session:
-                report = build_report(
-                    session, survey_config(rt), period, rt.tz, by=by,
-                    unit_of=lambda service_id: service_unit(rt, service_id),
-                )
+                # A unit's token gets that unit's figures only.
+                report = scoped_report(session, rt, survey_config(rt), period, by=by,
+                                       unit=caller.unit)
                 return report_as_dict(report)
 
         return JSONResponse(await run_in_threadpool(work))
@@ -365,7 +387,7 @@ def openapi_document(service_ids: list[str] | None = None) -> dict[str, Any]:
 
     errors = {
         "400": response("The body is not JSON (or too deeply nested)", "Error"),
-        "401": response("Missing or wrong token", "Error"),
+        "401": response("Missing, wrong or revoked token", "Error"),
         "413": response("The body is over 64 KiB", "Error"),
         "404": response("No such tracking number", "Error"),
         "422": response("Invalid fields", "Error"),
@@ -379,7 +401,15 @@ def openapi_document(service_ids: list[str] | None = None) -> dict[str, Any]:
     }
     return {
         "openapi": "3.1.0",
-        "info": {"title": "servicebot applications API", "version": "1"},
+        "info": {
+            "title": "servicebot applications API",
+            "version": "1",
+            "description": "Authenticate with a named token made by an admin (`servicebot "
+            "token create NAME`, or /token in the chat): `Authorization: Bearer <token>`. "
+            "Every change is audited with the token's name. A token limited to a unit sees and "
+            "changes that unit's applications and index only; another unit's application is "
+            "answered 404.",
+        },
         "components": {
             "schemas": schemas,
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
@@ -393,7 +423,11 @@ def openapi_document(service_ids: list[str] | None = None) -> dict[str, Any]:
                         "required": True,
                         "content": {"application/json": {"schema": ref("ApplicationIn")}},
                     },
-                    "responses": {"201": response("Registered", "CreatedOut"), **errors},
+                    "responses": {
+                        "201": response("Registered", "CreatedOut"),
+                        "403": response("The token is limited to another unit", "Error"),
+                        **errors,
+                    },
                 }
             },
             "/api/v1/applications/{tracking_number}": {

@@ -83,7 +83,8 @@ def erase_follows(session: Session, telegram_id: int) -> str | None:
 
 def anonymise_old_applications(session: Session, cutoff: datetime) -> int:
     """Blank the applicant's name and phone of applications closed before ``cutoff``, and
-    forget who followed them and what was written about them; the tracking number, service and history stay for statistics."""
+    forget who followed them and what was written about them; the tracking number, service
+    and history stay for statistics."""
     old = select(Application.id).where(
         Application.closed_at.is_not(None),
         Application.closed_at < cutoff,

@@ -3,11 +3,12 @@ are queued in the same transaction."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bot.applications.errors import IllegalMove, InvalidInput, NotFound
 from bot.applications.models import Application, ApplicationEvent
@@ -52,9 +53,11 @@ def register_application(
     phone: str | None = None,
     actor_id: int | None,
     source: str = "telegram",
+    api_token: str | None = None,
     now: datetime | None = None,
 ) -> Application:
-    """A new application, received now, due by the service's standard duration."""
+    """A new application, received now, due by the service's standard duration. ``api_token``:
+    the name of the back-office API token it came with, the actor in the audit trail."""
     now = now or utcnow()
     service = _service(rt, service_id)
     name = clean_name(applicant_name)
@@ -92,6 +95,7 @@ def register_application(
     audit(
         session,
         actor_id=actor_id,
+        api_token=api_token,
         action="application.register",
         subject=application.tracking_number,
         service=service_id,
@@ -160,17 +164,22 @@ def find_applications(
 
 
 def overdue_applications(
-    session: Session, *, now: datetime | None = None, limit: int = 50
+    session: Session,
+    *,
+    now: datetime | None = None,
+    limit: int = 50,
+    services: Collection[str] | None = None,
 ) -> list[Application]:
-    """Unfinished applications past their due date, the longest overdue first."""
+    """Unfinished applications past their due date, the longest overdue first; only those of
+    ``services`` when given (a unit's)."""
     now = now or utcnow()
+    query = select(Application).where(
+        Application.status.not_in(FINAL_STATUSES), Application.due_at < now
+    )
+    if services is not None:
+        query = query.where(col(Application.service_id).in_(sorted(services)))
     return list(
-        session.exec(
-            select(Application)
-            .where(Application.status.not_in(FINAL_STATUSES), Application.due_at < now)
-            .order_by(Application.due_at, Application.id)
-            .limit(limit)
-        ).all()
+        session.exec(query.order_by(Application.due_at, Application.id).limit(limit)).all()
     )
 
 
@@ -196,10 +205,12 @@ def change_status(
     note: str | None = None,
     actor_id: int | None,
     source: str = "telegram",
+    api_token: str | None = None,
     now: datetime | None = None,
 ) -> Application:
     """Move an application to ``status``: history, audit and one message per follower, all in
     the caller's transaction. Raises IllegalMove (with the reason) when the move is not allowed.
+    ``api_token``: as for register_application.
     """
     now = now or utcnow()
     note = meaningful_note(note)  # "-" typed to fill a form is no note
@@ -260,6 +271,7 @@ def change_status(
     audit(
         session,
         actor_id=actor_id,
+        api_token=api_token,
         action="application.status",
         subject=application.tracking_number,
         before=current,

@@ -62,7 +62,9 @@ class Viewer:
 
     @property
     def sees_all(self) -> bool:
-        return has_role(self.role, "supervisor")
+        """Admins, and supervisors in no unit; a supervisor of a unit sees that unit's tickets
+        (as its officers do), never another unit's (bot/people/scope.py)."""
+        return self.role == "admin" or (has_role(self.role, "supervisor") and self.unit is None)
 
 
 def viewer_for(session: Session, telegram_id: int, admin_ids: Iterable[int] = ()) -> Viewer:
@@ -72,8 +74,9 @@ def viewer_for(session: Session, telegram_id: int, admin_ids: Iterable[int] = ()
 
 
 def can_handle(viewer: Viewer, complaint: Complaint) -> bool:
-    """Officers handle their unit's tickets, their own, and new ones no unit has yet (the
-    shared inbox posted in the officers' group); supervisors and admins handle all."""
+    """Officers (and supervisors) handle their unit's tickets, their own, and new ones no unit
+    has yet (the shared inbox posted in the officers' group); admins and supervisors in no unit
+    handle all."""
     if not viewer.is_staff:
         return False
     if viewer.sees_all:

@@ -66,15 +66,19 @@ def complaint_report(
     end: date,
     *,
     public: bool = False,
+    unit: str | None = None,
     now: datetime | None = None,
 ) -> ComplaintReport:
     """Figures for complaints received from ``start`` to ``end`` (office days, inclusive).
-    ``public`` leaves confidential complaints out, as published figures must."""
+    ``public`` leaves confidential complaints out, as published figures must; ``unit`` keeps
+    that unit's complaints only (a unit supervisor's report, bot/people/scope.py)."""
     now = now or utcnow()
     low, high = local_days_bounds(rt, start, end)
     scope = [Complaint.received_at >= low, Complaint.received_at < high]
     if public:
         scope.append(Complaint.privacy != CONFIDENTIAL)
+    if unit is not None:
+        scope.append(Complaint.unit == unit)
     report = ComplaintReport(start, end)
     for key, count in session.exec(
         select(Complaint.category, func.count()).where(*scope).group_by(Complaint.category)
@@ -198,15 +202,18 @@ EXPORT_COLUMNS = (
 
 
 def export_rows(
-    session: Session, rt: Runtime, start: date, end: date, *, public: bool = False
+    session: Session, rt: Runtime, start: date, end: date, *, public: bool = False,
+    unit: str | None = None,
 ) -> list[dict[str, Any]]:
     """Rows for a spreadsheet (times in the office's zone, keyed by EXPORT_COLUMNS). The
     complainant column holds a name only for named and confidential complaints; no Telegram
-    id is ever exported."""
+    id is ever exported. ``unit``: that unit's complaints only."""
     low, high = local_days_bounds(rt, start, end)
     query = select(Complaint).where(Complaint.received_at >= low, Complaint.received_at < high)
     if public:
         query = query.where(Complaint.privacy != CONFIDENTIAL)
+    if unit is not None:
+        query = query.where(Complaint.unit == unit)
     rows = []
     for c in session.exec(query.order_by(col(Complaint.received_at))).all():
         rows.append(

@@ -80,6 +80,8 @@ class AuditEntry(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     actor_id: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    # The back-office API token a change was made with (bot/api_tokens), by its name.
+    api_token: str | None = Field(default=None, max_length=40)
     action: str = Field(max_length=60)
     subject: str | None = Field(default=None, max_length=120)
     detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))

@@ -211,10 +211,10 @@ class Scope:
         cls, role: str, unit: str | None, service_ids: Iterable[str],
         unit_of: Callable[[str], str | None],
     ) -> Scope:
-        """Supervisors and admins see every question, and so does an officer in no unit (a
-        small office without units); an officer in a unit sees the questions nearest to that
-        unit's services and the office-wide ones."""
-        if role in ("supervisor", "admin"):
+        """Admins see every question, and so does staff in no unit (a small office without
+        units); an officer or supervisor in a unit sees the questions nearest to that unit's
+        services and the office-wide ones (bot/people/scope.py)."""
+        if role == "admin":
             return cls(None)
         return cls.of_unit(unit, service_ids, unit_of)
 

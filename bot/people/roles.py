@@ -31,6 +31,13 @@ def audit(
     actor_id: int | None,
     action: str,
     subject: str | None = None,
+    api_token: str | None = None,
     **detail: Any,
 ) -> None:
-    session.add(AuditEntry(actor_id=actor_id, action=action, subject=subject, detail=detail))
+    """One line of the audit trail: ``actor_id`` the person, or ``api_token`` the name of the
+    back-office API token the change came with (bot/api_tokens)."""
+    session.add(
+        AuditEntry(
+            actor_id=actor_id, api_token=api_token, action=action, subject=subject, detail=detail
+        )
+    )

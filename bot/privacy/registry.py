@@ -249,6 +249,7 @@ AUDIT_COLUMNS = (
     Column("id", "int"),
     Column("at", "datetime"),
     Column("actor_id", "int"),
+    Column("api_token"),  # the back-office API token a change came with, by name
     Column("action"),
     Column("subject"),
     Column("detail"),
@@ -265,6 +266,7 @@ def audit_rows(session: Session, *, since: datetime | None = None) -> list[list[
             row.id,
             row.at,
             row.actor_id,
+            row.api_token or "",
             row.action,
             row.subject or "",
             json.dumps(row.detail, ensure_ascii=False, sort_keys=True),

@@ -479,22 +479,31 @@ def create_server_app(rt: Runtime, application: Application, *, set_webhook: boo
     ]
     api = _api_app(rt)
     if api is not None:
-        # Its routes carry their full /api/v1/... paths; mounted last, it gets the rest.
-        routes.append(Mount("", app=api))
+        # Everything under /api/ (so the server's own routes keep their 404 and 405).
+        routes.append(Mount("/api", app=_full_paths(api)))
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.server = server
     return app
 
 
 def _api_app(rt: Runtime) -> Any:
-    """The back-office API of the status feature, when installed and enabled (API_TOKENS)."""
+    """The back-office API of the status feature, when installed: always mounted, since its
+    tokens are records an admin creates while the bot runs (bot/api_tokens); without one it
+    answers 401."""
     try:
         from bot.applications.api import create_api_app  # type: ignore[import-not-found]
     except ImportError:
         return None
-    if not getattr(rt.settings, "api_tokens", None):
-        return None
     return create_api_app(rt)
+
+
+def _full_paths(app: Any) -> Any:
+    """The API's routes carry their full /api/v1/... paths: undo the mount's prefix."""
+
+    async def call(scope: Any, receive: Any, send: Any) -> None:
+        await app({**scope, "root_path": scope.get("app_root_path", "")}, receive, send)
+
+    return call
 
 
 def serve(rt: Runtime, application: Application, sock: socket.socket) -> None:

@@ -36,6 +36,8 @@ from bot.core.runtime import Runtime
 from bot.core.text import escape
 from bot.people.conversations import clear_state, set_state
 from bot.people.roles import has_role
+from bot.people.scope import report_scope
+from bot.surveys.questionnaire import service_unit
 from bot.telegram_rules.callback import CallbackData
 from handlers.applications.receipt import send_receipt
 from handlers.applications.shared import (
@@ -438,7 +440,10 @@ async def overdue_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     rt = runtime(context)
     now = utcnow()
     with rt.db.session() as session:
-        overdue = overdue_applications(session, now=now)
+        # Staff of a unit see their unit's services only (bot/people/scope.py).
+        scope = report_scope(session, update.effective_user.id, rt.settings.admin_ids)
+        services = scope.services(rt.knowledge.services, lambda s: service_unit(rt, s))
+        overdue = overdue_applications(session, now=now, services=services)
     if not overdue:
         await reply_html(update, _("No application is overdue. 👍"))
         return

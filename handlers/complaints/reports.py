@@ -25,6 +25,8 @@ from bot.complaints.vocabulary import (
 from bot.core.i18n import N_, Translator
 from bot.core.models import utcnow
 from bot.core.runtime import Runtime
+from bot.core.text import escape
+from bot.people.scope import report_scope
 from bot.telegram_rules.callback import CallbackData
 from handlers.common import (
     reply_html,
@@ -189,8 +191,15 @@ async def _send_report(
 ) -> None:
     rt = runtime(context)
     with rt.db.session() as s:
-        report = complaint_report(s, rt, start, end)
-    await reply_html(update, render_report(rt, report, tr))
+        # A supervisor of a unit gets that unit's figures (bot/people/scope.py).
+        scope = report_scope(s, update.effective_user.id, rt.settings.admin_ids)
+        report = complaint_report(s, rt, start, end, unit=scope.unit)
+    text = render_report(rt, report, tr)
+    if scope.unit is not None:
+        title, _, rest = text.partition("\n")
+        unit = tr.gettext("Unit: {unit}").format(unit=escape(scope.unit))
+        text = f"{title}\n{unit}\n{rest}"
+    await reply_html(update, text)
 
 
 # --- jobs: they only queue; the outbox sender delivers ----------------------------------------

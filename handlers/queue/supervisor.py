@@ -12,9 +12,11 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Upda
 from telegram.ext import ContextTypes
 
 from bot.people.roles import audit
+from bot.people.scope import report_scope
 from bot.queue import closures, notices, reports
 from bot.queue.buttons import STATS
 from bot.queue.service import QueueError, local_today
+from bot.surveys.questionnaire import service_unit
 from bot.telegram_rules.callback import CallbackData
 from handlers.common import reply_html, runtime, staff_only, translator, unknown_button
 from handlers.queue.citizen import error_text
@@ -85,9 +87,13 @@ def _period(rt: object, args: list[str]) -> tuple[date, date] | None:
     return start, end
 
 
-def _report(rt: object, start: date, end: date) -> list[reports.Row]:
+def _report(rt: object, start: date, end: date, user_id: int) -> list[reports.Row]:
+    """The figures the supervisor may see: a unit supervisor's unit's services only."""
     with rt.db.session() as session:
-        return reports.build(session, start=start, end=end, today=local_today(rt, rt.now()))
+        scope = report_scope(session, user_id, rt.settings.admin_ids)
+        rows = reports.build(session, start=start, end=end, today=local_today(rt, rt.now()))
+    services = scope.services({r.service_id for r in rows}, lambda s: service_unit(rt, s))
+    return rows if services is None else [r for r in rows if r.service_id in services]
 
 
 @staff_only("supervisor")
@@ -101,7 +107,7 @@ async def stats_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
                                    "or /statistik 2026-12-01 2026-12-31 (at most 92 days)."))
         return
     start, end = period
-    rows = _report(rt, start, end)
+    rows = _report(rt, start, end, update.effective_user.id)
     key = f"{start:%Y%m%d}:{end:%Y%m%d}"
     markup = InlineKeyboardMarkup([[
         InlineKeyboardButton(label, callback_data=CallbackData(STATS, kind, arg=key).pack())
@@ -129,7 +135,7 @@ async def stats_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         return
     await query.answer()
     start, end = period
-    rows = _report(rt, start, end)
+    rows = _report(rt, start, end, update.effective_user.id)
     name = f"antrean-{start:%Y%m%d}-{end:%Y%m%d}"
     chat = update.effective_chat
     if data.action == "png":

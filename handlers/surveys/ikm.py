@@ -19,6 +19,7 @@ from bot.core.offload import off_the_loop
 from bot.core.runtime import Runtime
 from bot.core.text import escape as esc
 from bot.people.roles import has_role
+from bot.people.scope import report_scope
 from bot.surveys.chart import render_chart
 from bot.surveys.exports import (
     TooFewRespondents,
@@ -175,6 +176,8 @@ async def report_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         await unknown_button(update, context)
         return
     await query.answer()
+    if pressed.action == "p" and _own_unit(rt, update) is not None:
+        pressed = CallbackData(REPORT_PREFIX, "u", None, f"{period.label}:")  # no choice to make
     if pressed.action == "p":
         choices = [(_("Whole office, per service"), WHOLE_OFFICE),
                    (_("Whole office, per unit"), PER_UNIT)]
@@ -227,6 +230,13 @@ async def _supervisor_report(update: Update, context: ContextTypes.DEFAULT_TYPE)
     await _send_report(update, context, period, by, None, as_csv=as_csv)
 
 
+def _own_unit(rt: Runtime, update: Update) -> str | None:
+    """The unit a supervisor's reports are limited to (bot/people/scope.py), else None: a
+    unit's supervisor sees that unit's index only, whatever was pressed or typed."""
+    with rt.db.session() as session:
+        return report_scope(session, update.effective_user.id, rt.settings.admin_ids).unit
+
+
 async def _send_report(
     update: Update, context: ContextTypes.DEFAULT_TYPE, period: Period, by: str,
     unit: str | None, *, as_csv: bool,
@@ -234,6 +244,10 @@ async def _send_report(
     rt = runtime(context)
     tr = translator(update, context)
     _ = tr.gettext
+    own = _own_unit(rt, update)
+    if own is not None:
+        unit = own
+        by = "service" if by == "unit" else by
     files = await off_the_loop(_ikm_files, rt, tr, period, by, unit, as_csv)
     chat = update.effective_chat
     await reply_html(update, files.text)

@@ -116,14 +116,14 @@ async def test_admin_exports_the_audit_log_citizens_cannot(make_bot, database_ur
         assert sent.document["file_name"].endswith(".xlsx")  # what a spreadsheet opens right
         sheet = load_workbook(io.BytesIO(_document(bot, sent))).active
         header, first = [c.value for c in sheet[1]], [c.value for c in sheet[2]]
-        assert header == ["id", "at", "actor_id", "action", "subject", "detail"]
+        assert header == ["id", "at", "actor_id", "api_token", "action", "subject", "detail"]
         assert sheet["B2"].is_date and sheet["C2"].value == 3101
-        assert first[3:] == ["application.updated", "AB12CD", '{"to": "ready"}']
+        assert first[4:] == ["application.updated", "AB12CD", '{"to": "ready"}']
         await admin.send("/audit 30 csv")
         sent = await admin.reply()
         rows = list(csv.reader(io.StringIO(_document(bot, sent).decode())))
-        assert rows[0] == ["id", "at", "actor_id", "action", "subject", "detail"]
-        assert rows[1][2:] == ["3101", "application.updated", "AB12CD", '{"to": "ready"}']
+        assert rows[0] == ["id", "at", "actor_id", "api_token", "action", "subject", "detail"]
+        assert rows[1][2:] == ["3101", "", "application.updated", "AB12CD", '{"to": "ready"}']
         await admin.send("/audit abc")
         usage = await admin.reply()
         assert "/audit 30" in usage.text

@@ -116,9 +116,11 @@ def test_audit_csv_lists_every_action_since(db):
     with db.session() as s:
         rows = list(csv.reader(io.StringIO(audit_csv(s, since=NOON - timedelta(days=30)))))
         every = list(csv.reader(io.StringIO(audit_csv(s))))
-    assert rows[0] == ["id", "at", "actor_id", "action", "subject", "detail"]
-    assert [r[2:] for r in rows[1:]] == [["2", "officer.added", "user:5", '{"role": "officer"}']]
-    assert [r[3] for r in every[1:]] == ["old", "officer.added"]
+    assert rows[0] == ["id", "at", "actor_id", "api_token", "action", "subject", "detail"]
+    assert [r[2:] for r in rows[1:]] == [
+        ["2", "", "officer.added", "user:5", '{"role": "officer"}']
+    ]
+    assert [r[4] for r in every[1:]] == ["old", "officer.added"]
 
 
 

@@ -583,10 +583,24 @@ async def test_the_back_office_api_is_served_beside_the_webhook(emulated, sqlite
         assert (await client.get("/healthz")).status_code == 200
 
 
-async def test_no_api_without_tokens(emulated, sqlite_db):
+async def test_the_api_is_served_without_api_tokens_and_takes_a_token_made_later(
+    emulated, sqlite_db
+):
+    from bot.api_tokens.service import create_token
+
     instance = await emulated.start_instance(sqlite_db.url)
     async with httpx.AsyncClient(base_url=instance.url, timeout=5) as client:
-        assert (await client.get("/api/v1/openapi.json")).status_code == 404
+        assert (await client.get("/api/v1/openapi.json")).status_code == 200
+        refused = await client.get("/api/v1/applications/AB12CD34",
+                                   headers={"Authorization": "Bearer " + "t" * 32})
+        assert refused.status_code == 401
+        with sqlite_db.session() as s:  # an admin makes a token while the bot runs
+            _, secret = create_token(s, name="simpel", actor_id=None)
+        found = await client.get("/api/v1/applications/AB12CD34",
+                                 headers={"Authorization": f"Bearer {secret}"})
+        assert found.status_code == 404 and found.json()["error"]["code"] == "not_found"
+        nothing = await client.get("/api/v1/nothing-here")
+        assert nothing.status_code == 404 and nothing.json()["error"]["code"] == "not_found"
 
 
 async def test_an_update_is_refused_with_503_while_the_database_is_away(emulated, sqlite_db):
