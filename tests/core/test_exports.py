@@ -88,7 +88,7 @@ def test_audit_export_neutralises_and_types(db):
     with db.session() as s:
         rows = list(csv.reader(io.StringIO(audit_csv(s))))
         sheet = load_workbook(io.BytesIO(to_xlsx(AUDIT_COLUMNS, audit_rows(s), sheet="a"))).active
-    assert rows[1][2:5] == ["7", "complaint.noted", "'=1+1"]
-    _, at, actor, _, subject, _ = sheet[2]
+    assert rows[1][2:6] == ["7", "", "complaint.noted", "'=1+1"]  # no API token: a person
+    _, at, actor, _token, _, subject, _ = sheet[2]
     assert at.is_date and actor.value == 7 and subject.value == "=1+1"
     assert subject.data_type == "s"

@@ -156,7 +156,11 @@ def test_a_unit_sees_its_services_and_the_office_wide_questions() -> None:
     assert scope.covers(UnansweredQuestion(key="b", text="b", service_id=None))
     assert not scope.covers(UnansweredQuestion(key="c", text="c", service_id="paspor"))
     assert fl.Scope.of_unit(None, units, units.get).services is None
-    # The chat's rule: supervisors and admins see every question, officers their unit's.
-    assert fl.Scope.for_staff("supervisor", "kependudukan", units, units.get).services is None
+    # The chat's rule (bot/people/scope.py): admins and staff in no unit see every question;
+    # officers and supervisors in a unit their unit's.
+    assert fl.Scope.for_staff("admin", "kependudukan", units, units.get).services is None
+    assert fl.Scope.for_staff("supervisor", None, units, units.get).services is None
+    assert fl.Scope.for_staff("supervisor", "kependudukan", units, units.get).services == (
+        frozenset({"ktp-el"}))
     assert fl.Scope.for_staff("officer", "imigrasi", units, units.get).services == frozenset(
         {"paspor"})
