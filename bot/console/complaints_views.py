@@ -201,7 +201,7 @@ def routes(rt: Runtime) -> list[Route]:
                 return p.forbidden()
             viewer = p.principal.viewer
             try:
-                card = revealed_card(session, rt, complaint, viewer, p.tr)  # type: ignore[arg-type]
+                card = revealed_card(session, rt, complaint, viewer, p.tr)
             except NotAllowed:
                 return p.render("error.html", http_status=403, back=f"/console/complaints/"
                                 f"{complaint.id}", message=p.tr.gettext(
