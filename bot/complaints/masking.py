@@ -72,7 +72,10 @@ def revealed_card(
     return render_staff_card(session, rt, complaint, tr, with_thread=True, reveal=True)
 
 
-def record_reveal(session: Session, complaint: Complaint, viewer: Viewer) -> None:
-    """The audit line of a reveal, written once the full text has reached the viewer."""
+def record_reveal(
+    session: Session, complaint: Complaint, viewer: Viewer, *, channel: str = "chat"
+) -> None:
+    """The audit line of a reveal, written with the full text's way to the viewer: once it has
+    reached their private chat, or in the transaction that makes the console's page."""
     audit(session, actor_id=viewer.telegram_id, action="complaint.revealed",
-          subject=complaint.ticket)
+          subject=complaint.ticket, channel=channel)

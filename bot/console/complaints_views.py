@@ -1,7 +1,9 @@
-"""Complaints in the console: the queue with its time limits, one ticket, take, reply, resolve.
+"""Complaints in the console: the queue with its time limits, one ticket, take, reply, resolve,
+and the "show" button that lets the ticket's officer read its NIKs and phone numbers whole.
 
-Who sees which ticket, what officers see of the complainant and every change are the chat's
-own (bot.complaints: can_handle, render_staff_card, take, reply, resolve).
+Who sees which ticket, what officers see of the complainant, who may see the numbers and every
+change are the chat's own (bot.complaints: can_handle, render_staff_card, may_reveal, take,
+reply, resolve).
 """
 
 from __future__ import annotations
@@ -11,11 +13,12 @@ from datetime import datetime
 from starlette.responses import Response
 from starlette.routing import Route
 
-from bot.complaints.access import ComplaintError, can_handle
+from bot.complaints.access import ComplaintError, NotAllowed, can_handle
 from bot.complaints.deadlines import overdue_stages
 from bot.complaints.filing import get_complaint
 from bot.complaints.handling import reply, resolve, take
 from bot.complaints.lists import ListFilter, list_for_staff
+from bot.complaints.masking import has_masked_text, may_reveal, record_reveal, revealed_card
 from bot.complaints.models import Complaint
 from bot.complaints.render import complainant_label, render_staff_card
 from bot.complaints.vocabulary import (
@@ -38,6 +41,8 @@ from bot.core.models import utcnow
 from bot.core.runtime import Runtime
 
 QUEUE_SIZE = 50  # tickets on the queue page, the overdue ones first
+# complaints.id is an INTEGER: a forged id past it is no ticket, not a database error.
+MAX_COMPLAINT_ID = 2**31 - 1
 
 
 def error_text(exc: ComplaintError, tr: Translator) -> str:
@@ -143,22 +148,33 @@ def routes(rt: Runtime) -> list[Route]:
         )
 
     def _load(session: object, p: Page, *, lock: bool = False) -> Complaint | None:
+        complaint_id = int_param(p.params["complaint_id"], -1)
+        if not 1 <= complaint_id <= MAX_COMPLAINT_ID:
+            return None
         try:
-            complaint = get_complaint(
-                session, int_param(p.params["complaint_id"], -1), for_update=lock  # type: ignore[arg-type]
-            )
+            complaint = get_complaint(session, complaint_id, for_update=lock)  # type: ignore[arg-type]
         except ComplaintError:
             return None
         return complaint if can_handle(p.principal.viewer, complaint) else None
 
-    def _show(p: Page, session: object, complaint: Complaint, **extra: object) -> Response:
+    def _show(
+        p: Page, session: object, complaint: Complaint, *, card: str | None = None,
+        **extra: object,
+    ) -> Response:
+        """The ticket's page; ``card``: the ticket already rendered (whole, after "show")."""
         now = utcnow()
+        viewer = p.principal.viewer
+        if card is None:
+            card = render_staff_card(session, rt, complaint, p.tr, now=now,  # type: ignore[arg-type]
+                                     with_thread=True)
         return p.render(
             "complaint.html",
             c=complaint,
             r=row(complaint, p.tr, now),
-            card=html(render_staff_card(session, rt, complaint, p.tr, now=now,  # type: ignore[arg-type]
-                                           with_thread=True)),
+            card=html(card),
+            can_reveal=not extra.get("revealed")
+            and may_reveal(viewer, complaint)
+            and has_masked_text(session, complaint),  # type: ignore[arg-type]
             can_take=complaint.status in OPEN_STATUSES
             and complaint.assignee_id != p.principal.telegram_id
             and (complaint.assignee_id is None or p.principal.viewer.sees_all),
@@ -174,6 +190,26 @@ def routes(rt: Runtime) -> list[Route]:
             if complaint is None:
                 return p.forbidden()
             return _show(p, session, complaint, done=p.query.get("done", ""))
+
+    @page
+    def reveal(p: Page) -> Response:
+        """The ticket whole, for this response only (the console's pages are never cached),
+        and audited in the transaction that makes it: no full text without its audit line."""
+        with rt.db.session() as session:
+            complaint = _load(session, p)
+            if complaint is None:
+                return p.forbidden()
+            viewer = p.principal.viewer
+            try:
+                card = revealed_card(session, rt, complaint, viewer, p.tr)
+            except NotAllowed:
+                return p.render("error.html", http_status=403, back=f"/console/complaints/"
+                                f"{complaint.id}", message=p.tr.gettext(
+                    "Only the officer handling this ticket, or a supervisor of its unit, can "
+                    "see the full numbers."))
+            response = _show(p, session, complaint, card=card, revealed=True)
+            record_reveal(session, complaint, viewer, channel="console")
+        return response
 
     def action(name: str):  # noqa: ANN202 - a view
         @page
@@ -204,6 +240,7 @@ def routes(rt: Runtime) -> list[Route]:
     return [
         Route("/console/complaints", queue, methods=["GET"]),
         Route("/console/complaints/{complaint_id}", show, methods=["GET"]),
+        Route("/console/complaints/{complaint_id}/reveal", reveal, methods=["POST"]),
         Route("/console/complaints/{complaint_id}/take", action("take"), methods=["POST"]),
         Route("/console/complaints/{complaint_id}/reply", action("reply"), methods=["POST"]),
         Route("/console/complaints/{complaint_id}/resolve", action("resolve"), methods=["POST"]),

@@ -10,8 +10,12 @@ from bot.core.i18n import Translator
 from tests.support.console import (
     ADMIN,
     CITIZEN,
+    MASKED_NIK,
+    NIK,
     OFFICER,
     OTHER_OFFICER,
+    PHONE,
+    STORY_WITH_NUMBERS,
     SUPERVISOR,
     application_with_follower,
     citizen_in_chat,
@@ -85,6 +89,53 @@ async def test_an_officer_works_in_the_console(browser, make_bot, database_url):
     await page.click("#sign-out-everywhere")
     answer = await page.goto(f"{bot.server.base_url}/console/applications")
     assert answer.status == 401
+    assert not problems
+    await desk.close()
+
+
+async def test_the_tickets_officer_presses_show_and_reads_the_nik_whole(browser, make_bot,
+                                                                     database_url):
+    from playwright.async_api import expect
+    from sqlmodel import select
+
+    from bot.core.models import AuditEntry
+
+    expect.set_options(timeout=10_000)  # a busy CI machine
+    bot = await start_console(make_bot, database_url)
+    ticket = complaint(bot, description=STORY_WITH_NUMBERS)
+    desk = await browser.new_context(viewport={"width": 1366, "height": 768})
+    page = await desk.new_page()
+    page.set_default_timeout(10_000)
+    problems: list[str] = []
+    page.on("pageerror", lambda exc: problems.append(str(exc)))
+    await page.goto(await link_from_chat(bot, OFFICER))
+    await page.click("#sign-in")
+    url = f"{bot.server.base_url}/console/complaints/{ticket.id}"
+    await page.goto(url)
+    await expect(page.locator("#card")).to_contain_text(MASKED_NIK)
+    await expect(page.locator("#reveal")).to_have_count(0)  # not taken yet: no button
+
+    await page.click("#take")
+    await expect(page.locator("[role=status]")).to_be_visible()
+    await page.click("#reveal")
+    card = page.locator("#card")
+    await expect(card).to_contain_text(f"NIK saya {NIK}, hubungi {PHONE}.")
+    await expect(card).not_to_contain_text(MASKED_NIK)
+    # The citizen's words, whole, are still text: the script shows, it does not run.
+    await expect(card).to_contain_text("<script>alert(1)</script>")
+    assert await page.locator("#card script").count() == 0
+    await expect(page.locator("#revealed")).to_be_visible()
+    await expect(page.locator("#reveal")).to_have_count(0)
+    with bot.rt.db.session() as s:
+        audited = s.exec(select(AuditEntry).where(
+            AuditEntry.action == "complaint.revealed")).all()
+        assert [(a.actor_id, a.subject, a.detail) for a in audited] == [
+            (OFFICER, ticket.ticket, {"channel": "console"})]
+
+    # Opened again, the page is masked: the whole text was for that one response.
+    await page.goto(url)
+    await expect(page.locator("#card")).to_contain_text(MASKED_NIK)
+    assert NIK not in await page.content()
     assert not problems
     await desk.close()
 

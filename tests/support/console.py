@@ -27,6 +27,12 @@ CITIZEN = 5000
 UNIT = "kependudukan"
 OTHER_UNIT = "imigrasi-kepolisian"
 STORY = "Petugas loket meminta uang tambahan untuk mempercepat KTP saya <script>alert(1)</script>"
+# A citizen's text with a NIK and a phone number, which staff read masked (bot/privacy/masking.py)
+# unless the ticket's officer presses "show".
+NIK = "3174012345678901"
+PHONE = "0812-9876-5432"
+MASKED_NIK = "3174********8901"
+STORY_WITH_NUMBERS = f"{STORY}. NIK saya {NIK}, hubungi {PHONE}."
 LINK = re.compile(r"https?://\S+/console/login/[\w-]+")
 
 
