@@ -60,7 +60,9 @@ _PHRASES = (
     (r"\b(se)?minggu (yang )?(lalu|kemarin)\b|\blast week\b|\ba week ago\b", "7 hari lalu"),
 )
 # A time of day is read past: "jam 10", "pukul 10.30", "10:15".
-_TIMES = re.compile(r"\b(?:jam|pukul|pkl|at)\s*\d{1,2}(?:[.:]\d{2})?\b|\b\d{1,2}[:.]\d{2}\b(?![./-]\d)")
+_TIMES = re.compile(
+    r"\b(?:jam|pukul|pkl|at)\s*\d{1,2}(?:[.:]\d{2})?\b|\b\d{1,2}[:.]\d{2}\b(?![./-]\d)"
+)
 _NUMERIC = (
     (re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})$"), ("d", "m", "y")),
     (re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$"), ("y", "m", "d")),

@@ -17,14 +17,13 @@ from bot.complaints.notify import enqueue_long
 from bot.complaints.post import record_change, refresh_post
 from bot.complaints.queries import supervisors_for, user_locale
 from bot.complaints.render import handler_label, render_staff_card, staff_buttons, view_button
+from bot.complaints.satisfaction import LOW_RATING
 from bot.complaints.vocabulary import CLOSED, IN_PROGRESS, OPEN_STATUSES, RESOLVED
 from bot.core.i18n import Translator
 from bot.core.models import utcnow
 from bot.core.runtime import Runtime
 from bot.core.text import escape
 from bot.people.roles import audit
-
-LOW_RATING = 2  # stars at or below which the unit's supervisors hear of it
 
 
 def record_feedback(

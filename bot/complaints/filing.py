@@ -89,12 +89,12 @@ def clean_description(text: str) -> str:
     """The description as stored; raises InvalidInput 'too_short' (fewer than two words or ten
     characters: "dimintai uang" is enough) / 'too_long'."""
     cleaned = (text or "").strip()
+    if len(cleaned) > DESCRIPTION_MAX:
+        raise InvalidInput("too_long", maximum=DESCRIPTION_MAX, length=len(cleaned))
     if len(cleaned) < DESCRIPTION_MIN or len(cleaned.split()) < DESCRIPTION_MIN_WORDS:
         raise InvalidInput(
             "too_short", minimum=DESCRIPTION_MIN, words=DESCRIPTION_MIN_WORDS, length=len(cleaned)
         )
-    if len(cleaned) > DESCRIPTION_MAX:
-        raise InvalidInput("too_long", maximum=DESCRIPTION_MAX, length=len(cleaned))
     return cleaned
 
 

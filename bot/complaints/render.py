@@ -283,7 +283,8 @@ def staff_buttons(complaint: Complaint, tr: Translator) -> dict[str, Any] | None
 
 def view_button(complaint: Complaint, tr: Translator) -> dict[str, Any]:
     """One button for staff: the whole ticket with its messages, in their private chat."""
-    return _keyboard([[(tr.gettext("🎫 View ticket"), CallbackData("cx", "view", complaint.id).pack())]])
+    data = CallbackData("cx", "view", complaint.id).pack()
+    return _keyboard([[(tr.gettext("🎫 View ticket"), data)]])
 
 
 def complainant_buttons(complaint: Complaint, tr: Translator) -> dict[str, Any]:

@@ -247,7 +247,9 @@ def time_limits(rt: Runtime, category: Category) -> TimeLimits:
     return TimeLimits(verify, response, resolve, tier.from_the_hour)
 
 
-def deadlines(rt: Runtime, category: Category, now: datetime) -> tuple[datetime, datetime, datetime]:
+def deadlines(
+    rt: Runtime, category: Category, now: datetime
+) -> tuple[datetime, datetime, datetime]:
     """When a complaint of ``category`` filed at ``now`` must be verified, first answered and
     resolved (UTC)."""
     limits = time_limits(rt, category)

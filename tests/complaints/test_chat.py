@@ -57,6 +57,15 @@ async def _two(user, first: str, second: str) -> tuple[Any, Any]:
     return by_text[first][0], by_text[second][0]
 
 
+async def _post_shows(group, post, needle: str, timeout: float = 8.0) -> Any:
+    """The group post as edited once it shows ``needle`` (older edits may be skipped: the
+    outbox sends only the newest state of a post)."""
+    while True:
+        message = await group.reply(timeout=timeout)
+        if message.edited and message.message_id == post.message_id and needle in message.text:
+            return message
+
+
 async def _hello(user) -> None:
     """A user writes to the bot first (Telegram's rule before the bot may write to them)."""
     await user.send("/start")
@@ -69,34 +78,39 @@ async def _file(user, *, privacy: str, evidence: bool = False, location: bool = 
     assert "Apa yang ingin Anda adukan?" in (await user.reply()).text
     # The sample knowledge base's categories; "biaya" (fees or illegal levies) is a levy one.
     await user.click("Biaya atau pungutan liar")
-    service = await user.reply()
-    assert service.labels[:2] == ["Akta Kelahiran", "Akta Kematian"]
-    assert service.labels[-1] == "Tidak terkait layanan tertentu"
-    await user.click("KTP Elektronik (KTP-el)")
-    await user.reply()
-    await user.send("terlalu pendek")
+    assert "Apa yang terjadi?" in (await user.reply()).text
+    await user.send("pungli")
     refused = await user.reply()
-    assert "paling sedikit 20 karakter (Anda menulis 14)" in refused.text
+    assert "paling sedikit 2 kata" in refused.text
+    # The story names the KTP: the service is not asked.
     await user.send(STORY)
-    assert "Kapan kejadiannya?" in (await user.reply()).text
+    when = await user.reply()
+    assert "Kapan kejadiannya?" in when.text
+    assert when.labels == ["Hari ini", "Kemarin", "📅 Hari lain", "⏭ Lewati"]
     await user.send("besok lusa")
     assert "tidak dapat saya baca" in (await user.reply()).text
-    await user.send("kemarin")
-    await user.reply()
+    await user.click("Kemarin")
+    where = await user.reply()
+    assert "Di mana kejadiannya?" in where.text
+    assert where.keyboard == ["📍 Kirim lokasi saya", "⏭ Lewati"]
+    assert where.reply_markup["keyboard"][0][0]["request_location"] is True
+    if location:
+        await user.send_location(-6.2, 106.8)
+    else:
+        await user.send("loket 3, lantai 1")
+    noted, ask_evidence = await user.replies(2)
+    assert "dicatat" in noted.text and noted.reply_markup == {"remove_keyboard": True}
+    assert "Selesai" in ask_evidence.labels[0]
     if evidence:
         await user.send_photo()
         assert "1 berkas sudah diterima" in (await user.reply()).text
     await user.click("cf:ev:done")
-    await user.reply()
-    if location:
-        await user.send_location(-6.2, 106.8)
-    else:
-        await user.click("cf:loc:skip")
     privacy_question = await user.reply()
     assert "Tidak ada petugas yang melihat nama" in privacy_question.text
     await user.click(f"cf:priv:{privacy}")
     summary = await user.reply()
     assert "<tanpa kuitansi>" in summary.text and "&lt;tanpa kuitansi&gt;" in summary.html
+    assert "Layanan: KTP Elektronik (KTP-el)" in summary.text
     await user.click("📨 Kirim pengaduan")
     receipt = await user.reply()
     assert "Pengaduan Anda sudah kami terima" in receipt.text
@@ -116,26 +130,32 @@ async def test_named_complaint_from_filing_to_closure(make_bot, database_url):
     receipt = await _file(citizen, privacy="named", evidence=True, location=True)
     c = _complaint(bot)
     assert c.ticket in receipt and c.privacy == "named" and c.complainant_name == "Sari"
-    due = Translator("id").date(c.response_due, bot.rt.tz)
-    assert f"Perkiraan tanggapan pertama: {due}" in receipt
+    # An illegal fee: what happens now, not a date weeks away.
+    call_back = Translator("id").datetime(c.response_due, bot.rt.tz)
+    assert "Yang terjadi sekarang" in receipt
+    assert (
+        "Pengawas sudah diberi tahu dan akan menghubungi Anda dalam 1 hari kerja, paling "
+        f"lambat {call_back}." in receipt
+    )
+    assert (c.resolve_due - c.received_at).days <= 4  # two working days (a weekend between)
 
     sent = {m.method: m for m in await group.replies(3, timeout=8)}
     post, location, photo = sent["sendMessage"], sent["sendLocation"], sent["sendPhoto"]
     assert c.ticket in post.text and "Sari" in post.text
+    assert post.text.startswith(f"🚨 Pengaduan mendesak {c.ticket}: pengawas harus menghubungi")
+    assert "Tempat" not in post.text and "Lokasi: -6.2, 106.8" in post.text
     assert location.raw["location"] == {"latitude": -6.2, "longitude": 106.8}
     assert photo.photo and photo.text == f"Bukti untuk {c.ticket}"
-    # Illegal levy: the supervisor hears at once, in English.
+    # Illegal levy: the supervisor hears at once, in English, with the time to call back.
     urgent = await supervisor.reply(timeout=8)
-    assert "Highest priority complaint" in urgent.text
+    assert f"Urgent complaint {c.ticket}: please contact the complainant by" in urgent.text
 
     await officer.click("🙋 Ambil", post)
     assert "sekarang Anda tangani" in (await officer.callback_answer())["text"]
     assert "sekarang ditangani oleh Dukcapil" in (await citizen.reply(timeout=8)).text
-    # The others in the group see who took it, on the post, in the office's language.
-    marked = await group.reply()
-    assert marked.message_id == post.message_id and c.ticket in marked.text
-    assert marked.text.endswith(f"🙋 Diambil oleh petugas {OFFICER}.")
-    assert marked.labels == post.labels
+    # The group post follows the ticket, edited through the outbox, staff by name.
+    taken = await _post_shows(group, post, "🙋 Ditangani Dukcapil · Budi")
+    assert taken.labels == post.labels and "Diterima" not in taken.text.splitlines()[1]
 
     await officer.click("💬 Balas", post)
     prompt = await officer.reply()
@@ -144,6 +164,7 @@ async def test_named_complaint_from_filing_to_closure(make_bot, database_url):
     assert "Balasan sudah dikirim" in (await officer.reply()).text
     answer = await citizen.reply(timeout=8)
     assert "Kami sedang memeriksa petugas loket 3." in answer.text
+    await _post_shows(group, post, "💬 Dibalas oleh Budi")
 
     # The complainant answers back within the ticket; the officer sees it.
     await citizen.click("✍️ Tambah keterangan", answer)
@@ -159,6 +180,8 @@ async def test_named_complaint_from_filing_to_closure(make_bot, database_url):
     assert "sudah dijawab" in (await officer.reply()).text
     resolved = await citizen.reply(timeout=8)
     assert "Petugas sudah ditegur" in resolved.text
+    answered = await _post_shows(group, post, "✅ Diselesaikan oleh Budi")
+    assert answered.labels == ["💬 Balas"]
     await citizen.click("👍 Ya, sudah selesai", resolved)
     # The direct answer (the rating question) and the queued notice may come in either order.
     question, closed = await _two(citizen, "Bagaimana penilaian Anda", "sudah ditutup")
@@ -166,6 +189,13 @@ async def test_named_complaint_from_filing_to_closure(make_bot, database_url):
     assert "Terima kasih atas penilaian" in (await citizen.reply()).text
     c = _complaint(bot)
     assert (c.status, c.solved, c.rating) == ("closed", True, 5)
+    final = await _post_shows(group, post, "⭐ Penilaian: ⭐⭐⭐⭐⭐ (5/5)")
+    assert "🔒 Ditutup: selesai, dikonfirmasi pelapor" in final.text and final.labels == []
+    assert final.text.startswith(f"📣 Pengaduan {c.ticket}")
+    # Still one post in the group for the ticket: edited, never sent again.
+    assert [m.message_id for m in group.messages() if c.ticket in (m.text or "")][:1] == [
+        post.message_id
+    ]
 
     await citizen.send(f"/tiket {c.ticket.lower()}")
     card = await citizen.reply()
