@@ -66,6 +66,19 @@ async def _post_shows(group, post, needle: str, timeout: float = 8.0) -> Any:
             return message
 
 
+def _current(group, post) -> Any:
+    """The post as it reads in the group now."""
+    return next(m for m in group.messages() if m.message_id == post.message_id)
+
+
+async def _group_says(group, needle: str, timeout: float = 8.0) -> Any:
+    """The next new message in the group (not an edit of a post) holding ``needle``."""
+    while True:
+        message = await group.reply(timeout=timeout)
+        if not message.edited and needle in (message.html or message.text or ""):
+            return message
+
+
 async def _hello(user) -> None:
     """A user writes to the bot first (Telegram's rule before the bot may write to them)."""
     await user.send("/start")
@@ -202,37 +215,46 @@ async def test_named_complaint_from_filing_to_closure(make_bot, database_url):
     assert "Ditutup" in card.text and "Kejadiannya sekitar pukul 10 pagi." in card.text
 
 
-async def test_anonymous_complaint_reopened_then_closed_by_silence(desk):
-    bot = desk
+async def test_anonymous_complaint_reopened_rated_low_then_closed_by_silence(
+    make_bot, database_url
+):
+    bot = await make_bot(database_url, complaints_chat_id=GROUP)
     _staff(bot)
     group = bot.group(GROUP)
     citizen = bot.user(CITIZEN, first_name="Rahasia", language_code="en")
     officer = bot.user(OFFICER, first_name="Budi", language_code="id")
-    await _hello(officer)
+    supervisor = bot.user(SUPERVISOR, first_name="Wati", language_code="en")
+    for user in (officer, supervisor):
+        await _hello(user)
     await citizen.send("/complaint")
     await citizen.reply()
     await citizen.click("cf:cat:fasilitas")
-    await citizen.reply()
-    await citizen.click("cf:svc:none")
-    await citizen.reply()
+    assert "What happened?" in (await citizen.reply()).text
     await citizen.send("The ramp for wheelchairs at the main door has been broken for weeks.")
-    await citizen.reply()
-    await citizen.click("cf:when:skip")
-    await citizen.reply()
+    assert "Which service" in (await citizen.reply()).text  # the story names none
+    await citizen.click("cf:svc:none")
+    assert "When did it happen?" in (await citizen.reply()).text
+    await citizen.send("yesterday afternoon")
+    where = await citizen.reply()
+    assert where.keyboard == ["📍 Share my location", "⏭ Skip"]
+    await citizen.send("main entrance, ground floor")
+    noted, _evidence = await citizen.replies(2)
+    assert noted.text == "📍 Place noted: main entrance, ground floor"
     await citizen.click("✔️ Done")
     await citizen.reply()
-    await citizen.click("⏭ Skip")
-    await citizen.reply()
     await citizen.click("Anonymous")
-    await citizen.reply()
+    summary = await citizen.reply()
+    assert "Place: main entrance, ground floor" in summary.text and "Happened on:" in summary.text
     await citizen.click("cf:ok")
     receipt = await citizen.reply()
     assert "Your name is not shown to any officer." in receipt.text
+    assert "What happens next" in receipt.text  # not an urgent category
     c = _complaint(bot)
-    assert c.complainant_name is None
+    assert c.complainant_name is None and c.place == "main entrance, ground floor"
+    assert c.occurred_on == (c.received_at.astimezone(bot.rt.tz) - timedelta(days=1)).date()
 
     post = await group.reply(timeout=8)
-    assert "Anonim" in post.text
+    assert "Anonim" in post.text and "Tempat: main entrance, ground floor" in post.text
     assert "Rahasia" not in post.text and str(CITIZEN) not in post.text
     assert str(CITIZEN) not in str(post.reply_markup)
 
@@ -242,13 +264,35 @@ async def test_anonymous_complaint_reopened_then_closed_by_silence(desk):
     await officer.reply()
     resolved = await citizen.reply(timeout=8)
     await citizen.click("👎 No, not solved", resolved)
-    await _two(citizen, "How would you rate", "open again")
+    # One answer in the chat: open again, and what is still wrong?
+    asked = await citizen.reply()
+    assert "is open again" in asked.text and "What is still not solved?" in asked.text
+    assert "Expected to be resolved by" in asked.text
     told = await officer.reply(timeout=8)
     assert "belum selesai" in told.text and "Rahasia" not in told.text
+    alert = await _group_says(group, "<b>belum selesai</b>")
+    assert c.ticket in alert.text and "Budi" in alert.text
+    # The post was edited in the same transaction, so before the alert (one chat, in order).
+    assert "🔁 Dibuka kembali 1 kali" in _current(group, post).text
+
+    await citizen.send("The ramp still wobbles when a wheelchair goes up.")
+    thanks = await citizen.reply()
+    assert f"The officer handling {c.ticket} will read it." in thanks.text
+    assert thanks.labels == ["1⭐", "2⭐", "3⭐", "4⭐", "5⭐"]
+    why = await officer.reply(timeout=8)
+    assert "Masih belum selesai" in why.text and "still wobbles" in why.text
+    assert "still wobbles" in (await _group_says(group, "Masih belum selesai")).text
+    await citizen.click(f"cc:rate:{c.id}:1", thanks)
+    assert "Thank you for your rating." in (await citizen.reply()).text
+    # One star: the supervisor over the ticket's unit is shown it.
+    low = await supervisor.reply(timeout=8)
+    assert f"Low rating for complaint {c.ticket}: 1 of 5 stars." in low.text
+    assert "not solved" in low.text and low.labels == ["🎫 View ticket"]
+    await _post_shows(group, post, "⭐ Penilaian: ⭐ (1/5)")
 
     await officer.send("/complaints mine")
     listing = await officer.reply()
-    assert c.ticket in listing.text and "Anonim" in listing.text
+    assert c.ticket in listing.text and "Anonim" in listing.text and "👤 Budi" in listing.text
 
     await officer.send(f"/reply {c.ticket}")
     await officer.reply()
@@ -263,6 +307,7 @@ async def test_anonymous_complaint_reopened_then_closed_by_silence(desk):
     with bot.rt.db.session() as s:
         assert close_silent(s, bot.rt, now=utcnow() + timedelta(days=20)) == 1
     assert "no answer from you within 10 working days" in (await citizen.reply(timeout=8)).text
+    await _post_shows(group, post, "🔒 Ditutup: tidak ada jawaban dari pelapor")
 
 
 async def test_overdue_ticket_escalates_once(bot_sqlite):
@@ -311,14 +356,12 @@ async def test_filing_survives_a_restart(make_bot, database_url):
     await citizen.click("📣 Pengaduan")  # the main menu's button
     assert "Apa yang ingin Anda adukan?" in (await citizen.reply()).text
     await citizen.click("cf:cat:petugas")
-    await citizen.reply()
-    await citizen.click("cf:svc:1")
-    await citizen.reply()
+    assert "Apa yang terjadi?" in (await citizen.reply()).text
     await first.stop()
 
     second = await make_bot(database_url, emulator=first.emulator)
     citizen = second.user(CITIZEN)
-    await citizen.send(STORY)
+    await citizen.send(STORY)  # it names the KTP: the service is not asked
     assert "Kapan kejadiannya?" in (await citizen.reply()).text
     # A button from before the restart of a step already passed is stale: refused.
     await citizen.forge_click("cf:cat:lainnya")
@@ -445,13 +488,16 @@ async def test_admin_puts_officers_in_units(desk):
     bot = desk
     _staff(bot)
     admin = bot.user(ADMIN, language_code="en")
-    officer = bot.user(OFFICER, language_code="id")
+    officer = bot.user(OFFICER, first_name="Budi", language_code="id")
     await admin.send("/unit 2002 Dinas Kependudukan & Pencatatan Sipil")
+    # Nobody knows 2002's name yet (they never acted): shown by id.
     assert (await admin.reply()).text == (
-        "2002 now handles the complaints of Dinas Kependudukan & Pencatatan Sipil."
+        "officer 2002 now handles the complaints of Dinas Kependudukan & Pencatatan Sipil."
     )
+    await officer.send("/complaints")  # acting once is enough for the name to be known
+    await officer.reply()
     await admin.send("/unit 2001 -")
-    assert (await admin.reply()).text == "2001 has no unit now."
+    assert (await admin.reply()).text == "Budi has no unit now."
     await admin.send("/unit 1001 Dukcapil")
     assert "no staff role" in (await admin.reply()).text
     await officer.send("/unit 2001 Dukcapil")
