@@ -21,6 +21,8 @@ from bot.complaints.access import (
     can_view,
     viewer_for,
 )
+from bot.complaints.dates import parse_occurred_on
+from bot.complaints.feedback import explain_reopen, record_feedback, record_rating
 from bot.complaints.filing import (
     Evidence,
     check_location,
@@ -40,8 +42,6 @@ from bot.complaints.handling import (
     take,
     verify,
 )
-from bot.complaints.dates import parse_occurred_on
-from bot.complaints.feedback import explain_reopen, record_feedback, record_rating
 from bot.complaints.lists import ListFilter, list_for_complainant, list_for_staff
 from bot.complaints.models import Complaint, ComplaintMessage
 from bot.complaints.queries import set_staff_unit, units
