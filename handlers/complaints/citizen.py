@@ -65,7 +65,7 @@ def _service_choices(rt: Runtime) -> list[str]:
 
 
 def _today(rt: Runtime) -> date:
-    return utcnow().astimezone(rt.tz).date()
+    return rt.now().astimezone(rt.tz).date()
 
 
 async def _go(

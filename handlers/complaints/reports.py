@@ -199,6 +199,8 @@ async def _send_report(
 ) -> None:
     rt = runtime(context)
     _ = tr.gettext
+    with rt.db.session() as s:
+        acting_viewer(s, rt, update.effective_user)  # a supervisor's name, for colleagues
     text = await off_the_loop(_report_text, rt, start, end, tr)
     span = f"{start:%Y%m%d}:{end:%Y%m%d}"
     buttons = inline_keyboard(
