@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import os
 import socket
@@ -29,6 +30,7 @@ from bot.outbox.models import OutboxMessage
 from bot.outbox.store import (
     CLAIM_RENEW,
     claim_due,
+    edit_target,
     mark_failed,
     mark_retry,
     mark_unreachable,
@@ -64,6 +66,7 @@ BATCH = 30  # rows claimed at once: about one second of sending, so a crash stra
 MAX_INLINE_WAIT = 5.0  # longer pauses (a long 429) end the drain; the next run resumes
 MAX_IN_FLIGHT = 4  # sends of one sender awaiting Telegram's answer at once
 TICK_SECONDS = 0.5
+EDIT_WAIT = timedelta(seconds=2)  # an edit whose message is still to be sent tries again then
 
 
 class SendLimiter:
@@ -218,14 +221,29 @@ async def _deliver(
     On PostgreSQL the row is marked sent in the transport's thread the moment Telegram accepts
     it (bot/webhook/transport.py, ON_ACCEPTED): a sender killed after that does not send it
     again. What is left is the round trip between Telegram's answer and the record."""
+    params = {**row.payload, "chat_id": row.chat_id}
+    if row.edit_of is not None:
+        with rt.db.session() as session:
+            target = edit_target(session, row)
+            if target == "wait":  # the message to edit is not sent yet: it goes first
+                release(session, row, not_before=clock.now() + EDIT_WAIT)
+                return False
+            if target == "gone":
+                mark_failed(session, row, error="the message to edit was never sent")
+                return False
+        params["message_id"] = target
     settled: list[bool] = []
     token = ON_ACCEPTED.set(
         # PostgreSQL only: see CountingRequest._recorded_call (bot/webhook/transport.py) for SQLite.
-        (lambda body: settled.append(record_sent(rt.db, row, now=clock.now())))
+        (
+            lambda body: settled.append(
+                record_sent(rt.db, row, now=clock.now(), message_id=_message_id_in(body))
+            )
+        )
         if rt.db.is_postgres else None
     )
     try:
-        await bot.do_api_request(row.method, api_kwargs={**row.payload, "chat_id": row.chat_id})
+        result = await bot.do_api_request(row.method, api_kwargs=params)
     except RetryAfter as exc:
         wait = retry_after_seconds(exc)
         # In the send budget: every instance's replies and outbox wait it out.
@@ -245,6 +263,9 @@ async def _deliver(
             release(session, row, not_before=clock.now())
         return False
     except BadRequest as exc:
+        if row.edit_of is not None and "not modified" in exc.message.lower():
+            # The message already reads so (an edit sent twice): done, nothing to change.
+            return record_sent(rt.db, row, now=clock.now())
         # Telegram refused the request itself (bad markup, chat not found): sending the same
         # payload again cannot succeed.
         with rt.db.session() as session:
@@ -260,10 +281,30 @@ async def _deliver(
         return False
     finally:
         ON_ACCEPTED.reset(token)
-    if not (settled[0] if settled else record_sent(rt.db, row, now=clock.now())):
+    recorded = (
+        settled[0]
+        if settled
+        else record_sent(rt.db, row, now=clock.now(), message_id=_message_id_of(result))
+    )
+    if not recorded:
         log.warning("outbox: row %s was reclaimed while being sent", row.id)
     METRICS.outbox_delay.observe(max(0.0, (clock.now() - row.not_before).total_seconds()))
     return True
+
+
+def _message_id_of(result: Any) -> int | None:
+    """The id of the message a Bot API call made or edited (None for calls that make none)."""
+    if isinstance(result, dict) and isinstance(result.get("message_id"), int):
+        return result["message_id"]
+    return None
+
+
+def _message_id_in(body: bytes) -> int | None:
+    """_message_id_of for the raw response body Telegram accepted the call with."""
+    try:
+        return _message_id_of(json.loads(body).get("result"))
+    except (ValueError, AttributeError):
+        return None
 
 
 async def drain_outbox(

@@ -7,7 +7,7 @@ import re
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 from sqlalchemy import func
 from sqlmodel import Session, select
@@ -19,28 +19,31 @@ from bot.complaints.models import (
     Complaint,
     ComplaintEvidence,
 )
-from bot.complaints.notify import post_to_staff
+from bot.complaints.notify import alert_urgent
+from bot.complaints.post import post_new
 from bot.complaints.queries import supervisors_for, user_locale
 from bot.complaints.vocabulary import (
     ANONYMOUS,
     DESCRIPTION_MAX,
     DESCRIPTION_MIN,
+    DESCRIPTION_MIN_WORDS,
     EVIDENCE_KINDS,
     MAX_EVIDENCE,
     MESSAGE_MAX,
-    PRIORITY_HIGHEST,
+    PLACE_MAX,
     PRIVACY_CHOICES,
     RECEIVED,
     TICKET_ALPHABET,
     TICKET_LENGTH,
     TICKET_PREFIX,
     categories,
-    time_limits,
+    deadlines,
 )
 from bot.core.models import utcnow
 from bot.core.names import clean_name
 from bot.core.runtime import Runtime
 from bot.people.roles import audit
+from bot.qa.matching import PARTIAL
 
 # --- tickets ----------------------------------------------------------------------------------
 
@@ -84,12 +87,15 @@ def get_complaint(session: Session, complaint_id: int, *, for_update: bool = Fal
 
 
 def clean_description(text: str) -> str:
-    """The description as stored; raises InvalidInput 'too_short' / 'too_long'."""
+    """The description as stored; raises InvalidInput 'too_short' (fewer than two words or ten
+    characters: "dimintai uang" is enough) / 'too_long'."""
     cleaned = (text or "").strip()
-    if len(cleaned) < DESCRIPTION_MIN:
-        raise InvalidInput("too_short", minimum=DESCRIPTION_MIN, length=len(cleaned))
     if len(cleaned) > DESCRIPTION_MAX:
         raise InvalidInput("too_long", maximum=DESCRIPTION_MAX, length=len(cleaned))
+    if len(cleaned) < DESCRIPTION_MIN or len(cleaned.split()) < DESCRIPTION_MIN_WORDS:
+        raise InvalidInput(
+            "too_short", minimum=DESCRIPTION_MIN, words=DESCRIPTION_MIN_WORDS, length=len(cleaned)
+        )
     return cleaned
 
 
@@ -102,42 +108,33 @@ def clean_message(text: str) -> str:
     return cleaned
 
 
-_TODAY_WORDS = {"today", "hari ini", "tadi", "barusan"}
-_YESTERDAY_WORDS = {"yesterday", "kemarin", "kemaren"}
-_DATE_PATTERNS = (
-    (re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})$"), ("d", "m", "y")),
-    (re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$"), ("y", "m", "d")),
-    (re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{2})$"), ("d", "m", "yy")),
-)
-
-
-def parse_occurred_on(text: str, today: date) -> date:
-    """A day as citizens write it (17/8/2026, 2026-08-17, kemarin); never in the future."""
-    value = (text or "").strip().lower()
-    if value in _TODAY_WORDS:
-        return today
-    if value in _YESTERDAY_WORDS:
-        return today - timedelta(days=1)
-    for pattern, order in _DATE_PATTERNS:
-        match = pattern.match(value)
-        if match is None:
-            continue
-        parts = dict(zip(order, (int(g) for g in match.groups()), strict=True))
-        year = parts.get("y") or 2000 + parts["yy"]
-        try:
-            day = date(year, parts["m"], parts["d"])
-        except ValueError:
-            break
-        if day > today:
-            raise InvalidInput("future_date")
-        return day
-    raise InvalidInput("bad_date")
-
-
 def check_location(latitude: float, longitude: float) -> tuple[float, float]:
     if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
         raise InvalidInput("bad_location")
     return (round(latitude, 6), round(longitude, 6))
+
+
+def clean_place(text: str) -> str:
+    """Where it happened, in the citizen's words ("loket 3, lantai 2")."""
+    cleaned = " ".join((text or "").split())
+    if not cleaned:
+        raise InvalidInput("empty")
+    if len(cleaned) > PLACE_MAX:
+        raise InvalidInput("too_long", maximum=PLACE_MAX, length=len(cleaned))
+    return cleaned
+
+
+def service_in_text(rt: Runtime, text: str) -> str | None:
+    """The one service a complaint's description names clearly ("... untuk KTP"), so the
+    filing need not ask for it; None when it names none, or several."""
+    matcher = rt.matcher
+    if matcher is None or not text:
+        return None
+    tokens, fuzzy = matcher.normalise(text)
+    named = {hit.service_id for hit in matcher.service_hits(tokens, fuzzy) if hit.score >= PARTIAL}
+    services = getattr(rt.knowledge, "services", None) or {}
+    named &= set(services)
+    return named.pop() if len(named) == 1 else None
 
 
 # --- daily limit ------------------------------------------------------------------------------
@@ -191,10 +188,11 @@ def file_complaint(
     occurred_on: date | None = None,
     evidence: Sequence[Evidence] = (),
     location: tuple[float, float] | None = None,
+    place: str | None = None,
     now: datetime | None = None,
 ) -> Complaint:
-    """File a complaint: checks, ticket number, deadlines, and the messages to the officers'
-    group (and to supervisors at once for supervisory categories)."""
+    """File a complaint: checks, ticket number, deadlines (by the category's tier), and the
+    messages to the officers' group (and to supervisors at once for urgent categories)."""
     now = now or utcnow()
     known = {c.key: c for c in categories(rt)}
     if category not in known:
@@ -206,11 +204,11 @@ def file_complaint(
     text = clean_description(description)
     if location is not None:
         location = check_location(*location)
+    place = clean_place(place) if place else None
     check_daily_limit(session, rt, complainant_id, now)
 
     cat = known[category]
-    limits = time_limits(rt, cat)
-    calendar = rt.calendar
+    verify_due, response_due, resolve_due = deadlines(rt, cat, now)
     complaint = Complaint(
         ticket=_new_ticket(session),
         complainant_id=complainant_id,
@@ -222,13 +220,14 @@ def file_complaint(
         occurred_on=occurred_on,
         latitude=location[0] if location else None,
         longitude=location[1] if location else None,
+        place=place,
         privacy=privacy,
         priority=cat.priority,
         status=RECEIVED,
         received_at=now,
-        verify_due=calendar.due_at(now, limits.verify_days, "working_days"),
-        response_due=calendar.due_at(now, limits.response_days, "working_days"),
-        resolve_due=calendar.due_at(now, limits.resolve_days, "working_days"),
+        verify_due=verify_due,
+        response_due=response_due,
+        resolve_due=resolve_due,
         updated_at=now,
     )
     session.add(complaint)
@@ -243,18 +242,15 @@ def file_complaint(
     audit(session, **audit_actor(complaint, complainant_id), action="complaint.filed",
           subject=complaint.ticket)
 
-    chat_id = rt.settings.complaints_chat_id
-    if chat_id is not None:
-        post_to_staff(session, rt, complaint, chat_id, rt.settings.default_locale, "new")
-    if cat.supervisory or cat.priority == PRIORITY_HIGHEST:
+    post_new(session, rt, complaint)
+    if cat.urgent:
         for supervisor in supervisors_for(session, complaint):
-            post_to_staff(
+            alert_urgent(
                 session,
                 rt,
                 complaint,
                 supervisor,
                 user_locale(session, rt, supervisor),
-                "urgent",
                 dedupe_key=f"cmp:{complaint.id}:urgent:{supervisor}",
             )
     return complaint

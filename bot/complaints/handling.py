@@ -1,5 +1,6 @@
 """Handling a complaint: verifying, assigning, taking, replying, resolving, rejecting, marking
-duplicates; the complainant's additions, feedback and rating. Every change is audited."""
+duplicates; the complainant's additions. Every change is audited and shown on the group post;
+the complainant's feedback and rating are in bot/complaints/feedback.py."""
 
 from __future__ import annotations
 
@@ -9,7 +10,6 @@ from datetime import datetime
 from sqlmodel import Session
 
 from bot.complaints.access import IllegalMove, InvalidInput, NotAllowed, Viewer, can_handle
-from bot.complaints.anonymity import audit_actor
 from bot.complaints.filing import Evidence, clean_message
 from bot.complaints.masking import with_reveal_button
 from bot.complaints.models import (
@@ -18,18 +18,17 @@ from bot.complaints.models import (
     ComplaintMessage,
 )
 from bot.complaints.notify import (
-    audit_and_notify,
     complainant_reachable,
     enqueue_attachments,
     enqueue_long,
     status_line,
 )
+from bot.complaints.post import record_change, refresh_post
 from bot.complaints.queries import evidence_of, supervisors_for, units, user_locale
 from bot.complaints.render import complainant_buttons, render_staff_card, staff_buttons
 from bot.complaints.vocabulary import (
     ALLOWED_MOVES,
     ASSIGNED,
-    CLOSED,
     DUPLICATE,
     EVIDENCE_KINDS,
     IN_PROGRESS,
@@ -102,7 +101,7 @@ def verify(
     _require_handler(actor, complaint)
     walk_path(complaint, [VERIFIED], "verify")
     _stamp(complaint, now)
-    audit_and_notify(session, rt, complaint, actor, "verified")
+    record_change(session, rt, complaint, actor, "verified")
     return complaint
 
 
@@ -131,7 +130,7 @@ def assign(
     complaint.assignee_id = assignee_id
     complaint.assigned_at = now
     _stamp(complaint, now)
-    audit_and_notify(session, rt, complaint, actor, "assigned", unit=unit, assignee=assignee_id)
+    record_change(session, rt, complaint, actor, "assigned", unit=unit, assignee=assignee_id)
     if assignee_id is not None and assignee_id != actor.telegram_id:
         locale = user_locale(session, rt, assignee_id)
         tr = Translator(locale)
@@ -167,7 +166,7 @@ def take(
     complaint.unit = actor.unit if actor.unit is not None else complaint.unit
     complaint.assigned_at = now
     _stamp(complaint, now)
-    audit_and_notify(
+    record_change(
         session, rt, complaint, actor, "assigned", unit=complaint.unit, assignee=actor.telegram_id
     )
     return complaint
@@ -212,9 +211,10 @@ def reply(
     )
     session.add(message)
     audit(session, actor_id=actor.telegram_id, action="complaint.reply", subject=complaint.ticket)
+    refresh_post(session, rt, complaint)
     if not complainant_reachable(complaint):
         session.flush()
-        return
+        return message
     tr = Translator(user_locale(session, rt, complaint.complainant_id))
     lines = [
         tr.gettext("💬 <b>Reply from the office on {ticket}</b>").format(ticket=complaint.ticket),
@@ -266,7 +266,7 @@ def resolve(
             at=now,
         )
     )
-    audit_and_notify(session, rt, complaint, actor, "resolved")
+    record_change(session, rt, complaint, actor, "resolved")
     return complaint
 
 
@@ -286,7 +286,7 @@ def reject(
     complaint.reject_reason = text
     complaint.closed_at = now
     _stamp(complaint, now)
-    audit_and_notify(session, rt, complaint, actor, "rejected")
+    record_change(session, rt, complaint, actor, "rejected")
     return complaint
 
 
@@ -308,7 +308,7 @@ def mark_duplicate(
     complaint.duplicate_of_id = original.id
     complaint.closed_at = now
     _stamp(complaint, now)
-    audit_and_notify(session, rt, complaint, actor, "duplicate", original=original.ticket)
+    record_change(session, rt, complaint, actor, "duplicate", original=original.ticket)
     return complaint
 
 
@@ -349,7 +349,7 @@ def add_addition(
     session.add_all(new_evidence)
     complaint.updated_at = now
     session.flush()
-    for chat_id, locale in _officer_recipients(session, rt, complaint):
+    for chat_id, locale in officer_recipients(session, rt, complaint):
         tr = Translator(locale)
         lines = [
             tr.gettext("✍️ <b>The complainant added to {ticket}</b>").format(
@@ -364,7 +364,7 @@ def add_addition(
     return message
 
 
-def _officer_recipients(
+def officer_recipients(
     session: Session, rt: Runtime, complaint: Complaint
 ) -> list[tuple[int, str]]:
     """Who hears about a ticket's news: its officer, else the group, else its supervisors."""
@@ -373,69 +373,3 @@ def _officer_recipients(
     if rt.settings.complaints_chat_id is not None:
         return [(rt.settings.complaints_chat_id, rt.settings.default_locale)]
     return [(s, user_locale(session, rt, s)) for s in supervisors_for(session, complaint)]
-
-
-def record_feedback(
-    session: Session,
-    rt: Runtime,
-    complaint: Complaint,
-    *,
-    complainant_id: int,
-    solved: bool,
-    now: datetime | None = None,
-) -> Complaint:
-    """ "Is it solved?" Yes closes the ticket; no reopens it for the officers."""
-    now = now or utcnow()
-    if complaint.complainant_id != complainant_id:
-        raise NotAllowed("not_your_ticket")
-    if complaint.status != RESOLVED:
-        raise IllegalMove("illegal_move", status=complaint.status, action="feedback")
-    complaint.solved = solved
-    complaint.feedback_at = now
-    actor = Viewer(complainant_id)
-    if solved:
-        walk_path(complaint, [CLOSED], "feedback")
-        complaint.closed_at = now
-        complaint.updated_at = now
-        audit_and_notify(session, rt, complaint, actor, "closed")
-        return complaint
-    walk_path(complaint, [IN_PROGRESS], "feedback")
-    complaint.reopen_count += 1
-    complaint.resolved_at = None
-    complaint.close_due = None
-    complaint.updated_at = now
-    audit_and_notify(session, rt, complaint, actor, "reopened")
-    for chat_id, locale in _officer_recipients(session, rt, complaint):
-        tr = Translator(locale)
-        text = tr.gettext(
-            "🔁 The complainant says complaint {ticket} is <b>not solved</b>; it is open again."
-        ).format(ticket=complaint.ticket)
-        enqueue_long(session, chat_id, text, staff_buttons(complaint, tr))
-    return complaint
-
-
-def record_rating(
-    session: Session,
-    complaint: Complaint,
-    *,
-    complainant_id: int,
-    rating: int,
-    now: datetime | None = None,
-) -> Complaint:
-    """1-5 stars, once per answer, after the yes/no question."""
-    if complaint.complainant_id != complainant_id:
-        raise NotAllowed("not_your_ticket")
-    if not 1 <= rating <= 5:
-        raise InvalidInput("bad_rating")
-    if complaint.feedback_at is None or complaint.rating is not None:
-        raise IllegalMove("illegal_move", status=complaint.status, action="rate")
-    complaint.rating = rating
-    complaint.updated_at = now or utcnow()
-    audit(
-        session,
-        **audit_actor(complaint, complainant_id),
-        action="complaint.rated",
-        subject=complaint.ticket,
-        rating=rating,
-    )
-    return complaint

@@ -35,6 +35,7 @@ class Complaint(SQLModel, table=True):
     occurred_on: date | None = Field(default=None, sa_column=Column(Date, nullable=True))
     latitude: float | None = None
     longitude: float | None = None
+    place: str | None = Field(default=None, max_length=200)  # where, in the citizen's words
     privacy: str = Field(max_length=16)  # named | anonymous | confidential
     priority: int = 3  # 1 highest .. 3 normal
     status: str = Field(default="received", max_length=16)
@@ -60,6 +61,9 @@ class Complaint(SQLModel, table=True):
     rating: int | None = None
     feedback_at: datetime | None = Field(default=None, sa_column=UtcDateTime(nullable=True))
     updated_at: datetime = Field(default_factory=utcnow, sa_column=UtcDateTime(nullable=False))
+    # The outbox row of the post in the officers' group, edited as the ticket moves
+    # (bot/complaints/post.py); the message's id is on that row once it is sent.
+    group_post_id: int | None = Field(default=None, sa_column=Column(Integer, nullable=True))
 
 
 class ComplaintEvidence(SQLModel, table=True):

@@ -31,25 +31,21 @@ from bot.outbox.store import enqueue
 from bot.people.roles import audit
 
 
-def post_to_staff(
+def alert_urgent(
     session: Session,
     rt: Runtime,
     complaint: Complaint,
     chat_id: int,
     locale: str,
-    kind: str,
     *,
     dedupe_key: str | None = None,
 ) -> None:
-    """The ticket card with the officers' buttons, then its location and evidence by file id."""
+    """Tell a supervisor of an urgent ticket (illegal fee, safety) the moment it is filed: the
+    card with the officers' buttons, then its location and evidence by file id."""
     tr = Translator(locale)
-    headline = (
-        tr.gettext("📣 <b>New complaint {ticket}</b>")
-        if kind == "new"
-        else tr.gettext(
-            "🚨 <b>Highest priority complaint {ticket}</b>: supervisors are told at once"
-        )
-    ).format(ticket=complaint.ticket)
+    headline = tr.gettext(
+        "🚨 <b>Urgent complaint {ticket}</b>: please contact the complainant by {due}."
+    ).format(ticket=complaint.ticket, due=tr.datetime(complaint.response_due, rt.tz))
     text = headline + "\n" + render_staff_card(session, rt, complaint, tr)
     markup = with_reveal_button(session, complaint, staff_buttons(complaint, tr), tr)
     enqueue_long(session, chat_id, text, markup, dedupe_key=dedupe_key)
@@ -179,11 +175,9 @@ def notify_complainant(session: Session, rt: Runtime, complaint: Complaint, even
             ).format(ticket=ticket, days=rt.settings.complaint_silence_days)
         ]
     elif event == "reopened":
-        lines = [
-            _("🔁 Your complaint {ticket} is open again; the officers will follow it up.").format(
-                ticket=ticket
-            )
-        ]
+        # The complainant pressed "not solved" and is answered at once, with the question of
+        # what is still wrong (handlers/complaints/tickets.py): no second message.
+        return
     elif event == "rejected":
         lines = [
             _("❌ Your complaint {ticket} cannot be processed.").format(ticket=ticket),

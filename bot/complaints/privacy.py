@@ -38,6 +38,7 @@ def export_complaints(session: Session, telegram_id: int) -> dict[str, Any]:
                 "service": complaint.service_id,
                 "description": complaint.description,
                 "occurred_on": complaint.occurred_on.isoformat() if complaint.occurred_on else None,
+                "place": complaint.place,
                 "location": None
                 if complaint.latitude is None
                 else {"latitude": complaint.latitude, "longitude": complaint.longitude},

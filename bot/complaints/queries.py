@@ -83,7 +83,8 @@ def assignable_staff(session: Session) -> list[Staff]:
         session.exec(
             select(Staff)
             .where(col(Staff.role).in_(("officer", "supervisor")))
-            .order_by(col(Staff.unit), col(Staff.telegram_id))
+            # Those of a unit first, on both databases (they sort NULL differently).
+            .order_by(col(Staff.unit).is_(None), col(Staff.unit), col(Staff.telegram_id))
         ).all()
     )
 

@@ -32,6 +32,7 @@ from bot.core.models import utcnow
 from bot.core.names import clean_name
 from bot.core.runtime import Runtime
 from bot.core.text import escape
+from bot.people.staff_names import staff_label, staff_labels
 from bot.privacy.masking import mask_numbers
 from bot.telegram_rules.callback import CallbackData
 
@@ -65,6 +66,7 @@ def render_staff_card(
     now: datetime | None = None,
     with_thread: bool = False,
     reveal: bool = False,
+    with_description: bool = True,
 ) -> str:
     """The ticket as officers see it. Never the complainant's Telegram id; no name when
     anonymous; NIKs and phone numbers in the citizen's texts masked unless ``reveal`` (the
@@ -92,12 +94,14 @@ def render_staff_card(
     lines.append(_("Received: {date}").format(date=tr.datetime(complaint.received_at, rt.tz)))
     if complaint.occurred_on:
         lines.append(_("Happened on: {date}").format(date=format_day(complaint.occurred_on, tr)))
+    if complaint.place:
+        lines.append(_("Place: {place}").format(place=escape(complaint.place)))
     if complaint.latitude is not None:
         lines.append(
             _("Location: {lat}, {lon}").format(lat=complaint.latitude, lon=complaint.longitude)
         )
     if complaint.unit or complaint.assignee_id:
-        lines.append(_("Handled by: {who}").format(who=handler_label(complaint, tr)))
+        lines.append(_("Handled by: {who}").format(who=handler_label(session, complaint, tr)))
     if complaint.status in OPEN_STATUSES:
         lines.append(
             _("Due: verify {verify} · first response {response} · resolve {resolve}").format(
@@ -120,8 +124,9 @@ def render_staff_card(
                 n=n_evidence
             )
         )
-    shown = complaint.description if reveal else mask_numbers(complaint.description)
-    lines += ["", escape(shown)]
+    if with_description:
+        shown = complaint.description if reveal else mask_numbers(complaint.description)
+        lines += ["", escape(shown)]
     if with_thread:
         lines += _render_thread(session, rt, complaint, tr, officer_view=True, reveal=reveal)
     return "\n".join(lines)
@@ -142,6 +147,10 @@ def render_complainant_card(
     if service:
         lines.append(_("Service: {service}").format(service=escape(service)))
     lines.append(_("Filed: {date}").format(date=tr.datetime(complaint.received_at, rt.tz)))
+    if complaint.occurred_on:
+        lines.append(_("Happened on: {date}").format(date=format_day(complaint.occurred_on, tr)))
+    if complaint.place:
+        lines.append(_("Place: {place}").format(place=escape(complaint.place)))
     lines.append(_("Privacy: {privacy}").format(privacy=_(PRIVACY_LABELS[complaint.privacy])))
     if complaint.unit:
         lines.append(_("Handled by: {unit}").format(unit=escape(complaint.unit)))
@@ -182,9 +191,10 @@ def _render_thread(
         return []
     _ = tr.gettext
     lines = ["", _("<b>Messages</b>")]
+    names = staff_labels(session, (m.author_id for m in messages)) if officer_view else {}
     for message in messages:
         if message.author_kind == "officer":
-            who = _("Officer") if officer_view else _("Office")
+            who = escape(staff_label(names, message.author_id, tr)) if officer_view else _("Office")
         else:
             who = _("Complainant") if officer_view else _("You")
         lines.append(f"<i>{tr.datetime(message.at, rt.tz)}</i> · {who}:")
@@ -193,12 +203,14 @@ def _render_thread(
     return lines
 
 
-def handler_label(complaint: Complaint, tr: Translator) -> str:
+def handler_label(session: Session, complaint: Complaint, tr: Translator) -> str:
+    """Who handles the ticket, as staff see it: the unit and the officer by name (HTML)."""
     parts = []
     if complaint.unit:
         parts.append(escape(complaint.unit))
     if complaint.assignee_id:
-        parts.append(tr.gettext("officer {id}").format(id=complaint.assignee_id))
+        names = staff_labels(session, [complaint.assignee_id])
+        parts.append(escape(staff_label(names, complaint.assignee_id, tr)))
     return " · ".join(parts)
 
 
@@ -207,24 +219,36 @@ def format_day(day: date, tr: Translator) -> str:
 
 
 def render_staff_list(
-    rt: Runtime, rows: Sequence[Complaint], tr: Translator, now: datetime | None = None
+    session: Session,
+    rt: Runtime,
+    rows: Sequence[Complaint],
+    tr: Translator,
+    now: datetime | None = None,
 ) -> str:
-    """One line per ticket for /complaints; anonymous complainants stay anonymous."""
+    """One line per ticket for /complaints, with who handles it by name; anonymous
+    complainants stay anonymous."""
     _ = tr.gettext
     now = now or utcnow()
     if not rows:
         return _("No complaints match.")
+    names = staff_labels(session, (c.assignee_id for c in rows))
     lines = []
     for complaint in rows:
         flag = " ⚠️" if overdue_stages(complaint, now) else ""
+        handler = (
+            " · 👤 " + escape(staff_label(names, complaint.assignee_id, tr))
+            if complaint.assignee_id
+            else ""
+        )
         lines.append(
-            "<b>{ticket}</b>{flag} · {status} · {category} · {who} · {due}".format(
+            "<b>{ticket}</b>{flag} · {status} · {category} · {who} · {due}{handler}".format(
                 ticket=complaint.ticket,
                 flag=flag,
                 status=_(STATUS_LABELS[complaint.status]),
                 category=escape(category_of(rt, complaint.category).title(tr)),
                 who=complainant_label(complaint, tr),
                 due=_("resolve by {date}").format(date=tr.date(complaint.resolve_due, rt.tz)),
+                handler=handler,
             )
         )
     return "\n".join(lines)
@@ -261,6 +285,12 @@ def staff_buttons(complaint: Complaint, tr: Translator) -> dict[str, Any] | None
             ],
         ]
     )
+
+
+def view_button(complaint: Complaint, tr: Translator) -> dict[str, Any]:
+    """One button for staff: the whole ticket with its messages, in their private chat."""
+    data = CallbackData("cx", "view", complaint.id).pack()
+    return _keyboard([[(tr.gettext("🎫 View ticket"), data)]])
 
 
 def complainant_buttons(complaint: Complaint, tr: Translator) -> dict[str, Any]:

@@ -1,4 +1,5 @@
-"""The complaint report for supervisors and the CSV export."""
+"""The complaint report for supervisors (with the complainants' satisfaction) and the XLSX or
+CSV export."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from bot.complaints.models import (
     Complaint,
 )
 from bot.complaints.render import format_day
+from bot.complaints.satisfaction import Satisfaction, render_satisfaction, satisfaction_of
 from bot.complaints.vocabulary import (
     ANONYMOUS,
     CONFIDENTIAL,
@@ -24,7 +26,7 @@ from bot.complaints.vocabulary import (
     STATUSES,
     category_of,
 )
-from bot.core.exports import Column
+from bot.core.exports import Column, to_csv, to_xlsx
 from bot.core.i18n import Translator
 from bot.core.models import utcnow
 from bot.core.names import clean_name
@@ -48,6 +50,7 @@ class ComplaintReport:
     response_counted: int = 0
     resolved_on_time: int = 0
     resolution_counted: int = 0
+    satisfaction: Satisfaction = field(default_factory=Satisfaction)
 
     @property
     def response_share(self) -> float | None:
@@ -126,6 +129,9 @@ def complaint_report(
     done = [res - rec for rec, _r, res in times if res is not None]
     report.median_first_response = statistics.median(first) if first else None
     report.median_resolution = statistics.median(done) if done else None
+    report.satisfaction = satisfaction_of(session, scope)
+    if public:
+        report.satisfaction.low_tickets = []  # published figures name no ticket
     return report
 
 
@@ -176,6 +182,7 @@ def render_report(rt: Runtime, report: ComplaintReport, tr: Translator) -> str:
             )
         ),
     ]
+    lines += render_satisfaction(report.satisfaction, tr)
     return "\n".join(lines)
 
 
@@ -184,6 +191,7 @@ EXPORT_COLUMNS = (
     Column("received_at", "datetime"),
     Column("category"),
     Column("service_id"),
+    Column("place"),
     Column("privacy"),
     Column("complainant"),
     Column("status"),
@@ -197,6 +205,7 @@ EXPORT_COLUMNS = (
     Column("closed_at", "datetime"),
     Column("solved"),
     Column("rating", "int"),
+    Column("reopened", "int"),
     Column("description"),
 )
 
@@ -222,6 +231,7 @@ def export_rows(
                 "received_at": _local(c.received_at, rt),
                 "category": c.category,
                 "service_id": c.service_id or "",
+                "place": c.place or "",
                 "privacy": c.privacy,
                 "complainant": "" if c.privacy == ANONYMOUS else clean_name(c.complainant_name),
                 "status": c.status,
@@ -235,11 +245,26 @@ def export_rows(
                 "closed_at": _local(c.closed_at, rt),
                 "solved": "" if c.solved is None else ("yes" if c.solved else "no"),
                 "rating": c.rating,
+                "reopened": c.reopen_count,
                 # Staff read it: NIKs and phone numbers masked (bot/privacy/masking.py).
                 "description": mask_numbers(c.description),
             }
         )
     return rows
+
+
+def export_file(
+    session: Session, rt: Runtime, start: date, end: date, *, fmt: str, public: bool = False,
+    unit: str | None = None,
+) -> tuple[bytes, str]:
+    """The export as a file: XLSX (typed cells, what the chat sends by default) or CSV;
+    ``unit``: that unit's complaints only."""
+    rows = export_rows(session, rt, start, end, public=public, unit=unit)
+    values = [[row[c.name] for c in EXPORT_COLUMNS] for row in rows]
+    name = f"complaints-{start.isoformat()}-{end.isoformat()}"
+    if fmt == "csv":
+        return to_csv(EXPORT_COLUMNS, values).encode("utf-8"), f"{name}.csv"
+    return to_xlsx(EXPORT_COLUMNS, values, sheet="complaints"), f"{name}.xlsx"
 
 
 def _local(moment: datetime | None, rt: Runtime) -> datetime | None:

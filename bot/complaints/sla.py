@@ -14,6 +14,7 @@ from bot.complaints.models import (
     Complaint,
 )
 from bot.complaints.notify import enqueue_long, notify_complainant
+from bot.complaints.post import refresh_post
 from bot.complaints.queries import supervisors_for, user_locale
 from bot.complaints.render import render_staff_card, staff_buttons
 from bot.complaints.vocabulary import CLOSED, RESOLVED, STAGE_LABELS
@@ -127,4 +128,5 @@ def close_silent(session: Session, rt: Runtime, now: datetime | None = None) -> 
         session.add(complaint)
         audit(session, actor_id=None, action="complaint.closed_silent", subject=complaint.ticket)
         notify_complainant(session, rt, complaint, "closed_silent")
+        refresh_post(session, rt, complaint)
     return len(due)

@@ -1,9 +1,10 @@
-"""The words of the complaint feature: statuses, labels, privacy choices, time limits and the
-office's complaint categories."""
+"""The words of the complaint feature: statuses, labels, privacy choices, the time-limit tiers
+and the office's complaint categories (which tier and which questions each one has)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from bot.core.i18n import N_, Translator
@@ -80,7 +81,10 @@ PRIORITY_LABELS = {
 
 EVIDENCE_KINDS = ("photo", "document")
 MAX_EVIDENCE = 10
-DESCRIPTION_MIN = 20
+# "dimintai uang" is a complaint: two words and ten characters say what happened.
+DESCRIPTION_MIN = 10
+DESCRIPTION_MIN_WORDS = 2
+PLACE_MAX = 200
 DESCRIPTION_MAX = 3000
 MESSAGE_MAX = 3000
 
@@ -99,21 +103,61 @@ TICKET_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 TICKET_LENGTH = 6
 
 
+# --- time limits ------------------------------------------------------------------------------
+
+STANDARD = "standard"
+URGENT = "urgent"
+
+
+@dataclass(frozen=True)
+class Tier:
+    """How fast a kind of complaint is handled, in working days; None takes the office's
+    setting (COMPLAINT_VERIFY_DAYS, COMPLAINT_RESPONSE_DAYS, COMPLAINT_RESOLVE_DAYS)."""
+
+    key: str
+    verify_days: int | None = None
+    response_days: int | None = None
+    resolve_days: int | None = None
+    # Counted from the moment it is filed (the same hour N working days later), not to the
+    # end of the office day: someone asked for money at the counter hears the same day.
+    from_the_hour: bool = False
+    # Supervisors are told the moment it is filed, and the citizen is told they were.
+    alerts_supervisors: bool = False
+
+
+# The tiers printed in service standards (docs/complaints.md): illegal fees (pungli) and
+# safety get the shortest, a supervisor's call within one working day and a resolution within
+# two (the "light" tier); the rest the office's settings (14 working days by default).
+TIERS = {
+    URGENT: Tier(URGENT, 1, 1, 2, from_the_hour=True, alerts_supervisors=True),
+    STANDARD: Tier(STANDARD),
+}
+# Which categories are urgent, by id: the defaults' and the usual knowledge-base ids (plus the
+# ids in COMPLAINT_LEVY_CATEGORIES).
+URGENT_CATEGORIES = frozenset(
+    {"illegal_levy", "pungli", "safety", "keamanan", "keselamatan", "keamanan_keselamatan"}
+)
+# Categories about no place (information given wrongly, a website): the place is not asked.
+PLACELESS_CATEGORIES = frozenset({"information", "informasi"})
+
+
 # --- categories -------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class Category:
-    """A kind of complaint with its priority and time limit. ``label`` is a msgid, or the
-    knowledge base's own wording per locale."""
+    """A kind of complaint with its priority and time-limit tier. ``label`` is a msgid, or
+    the knowledge base's own wording per locale."""
 
     key: str
     label: str | dict[str, str]
     priority: int = PRIORITY_NORMAL
-    resolve_days: int | None = None  # None: COMPLAINT_RESOLVE_DAYS
-    # With supervisory content (illegal levies): the long legal limit, and supervisors are told
-    # the moment it is filed.
-    supervisory: bool = False
+    tier: str = STANDARD
+    has_place: bool = True  # False: the filing does not ask where it happened
+
+    @property
+    def urgent(self) -> bool:
+        return TIERS[self.tier].alerts_supervisors
 
     def title(self, tr: Translator) -> str:
         if isinstance(self.label, dict):
@@ -124,28 +168,29 @@ class Category:
 DEFAULT_CATEGORIES = (
     Category("slow_service", N_("Slow service")),
     Category("fee", N_("Fee not as published"), priority=PRIORITY_HIGH),
-    Category("illegal_levy", N_("Illegal levy (pungli)"), PRIORITY_HIGHEST, supervisory=True),
+    Category("illegal_levy", N_("Illegal levy (pungli)"), PRIORITY_HIGHEST, URGENT),
+    Category("safety", N_("Safety or security"), PRIORITY_HIGHEST, URGENT),
     Category("behaviour", N_("Officer behaviour")),
     Category("facilities", N_("Facilities")),
-    Category("information", N_("Unclear information")),
+    Category("information", N_("Unclear information"), has_place=False),
     Category("other", N_("Other")),
 )
 
 
 def categories(rt: Runtime) -> tuple[Category, ...]:
     """The office's categories: the knowledge base's ``office.complaint_categories`` when it
-    has them, otherwise the defaults above. A knowledge-base category is supervisory (pungli:
-    the long limit, supervisors told at once) when it says so or when its id is listed in
-    COMPLAINT_LEVY_CATEGORIES."""
+    has them, otherwise the defaults above. A knowledge-base category is urgent (pungli,
+    safety: the shortest limit, supervisors told at once) when its id is one of
+    URGENT_CATEGORIES or of COMPLAINT_LEVY_CATEGORIES."""
     office = getattr(rt.knowledge, "office", None)
     configured = getattr(office, "complaint_categories", None)
     if not configured:
         return DEFAULT_CATEGORIES
-    levy = set(rt.settings.complaint_levy_categories)
-    return tuple(_category_from_config(item, levy) for item in configured)
+    urgent = URGENT_CATEGORIES | set(rt.settings.complaint_levy_categories)
+    return tuple(_category_from_config(item, urgent) for item in configured)
 
 
-def _category_from_config(item: Any, levy: set[str]) -> Category:
+def _category_from_config(item: Any, urgent: frozenset[str] | set[str]) -> Category:
     if isinstance(item, Category):
         return item
 
@@ -153,14 +198,16 @@ def _category_from_config(item: Any, levy: set[str]) -> Category:
         return item.get(name) if isinstance(item, dict) else getattr(item, name, None)
 
     key = str(get("id") or get("key"))
-    supervisory = bool(get("supervisory")) or key in levy
-    priority = get("priority") or (PRIORITY_HIGHEST if supervisory else PRIORITY_NORMAL)
+    tier = get("tier") or (URGENT if key in urgent else STANDARD)
+    if tier not in TIERS:
+        tier = STANDARD
+    priority = get("priority") or (PRIORITY_HIGHEST if tier == URGENT else PRIORITY_NORMAL)
     return Category(
         key=key,
         label=_label_of(get("name") or get("label") or key),
         priority=int(priority),
-        resolve_days=get("resolve_days"),
-        supervisory=supervisory,
+        tier=tier,
+        has_place=key not in PLACELESS_CATEGORIES,
     )
 
 
@@ -186,18 +233,31 @@ class TimeLimits:
     verify_days: int
     response_days: int
     resolve_days: int
+    from_the_hour: bool = False
 
 
 def time_limits(rt: Runtime, category: Category) -> TimeLimits:
+    """The category's tier, with the office's settings where the tier leaves them open; never a
+    resolution due before the first response."""
     settings = rt.settings
-    if category.resolve_days is not None:
-        resolve = category.resolve_days
-    elif category.supervisory:
-        resolve = settings.complaint_levy_resolve_days
-    else:
-        resolve = settings.complaint_resolve_days
-    return TimeLimits(
-        settings.complaint_verify_days,
-        settings.complaint_response_days,
-        max(resolve, settings.complaint_response_days),
-    )
+    tier = TIERS[category.tier]
+    verify = tier.verify_days or settings.complaint_verify_days
+    response = max(tier.response_days or settings.complaint_response_days, verify)
+    resolve = max(tier.resolve_days or settings.complaint_resolve_days, response)
+    return TimeLimits(verify, response, resolve, tier.from_the_hour)
+
+
+def deadlines(
+    rt: Runtime, category: Category, now: datetime
+) -> tuple[datetime, datetime, datetime]:
+    """When a complaint of ``category`` filed at ``now`` must be verified, first answered and
+    resolved (UTC)."""
+    limits = time_limits(rt, category)
+    calendar = rt.calendar
+
+    def due(days: int) -> datetime:
+        if limits.from_the_hour:
+            return calendar.add_working_days_at(now, days)
+        return calendar.due_at(now, days, "working_days")
+
+    return due(limits.verify_days), due(limits.response_days), due(limits.resolve_days)

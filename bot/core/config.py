@@ -57,11 +57,10 @@ class Settings(BaseSettings):
     complaint_verify_days: int = Field(default=3, ge=1, le=60)
     complaint_response_days: int = Field(default=5, ge=1, le=60)
     complaint_resolve_days: int = Field(default=14, ge=1, le=365)
-    complaint_levy_resolve_days: int = Field(default=60, ge=1, le=365)
     complaint_silence_days: int = Field(default=10, ge=1, le=60)
     # Knowledge-base complaint categories treated as illegal levies (pungli): highest priority,
-    # COMPLAINT_LEVY_RESOLVE_DAYS, supervisors told at once. "biaya" is the sample knowledge
-    # base's "fees or illegal levies".
+    # the shortest time limit, supervisors told at once (bot/complaints/vocabulary.py, TIERS).
+    # "biaya" is the sample knowledge base's "fees or illegal levies".
     # The officers' group for questions handed to a person ("Tanya petugas") and the weekly
     # digest of unanswered questions (docs/unanswered-questions.md); COMPLAINTS_CHAT_ID if unset.
     officers_chat_id: int | None = None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from functools import cache
 from zoneinfo import ZoneInfo
@@ -58,6 +58,10 @@ class Translator:
 
     def date(self, moment: datetime, tz: ZoneInfo) -> str:
         return format_date(moment.astimezone(tz), format="long", locale=_babel_locale(self.locale))
+
+    def short_day(self, day: date) -> str:
+        """A day on a button: "Sen, 16 Nov" / "Mon, 16 Nov"."""
+        return format_date(day, format="EEE, d MMM", locale=_babel_locale(self.locale))
 
     def datetime(self, moment: datetime, tz: ZoneInfo) -> str:
         return format_datetime(

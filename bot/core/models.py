@@ -69,6 +69,8 @@ class Staff(SQLModel, table=True):
     telegram_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
     role: str = Field(max_length=16)  # officer | supervisor | admin
     unit: str | None = Field(default=None, max_length=80)
+    # Their Telegram name, as colleagues see it on tickets (bot/people/staff_names.py).
+    name: str | None = Field(default=None, max_length=120)
     added_by: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
     added_at: datetime = Field(default_factory=utcnow, sa_column=UtcDateTime(nullable=False))
 

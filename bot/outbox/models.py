@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, Index, String
+from sqlalchemy import JSON, BigInteger, Column, Index, Integer, String
 from sqlmodel import Field, SQLModel
 
 from bot.core.models import UtcDateTime, utcnow
@@ -31,4 +31,9 @@ class OutboxMessage(SQLModel, table=True):
     claimed_at: datetime | None = Field(default=None, sa_column=UtcDateTime(nullable=True))
     sent_at: datetime | None = Field(default=None, sa_column=UtcDateTime(nullable=True))
     last_error: str | None = None
+    # The id Telegram gave the message this row sent, so that a later row can edit it.
+    message_id: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    # For an edit (editMessageText, editMessageReplyMarkup): the row whose message it edits.
+    # That message's id is only known once the row is sent, so it is looked up at sending.
+    edit_of: int | None = Field(default=None, sa_column=Column(Integer, nullable=True))
     created_at: datetime = Field(default_factory=utcnow, sa_column=UtcDateTime(nullable=False))

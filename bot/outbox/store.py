@@ -15,6 +15,8 @@ from bot.core.db import Database
 from bot.core.models import User, utcnow
 from bot.outbox.models import OutboxMessage
 
+PENDING, CLAIMED, SENT, FAILED, DROPPED = "pending", "claimed", "sent", "failed", "dropped"
+
 
 def enqueue(
     session: Session,
@@ -67,9 +69,56 @@ def enqueue(
     return row
 
 
+EDIT_METHODS = frozenset({"editMessageText", "editMessageReplyMarkup", "editMessageCaption"})
+SUPERSEDED_REASON = "superseded by a newer edit of the same message"
+
+
+def enqueue_edit(
+    session: Session,
+    *,
+    of: OutboxMessage,
+    text: str | None = None,
+    method: str = "editMessageText",
+    reply_markup: dict[str, Any] | None = None,
+    **params: Any,
+) -> OutboxMessage:
+    """Queue an edit of the message that row ``of`` sends (or sent): Telegram's message id is
+    filled in when the edit goes out, from ``of`` once it is sent. The edit carries the whole
+    new content, so an older edit of the same message still waiting is dropped: only the
+    latest state is sent. Without ``reply_markup`` an edit removes the message's buttons, as
+    on Telegram."""
+    if method not in EDIT_METHODS:
+        raise ValueError(f"{method} is not an edit")
+    session.exec(
+        update(OutboxMessage)
+        .where(OutboxMessage.edit_of == of.id, OutboxMessage.status == PENDING)
+        .values(status=DROPPED, last_error=SUPERSEDED_REASON)
+        .execution_options(synchronize_session=False)
+    )
+    row = enqueue(
+        session, chat_id=of.chat_id, text=text, method=method, reply_markup=reply_markup, **params
+    )
+    row.edit_of = of.id
+    session.add(row)
+    session.flush()
+    return row
+
+
+def edit_target(session: Session, row: OutboxMessage) -> int | str:
+    """The message id an edit row must name: an int when its message was sent, "wait" while
+    that message is still to be sent, "gone" when it never will be (failed, dropped, erased)."""
+    target = session.get(OutboxMessage, row.edit_of) if row.edit_of is not None else None
+    if target is None:
+        return "gone"
+    if target.status == SENT:
+        return target.message_id if target.message_id is not None else "gone"
+    if target.status in (PENDING, CLAIMED):
+        return "wait"
+    return "gone"
+
+
 # --- claiming and settling rows (used by the sender in handlers/outbox_delivery.py) ---------
 
-PENDING, CLAIMED, SENT, FAILED, DROPPED = "pending", "claimed", "sent", "failed", "dropped"
 
 # A claim not renewed for this long belongs to a process that died mid-batch; another sender
 # takes the row over. A live sender renews the claims it holds every CLAIM_RENEW, however long
@@ -199,11 +248,26 @@ def _settle(session: Session, row: OutboxMessage, **values: Any) -> bool:
     return result.rowcount == 1
 
 
-def mark_sent(session: Session, row: OutboxMessage, *, now: datetime | None = None) -> bool:
-    return _settle(session, row, status=SENT, sent_at=now or utcnow(), attempts=row.attempts + 1)
+def mark_sent(
+    session: Session,
+    row: OutboxMessage,
+    *,
+    now: datetime | None = None,
+    message_id: int | None = None,
+) -> bool:
+    return _settle(
+        session,
+        row,
+        status=SENT,
+        sent_at=now or utcnow(),
+        attempts=row.attempts + 1,
+        message_id=message_id,
+    )
 
 
-def record_sent(db: Database, row: OutboxMessage, *, now: datetime | None = None) -> bool:
+def record_sent(
+    db: Database, row: OutboxMessage, *, now: datetime | None = None, message_id: int | None = None
+) -> bool:
     """mark_sent as the sender does it, right after Telegram accepted the row: one autocommit
     statement on the bookkeeping engine (bot/core/db.py), which does not wait for the disk. A
     sender killed between Telegram's answer and this record has the row sent again once its
@@ -215,7 +279,7 @@ def record_sent(db: Database, row: OutboxMessage, *, now: datetime | None = None
             .where(OutboxMessage.id == row.id, OutboxMessage.claimed_by == row.claimed_by)
             .values(
                 claimed_by=None, claimed_at=None, status=SENT, sent_at=now or utcnow(),
-                attempts=row.attempts + 1,
+                attempts=row.attempts + 1, message_id=message_id,
             )
         )
     return result.rowcount == 1

@@ -146,7 +146,12 @@ def export_user(session: Session, telegram_id: int) -> dict[str, Any]:
         },
         "staff_role": None
         if staff is None
-        else {"role": staff.role, "unit": staff.unit, "added_at": _iso(staff.added_at)},
+        else {
+            "role": staff.role,
+            "unit": staff.unit,
+            "name": staff.name,  # as colleagues see it (bot/people/staff_names.py)
+            "added_at": _iso(staff.added_at),
+        },
     }
 
 

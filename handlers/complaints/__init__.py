@@ -31,10 +31,16 @@ from handlers.complaints.shared import (
     FLOW,
     MENU_COMMANDS,
     OFFICER_FLOW,
+    REOPEN_FLOW,
     SILENT_CLOSE_INTERVAL,
     STAFF_COMMANDS,
 )
-from handlers.complaints.tickets import addition_message, complainant_button, ticket_command
+from handlers.complaints.tickets import (
+    addition_message,
+    complainant_button,
+    reopen_message,
+    ticket_command,
+)
 from handlers.registry import registry_of
 
 
@@ -47,6 +53,7 @@ def register(app: Application) -> None:
     features.add_flow(FLOW, flow_message)
     features.add_flow(ADD_FLOW, addition_message)
     features.add_flow(OFFICER_FLOW, officer_message)
+    features.add_flow(REOPEN_FLOW, reopen_message)
     app.add_handler(CommandHandler(["pengaduan", "complaint"], complaint_command), GROUP_FEATURES)
     app.add_handler(
         CallbackQueryHandler(complaint_command, pattern=r"^menu:complaint$"), GROUP_FEATURES

@@ -1,12 +1,12 @@
-"""The citizen's side of complaints: the filing flow (/pengaduan) and their tickets (/tiket),
-with additions, feedback and rating."""
+"""The citizen's side of complaints: the filing flow (/pengaduan); its steps and questions are in
+handlers/complaints/steps.py, the tickets (/tiket) in handlers/complaints/tickets.py."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
-from telegram import InlineKeyboardMarkup, Update
+from telegram import Message, ReplyKeyboardRemove, Update
 from telegram.constants import ChatType
 from telegram.ext import ContextTypes
 
@@ -15,28 +15,21 @@ from bot.complaints.access import (
     InvalidInput,
     LimitReached,
 )
+from bot.complaints.dates import parse_occurred_on
 from bot.complaints.filing import (
     Evidence,
     check_daily_limit,
     check_location,
     clean_description,
+    clean_place,
     file_complaint,
-    parse_occurred_on,
 )
 from bot.complaints.models import Complaint
-from bot.complaints.render import (
-    complainant_buttons,
-    format_day,
-    service_name,
-)
+from bot.complaints.render import complainant_buttons
 from bot.complaints.vocabulary import (
     ANONYMOUS,
-    DESCRIPTION_MAX,
-    DESCRIPTION_MIN,
     MAX_EVIDENCE,
     PRIVACY_CHOICES,
-    PRIVACY_LABELS,
-    PRIVACY_NOTES,
     categories,
     category_of,
     time_limits,
@@ -56,12 +49,12 @@ from handlers.common import (
 )
 from handlers.complaints.shared import (
     FLOW,
-    STEPS,
     error_text,
     inline_keyboard,
     json_markup,
     user_name,
 )
+from handlers.complaints.steps import next_step, question, read_description, skip_words
 
 # --- the citizen's filing flow ----------------------------------------------------------------
 
@@ -71,117 +64,8 @@ def _service_choices(rt: Runtime) -> list[str]:
     return list(services)
 
 
-def _question(
-    rt: Runtime, step: str, data: dict[str, Any], tr: Translator
-) -> tuple[str, InlineKeyboardMarkup | None]:
-    """The prompt of one step of the filing flow, with its buttons."""
-    _ = tr.gettext
-    skip = _("⏭ Skip")
-    if step == "category":
-        rows = [
-            [(c.title(tr), CallbackData("cf", "cat", arg=c.key).pack())] for c in categories(rt)
-        ]
-        return _("📣 <b>New complaint</b>\nWhat is it about?"), inline_keyboard(rows)
-    if step == "service":
-        rows = [
-            [
-                (
-                    service_name(rt, sid, tr.locale) or sid,
-                    CallbackData("cf", "svc", arg=str(i)).pack(),
-                )
-            ]
-            for i, sid in enumerate(data.get("services", []))
-        ]
-        rows.append([(_("No particular service"), CallbackData("cf", "svc", arg="none").pack())])
-        return _("Which service is it about?"), inline_keyboard(rows)
-    if step == "description":
-        return (
-            _(
-                "Describe what happened: where, when and who was involved "
-                "({minimum}–{maximum} characters)."
-            ).format(minimum=DESCRIPTION_MIN, maximum=DESCRIPTION_MAX),
-            None,
-        )
-    if step == "when":
-        return (
-            _("When did it happen? Write the date, like 17/08/2026, or press Skip."),
-            inline_keyboard([[(skip, CallbackData("cf", "when", arg="skip").pack())]]),
-        )
-    if step == "evidence":
-        count = len(data.get("evidence", []))
-        text = _(
-            "You may send photos or documents as evidence (up to {max}). Press Done when "
-            "finished, or if you have none."
-        ).format(max=MAX_EVIDENCE)
-        if count:
-            text = (
-                tr.ngettext("Received {n} file.", "Received {n} files.", count).format(n=count)
-                + " "
-                + text
-            )
-        return text, inline_keyboard([[(_("✔️ Done"), CallbackData("cf", "ev", arg="done").pack())]])
-    if step == "location":
-        return (
-            _("Where did it happen? You may share a location (📎 → Location), or press Skip."),
-            inline_keyboard([[(skip, CallbackData("cf", "loc", arg="skip").pack())]]),
-        )
-    if step == "privacy":
-        lines = [_("Who may see your name?"), ""]
-        for choice in PRIVACY_CHOICES:
-            lines.append(f"<b>{_(PRIVACY_LABELS[choice])}</b>: {_(PRIVACY_NOTES[choice])}")
-        rows = [
-            [(_(PRIVACY_LABELS[c]), CallbackData("cf", "priv", arg=c).pack())]
-            for c in PRIVACY_CHOICES
-        ]
-        return "\n".join(lines), inline_keyboard(rows)
-    if step == "confirm":
-        return _summary(rt, data, tr), inline_keyboard(
-            [
-                [
-                    (_("📨 Send complaint"), CallbackData("cf", "ok").pack()),
-                    (_("✖️ Cancel"), CallbackData("cf", "no").pack()),
-                ]
-            ]
-        )
-    raise ValueError(f"unknown complaint step {step!r}")
-
-
-def _summary(rt: Runtime, data: dict[str, Any], tr: Translator) -> str:
-    _ = tr.gettext
-    category = category_of(rt, data["category"])
-    lines = [
-        _("<b>Please check your complaint</b>"),
-        _("Category: {category}").format(category=escape(category.title(tr))),
-    ]
-    service = service_name(rt, data.get("service_id"), tr.locale)
-    if service:
-        lines.append(_("Service: {service}").format(service=escape(service)))
-    if data.get("occurred_on"):
-        day = date.fromisoformat(data["occurred_on"])
-        lines.append(_("Happened on: {date}").format(date=format_day(day, tr)))
-    evidence = len(data.get("evidence", []))
-    if evidence:
-        lines.append(
-            tr.ngettext("Evidence: {n} file", "Evidence: {n} files", evidence).format(n=evidence)
-        )
-    if data.get("location"):
-        lines.append(
-            _("Location: {lat}, {lon}").format(lat=data["location"][0], lon=data["location"][1])
-        )
-    privacy = data["privacy"]
-    lines.append(_("Privacy: {privacy}").format(privacy=_(PRIVACY_LABELS[privacy])))
-    lines.append(f"<i>{_(PRIVACY_NOTES[privacy])}</i>")
-    lines += ["", escape(data["description"])]
-    return "\n".join(lines)
-
-
-def _next_step(step: str, data: dict[str, Any]) -> str:
-    following = STEPS[STEPS.index(step) + 1]
-    if following == "service" and not data.get("services"):
-        following = "description"
-    if following == "description" and data.get("description"):
-        following = "when"  # carried over from the message that was recognised as a complaint
-    return following
+def _today(rt: Runtime) -> date:
+    return rt.now().astimezone(rt.tz).date()
 
 
 async def _go(
@@ -199,7 +83,7 @@ async def _go(
             step=step,
             data=data,
         )
-    text, markup = _question(rt, step, data, tr)
+    text, markup = question(rt, step, data, tr, _today(rt))
     await reply_html(update, text, markup)
 
 
@@ -230,19 +114,18 @@ async def begin_filing(
         await reply_html(update, error_text(exc, tr), main_menu(tr.gettext))
         return
     data: dict[str, Any] = {"services": _service_choices(rt), "evidence": []}
+    if category in {c.key for c in categories(rt)}:
+        data["category"] = category
+    if service_id is not None and service_id in data["services"]:
+        data["service_id"] = service_id
     if description is not None:
         try:
             data["description"] = clean_description(description)
         except InvalidInput:
             pass  # too short or too long: the description step asks for it
-    step = "category"
-    if category in {c.key for c in categories(rt)}:
-        data["category"] = category
-        step = _next_step("category", data)
-        if step == "service" and service_id in data["services"]:
-            data["service_id"] = service_id
-            step = _next_step("service", data)
-    await _go(update, context, step, data)
+        else:
+            read_description(rt, data, _today(rt))
+    await _go(update, context, next_step(rt, None, data), data)
 
 
 def _open_flow(update: Update, context: ContextTypes.DEFAULT_TYPE) -> ConversationState | None:
@@ -266,7 +149,6 @@ async def flow_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         "svc": "service",
         "when": "when",
         "ev": "evidence",
-        "loc": "location",
         "priv": "privacy",
         "ok": "confirm",
         "no": "confirm",
@@ -288,6 +170,16 @@ async def flow_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         else:
             await unknown_button(update, context)
             return
+    elif kind == "when":
+        if value == "pick":
+            await query.answer()
+            await _go(update, context, "when", {**data, "when_pick": True})
+            return
+        day = _day_of_button(value, _today(rt))
+        if day is False:
+            await unknown_button(update, context)
+            return
+        data["occurred_on"] = day.isoformat() if day else None
     elif kind == "priv":
         if value not in PRIVACY_CHOICES:
             await unknown_button(update, context)
@@ -305,24 +197,41 @@ async def flow_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         await _file(update, context, state)
         return
     await query.answer()
-    await _go(update, context, _next_step(state.step, data), data)
+    await _go(update, context, next_step(rt, state.step, data), data)
+
+
+def _day_of_button(value: str, today: date) -> date | None | bool:
+    """The day a date button stands for; None for Skip; False for one no button carries (a
+    future or malformed day)."""
+    if value == "skip":
+        return None
+    if value == "today":
+        return today
+    if value == "yest":
+        return today - timedelta(days=1)
+    try:
+        day = date.fromisoformat(value)
+    except ValueError:
+        return False
+    return day if day <= today else False
 
 
 async def flow_message(
     update: Update, context: ContextTypes.DEFAULT_TYPE, state: ConversationState
 ) -> None:
-    """A message while filing: the description, a date, evidence, a location."""
+    """A message while filing: the description, a date, the place, evidence."""
     rt = runtime(context)
     tr = translator(update, context)
     _ = tr.gettext
     message = update.effective_message
     data = dict(state.data)
     step = state.step
+    today = _today(rt)
     try:
         if step == "description" and message.text:
             data["description"] = clean_description(message.text)
+            read_description(rt, data, today)
         elif step == "when" and message.text:
-            today = utcnow().astimezone(rt.tz).date()
             data["occurred_on"] = parse_occurred_on(message.text, today).isoformat()
         elif step == "evidence" and (message.photo or message.document):
             evidence = data.get("evidence", [])
@@ -340,21 +249,37 @@ async def flow_message(
             data["evidence"] = evidence
             await _go(update, context, "evidence", data)
             return
-        elif step == "location" and message.location:
-            lat, lon = check_location(message.location.latitude, message.location.longitude)
-            data["location"] = [lat, lon]
+        elif step == "location" and (message.location or message.text):
+            noted = _read_place(message, data, tr)
+            # The place's keyboard goes away with this note; the next question has buttons.
+            await reply_html(update, noted, ReplyKeyboardRemove())
         else:
             # Not what this step asks for: say what it needs, ask again, keep everything.
-            text, markup = _question(rt, step, data, tr)
+            text, markup = question(rt, step, data, tr, today)
             await reply_html(
                 update, _("Sorry, I need something else here.") + "\n\n" + text, markup
             )
             return
     except InvalidInput as exc:
-        text, markup = _question(rt, step, data, tr)
+        _text, markup = question(rt, step, data, tr, today)
         await reply_html(update, error_text(exc, tr), markup)
         return
-    await _go(update, context, _next_step(step, data), data)
+    await _go(update, context, next_step(rt, step, data), data)
+
+
+def _read_place(message: Message, data: dict[str, Any], tr: Translator) -> str:
+    """The place step's answer into ``data`` (a pin, the place in words, or Skip); returns
+    the note that confirms it."""
+    _ = tr.gettext
+    data["where"] = True
+    if message.location:
+        lat, lon = check_location(message.location.latitude, message.location.longitude)
+        data["location"] = [lat, lon]
+        return _("📍 Location noted.")
+    if message.text.strip().casefold() in skip_words(tr):
+        return _("All right, without a place.")
+    data["place"] = clean_place(message.text)
+    return _("📍 Place noted: {place}").format(place=escape(data["place"]))
 
 
 async def _file(
@@ -378,6 +303,7 @@ async def _file(
                 occurred_on=date.fromisoformat(occurred) if occurred else None,
                 evidence=[Evidence(kind, file_id) for kind, file_id in data.get("evidence", [])],
                 location=tuple(data["location"]) if data.get("location") else None,
+                place=data.get("place"),
                 privacy=data["privacy"],
             )
             clear_state(s, chat_id=state.chat_id, user_id=state.user_id)
@@ -391,22 +317,44 @@ async def _file(
 
 def _receipt(rt: Runtime, complaint: Complaint, tr: Translator) -> str:
     _ = tr.gettext
-    limits = time_limits(rt, category_of(rt, complaint.category))
+    category = category_of(rt, complaint.category)
+    limits = time_limits(rt, category)
     lines = [
         _("✅ <b>Your complaint has been filed.</b>"),
         _("Ticket number: <b>{ticket}</b>").format(ticket=complaint.ticket),
-        _("Expected first response by: <b>{date}</b>").format(
-            date=tr.date(complaint.response_due, rt.tz)
-        ),
         "",
-        _("<b>What happens next</b>"),
-        _("1. An officer checks your complaint within {days} working days.").format(
-            days=limits.verify_days
-        ),
-        _("2. It goes to the unit responsible, which answers you here by the date above."),
-        _("3. It should be resolved by {date}. You get a message at every step.").format(
-            date=tr.date(complaint.resolve_due, rt.tz)
-        ),
+    ]
+    if category.urgent:
+        # What happens now, not a date weeks away: someone senior calls back within hours.
+        lines += [
+            _("🚨 <b>What happens now</b>"),
+            tr.ngettext(
+                "A supervisor has been alerted and will contact you within {n} working day, "
+                "by <b>{time}</b>.",
+                "A supervisor has been alerted and will contact you within {n} working days, "
+                "by <b>{time}</b>.",
+                limits.response_days,
+            ).format(n=limits.response_days, time=tr.datetime(complaint.response_due, rt.tz)),
+            _("It should be resolved by {date}. You get a message at every step.").format(
+                date=tr.date(complaint.resolve_due, rt.tz)
+            ),
+        ]
+    else:
+        lines += [
+            _("Expected first response by: <b>{date}</b>").format(
+                date=tr.date(complaint.response_due, rt.tz)
+            ),
+            "",
+            _("<b>What happens next</b>"),
+            _("1. An officer checks your complaint within {days} working days.").format(
+                days=limits.verify_days
+            ),
+            _("2. It goes to the unit responsible, which answers you here by the date above."),
+            _("3. It should be resolved by {date}. You get a message at every step.").format(
+                date=tr.date(complaint.resolve_due, rt.tz)
+            ),
+        ]
+    lines += [
         "",
         _("See it or add information any time with /tiket {ticket}.").format(
             ticket=complaint.ticket

@@ -3,12 +3,13 @@ officer types next (/reply, /duplicate, /unit)."""
 
 from __future__ import annotations
 
+import html
 import logging
 import zlib
 
 from telegram import Update
-from telegram.constants import ChatType, ParseMode
-from telegram.error import BadRequest, Forbidden
+from telegram.constants import ParseMode
+from telegram.error import Forbidden
 from telegram.ext import ContextTypes
 
 import bot.complaints.handling as complaints_handling
@@ -20,7 +21,6 @@ from bot.complaints.access import (
     NotAllowed,
     Viewer,
     can_handle,
-    viewer_for,
 )
 from bot.complaints.filing import (
     get_by_ticket,
@@ -49,9 +49,8 @@ from bot.core.i18n import N_, Translator
 from bot.core.models import ConversationState
 from bot.core.text import escape, split_message
 from bot.people.conversations import clear_state, set_state
+from bot.people.staff_names import staff_label, staff_labels
 from bot.telegram_rules.callback import CallbackData
-from bot.telegram_rules.html import utf16_len
-from bot.telegram_rules.limits import TEXT_LIMIT
 from handlers.common import (
     reply_html,
     runtime,
@@ -59,7 +58,13 @@ from handlers.common import (
     translator,
     unknown_button,
 )
-from handlers.complaints.shared import OFFICER_FLOW, error_text, inline_keyboard, json_markup
+from handlers.complaints.shared import (
+    OFFICER_FLOW,
+    acting_viewer,
+    error_text,
+    inline_keyboard,
+    json_markup,
+)
 from handlers.complaints.tickets import parse_ticket_button
 
 # --- officers ---------------------------------------------------------------------------------
@@ -96,9 +101,8 @@ async def staff_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         await unknown_button(update, context)
         return
     action, complaint_id, arg = parsed
-    presser = query.from_user.id
     with rt.db.session() as s:
-        viewer = viewer_for(s, presser, rt.settings.admin_ids)
+        viewer = acting_viewer(s, rt, query.from_user)
         complaint = s.get(Complaint, complaint_id)
     if not viewer.is_staff or complaint is None:
         await unknown_button(update, context)
@@ -111,8 +115,8 @@ async def staff_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
             with rt.db.session() as s:
                 c = get_complaint(s, complaint_id, for_update=True)
                 take(s, rt, c, actor=viewer)
+            # The group post shows who took it, through the outbox (bot/complaints/post.py).
             await query.answer(_("{ticket} is now yours.").format(ticket=c.ticket), show_alert=True)
-            await _mark_taken_on_post(update, context, c)
         elif action == "asg":
             await query.answer()
             await _assign_menu(update, context, viewer, complaint, tr)
@@ -129,34 +133,6 @@ async def staff_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         await query.answer(error_text(exc, tr), show_alert=True)
 
 
-async def _mark_taken_on_post(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, complaint: Complaint
-) -> None:
-    """On the group post whose Take was pressed, say who has the ticket now, so the others in
-    the group do not press it too (they would be told it is taken). In the office's language,
-    like the post; the buttons stay for the one who took it."""
-    message = update.callback_query.message
-    if (
-        message is None
-        or message.chat.type not in (ChatType.GROUP, ChatType.SUPERGROUP)
-        or not message.text
-    ):
-        return
-    office = Translator(runtime(context).settings.default_locale)
-    line = office.gettext("🙋 Taken by officer {id}.").format(id=complaint.assignee_id)
-    if line in message.text or utf16_len(f"{message.text}\n\n{line}") > TEXT_LIMIT:
-        return
-    try:
-        await message.edit_text(
-            f"{message.text_html}\n\n{escape(line)}",
-            parse_mode=ParseMode.HTML,
-            reply_markup=message.reply_markup,
-            disable_web_page_preview=True,
-        )
-    except BadRequest as exc:  # the post was deleted or changed meanwhile: nothing to mark
-        log.info("complaints: could not mark %s taken on its post: %s", complaint.ticket, exc)
-
-
 async def _assign_menu(
     update: Update,
     context: ContextTypes.DEFAULT_TYPE,
@@ -168,19 +144,21 @@ async def _assign_menu(
     _ = tr.gettext
     with rt.db.session() as s:
         units = complaints_queries.units(s)
-        officers = assignable_staff(s)
+        officers = [
+            o for o in assignable_staff(s) if viewer.sees_all or o.unit == viewer.unit
+        ]
+        names = staff_labels(s, (o.telegram_id for o in officers))
     rows = [
         [(f"🏢 {u}", CallbackData("cx", "unit", complaint.id, _unit_code(u)).pack())] for u in units
     ]
     rows += [
         [
             (
-                f"👤 {o.telegram_id}" + (f" · {o.unit}" if o.unit else ""),
+                f"👤 {staff_label(names, o.telegram_id, tr)}" + (f" · {o.unit}" if o.unit else ""),
                 CallbackData("cx", "off", complaint.id, str(o.telegram_id)).pack(),
             )
         ]
         for o in officers
-        if viewer.sees_all or o.unit == viewer.unit
     ]
     if not rows:
         await reply_html(update, _("No units or officers are registered yet."))
@@ -212,7 +190,7 @@ async def _assign_to(
             if not arg.lstrip("-").isdigit():
                 raise InvalidInput("unknown_officer")
             assign(s, rt, c, actor=viewer, assignee_id=int(arg))
-        label = handler_label(c, tr)
+        label = html.unescape(handler_label(s, c, tr))  # an alert is plain text
     await query.answer(
         tr.gettext("{ticket} assigned to {who}.").format(ticket=c.ticket, who=label),
         show_alert=True,
@@ -282,7 +260,7 @@ async def officer_message(
         return
     try:
         with rt.db.session() as s:
-            viewer = viewer_for(s, update.effective_user.id, rt.settings.admin_ids)
+            viewer = acting_viewer(s, rt, update.effective_user)
             c = get_complaint(s, state.data["complaint_id"], for_update=True)
             if state.step == "rep":
                 complaints_handling.reply(s, rt, c, actor=viewer, body=text)
@@ -360,7 +338,7 @@ async def duplicate_command(update: Update, context: ContextTypes.DEFAULT_TYPE) 
         return
     try:
         with rt.db.session() as s:
-            viewer = viewer_for(s, update.effective_user.id, rt.settings.admin_ids)
+            viewer = acting_viewer(s, rt, update.effective_user)
             complaint = get_by_ticket(s, context.args[0])
             original = get_by_ticket(s, context.args[1])
             if complaint is None or original is None or not can_handle(viewer, complaint):
@@ -386,7 +364,7 @@ async def _officer_ticket_command(
         await reply_html(update, escape(_("Usage: /reply <ticket>")))
         return
     with rt.db.session() as s:
-        viewer = viewer_for(s, update.effective_user.id, rt.settings.admin_ids)
+        viewer = acting_viewer(s, rt, update.effective_user)
         complaint = get_by_ticket(s, " ".join(context.args))
     if complaint is None or not can_handle(viewer, complaint):
         await reply_html(
@@ -423,12 +401,15 @@ async def unit_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
                 unit=None if unit == "-" else unit,
                 actor_id=update.effective_user.id,
             )
+            who = escape(
+                staff_label(staff_labels(s, [staff.telegram_id]), staff.telegram_id, tr)
+            )
             text = (
                 _("{user} now handles the complaints of {unit}.").format(
-                    user=staff.telegram_id, unit=escape(staff.unit)
+                    user=who, unit=escape(staff.unit)
                 )
                 if staff.unit
-                else _("{user} has no unit now.").format(user=staff.telegram_id)
+                else _("{user} has no unit now.").format(user=who)
             )
     except ComplaintError as exc:
         await reply_html(update, error_text(exc, tr))

@@ -3,20 +3,16 @@
 
 from __future__ import annotations
 
+import io
 import logging
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
-from telegram import Update
+from telegram import InputFile, Update
 from telegram.ext import ContextTypes
 
-from bot.complaints.access import (
-    viewer_for,
-)
 from bot.complaints.lists import ListFilter, list_for_staff
-from bot.complaints.render import (
-    render_staff_list,
-)
-from bot.complaints.reports import complaint_report, render_report
+from bot.complaints.render import format_day, render_staff_list
+from bot.complaints.reports import complaint_report, export_file, render_report
 from bot.complaints.sla import close_silent, escalate_overdue
 from bot.complaints.vocabulary import (
     STATUSES,
@@ -24,8 +20,10 @@ from bot.complaints.vocabulary import (
 )
 from bot.core.i18n import N_, Translator
 from bot.core.models import utcnow
+from bot.core.offload import off_the_loop
 from bot.core.runtime import Runtime
 from bot.core.text import escape
+from bot.people.roles import audit
 from bot.people.scope import report_scope
 from bot.telegram_rules.callback import CallbackData
 from handlers.common import (
@@ -35,7 +33,7 @@ from handlers.common import (
     translator,
     unknown_button,
 )
-from handlers.complaints.shared import inline_keyboard
+from handlers.complaints.shared import acting_viewer, inline_keyboard
 
 LIST_WORDS = {
     "overdue": "overdue",
@@ -115,9 +113,9 @@ async def _send_list(
     _ = tr.gettext
     now = utcnow()
     with rt.db.session() as s:
-        viewer = viewer_for(s, update.effective_user.id, rt.settings.admin_ids)
+        viewer = acting_viewer(s, rt, update.effective_user)
         rows = list_for_staff(s, viewer, flt, now=now)
-        text = render_staff_list(rt, rows, tr, now)
+        text = render_staff_list(s, rt, rows, tr, now)
     buttons = [[(f"🎫 {c.ticket}", CallbackData("cx", "view", c.id).pack())] for c in rows[:10]]
     buttons.append(
         [
@@ -130,6 +128,7 @@ async def _send_list(
     await reply_html(update, _("<b>Complaints</b>") + "\n" + text, inline_keyboard(buttons))
 
 
+EXPORT_FORMATS = ("xlsx", "csv")  # the first is what "Export" gives
 REPORT_PERIODS = {
     "month": N_("This month"),
     "prev": N_("Last month"),
@@ -173,10 +172,14 @@ async def report_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
 
 @staff_only("supervisor")
 async def report_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """rp:<period>, and rp:f:<xlsx|csv>:<start>:<end> under a report: its export."""
     query = update.callback_query
     rt = runtime(context)
     today = utcnow().astimezone(rt.tz).date()
     pressed = CallbackData.parse(query.data, "rp")
+    if pressed is not None and pressed.action == "f":
+        await _send_export(update, context, pressed)
+        return
     key = pressed.action if pressed is not None and pressed.arg is None else ""
     period = report_period(key, today)
     if period is None:
@@ -186,20 +189,94 @@ async def report_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     await _send_report(update, context, *period, translator(update, context))
 
 
+def _own_unit(rt: Runtime, update: Update) -> str | None:
+    """The unit a supervisor's reports are limited to (bot/people/scope.py), else None."""
+    with rt.db.session() as s:
+        return report_scope(s, update.effective_user.id, rt.settings.admin_ids).unit
+
+
+def _report_text(
+    rt: Runtime, start: date, end: date, tr: Translator, unit: str | None = None
+) -> str:
+    """In a report thread (bot/core/offload.py): a year of tickets is read and counted. A
+    supervisor of a unit gets that unit's figures, and the report names the unit."""
+    with rt.db.session() as s:
+        report = complaint_report(s, rt, start, end, unit=unit)
+    text = render_report(rt, report, tr)
+    if unit is not None:
+        title, _sep, rest = text.partition("\n")
+        text = f"{title}\n{tr.gettext('Unit: {unit}').format(unit=escape(unit))}\n{rest}"
+    return text
+
+
 async def _send_report(
     update: Update, context: ContextTypes.DEFAULT_TYPE, start: date, end: date, tr: Translator
 ) -> None:
     rt = runtime(context)
+    _ = tr.gettext
     with rt.db.session() as s:
-        # A supervisor of a unit gets that unit's figures (bot/people/scope.py).
-        scope = report_scope(s, update.effective_user.id, rt.settings.admin_ids)
-        report = complaint_report(s, rt, start, end, unit=scope.unit)
-    text = render_report(rt, report, tr)
-    if scope.unit is not None:
-        title, _, rest = text.partition("\n")
-        unit = tr.gettext("Unit: {unit}").format(unit=escape(scope.unit))
-        text = f"{title}\n{unit}\n{rest}"
-    await reply_html(update, text)
+        acting_viewer(s, rt, update.effective_user)  # a supervisor's name, for colleagues
+    unit = _own_unit(rt, update)
+    text = await off_the_loop(_report_text, rt, start, end, tr, unit)
+    span = f"{start:%Y%m%d}:{end:%Y%m%d}"
+    buttons = inline_keyboard(
+        [
+            [
+                (_("📥 Export (XLSX)"), CallbackData("rp", "f", arg=f"xlsx:{span}").pack()),
+                (_("CSV"), CallbackData("rp", "f", arg=f"csv:{span}").pack()),
+            ]
+        ]
+    )
+    await reply_html(update, text, buttons)
+
+
+def _export_request(pressed: CallbackData) -> tuple[str, date, date] | None:
+    """(format, start, end) of an export button; None when malformed or forged."""
+    parts = pressed.arg_parts(3)
+    if parts is None or parts[0] not in EXPORT_FORMATS:
+        return None
+    try:
+        start, end = (datetime.strptime(p, "%Y%m%d").date() for p in parts[1:])
+    except ValueError:
+        return None
+    return (parts[0], start, end) if start <= end else None
+
+
+def _export(
+    rt: Runtime, start: date, end: date, fmt: str, unit: str | None
+) -> tuple[bytes, str]:
+    with rt.db.session() as s:
+        return export_file(s, rt, start, end, fmt=fmt, unit=unit)
+
+
+async def _send_export(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, pressed: CallbackData
+) -> None:
+    query = update.callback_query
+    rt = runtime(context)
+    tr = translator(update, context)
+    request = _export_request(pressed)
+    if request is None:
+        await unknown_button(update, context)
+        return
+    fmt, start, end = request
+    await query.answer()
+    data, filename = await off_the_loop(_export, rt, start, end, fmt, _own_unit(rt, update))
+    # Written back on the event loop, as bot/core/offload.py asks: who took the names out.
+    with rt.db.session() as s:
+        audit(
+            s,
+            actor_id=update.effective_user.id,
+            action="complaints.export",
+            subject=f"{start.isoformat()}..{end.isoformat()}",
+            format=fmt,
+        )
+    await update.effective_chat.send_document(
+        InputFile(io.BytesIO(data), filename=filename),
+        caption=tr.gettext(
+            "Complaints received {start} – {end}. Anonymous complainants are not named."
+        ).format(start=format_day(start, tr), end=format_day(end, tr)),
+    )
 
 
 # --- jobs: they only queue; the outbox sender delivers ----------------------------------------

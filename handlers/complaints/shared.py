@@ -5,20 +5,27 @@ from __future__ import annotations
 
 from typing import Any
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from sqlmodel import Session
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update, User
 
 from bot.complaints.access import (
     ComplaintError,
+    Viewer,
+    viewer_for,
 )
 from bot.complaints.vocabulary import (
     STATUS_LABELS,
 )
 from bot.core.i18n import N_, Translator
+from bot.core.runtime import Runtime
+from bot.people.staff_names import remember_staff_name
 
 FLOW = "complaint"  # the citizen's filing
 ADD_FLOW = "complaint_add"  # the citizen adds to a ticket
 OFFICER_FLOW = "complaint_officer"  # an officer's reply / answer / reason, typed next
-STEPS = ("category", "service", "description", "when", "evidence", "location", "privacy", "confirm")
+REOPEN_FLOW = "complaint_reopen"  # after "not solved": what is still wrong
+# In this order; those whose answer is known or that do not apply are skipped (steps.py).
+STEPS = ("category", "description", "service", "when", "location", "evidence", "privacy", "confirm")
 ESCALATION_INTERVAL = 15 * 60  # seconds; the jobs only queue messages, the sender sends them
 SILENT_CLOSE_INTERVAL = 60 * 60
 # Buttons about one ticket (cc: the complainant's, cx: the officers'): the id follows the action.
@@ -61,12 +68,15 @@ def error_text(exc: ComplaintError, tr: Translator) -> str:
     d = exc.detail
     messages = {
         "too_short": _(
-            "Please write at least {minimum} characters (you wrote {length}): what happened, "
-            "where, and who was involved."
+            "Please tell a little more, in at least {words} words: what happened? For example: "
+            "<i>dimintai uang di loket 3</i>."
         ),
         "too_long": _("That is {length} characters; the limit is {maximum}. Please shorten it."),
         "empty": _("Please write some text."),
-        "bad_date": _("I could not read that date. Write it like 17/08/2026, or press Skip."),
+        "bad_date": _(
+            "I could not read that date. Press a day, or write it like 17/08/2026, 12 Nov or "
+            "kemarin."
+        ),
         "future_date": _("That date is in the future. Write the day it happened, or press Skip."),
         "bad_location": _("That location is not valid. Send it again, or press Skip."),
         "daily_limit": _(
@@ -93,3 +103,11 @@ def user_name(update: Update) -> str | None:
     user = update.effective_user
     return user.full_name if user is not None else None
 
+
+def acting_viewer(session: Session, rt: Runtime, user: User) -> Viewer:
+    """The person behind an update as a Viewer (role and unit from the database); a staff
+    member's Telegram name is remembered on the way, so colleagues see them by name."""
+    viewer = viewer_for(session, user.id, rt.settings.admin_ids)
+    if viewer.is_staff:
+        remember_staff_name(session, user.id, user.full_name)
+    return viewer

@@ -14,19 +14,17 @@ from bot.complaints.access import (
     can_handle,
     viewer_for,
 )
+from bot.complaints.feedback import explain_reopen, record_feedback, record_rating
 from bot.complaints.filing import (
     Evidence,
     get_by_ticket,
     get_complaint,
 )
-from bot.complaints.handling import (
-    add_addition,
-    record_feedback,
-    record_rating,
-)
+from bot.complaints.handling import add_addition
 from bot.complaints.lists import list_for_complainant
 from bot.complaints.masking import with_reveal_button
 from bot.complaints.models import Complaint
+from bot.complaints.notify import status_line
 from bot.complaints.render import (
     complainant_buttons,
     feedback_buttons,
@@ -54,6 +52,7 @@ from handlers.common import (
 )
 from handlers.complaints.shared import (
     ADD_FLOW,
+    REOPEN_FLOW,
     TICKET_ACTIONS,
     error_text,
     inline_keyboard,
@@ -172,12 +171,37 @@ async def complainant_button(update: Update, context: ContextTypes.DEFAULT_TYPE)
     try:
         with rt.db.session() as s:
             complaint = get_complaint(s, complaint_id, for_update=True)
-            if action == "fb" and value in ("y", "n"):
-                record_feedback(s, rt, complaint, complainant_id=user_id, solved=value == "y")
+            if action == "fb" and value == "y":
+                record_feedback(s, rt, complaint, complainant_id=user_id, solved=True)
                 reply = _("Thank you. How would you rate the handling of your complaint?")
                 markup = json_markup(rating_buttons(complaint))
+            elif action == "fb" and value == "n":
+                record_feedback(s, rt, complaint, complainant_id=user_id, solved=False)
+                # The next message says what is still wrong; the rating is asked after it.
+                set_state(
+                    s,
+                    chat_id=user_id,
+                    user_id=user_id,
+                    flow=REOPEN_FLOW,
+                    step="text",
+                    data={"complaint_id": complaint_id},
+                )
+                reply = "\n".join(
+                    [
+                        _("🔁 Your complaint {ticket} is open again.").format(
+                            ticket=f"<b>{complaint.ticket}</b>"
+                        ),
+                        _(
+                            "<b>What is still not solved?</b> Write it in one message; the "
+                            "officer handling your complaint will read it."
+                        ),
+                        "",
+                        status_line(complaint, tr, rt),
+                    ]
+                )
+                markup = None
             elif action == "rate" and value.isdigit():
-                record_rating(s, complaint, complainant_id=user_id, rating=int(value))
+                record_rating(s, rt, complaint, complainant_id=user_id, rating=int(value))
                 reply, markup = _("Thank you for your rating."), None
             else:
                 raise InvalidInput("bad_button")
@@ -224,3 +248,38 @@ async def addition_message(
     await reply_html(
         update, _("Added to {ticket}. The officers will see it.").format(ticket=ticket)
     )
+
+
+async def reopen_message(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, state: ConversationState
+) -> None:
+    """What is still wrong, after "not solved": to the officer and the group; then the rating."""
+    rt = runtime(context)
+    tr = translator(update, context)
+    _ = tr.gettext
+    message = update.effective_message
+    if not message.text:
+        await reply_html(update, _("Please write it as text. /batal to cancel."))
+        return
+    try:
+        with rt.db.session() as s:
+            complaint = get_complaint(s, state.data["complaint_id"], for_update=True)
+            explain_reopen(
+                s, rt, complaint, complainant_id=update.effective_user.id, body=message.text
+            )
+            clear_state(s, chat_id=state.chat_id, user_id=state.user_id)
+            rate = complaint.rating is None
+            markup = json_markup(rating_buttons(complaint)) if rate else None
+            ticket = complaint.ticket
+    except InvalidInput as exc:
+        await reply_html(update, error_text(exc, tr))
+        return
+    except ComplaintError as exc:
+        with rt.db.session() as s:
+            clear_state(s, chat_id=state.chat_id, user_id=state.user_id)
+        await reply_html(update, error_text(exc, tr))
+        return
+    text = _("Thank you. The officer handling {ticket} will read it.").format(ticket=ticket)
+    if rate:
+        text += "\n" + _("How would you rate the handling of your complaint so far?")
+    await reply_html(update, text, markup)

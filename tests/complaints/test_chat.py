@@ -57,6 +57,28 @@ async def _two(user, first: str, second: str) -> tuple[Any, Any]:
     return by_text[first][0], by_text[second][0]
 
 
+async def _post_shows(group, post, needle: str, timeout: float = 8.0) -> Any:
+    """The group post as edited once it shows ``needle`` (older edits may be skipped: the
+    outbox sends only the newest state of a post)."""
+    while True:
+        message = await group.reply(timeout=timeout)
+        if message.edited and message.message_id == post.message_id and needle in message.text:
+            return message
+
+
+def _current(group, post) -> Any:
+    """The post as it reads in the group now."""
+    return next(m for m in group.messages() if m.message_id == post.message_id)
+
+
+async def _group_says(group, needle: str, timeout: float = 8.0) -> Any:
+    """The next new message in the group (not an edit of a post) holding ``needle``."""
+    while True:
+        message = await group.reply(timeout=timeout)
+        if not message.edited and needle in (message.html or message.text or ""):
+            return message
+
+
 async def _hello(user) -> None:
     """A user writes to the bot first (Telegram's rule before the bot may write to them)."""
     await user.send("/start")
@@ -69,34 +91,39 @@ async def _file(user, *, privacy: str, evidence: bool = False, location: bool = 
     assert "Apa yang ingin Anda adukan?" in (await user.reply()).text
     # The sample knowledge base's categories; "biaya" (fees or illegal levies) is a levy one.
     await user.click("Biaya atau pungutan liar")
-    service = await user.reply()
-    assert service.labels[:2] == ["Akta Kelahiran", "Akta Kematian"]
-    assert service.labels[-1] == "Tidak terkait layanan tertentu"
-    await user.click("KTP Elektronik (KTP-el)")
-    await user.reply()
-    await user.send("terlalu pendek")
+    assert "Apa yang terjadi?" in (await user.reply()).text
+    await user.send("pungli")
     refused = await user.reply()
-    assert "paling sedikit 20 karakter (Anda menulis 14)" in refused.text
+    assert "paling sedikit 2 kata" in refused.text
+    # The story names the KTP: the service is not asked.
     await user.send(STORY)
-    assert "Kapan kejadiannya?" in (await user.reply()).text
+    when = await user.reply()
+    assert "Kapan kejadiannya?" in when.text
+    assert when.labels == ["Hari ini", "Kemarin", "📅 Hari lain", "⏭ Lewati"]
     await user.send("besok lusa")
     assert "tidak dapat saya baca" in (await user.reply()).text
-    await user.send("kemarin")
-    await user.reply()
+    await user.click("Kemarin")
+    where = await user.reply()
+    assert "Di mana kejadiannya?" in where.text
+    assert where.keyboard == ["📍 Kirim lokasi saya", "⏭ Lewati"]
+    assert where.reply_markup["keyboard"][0][0]["request_location"] is True
+    if location:
+        await user.send_location(-6.2, 106.8)
+    else:
+        await user.send("loket 3, lantai 1")
+    noted, ask_evidence = await user.replies(2)
+    assert "dicatat" in noted.text and noted.reply_markup == {"remove_keyboard": True}
+    assert "Selesai" in ask_evidence.labels[0]
     if evidence:
         await user.send_photo()
         assert "1 berkas sudah diterima" in (await user.reply()).text
     await user.click("cf:ev:done")
-    await user.reply()
-    if location:
-        await user.send_location(-6.2, 106.8)
-    else:
-        await user.click("cf:loc:skip")
     privacy_question = await user.reply()
     assert "Tidak ada petugas yang melihat nama" in privacy_question.text
     await user.click(f"cf:priv:{privacy}")
     summary = await user.reply()
     assert "<tanpa kuitansi>" in summary.text and "&lt;tanpa kuitansi&gt;" in summary.html
+    assert "Layanan: KTP Elektronik (KTP-el)" in summary.text
     await user.click("📨 Kirim pengaduan")
     receipt = await user.reply()
     assert "Pengaduan Anda sudah kami terima" in receipt.text
@@ -116,26 +143,32 @@ async def test_named_complaint_from_filing_to_closure(make_bot, database_url):
     receipt = await _file(citizen, privacy="named", evidence=True, location=True)
     c = _complaint(bot)
     assert c.ticket in receipt and c.privacy == "named" and c.complainant_name == "Sari"
-    due = Translator("id").date(c.response_due, bot.rt.tz)
-    assert f"Perkiraan tanggapan pertama: {due}" in receipt
+    # An illegal fee: what happens now, not a date weeks away.
+    call_back = Translator("id").datetime(c.response_due, bot.rt.tz)
+    assert "Yang terjadi sekarang" in receipt
+    assert (
+        "Pengawas sudah diberi tahu dan akan menghubungi Anda dalam 1 hari kerja, paling "
+        f"lambat {call_back}." in receipt
+    )
+    assert (c.resolve_due - c.received_at).days <= 4  # two working days (a weekend between)
 
     sent = {m.method: m for m in await group.replies(3, timeout=8)}
     post, location, photo = sent["sendMessage"], sent["sendLocation"], sent["sendPhoto"]
     assert c.ticket in post.text and "Sari" in post.text
+    assert post.text.startswith(f"🚨 Pengaduan mendesak {c.ticket}: pengawas harus menghubungi")
+    assert "Tempat" not in post.text and "Lokasi: -6.2, 106.8" in post.text
     assert location.raw["location"] == {"latitude": -6.2, "longitude": 106.8}
     assert photo.photo and photo.text == f"Bukti untuk {c.ticket}"
-    # Illegal levy: the supervisor hears at once, in English.
+    # Illegal levy: the supervisor hears at once, in English, with the time to call back.
     urgent = await supervisor.reply(timeout=8)
-    assert "Highest priority complaint" in urgent.text
+    assert f"Urgent complaint {c.ticket}: please contact the complainant by" in urgent.text
 
     await officer.click("🙋 Ambil", post)
     assert "sekarang Anda tangani" in (await officer.callback_answer())["text"]
     assert "sekarang ditangani oleh Dukcapil" in (await citizen.reply(timeout=8)).text
-    # The others in the group see who took it, on the post, in the office's language.
-    marked = await group.reply()
-    assert marked.message_id == post.message_id and c.ticket in marked.text
-    assert marked.text.endswith(f"🙋 Diambil oleh petugas {OFFICER}.")
-    assert marked.labels == post.labels
+    # The group post follows the ticket, edited through the outbox, staff by name.
+    taken = await _post_shows(group, post, "🙋 Ditangani Dukcapil · Budi")
+    assert taken.labels == post.labels and "Diterima" not in taken.text.splitlines()[1]
 
     await officer.click("💬 Balas", post)
     prompt = await officer.reply()
@@ -144,6 +177,7 @@ async def test_named_complaint_from_filing_to_closure(make_bot, database_url):
     assert "Balasan sudah dikirim" in (await officer.reply()).text
     answer = await citizen.reply(timeout=8)
     assert "Kami sedang memeriksa petugas loket 3." in answer.text
+    await _post_shows(group, post, "💬 Dibalas oleh Budi")
 
     # The complainant answers back within the ticket; the officer sees it.
     await citizen.click("✍️ Tambah keterangan", answer)
@@ -159,6 +193,8 @@ async def test_named_complaint_from_filing_to_closure(make_bot, database_url):
     assert "sudah dijawab" in (await officer.reply()).text
     resolved = await citizen.reply(timeout=8)
     assert "Petugas sudah ditegur" in resolved.text
+    answered = await _post_shows(group, post, "✅ Diselesaikan oleh Budi")
+    assert answered.labels == ["💬 Balas"]
     await citizen.click("👍 Ya, sudah selesai", resolved)
     # The direct answer (the rating question) and the queued notice may come in either order.
     question, closed = await _two(citizen, "Bagaimana penilaian Anda", "sudah ditutup")
@@ -166,43 +202,59 @@ async def test_named_complaint_from_filing_to_closure(make_bot, database_url):
     assert "Terima kasih atas penilaian" in (await citizen.reply()).text
     c = _complaint(bot)
     assert (c.status, c.solved, c.rating) == ("closed", True, 5)
+    final = await _post_shows(group, post, "⭐ Penilaian: ⭐⭐⭐⭐⭐ (5/5)")
+    assert "🔒 Ditutup: selesai, dikonfirmasi pelapor" in final.text and final.labels == []
+    assert final.text.startswith(f"📣 Pengaduan {c.ticket}")
+    # Still one post in the group for the ticket: edited, never sent again.
+    assert [m.message_id for m in group.messages() if c.ticket in (m.text or "")][:1] == [
+        post.message_id
+    ]
 
     await citizen.send(f"/tiket {c.ticket.lower()}")
     card = await citizen.reply()
     assert "Ditutup" in card.text and "Kejadiannya sekitar pukul 10 pagi." in card.text
 
 
-async def test_anonymous_complaint_reopened_then_closed_by_silence(desk):
-    bot = desk
+async def test_anonymous_complaint_reopened_rated_low_then_closed_by_silence(
+    make_bot, database_url
+):
+    bot = await make_bot(database_url, complaints_chat_id=GROUP)
     _staff(bot)
     group = bot.group(GROUP)
     citizen = bot.user(CITIZEN, first_name="Rahasia", language_code="en")
     officer = bot.user(OFFICER, first_name="Budi", language_code="id")
-    await _hello(officer)
+    supervisor = bot.user(SUPERVISOR, first_name="Wati", language_code="en")
+    for user in (officer, supervisor):
+        await _hello(user)
     await citizen.send("/complaint")
     await citizen.reply()
     await citizen.click("cf:cat:fasilitas")
-    await citizen.reply()
-    await citizen.click("cf:svc:none")
-    await citizen.reply()
+    assert "What happened?" in (await citizen.reply()).text
     await citizen.send("The ramp for wheelchairs at the main door has been broken for weeks.")
-    await citizen.reply()
-    await citizen.click("cf:when:skip")
-    await citizen.reply()
+    assert "Which service" in (await citizen.reply()).text  # the story names none
+    await citizen.click("cf:svc:none")
+    assert "When did it happen?" in (await citizen.reply()).text
+    await citizen.send("yesterday afternoon")
+    where = await citizen.reply()
+    assert where.keyboard == ["📍 Share my location", "⏭ Skip"]
+    await citizen.send("main entrance, ground floor")
+    noted, _evidence = await citizen.replies(2)
+    assert noted.text == "📍 Place noted: main entrance, ground floor"
     await citizen.click("✔️ Done")
     await citizen.reply()
-    await citizen.click("⏭ Skip")
-    await citizen.reply()
     await citizen.click("Anonymous")
-    await citizen.reply()
+    summary = await citizen.reply()
+    assert "Place: main entrance, ground floor" in summary.text and "Happened on:" in summary.text
     await citizen.click("cf:ok")
     receipt = await citizen.reply()
     assert "Your name is not shown to any officer." in receipt.text
+    assert "What happens next" in receipt.text  # not an urgent category
     c = _complaint(bot)
-    assert c.complainant_name is None
+    assert c.complainant_name is None and c.place == "main entrance, ground floor"
+    assert c.occurred_on == (c.received_at.astimezone(bot.rt.tz) - timedelta(days=1)).date()
 
     post = await group.reply(timeout=8)
-    assert "Anonim" in post.text
+    assert "Anonim" in post.text and "Tempat: main entrance, ground floor" in post.text
     assert "Rahasia" not in post.text and str(CITIZEN) not in post.text
     assert str(CITIZEN) not in str(post.reply_markup)
 
@@ -212,13 +264,35 @@ async def test_anonymous_complaint_reopened_then_closed_by_silence(desk):
     await officer.reply()
     resolved = await citizen.reply(timeout=8)
     await citizen.click("👎 No, not solved", resolved)
-    await _two(citizen, "How would you rate", "open again")
+    # One answer in the chat: open again, and what is still wrong?
+    asked = await citizen.reply()
+    assert "is open again" in asked.text and "What is still not solved?" in asked.text
+    assert "Expected to be resolved by" in asked.text
     told = await officer.reply(timeout=8)
     assert "belum selesai" in told.text and "Rahasia" not in told.text
+    alert = await _group_says(group, "<b>belum selesai</b>")
+    assert c.ticket in alert.text and "Budi" in alert.text
+    # The post was edited in the same transaction, so before the alert (one chat, in order).
+    assert "🔁 Dibuka kembali 1 kali" in _current(group, post).text
+
+    await citizen.send("The ramp still wobbles when a wheelchair goes up.")
+    thanks = await citizen.reply()
+    assert f"The officer handling {c.ticket} will read it." in thanks.text
+    assert thanks.labels == ["1⭐", "2⭐", "3⭐", "4⭐", "5⭐"]
+    why = await officer.reply(timeout=8)
+    assert "Masih belum selesai" in why.text and "still wobbles" in why.text
+    assert "still wobbles" in (await _group_says(group, "Masih belum selesai")).text
+    await citizen.click(f"cc:rate:{c.id}:1", thanks)
+    assert "Thank you for your rating." in (await citizen.reply()).text
+    # One star: the supervisor over the ticket's unit is shown it.
+    low = await supervisor.reply(timeout=8)
+    assert f"Low rating for complaint {c.ticket}: 1 of 5 stars." in low.text
+    assert "not solved" in low.text and low.labels == ["🎫 View ticket"]
+    await _post_shows(group, post, "⭐ Penilaian: ⭐ (1/5)")
 
     await officer.send("/complaints mine")
     listing = await officer.reply()
-    assert c.ticket in listing.text and "Anonim" in listing.text
+    assert c.ticket in listing.text and "Anonim" in listing.text and "👤 Budi" in listing.text
 
     await officer.send(f"/reply {c.ticket}")
     await officer.reply()
@@ -233,6 +307,7 @@ async def test_anonymous_complaint_reopened_then_closed_by_silence(desk):
     with bot.rt.db.session() as s:
         assert close_silent(s, bot.rt, now=utcnow() + timedelta(days=20)) == 1
     assert "no answer from you within 10 working days" in (await citizen.reply(timeout=8)).text
+    await _post_shows(group, post, "🔒 Ditutup: tidak ada jawaban dari pelapor")
 
 
 async def test_overdue_ticket_escalates_once(bot_sqlite):
@@ -281,14 +356,12 @@ async def test_filing_survives_a_restart(make_bot, database_url):
     await citizen.click("📣 Pengaduan")  # the main menu's button
     assert "Apa yang ingin Anda adukan?" in (await citizen.reply()).text
     await citizen.click("cf:cat:petugas")
-    await citizen.reply()
-    await citizen.click("cf:svc:1")
-    await citizen.reply()
+    assert "Apa yang terjadi?" in (await citizen.reply()).text
     await first.stop()
 
     second = await make_bot(database_url, emulator=first.emulator)
     citizen = second.user(CITIZEN)
-    await citizen.send(STORY)
+    await citizen.send(STORY)  # it names the KTP: the service is not asked
     assert "Kapan kejadiannya?" in (await citizen.reply()).text
     # A button from before the restart of a step already passed is stale: refused.
     await citizen.forge_click("cf:cat:lainnya")
@@ -415,13 +488,16 @@ async def test_admin_puts_officers_in_units(desk):
     bot = desk
     _staff(bot)
     admin = bot.user(ADMIN, language_code="en")
-    officer = bot.user(OFFICER, language_code="id")
+    officer = bot.user(OFFICER, first_name="Budi", language_code="id")
     await admin.send("/unit 2002 Dinas Kependudukan & Pencatatan Sipil")
+    # Nobody knows 2002's name yet (they never acted): shown by id.
     assert (await admin.reply()).text == (
-        "2002 now handles the complaints of Dinas Kependudukan & Pencatatan Sipil."
+        "officer 2002 now handles the complaints of Dinas Kependudukan & Pencatatan Sipil."
     )
+    await officer.send("/complaints")  # acting once is enough for the name to be known
+    await officer.reply()
     await admin.send("/unit 2001 -")
-    assert (await admin.reply()).text == "2001 has no unit now."
+    assert (await admin.reply()).text == "Budi has no unit now."
     await admin.send("/unit 1001 Dukcapil")
     assert "no staff role" in (await admin.reply()).text
     await officer.send("/unit 2001 Dukcapil")

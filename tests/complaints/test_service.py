@@ -21,6 +21,8 @@ from bot.complaints.access import (
     can_view,
     viewer_for,
 )
+from bot.complaints.dates import parse_occurred_on
+from bot.complaints.feedback import explain_reopen, record_feedback, record_rating
 from bot.complaints.filing import (
     Evidence,
     check_location,
@@ -29,14 +31,11 @@ from bot.complaints.filing import (
     filed_today,
     get_complaint,
     normalize_ticket,
-    parse_occurred_on,
 )
 from bot.complaints.handling import (
     add_addition,
     assign,
     mark_duplicate,
-    record_feedback,
-    record_rating,
     reject,
     reply,
     resolve,
@@ -207,7 +206,7 @@ def test_named_complaint_from_filing_to_closure(rt, db):
         record_feedback(
             s, rt, c, complainant_id=CITIZEN_EN, solved=True, now=FILED + timedelta(days=2)
         )
-        record_rating(s, c, complainant_id=CITIZEN_EN, rating=4)
+        record_rating(s, rt, c, complainant_id=CITIZEN_EN, rating=4)
         assert (c.status, c.solved, c.rating) == (CLOSED, True, 4)
     with db.session() as s:
         mine = texts(s, CITIZEN_EN)
@@ -246,7 +245,7 @@ def test_illegal_moves_change_nothing(rt, db):
         with pytest.raises(IllegalMove):
             reject(s, rt, c, actor=officer, reason="No")
         with pytest.raises(IllegalMove):
-            record_rating(s, c, complainant_id=CITIZEN_EN, rating=5)
+            record_rating(s, rt, c, complainant_id=CITIZEN_EN, rating=5)
         resolve(s, rt, c, actor=officer, answer="Done.")
         record_feedback(s, rt, c, complainant_id=CITIZEN_EN, solved=True)
         before = len(outbox(s))
@@ -261,7 +260,7 @@ def test_illegal_moves_change_nothing(rt, db):
         assert c.status == CLOSED
         assert len(outbox(s)) == before
         with pytest.raises(InvalidInput):
-            record_rating(s, c, complainant_id=CITIZEN_EN, rating=6)
+            record_rating(s, rt, c, complainant_id=CITIZEN_EN, rating=6)
 
 
 def test_rejected_and_duplicate_are_final(rt, db):
@@ -292,12 +291,28 @@ def test_not_solved_reopens_and_tells_the_officer(rt, db):
         resolve(s, rt, c, actor=officer, answer="Fixed.")
         record_feedback(s, rt, c, complainant_id=CITIZEN_EN, solved=False)
         assert (c.status, c.reopen_count, c.resolved_at) == (IN_PROGRESS, 1, None)
+        # The handling officer and the group hear at once; the complainant is asked in the
+        # chat what is still wrong (no second notice queued for them).
         assert "belum selesai" in texts(s, OFFICER_A)[-1]
-        assert "open again" in texts(s, CITIZEN_EN)[-1]
-        record_rating(s, c, complainant_id=CITIZEN_EN, rating=2)
+        assert "belum selesai" in texts(s, GROUP)[-1]
+        assert "Is your problem solved?" in texts(s, CITIZEN_EN)[-1]
+        explain_reopen(s, rt, c, complainant_id=CITIZEN_EN, body="The queue is still long.")
+        assert "The queue is still long." in texts(s, OFFICER_A)[-1]
+        assert "The queue is still long." in texts(s, GROUP)[-1]
+        record_rating(s, rt, c, complainant_id=CITIZEN_EN, rating=2)
+        # Two stars: the supervisors over the ticket's unit see it.
+        low = texts(s, SUPERVISOR)[-1]
+        assert "Low rating for complaint" in low and "2 of 5" in low and "not solved" in low
         resolve(s, rt, c, actor=officer, answer="Fixed for real.")
         # A new answer asks again.
         assert (c.solved, c.rating, c.feedback_at) == (None, None, None)
+        record_feedback(s, rt, c, complainant_id=CITIZEN_EN, solved=True)
+        record_rating(s, rt, c, complainant_id=CITIZEN_EN, rating=5)
+        assert sum("Low rating" in t for t in texts(s, SUPERVISOR)) == 1  # five stars: none
+        figures = complaint_report(s, rt, date(2026, 11, 1), date(2026, 11, 30)).satisfaction
+        assert (figures.ratings, figures.average, figures.answered, figures.reopened) == (
+            1, 5.0, 1, 1
+        )
 
 
 def test_officers_handle_only_their_units_tickets(rt, db):
@@ -358,7 +373,7 @@ def test_anonymous_complainant_never_reaches_officers(rt, db):
         ]
         officer_texts.append(render_staff_card(s, rt, c, tr, with_thread=True))
         listing = render_staff_list(
-            rt, list_for_staff(s, viewer(s, SUPERVISOR), ListFilter(status="all")), tr
+            s, rt, list_for_staff(s, viewer(s, SUPERVISOR), ListFilter(status="all")), tr
         )
         officer_texts.append(listing)
         exported = export_rows(s, rt, date(2026, 11, 1), date(2026, 11, 30))
@@ -384,11 +399,10 @@ def test_time_limits_are_working_days(rt, db):
     assert normal.resolve_due == wib(2026, 12, 10)
     assert normal.priority == PRIORITY_NORMAL
     assert levy.priority == PRIORITY_HIGHEST
-    # 60 working days across Christmas, joint leave and New Year.
-    assert levy.resolve_due.astimezone(JAKARTA).date() == rt.calendar.add_working_days(
-        date(2026, 11, 20), 60
-    )
-    assert levy.resolve_due > normal.resolve_due + timedelta(days=60)
+    # Illegal fees get the shortest limit, counted from the hour it was filed (Friday 10:00):
+    # a supervisor calls back by Monday 10:00, resolved by Tuesday 10:00.
+    assert levy.verify_due == levy.response_due == wib(2026, 11, 23, 10, 0, 0)
+    assert levy.resolve_due == wib(2026, 11, 24, 10, 0, 0)
     with db.session() as s:
         # Filed on Wednesday 23 Dec: 24 joint leave, 25 Christmas, 26-27 weekend -> 28, 29, 30.
         holiday = file(rt, s, now=wib(2026, 12, 23, 9, 0, 0))
@@ -493,10 +507,14 @@ def test_input_checks():
     with pytest.raises(InvalidInput) as short:
         clean_description("  too short  ")
     assert short.value.code == "too_short"
+    with pytest.raises(InvalidInput) as one_word:
+        clean_description("pungli!!!!!!")  # long enough, but one word says too little
+    assert one_word.value.code == "too_short"
+    assert clean_description(" dimintai uang ") == "dimintai uang"
     with pytest.raises(InvalidInput) as long:
         clean_description("x" * 3001)
     assert long.value.code == "too_long"
-    assert clean_description(" " + "x" * 20 + " ") == "x" * 20
+    assert clean_description(" antre lama\n") == "antre lama"
     today = date(2026, 11, 20)
     assert parse_occurred_on("17/11/2026", today) == date(2026, 11, 17)
     assert parse_occurred_on("2026-11-17", today) == date(2026, 11, 17)
@@ -594,10 +612,10 @@ def test_bad_complaint_settings_name_the_variable(monkeypatch, env, message):
 
 def test_complaint_settings_from_the_environment(monkeypatch):
     monkeypatch.setenv("COMPLAINTS_CHAT_ID", "-1001234567890")
-    monkeypatch.setenv("COMPLAINT_LEVY_RESOLVE_DAYS", "45")
+    monkeypatch.setenv("COMPLAINT_LEVY_CATEGORIES", "pungli, suap")
     settings = load_settings()
     assert settings.complaints_chat_id == -1001234567890
-    assert settings.complaint_levy_resolve_days == 45
+    assert settings.complaint_levy_categories == ["pungli", "suap"]
     monkeypatch.setenv("COMPLAINTS_CHAT_ID", "")
     assert load_settings().complaints_chat_id is None
 
@@ -613,11 +631,12 @@ def test_categories_come_from_the_knowledge_base(db):
     cats = {c.key: c for c in categories(rt)}
     assert list(cats) == [c.id for c in kb.office.complaint_categories]
     levy, normal = cats["biaya"], cats["pelayanan"]
-    assert (levy.priority, levy.supervisory) == (PRIORITY_HIGHEST, True)
-    assert (normal.priority, normal.supervisory) == (PRIORITY_NORMAL, False)
+    assert (levy.priority, levy.urgent, levy.tier) == (PRIORITY_HIGHEST, True, "urgent")
+    assert (normal.priority, normal.urgent, normal.tier) == (PRIORITY_NORMAL, False, "standard")
+    assert cats["keamanan"].urgent  # safety: the shortest limit too
     assert levy.title(Translator("en")) == "Fees or illegal levies"
     assert levy.title(Translator("id")) == "Biaya atau pungutan liar"
-    assert time_limits(rt, levy).resolve_days == 60
+    assert time_limits(rt, levy).resolve_days == 2
     assert time_limits(rt, normal).resolve_days == 14
     with db.session() as s:
         s.add(Staff(telegram_id=SUPERVISOR, role="supervisor"))

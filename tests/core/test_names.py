@@ -6,12 +6,15 @@ import unicodedata
 from datetime import date
 
 from bot.applications.service import register_application
+from bot.complaints.handling import take
 from bot.complaints.lists import ListFilter, list_for_staff
 from bot.complaints.render import render_staff_card, render_staff_list
 from bot.complaints.reports import export_rows
 from bot.core.i18n import Translator
 from bot.core.names import clean_name
+from bot.people.staff_names import remember_staff_name
 from tests.complaints.test_service import (  # noqa: F401 - rt is a fixture
+    OFFICER_A,
     SUPERVISOR,
     file,
     outbox,
@@ -39,8 +42,11 @@ def test_clean_name_keeps_what_is_visible():
 def test_staff_never_see_invisible_characters_of_a_name(rt, db):  # noqa: F811
     tr = Translator("en")
     with db.session() as s:
+        # An officer's own Telegram name is cleaned too, before colleagues see it.
+        remember_staff_name(s, OFFICER_A, HOSTILE)
         c = file(rt, s, complainant_name=HOSTILE)
         assert c.complainant_name == "Sari (deman)x"
+        take(s, rt, c, actor=viewer(s, OFFICER_A))
         # A row stored before names were cleaned is cleaned when shown.
         old = file(rt, s, complainant_name="Budi", complainant_id=5001)
         old.complainant_name = "Bu\u202edi\u200b"
@@ -50,7 +56,7 @@ def test_staff_never_see_invisible_characters_of_a_name(rt, db):  # noqa: F811
             render_staff_card(s, rt, c, tr, with_thread=True),
             render_staff_card(s, rt, old, tr),
             render_staff_list(
-                rt, list_for_staff(s, viewer(s, SUPERVISOR), ListFilter(status="all")), tr
+                s, rt, list_for_staff(s, viewer(s, SUPERVISOR), ListFilter(status="all")), tr
             ),
             *[str(m.payload) for m in outbox(s)],
             *[str(row) for row in export_rows(s, rt, date(2026, 11, 1), date(2026, 11, 30))],
@@ -58,6 +64,7 @@ def test_staff_never_see_invisible_characters_of_a_name(rt, db):  # noqa: F811
     for text in shown:
         assert _invisible(text) == [], text
     assert "Budi" in shown[1] and "Sari (deman)x" in shown[0]
+    assert "Dukcapil · Sari (deman)x" in shown[0]  # the officer who took it, by name
 
 
 def test_applicant_names_are_cleaned(db):
