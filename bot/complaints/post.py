@@ -12,6 +12,7 @@ from typing import Any
 from sqlmodel import Session
 
 from bot.complaints.access import Viewer
+from bot.complaints.masking import with_reveal_button
 from bot.complaints.models import Complaint, ComplaintMessage
 from bot.complaints.notify import audit_and_notify, enqueue_attachments
 from bot.complaints.queries import thread_of
@@ -52,7 +53,7 @@ def post_new(session: Session, rt: Runtime, complaint: Complaint) -> None:
         session,
         chat_id=chat_id,
         text=head,
-        reply_markup=staff_buttons(complaint, tr),
+        reply_markup=with_reveal_button(session, complaint, staff_buttons(complaint, tr), tr),
         disable_web_page_preview=True,
     )
     complaint.group_post_id = row.id
@@ -77,7 +78,7 @@ def refresh_post(session: Session, rt: Runtime, complaint: Complaint) -> None:
         session,
         of=post,
         text=head,
-        reply_markup=staff_buttons(complaint, tr),
+        reply_markup=with_reveal_button(session, complaint, staff_buttons(complaint, tr), tr),
         disable_web_page_preview=True,
     )
 

@@ -2,7 +2,7 @@
 knowledge file that now answers it, or none).
 
 Revision ID: 0015_console2
-Revises: 0016_privacy
+Revises: 0017_apps19
 """
 
 import sqlalchemy as sa
@@ -11,7 +11,7 @@ from alembic import op
 from bot.core.models import AwareDateTime
 
 revision = "0015_console2"
-down_revision = "0016_privacy"
+down_revision = "0017_apps19"
 branch_labels = None
 depends_on = None
 

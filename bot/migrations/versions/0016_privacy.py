@@ -3,13 +3,13 @@ its complainant (the complainant recorded as the actor of filing, closing, reope
 it) lose the actor; the lines of past erasures lose the erased person's id.
 
 Revision ID: 0016_privacy
-Revises: 0017_apps19
+Revises: 0018_complaints19
 """
 
 from alembic import op
 
 revision = "0016_privacy"
-down_revision = "0017_apps19"
+down_revision = "0018_complaints19"
 branch_labels = None
 depends_on = None
 
