@@ -214,6 +214,12 @@ def staff_only(required: str) -> Callable[[Handler], Handler]:
                 else:
                     await unknown_command(update, context)
                 return
+            user = update.effective_user
+            if user is not None:  # colleagues see staff by name (bot/people/staff_names.py)
+                from bot.people.staff_names import remember_staff_name
+
+                with runtime(context).db.session() as session:
+                    remember_staff_name(session, user.id, user.full_name)
             await handler(update, context)
 
         return guarded

@@ -29,6 +29,7 @@ from bot.people.staff import (
     remove_staff,
     request_join,
 )
+from bot.people.staff_names import remember_staff_name, staff_labels
 from handlers.common import GROUP_FEATURES, reply_html, runtime, staff_only, translator
 from handlers.registry import registry_of
 
@@ -66,9 +67,10 @@ async def officer_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
                         return
                 add_staff(session, telegram_id=telegram_id, role=role, actor_id=admin)
                 sync_menu(session, rt, telegram_id)
+                label = staff_labels(session, [telegram_id]).get(telegram_id, str(telegram_id))
             await reply_html(
                 update,
-                _("{user} is now {role}.").format(user=telegram_id, role=_(ROLE_LABELS[role])),
+                _("{user} is now {role}.").format(user=escape(label), role=_(ROLE_LABELS[role])),
             )
         elif action == "invite":
             role = args[1].lower() if len(args) >= 2 else "officer"
@@ -94,8 +96,14 @@ async def officer_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         elif action == "list":
             with rt.db.session() as session:
                 staff = list_staff(session)
+                labels = staff_labels(session, [s.telegram_id for s in staff])
             lines = [_("<b>Staff</b>")]
-            lines += [f"• {s.telegram_id}: {_(ROLE_LABELS[s.role])}" for s in staff]
+            lines += [
+                f"• {escape(labels.get(s.telegram_id) or str(s.telegram_id))}"
+                + (f" · {s.telegram_id}" if s.telegram_id in labels else "")
+                + f": {_(ROLE_LABELS[s.role])}"
+                for s in staff
+            ]
             admin_label = _(ROLE_LABELS["admin"])
             lines += [f"• {i}: {admin_label} (ADMIN_IDS)" for i in rt.settings.admin_ids]
             await reply_html(update, "\n".join(lines))
@@ -118,6 +126,7 @@ async def join_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
             staff = redeem_invite(session, code=args[0], telegram_id=user_id)
             if staff is not None:
                 sync_menu(session, rt, user_id)
+                remember_staff_name(session, user_id, update.effective_user.full_name)
         if staff is None:
             await reply_html(update, _("This code is unknown, used or expired."))
         else:

@@ -33,7 +33,7 @@ async def _hello(user) -> None:
 
 async def test_from_counter_to_citizen_through_every_status(make_bot, database_url):
     bot = await make_bot(database_url, admin_ids=[ADMIN])
-    admin, officer = bot.user(ADMIN), bot.user(OFFICER)
+    admin, officer = bot.user(ADMIN), bot.user(OFFICER, "Dewi")
     citizen = bot.user(CITIZEN, language_code="en")
 
     # The admin invites an officer with a one-time code.
@@ -48,7 +48,7 @@ async def test_from_counter_to_citizen_through_every_status(make_bot, database_u
     assert "unknown, used or expired" in (await citizen.reply()).text
     await admin.send("/officer list")
     listing = (await admin.reply()).text
-    assert f"{OFFICER}: petugas" in listing
+    assert f"Dewi · {OFFICER}: petugas" in listing  # by name, as colleagues know her
     assert f"{CITIZEN}:" not in listing
 
     # The officer registers an application with the guided form.
