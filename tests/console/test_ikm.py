@@ -13,6 +13,7 @@ from sqlmodel import select
 
 from bot.console.models import FollowUpAction
 from bot.core.exports import XLSX_MIME
+from bot.core.i18n import Translator
 from bot.core.models import AuditEntry
 from tests.support.console import (
     SUPERVISOR,
@@ -121,30 +122,34 @@ async def test_a_follow_up_action_is_told_once_and_can_be_refused(console):
 
         report = await supervisor.get("/console/ikm/report.pdf?service=ktp-el")
         assert report.status_code == 200 and report.content[:5] == b"%PDF-"
+        # A file for the office's records: in the office's language (Indonesian here), whatever
+        # the reader's.
         workbook = await supervisor.get("/console/ikm/report.xlsx?service=ktp-el&lang=en")
         assert workbook.status_code == 200
         assert workbook.headers["content-type"] == XLSX_MIME
         assert 'filename="ikm-' in workbook.headers["content-disposition"]
         book = load_workbook(io.BytesIO(workbook.content))
-        assert book.sheetnames == ["Index", "Elements", "Follow-up actions"]
-        header, *rows = list(book["Index"].iter_rows())
+        id_ = Translator("id").gettext
+        assert book.sheetnames == [id_("Index"), id_("Elements"), id_("Follow-up actions")]
+        assert book.sheetnames[2] == "Tindak lanjut"
+        header, *rows = list(book[id_("Index")].iter_rows())
         names = [c.value for c in header]
-        assert names[:6] == ["Period", "From", "To", "Rule", "Service", "Respondents"]
+        assert names[:6] == [id_(n) for n in
+                             ("Period", "From", "To", "Rule", "Service", "Respondents")]
         overall = {name: cell for name, cell in zip(names, rows[-1], strict=True)}
         # Dates as dates, the NRR and the index as numbers with their decimals.
-        assert overall["From"].is_date and overall["From"].number_format == "yyyy-mm-dd"
-        assert overall["Respondents"].value == 2
+        since = overall[id_("From")]
+        assert since.is_date and since.number_format == "yyyy-mm-dd"
+        assert overall[id_("Respondents")].value == 2
         assert overall["NRR U1"].value == 2.0 and overall["NRR U1"].number_format == "0.0000"
-        assert overall["Index"].value == 50.0 and overall["Index"].number_format == "0.00"
-        assert overall["Grade"].value == "D (not good)"
-        elements = list(book["Elements"].iter_rows(min_row=2, values_only=True))
+        index = overall[id_("Index")]
+        assert index.value == 50.0 and index.number_format == "0.00"
+        assert overall[id_("Grade")].value == id_("D (not good)")
+        elements = list(book[id_("Elements")].iter_rows(min_row=2, values_only=True))
         assert len(elements) == 9 and elements[0][2:4] == (2.0, 50.0)
-        (action,) = list(book["Follow-up actions"].iter_rows(min_row=2))
+        (action,) = list(book[id_("Follow-up actions")].iter_rows(min_row=2))
         assert action[0].is_date and action[0].value.date() == date.today()
         assert action[3].value.startswith("Loket KTP-el kini buka")
-        indonesian = load_workbook(io.BytesIO((await supervisor.get(
-            "/console/ikm/report.xlsx?service=ktp-el&lang=id")).content))
-        assert indonesian.sheetnames[2] == "Tindak lanjut"
         summary = await supervisor.get("/console/ikm/summary.csv?service=ktp-el")
         # In the office's language (Indonesian here).
         assert summary.text.startswith("periode,aturan,layanan,responden")

@@ -196,14 +196,14 @@ async def _new_messages(bot: BotHarness, user) -> list[SentMessage]:  # noqa: AN
 async def _press_all(
     bot: BotHarness, user, messages: list[SentMessage], depth: int  # noqa: ANN001
 ) -> list[SentMessage]:
-    """What each button of ``messages`` gives when pressed, ``depth`` levels deep. Each is
-    pressed on the message as it was sent: a press that edits the message in place (a menu's
-    next level) must not hide its siblings from the walk."""
+    """What each button of ``messages`` gives when pressed, ``depth`` levels deep (a menu of
+    periods, then units: one period is enough to reach every unit). Each is pressed on the
+    message as it was sent: a press that edits the message in place (a menu's next level) must
+    not hide its siblings from the walk."""
     pressed: list[SentMessage] = []
     for message in messages:
-        for _label, data in message.buttons:
-            if data.startswith(("http://", "https://")):
-                continue
+        buttons = [d for _label, d in message.buttons if not d.startswith(("http://", "https://"))]
+        for data in buttons[:1] if depth > 1 else buttons:
             await user.forge_click(data, message=message)
             answers = await _new_messages(bot, user)
             pressed += answers
