@@ -27,8 +27,11 @@ update: extract
 run: install
 	$(BIN)/servicebot run
 
+# Worker processes for the suite (pytest-xdist); WORKERS=0 runs it in this process.
+WORKERS ?= 3
+
 test: install
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n $(WORKERS)
 
 # The floors in pyproject.toml must stay true: a separate environment with the lowest version
 # each direct dependency allows (uv resolves that; pip cannot), then the whole suite.
@@ -38,7 +41,7 @@ test-lowest: compile
 	$(PY) -m venv $(LOWEST)
 	$(LOWEST)/bin/pip install -q 'uv>=0.4'
 	$(LOWEST)/bin/uv pip install -q --python $(LOWEST)/bin/python --resolution lowest-direct -e '.[test]'
-	$(LOWEST)/bin/python -m pytest -q
+	$(LOWEST)/bin/python -m pytest -q -n $(WORKERS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check bot handlers tests bench
