@@ -15,7 +15,7 @@ from bot.people.roles import audit
 from bot.people.scope import report_scope
 from bot.queue import closures, notices, reports
 from bot.queue.buttons import STATS
-from bot.queue.service import QueueError, local_today
+from bot.queue.service import QueueError, config_of, local_today
 from bot.surveys.questionnaire import service_unit
 from bot.telegram_rules.callback import CallbackData
 from handlers.common import reply_html, runtime, staff_only, translator, unknown_button
@@ -33,6 +33,14 @@ def _date(text: str) -> date | None:
         return date.fromisoformat(text)
     except ValueError:
         return None
+
+
+def _own_services(rt: object, user_id: int, service_ids: object) -> frozenset[str] | None:
+    """The services a supervisor of a unit may act on (their unit's, bot/people/scope.py);
+    None for admins and supervisors in no unit (every service)."""
+    with rt.db.session() as session:
+        scope = report_scope(session, user_id, rt.settings.admin_ids)
+    return scope.services(service_ids, lambda s: service_unit(rt, s))
 
 
 # --- /tutup --------------------------------------------------------------------------------
@@ -59,11 +67,23 @@ async def close_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     if args or (start is not None and end <= start):
         await reply_html(update, usage)
         return
+    config = config_of(rt)
+    own = _own_services(rt, update.effective_user.id, config.services if config else ())
+    if own is not None and service_id is not None and service_id not in own:
+        await reply_html(update, _("You close bookings for your unit's services only."))
+        return
+    # A supervisor of a unit closing every service closes that unit's services.
+    targets: list[str | None] = [service_id] if own is None or service_id else sorted(own)
+    if not targets:
+        await reply_html(update, _("You close bookings for your unit's services only."))
+        return
+    slots = told = 0
     try:
         with rt.db.session() as session:
-            slots, told = closures.close(session, rt, day=day, start=start, end=end,
-                                         service_id=service_id,
-                                         actor_id=update.effective_user.id)
+            for target in targets:
+                n, m = closures.close(session, rt, day=day, start=start, end=end,
+                                      service_id=target, actor_id=update.effective_user.id)
+                slots, told = slots + n, told + m
     except QueueError as exc:
         await reply_html(update, error_text(tr, exc))
         return
@@ -197,6 +217,12 @@ async def notice_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         await reply_html(update, usage)
         return
     service_id = None if scope in WHOLE_OFFICE else scope
+    known = rt.knowledge.services if rt.knowledge is not None else {}
+    own = _own_services(rt, update.effective_user.id, known)
+    if own is not None and (service_id is None or service_id not in own):
+        await reply_html(update, _("A supervisor of a unit posts notices for the unit's "
+                                   "services only: /gangguan SERVICE END REASON."))
+        return
     try:
         with rt.db.session() as session:
             notice, told = notices.post_notice(

@@ -15,7 +15,7 @@ from bot.core.models import Staff
 from bot.outbox.models import OutboxMessage
 from bot.queue import counter
 from bot.queue.jobs import tick
-from bot.queue.models import QueueBooking
+from bot.queue.models import QueueBooking, QueueSlot
 from bot.queue.service import book, rooms
 from handlers.outbox_delivery import drain_outbox
 from tests.support.queue import MONDAY, TUESDAY, TestClock, at
@@ -207,3 +207,35 @@ async def test_a_notice_ends_by_itself_at_the_expected_end(bot):
     reminder, clear = await people[1001].replies(2)
     assert reminder.text.startswith("🔔 Today at 13:00-13:30")  # the morning reminder
     assert clear.text.startswith("✅ All clear (all services)")
+
+
+async def test_a_unit_supervisor_closes_and_posts_for_the_units_services_only(bot):
+    rt = bot.rt
+    clock = TestClock(rt, at(rt, MONDAY, 7, 0))
+    await _citizens(bot, (1001, "id"), (1002, "id"))
+    ktp = _book(rt, 1001, TUESDAY, "10:00")  # kependudukan
+    passport = _book(rt, 1002, TUESDAY, "10:00", service_id="paspor")  # imigrasi-kepolisian
+    supervisor = await _staff(bot, SUPERVISOR, "supervisor")
+    with rt.db.session() as s:
+        s.get(Staff, SUPERVISOR).unit = "kependudukan"
+    await supervisor.send("/tutup 2027-03-23 10:00-11:00 paspor")
+    assert "layanan unit Anda saja" in (await supervisor.reply()).text
+    await supervisor.send("/gangguan semua 14:00 Listrik padam")
+    assert "layanan unit itu saja" in (await supervisor.reply()).text
+    await supervisor.send("/gangguan paspor 14:00 Sistem gangguan")
+    assert "layanan unit itu saja" in (await supervisor.reply()).text
+    # "Every service": the unit's services only; the passport booking stays.
+    await supervisor.send("/tutup 2027-03-23 10:00-11:00")
+    done = await supervisor.reply()
+    assert "1 warga yang sudah booking sedang diberi tahu" in done.text
+    await deliver(bot, clock)
+    with rt.db.session() as s:
+        assert s.get(QueueSlot, ("ktp-el", TUESDAY, ktp.start)).closed
+        assert not s.get(QueueSlot, ("paspor", TUESDAY, passport.start)).closed
+    # A supervisor in no unit closes every service, as before.
+    with rt.db.session() as s:
+        s.get(Staff, SUPERVISOR).unit = None
+    await supervisor.send("/tutup 2027-03-23 10:00-11:00")
+    assert "1 warga yang sudah booking" in (await supervisor.reply()).text
+    with rt.db.session() as s:
+        assert s.get(QueueSlot, ("paspor", TUESDAY, passport.start)).closed
