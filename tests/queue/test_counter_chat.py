@@ -198,7 +198,8 @@ async def test_after_the_service_the_officer_registers_the_application(bot):
         # Its completion will invite the survey, as for any application: not twice.
         assert s.exec(select(SurveyInvitation)).all() == []
     await deliver(bot, clock)
-    ticket, called, told = await citizen.replies(3)
+    # A wait, not a sleep: on a loaded machine the background sender may hold the last row.
+    ticket, called, told = await citizen.replies(3, timeout=15)
     assert called.text == "📢 Number 001: please go to Counter 2."
     assert told.text.startswith("📝 Your application for Electronic ID card (KTP-el) is "
                                 "registered. Tracking number:")
