@@ -50,11 +50,10 @@ def make_engine(url: str) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn) -> None:  # noqa: ANN001
-            # IMMEDIATE: a transaction takes the write lock when it starts, waiting up to the
-            # busy timeout. A deferred one that reads, then writes after another connection
-            # wrote, fails at once with "database is locked" (SQLite cannot upgrade a stale
-            # snapshot); the busy timeout never applies to that case.
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            # Deferred, not IMMEDIATE: sessions are also opened on the event loop, and one held
+            # across an await would make every other session on the loop wait for its write
+            # lock (up to the busy timeout) instead of reading.
+            conn.exec_driver_sql("BEGIN")
 
         return engine
     engine = create_engine(
