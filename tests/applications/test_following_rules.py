@@ -19,10 +19,10 @@ from bot.applications.pickup import pickup_plan
 from bot.applications.replies import answer_citizen, send_to_office
 from bot.applications.service import change_status, register_application
 from bot.applications.tracking import new_tracking_number, read_typed
-from bot.core.db import Database
 from bot.core.models import utcnow
 from bot.privacy.registry import apply_retention, erase_personal_data, export_personal_data
 from tests.support.applications import make_runtime
+from tests.support.migrations import database_at
 
 NUMBER = "PFVYQG64"  # a valid number: its check character is 4
 
@@ -130,14 +130,7 @@ def test_the_pickup_plan_falls_back_to_the_office_and_skips_closed_days(sqlite_d
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def db_before_following(request, tmp_path):
     """A database at the revision before this feature's (0014_queue)."""
-    if request.param == "sqlite":
-        db = Database(f"sqlite:///{tmp_path}/old.db")
-    else:
-        db = Database(request.getfixturevalue("postgres_url"))
-        with db.engine.begin() as conn:
-            conn.execute(text("DROP SCHEMA public CASCADE"))
-            conn.execute(text("CREATE SCHEMA public"))
-    db.upgrade("0014_queue")
+    db = database_at(request, tmp_path, "0014_queue")
     yield db
     db.dispose()
 

@@ -9,18 +9,18 @@ import io
 
 import pytest
 from openpyxl import load_workbook
-from sqlalchemy import text
 from sqlmodel import select
 
 from bot.complaints.access import viewer_for
-from bot.complaints.filing import file_complaint, get_complaint
 from bot.complaints.feedback import record_feedback, record_rating
+from bot.complaints.filing import file_complaint, get_complaint
 from bot.complaints.handling import resolve
 from bot.complaints.models import Complaint
 from bot.core.db import Database
 from bot.core.models import AuditEntry, Staff, utcnow
 from bot.people.roles import audit
 from tests.support.complaints import file_in_chat
+from tests.support.migrations import database_at
 
 GROUP = -100700
 ANONYMOUS, NAMED, OFFICER, ADMIN = 6104417731, 6104417732, 2001, 9001
@@ -91,17 +91,9 @@ async def test_audit_and_group_post_never_tie_an_anonymous_ticket_to_its_complai
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def at_0014(request: pytest.FixtureRequest, tmp_path) -> Database:  # noqa: ANN001
-    """A database migrated up to 0014_queue only, as installs were before this change."""
-    if request.param == "sqlite":
-        db = Database(f"sqlite:///{tmp_path}/old.db")
-    else:
-        db = Database(request.getfixturevalue("postgres_url"))
-        with db.engine.begin() as conn:
-            conn.execute(text("DROP SCHEMA public CASCADE"))
-            conn.execute(text("CREATE SCHEMA public"))
-    # Just before the migration under test (the rows below are written with today's models,
-    # so it must stay the newest migration, or these rows be written as plain SQL).
-    db.upgrade("0018_complaints19")
+    """A database just before the anonymity migration (0016_privacy). The rows the test writes
+    use today's models, so that migration must stay the newest, or the rows be plain SQL."""
+    db = database_at(request, tmp_path, "0018_complaints19")
     yield db
     db.dispose()
 
