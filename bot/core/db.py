@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -50,10 +52,7 @@ def make_engine(url: str) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn) -> None:  # noqa: ANN001
-            # Deferred, not IMMEDIATE: sessions are also opened on the event loop, and one held
-            # across an await would make every other session on the loop wait for its write
-            # lock (up to the busy timeout) instead of reading.
-            conn.exec_driver_sql("BEGIN")
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if _takes_write_lock_first() else "BEGIN")
 
         return engine
     engine = create_engine(
@@ -62,6 +61,45 @@ def make_engine(url: str) -> Engine:
     )
     _ping_when_idle(engine)
     return engine
+
+
+# Set while code runs that only reads (the report threads, bot/core/offload.py): its SQLite
+# transactions stay deferred even off the event loop (see _takes_write_lock_first).
+_READS_ONLY: contextvars.ContextVar[bool] = contextvars.ContextVar("db_reads_only", default=False)
+
+
+@contextmanager
+def reads_only() -> Iterator[None]:
+    """Mark the block's units of work as reading only: on SQLite, a worker thread then does not
+    take the write lock at BEGIN (a report reading a year of rows would hold every writer up)."""
+    token = _READS_ONLY.set(True)
+    try:
+        yield
+    finally:
+        _READS_ONLY.reset(token)
+
+
+def _takes_write_lock_first() -> bool:
+    """Whether a SQLite transaction begins IMMEDIATE (with the write lock) or deferred.
+
+    SQLite in WAL mode lets one writer in at a time; a deferred transaction that read first
+    and writes later fails at once ("database is locked", no busy wait) when another
+    connection committed in between, because its snapshot is stale. The worker threads (the
+    console's pages, the HTTP API, the Bot API transport) run truly beside the event loop, so
+    their read-then-write units of work (a page that checks a ticket and writes the audit row)
+    begin IMMEDIATE: they wait their turn at BEGIN instead of failing at the write. They are
+    short and never wait for the event loop while holding the lock.
+
+    On the event loop they stay deferred: one session held across an await would otherwise
+    make the next session on the same loop wait on the lock its own thread holds (the busy
+    timeout, 30 s, with every chat stalled). Code marked ``reads_only`` stays deferred too."""
+    if _READS_ONLY.get():
+        return False
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return True  # a worker thread (or a command-line tool): no event loop here
+    return False
 
 
 # The default DATABASE_URL's folder, relative to where the bot runs: made on first start. Any

@@ -18,6 +18,8 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import ParamSpec, TypeVar
 
+from bot.core.db import reads_only
+
 P = ParamSpec("P")
 T = TypeVar("T")
 
@@ -25,8 +27,13 @@ T = TypeVar("T")
 _REPORTS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="report")
 
 
+def _reading(fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
+    with reads_only():  # its SQLite transactions stay deferred (bot/core/db.py)
+        return fn(*args, **kwargs)
+
+
 async def off_the_loop(fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
     """``fn(*args, **kwargs)`` in a report thread; the caller's event loop runs on meanwhile."""
     context = contextvars.copy_context()  # the update's context (its locale, its journal)
-    call = functools.partial(context.run, fn, *args, **kwargs)
+    call = functools.partial(context.run, _reading, fn, *args, **kwargs)
     return await asyncio.get_running_loop().run_in_executor(_REPORTS, call)

@@ -16,7 +16,7 @@ from sqlmodel import Field, SQLModel
 from bot.applications.statuses import status_mapping_problems
 from bot.conversation.library import load_library
 from bot.core.config import Settings
-from bot.core.db import Database
+from bot.core.db import Database, reads_only
 from bot.core.models import UtcDateTime, utcnow
 from bot.core.runtime import Runtime
 from bot.core.workdays import WorkingCalendar
@@ -141,7 +141,8 @@ def prepare(rt: Runtime) -> tuple[int, Loaded] | None:
     The folder is read again and must be valid and match the published fingerprint (another
     machine's folder may still be being copied): otherwise the old knowledge keeps serving
     and the next poll tries again (the warning is logged once per version)."""
-    version, wanted = published(rt.db)
+    with reads_only():  # a worker thread that must not hold writers up (bot/core/db.py)
+        version, wanted = published(rt.db)
     if version == rt.knowledge_version:
         return None
     try:

@@ -34,3 +34,88 @@ def test_database_errors_do_not_carry_the_parameters(db):
             conn.execute(text("SELECT * FROM no_such_table WHERE code = :code"),
                          {"code": "VERIFY-SECRET-42"})
     assert "VERIFY-SECRET-42" not in str(raised.value)
+
+
+def test_a_worker_threads_read_then_write_waits_its_turn_on_sqlite(tmp_path):
+    """A console page in a worker thread reads a row, then writes (the audit of a reveal);
+    meanwhile the event loop commits a write. On SQLite a deferred transaction would fail at
+    its write ("database is locked": its snapshot is stale); the worker's transaction begins
+    with the write lock, so the loop's write waits for it and both land."""
+    import asyncio
+    import threading
+
+    from sqlmodel import select
+
+    from bot.core.db import Database
+    from bot.core.models import User
+
+    db = Database(f"sqlite:///{tmp_path / 'lock.db'}")
+    db.upgrade()
+    with db.session() as s:
+        s.add(User(telegram_id=1))
+    has_read, loop_wrote = threading.Event(), threading.Event()
+    failures: list[BaseException] = []
+
+    def page() -> None:  # a console view in the threadpool: no event loop on this thread
+        try:
+            with db.session() as s:
+                s.exec(select(User)).all()
+                has_read.set()
+                loop_wrote.wait(1.0)  # the loop's commit would land here, were it let in
+                s.add(User(telegram_id=2))
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            failures.append(exc)
+
+    async def chat() -> None:  # a handler on the event loop: deferred, writes after the page
+        await asyncio.to_thread(has_read.wait, 5.0)
+        with db.session() as s:
+            s.add(User(telegram_id=3))
+        loop_wrote.set()
+
+    worker = threading.Thread(target=page)
+    worker.start()
+    asyncio.run(chat())
+    worker.join(10)
+    assert failures == []
+    with db.session() as s:
+        assert sorted(u.telegram_id for u in s.exec(select(User))) == [1, 2, 3]
+    db.engine.dispose()
+
+
+def test_report_threads_do_not_hold_writers_up(tmp_path):
+    """A report thread (bot/core/offload.py) only reads and stays deferred: while it holds a
+    transaction open, a write on the event loop goes through at once."""
+    import asyncio
+    import threading
+    import time
+
+    from sqlmodel import select
+
+    from bot.core.db import Database
+    from bot.core.models import User
+    from bot.core.offload import off_the_loop
+
+    db = Database(f"sqlite:///{tmp_path / 'report.db'}")
+    db.upgrade()
+    reading, done = threading.Event(), threading.Event()
+
+    def report() -> int:
+        with db.session() as s:
+            rows = s.exec(select(User)).all()
+            reading.set()
+            done.wait(5.0)  # a long report, its transaction open
+            return len(rows)
+
+    async def main() -> float:
+        pending = asyncio.ensure_future(off_the_loop(report))
+        await asyncio.to_thread(reading.wait, 5.0)
+        started = time.monotonic()
+        with db.session() as s:
+            s.add(User(telegram_id=7))
+        took = time.monotonic() - started
+        done.set()
+        assert await pending == 0
+        return took
+
+    assert asyncio.run(main()) < 2.0
+    db.engine.dispose()
