@@ -149,10 +149,17 @@ def end_notice(session: Session, rt: Any, notice: QueueNotice, now: datetime | N
     return len(recipients)
 
 
-def end_active(session: Session, rt: Any, now: datetime | None = None) -> int:
-    """``/gangguan selesai``: every notice in force ends now; returns how many ended."""
+def end_active(session: Session, rt: Any, now: datetime | None = None, *,
+               services: frozenset[str] | None = None, whole_office: bool = True) -> int:
+    """``/gangguan selesai``: the notices in force end now; returns how many ended.
+    ``services``: only notices of these services (None: of any service); ``whole_office``:
+    the office-wide notices too (a unit's supervisor neither posts nor ends those)."""
     now = now or rt.now()
-    notices = active_notices(session, now)
+    notices = [
+        notice for notice in active_notices(session, now)
+        if (notice.service_id is None and whole_office)
+        or (notice.service_id is not None and (services is None or notice.service_id in services))
+    ]
     for notice in notices:
         end_notice(session, rt, notice, now)
     return len(notices)

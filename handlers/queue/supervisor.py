@@ -11,6 +11,7 @@ from datetime import date, datetime, time, timedelta
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
 from telegram.ext import ContextTypes
 
+from bot.core.i18n import Translator
 from bot.people.roles import audit
 from bot.people.scope import report_scope
 from bot.queue import closures, notices, reports
@@ -190,6 +191,33 @@ def _expected_end(rt: object, args: list[str], now: datetime) -> tuple[datetime 
     return datetime.combine(day + timedelta(days=1), time(0, 0), tzinfo=rt.tz), 1
 
 
+async def _end_notices(update: Update, rt: object, tr: Translator, scope: str | None,
+                       own: frozenset[str] | None) -> None:
+    """``/gangguan selesai [SERVICE|semua]``: without a scope, every notice the supervisor may
+    end (a unit's supervisor: the unit's services'); with one, that service's or the office-wide
+    ones."""
+    _ = tr.gettext
+    if scope is None:
+        services, whole_office = own, own is None
+    elif scope in WHOLE_OFFICE:
+        services, whole_office = frozenset(), True
+    else:
+        services, whole_office = frozenset({scope}), False
+    if own is not None and (whole_office or not services <= own):
+        await reply_html(update, _("A supervisor of a unit ends notices for the unit's "
+                                   "services only: /gangguan selesai, or /gangguan selesai "
+                                   "SERVICE."))
+        return
+    with rt.db.session() as session:
+        ended = notices.end_active(session, rt, rt.now(), services=services,
+                                   whole_office=whole_office)
+        audit(session, actor_id=update.effective_user.id, action="queue.notice_end",
+              subject=scope or "all", ended=ended)
+    await reply_html(update, _("{count} notices ended; the all-clear is on its way to "
+                               "everyone who was told.").format(count=ended) if ended
+                     else _("No disruption notice is in force."))
+
+
 @staff_only("supervisor")
 async def notice_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     rt = runtime(context)
@@ -197,19 +225,15 @@ async def notice_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     _ = tr.gettext
     args = list(context.args or [])
     now = rt.now()
+    known = rt.knowledge.services if rt.knowledge is not None else {}
+    own = _own_services(rt, update.effective_user.id, known)
     if args and args[0].lower() in END_WORDS:
-        with rt.db.session() as session:
-            ended = notices.end_active(session, rt, now)
-            audit(session, actor_id=update.effective_user.id, action="queue.notice_end",
-                  ended=ended)
-        await reply_html(update, _("{count} notices ended; the all-clear is on its way to "
-                                   "everyone who was told.").format(count=ended) if ended
-                         else _("No disruption notice is in force."))
+        await _end_notices(update, rt, tr, args[1].lower() if len(args) > 1 else None, own)
         return
     usage = _("Post a disruption notice: /gangguan SERVICE END REASON, where SERVICE is a "
               "service id or semua (the whole office) and END is 14:00, 2026-12-07 or "
               "2026-12-07 14:00. Example: /gangguan ktp-el 14:00 Blangko KTP habis. End it "
-              "with /gangguan selesai.")
+              "with /gangguan selesai (or /gangguan selesai SERVICE).")
     scope = args.pop(0).lower() if args else ""
     ends_at, used = _expected_end(rt, args, now)
     reason = " ".join(args[used:])
@@ -217,8 +241,6 @@ async def notice_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         await reply_html(update, usage)
         return
     service_id = None if scope in WHOLE_OFFICE else scope
-    known = rt.knowledge.services if rt.knowledge is not None else {}
-    own = _own_services(rt, update.effective_user.id, known)
     if own is not None and (service_id is None or service_id not in own):
         await reply_html(update, _("A supervisor of a unit posts notices for the unit's "
                                    "services only: /gangguan SERVICE END REASON."))

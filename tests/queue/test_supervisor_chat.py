@@ -239,3 +239,42 @@ async def test_a_unit_supervisor_closes_and_posts_for_the_units_services_only(bo
     assert "1 warga yang sudah booking" in (await supervisor.reply()).text
     with rt.db.session() as s:
         assert s.get(QueueSlot, ("paspor", TUESDAY, passport.start)).closed
+
+
+async def test_a_unit_supervisor_ends_the_units_notices_only(bot):
+    rt = bot.rt
+    admin = await _staff(bot, 9002, "admin")
+    await admin.send("/gangguan paspor 2027-03-23 15:00 Sistem imigrasi gangguan")
+    assert "Gangguan layanan" in (await admin.reply()).text
+    await admin.send("/gangguan semua 2027-03-23 15:00 Listrik padam")
+    assert "Gangguan layanan" in (await admin.reply()).text
+    supervisor = await _staff(bot, SUPERVISOR, "supervisor")
+    with rt.db.session() as s:
+        s.get(Staff, SUPERVISOR).unit = "kependudukan"
+    await supervisor.send("/gangguan ktp-el 2027-03-23 15:00 Blangko KTP habis")
+    assert "Gangguan layanan" in (await supervisor.reply()).text
+
+    # Another unit's notice, or the whole office's, is not theirs to end.
+    for command in ("/gangguan selesai paspor", "/gangguan selesai semua"):
+        await supervisor.send(command)
+        assert "layanan unit itu saja" in (await supervisor.reply()).text
+    # Plain "selesai" ends the unit's notice and leaves the others in force.
+    await supervisor.send("/gangguan selesai")
+    assert "1 pengumuman diakhiri" in (await supervisor.reply()).text
+    await supervisor.send("/gangguan selesai")
+    assert "Tidak ada pengumuman gangguan" in (await supervisor.reply()).text
+
+    def in_force() -> list[str | None]:
+        from bot.queue.notices import active_notices
+
+        with rt.db.session() as s:
+            return [n.service_id for n in active_notices(s, rt.now())]
+
+    assert in_force() == ["paspor", None]
+    # The admin may name one service, or the office-wide ones.
+    await admin.send("/gangguan selesai semua")
+    assert "1 pengumuman diakhiri" in (await admin.reply()).text
+    assert in_force() == ["paspor"]
+    await admin.send("/gangguan selesai")
+    assert "1 pengumuman diakhiri" in (await admin.reply()).text
+    assert in_force() == []
