@@ -7,7 +7,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, ReplyKeyboardRemove, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
 from telegram.ext import (
@@ -18,7 +18,7 @@ from bot.core.i18n import N_, Translator
 from bot.core.models import ConversationState
 from bot.core.runtime import Runtime
 from bot.core.text import split_message
-from bot.people.conversations import clear_state, get_state
+from bot.people.conversations import clear_state, get_state, reply_keyboard_shown
 from bot.people.users import user_language
 from bot.telegram_rules.callback import CallbackData
 from handlers.media import what_i_take
@@ -134,11 +134,16 @@ async def route_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
 
 async def cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     _ = translator(update, context).gettext
+    keyboard = False
     if update.effective_chat and update.effective_user:
         with runtime(context).db.session() as session:
-            clear_state(
+            keyboard = reply_keyboard_shown(clear_state(
                 session, chat_id=update.effective_chat.id, user_id=update.effective_user.id
-            )
+            ))
+    if keyboard:  # a message carries one keyboard: the step's goes, then the menu comes
+        await reply_html(update, _("Cancelled. Nothing was saved."), ReplyKeyboardRemove())
+        await reply_html(update, _("What would you like to do?"), main_menu(_))
+        return
     await reply_html(update, _("Cancelled. Nothing was saved."), main_menu(_))
 
 

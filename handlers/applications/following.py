@@ -79,6 +79,7 @@ async def ask_phone(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             user_id=query.from_user.id,
             flow=PHONE_FLOW,
             step="contact",
+            reply_keyboard=True,
         )
     await query.answer()
     await reply_html(
@@ -133,7 +134,7 @@ async def shared_contact(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     if contact.user_id != user_id:
         with rt.db.session() as session:
             set_state(session, chat_id=update.effective_chat.id, user_id=user_id,
-                      flow=PHONE_FLOW, step="contact")
+                      flow=PHONE_FLOW, step="contact", reply_keyboard=True)
         await reply_html(
             update,
             _("That is someone else's contact. Please share your own number with the button "

@@ -82,6 +82,7 @@ async def _go(
             flow=FLOW,
             step=step,
             data=data,
+            reply_keyboard=step == "location",  # the place's share-location keyboard
         )
     text, markup = question(rt, step, data, tr, _today(rt))
     await reply_html(update, text, markup)

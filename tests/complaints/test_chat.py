@@ -505,3 +505,29 @@ async def test_admin_puts_officers_in_units(desk):
     with bot.rt.db.session() as s:
         assert s.get(Staff, OFFICER_B).unit == "Dinas Kependudukan & Pencatatan Sipil"
         assert s.get(Staff, OFFICER).unit is None
+
+
+async def test_cancelling_at_the_place_step_takes_its_keyboard_away(make_bot, database_url):
+    bot = await make_bot(database_url)
+    citizen = bot.user(CITIZEN, language_code="id")
+    await citizen.send("/pengaduan")
+    await citizen.reply()
+    await citizen.click("cf:cat:petugas")
+    await citizen.reply()
+    await citizen.send(STORY)
+    await citizen.reply()
+    await citizen.send("kemarin")
+    where = await citizen.reply()
+    assert where.keyboard[0].startswith("📍")  # the share-location keyboard is on screen
+    await citizen.send("/batal")
+    cancelled, menu = await citizen.replies(2)
+    assert cancelled.text == "Dibatalkan. Tidak ada yang disimpan."
+    assert cancelled.reply_markup == {"remove_keyboard": True}
+    assert "📣 Pengaduan" in menu.labels
+    with bot.rt.db.session() as s:
+        assert s.exec(select(Complaint)).first() is None
+    # Cancelling with no keyboard on screen stays one message, with the menu.
+    await citizen.send("/batal")
+    again = await citizen.reply()
+    assert again.text == "Dibatalkan. Tidak ada yang disimpan." and "📣 Pengaduan" in again.labels
+    await citizen.expect_silence()
