@@ -81,6 +81,7 @@ async def _post_init(app: Application) -> None:
     from handlers.registry import registry_of
 
     rt: Runtime = app.bot_data["runtime"]
+    rt.bot_username = app.bot.username  # the receipt's t.me link in the HTTP API
     default = rt.settings.default_locale
     for locale in SUPPORTED_LOCALES:
         commands = [

@@ -21,6 +21,7 @@ from starlette.routing import Route
 import bot.applications.service as applications_service
 from bot.api_tokens.auth import ApiCaller, TokenChecker
 from bot.applications.errors import ApplicationError, NotFound
+from bot.applications.links import status_link
 from bot.applications.models import Application
 from bot.applications.service import change_status, get_application, register_application
 from bot.applications.statuses import ServiceSteps
@@ -98,6 +99,10 @@ class ApplicationOut(BaseModel):
 
 class CreatedOut(ApplicationOut):
     verification_code: str = Field(description="Print it on the receipt with the tracking number")
+    status_link: str | None = Field(description=(
+        "Print it on the receipt (as a QR code too): https://t.me/<bot>?start=st_<number>_<code> "
+        "opens the status in the chat and follows the application in one press. Null while the "
+        "bot has not started (it learns its own username from Telegram)."))
 
 
 def _error(status: int, code: str, message: str, **extra: Any) -> JSONResponse:
@@ -220,6 +225,8 @@ def create_api_app(rt: Runtime) -> Starlette:
                 session.flush()
                 out = _out(rt, session, application)
                 out["verification_code"] = application.verification_code
+                out["status_link"] = (status_link(rt.bot_username, application)
+                                      if rt.bot_username else None)
                 return out
 
         return JSONResponse(await run_in_threadpool(work), 201)

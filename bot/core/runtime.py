@@ -56,6 +56,9 @@ class Runtime:
     # Telegram layer (handlers/menu.py) for the staff's own menus (bot/people/menus.py); None
     # where no Application runs (the command line).
     command_menus: Callable[[str, str], list[tuple[str, str]]] | None = None
+    # The bot's @username, known once the Application has started (its getMe); the HTTP API
+    # builds the receipt's t.me link with it. None where no Application runs.
+    bot_username: str | None = None
 
     def now(self) -> datetime:
         """The time the features act on: the test clock when one is set, else the real time."""

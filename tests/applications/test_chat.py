@@ -316,12 +316,14 @@ async def test_the_back_office_api_reaches_followers_only_with_a_token(make_bot,
         )
         assert created.status_code == 201
         number, code = created.json()["tracking_number"], created.json()["verification_code"]
+        # The receipt's link, as the chat's /register prints it: one press opens and follows.
+        link = created.json()["status_link"]
+        assert link == (f"https://t.me/servicebot_test_bot?start=st_{number.replace('-', '')}"
+                        f"_{code}")
         citizen = bot.user(CITIZEN)
-        await citizen.send(f"/cekstatus {number} {code}")
-        await citizen.reply()
-        await citizen.click("🔔 Ikuti permohonan ini")
-        await citizen.callback_answer()
-        await citizen.reply()
+        await citizen.send("/start " + link.split("?start=", 1)[1])
+        opened = await citizen.reply()
+        assert number in opened.text and "mengikuti" in opened.text
         url = f"/api/v1/applications/{number}/status"
         refused = await api.post(url, json={"status": "in_process"})
         assert refused.status_code == 401
