@@ -37,8 +37,10 @@ from bot.surveys.report import (
     build_report,
     format_index,
     format_nrr,
+    index_trend,
     parse_period,
 )
+from bot.surveys.scoped import scoped_report
 
 TREND_PERIODS = 6
 CHART_CACHE_SECONDS = 300.0
@@ -81,31 +83,18 @@ def units(rt: Runtime) -> list[str]:
 def _report(session: Session, rt: Runtime, config: SurveyConfig, period: Period,
             scope: Scope, *, count_population: bool = True) -> Report:
     """The scope's figures as ``overall``, and its services as ``groups``."""
-    unit_of = lambda sid: service_unit(rt, sid)  # noqa: E731
     if scope.service is not None:
         return build_report(session, config, period, rt.tz, by="service", only=scope.service,
-                            unit_of=unit_of, count_population=count_population)
-    per_service = build_report(session, config, period, rt.tz, by="service", unit_of=unit_of,
-                               count_population=count_population)
-    if scope.unit is None:
-        return per_service
-    unit = build_report(session, config, period, rt.tz, by="unit", only=scope.unit,
-                        unit_of=unit_of, count_population=count_population)
-    groups = tuple(g for g in per_service.groups if service_unit(rt, g.key or "") == scope.unit)
-    return Report(unit.period, unit.rule, "service", unit.elements, unit.overall, groups,
-                  unit.population_from)
+                            unit_of=lambda sid: service_unit(rt, sid),
+                            count_population=count_population)
+    return scoped_report(session, rt, config, period, by="service", unit=scope.unit,
+                         count_population=count_population)
 
 
 def _trend(session: Session, rt: Runtime, config: SurveyConfig, period: Period,
            scope: Scope) -> list[tuple[Period, ikm.Score | None, int]]:
-    periods = [period]
-    while len(periods) < TREND_PERIODS:
-        periods.append(periods[-1].previous())
-    out = []
-    for p in reversed(periods):
-        overall = _report(session, rt, config, p, scope, count_population=False).overall
-        out.append((p, overall.score, overall.respondents))
-    return out
+    return index_trend(session, config, period, rt.tz, count=TREND_PERIODS, only=scope.service,
+                       unit=scope.unit if scope.service is None else None)
 
 
 def _period(rt: Runtime, page: Page, default: str) -> Period | None:

@@ -191,8 +191,10 @@ def build_report(
     Responses count once all their elements are answered (``completed_at``), in the period of
     that moment. ``only`` keeps one group (a service id or a unit). ``unit_of`` maps a service
     to its unit, to count each unit's completed transactions. ``unit`` keeps the responses and
-    transactions of one unit (its services as the groups, with ``by="service"``; needs
-    ``unit_of``).
+    transactions of one unit, whatever ``by`` (its services as the groups with ``by="service"``,
+    itself with ``by="unit"``; needs ``unit_of``): the one way to a unit's figures, for the
+    chat's /ikm, the console and the API (bot/surveys/scoped.py). A response counts for the
+    unit it was given to; a transaction for its service's unit.
     """
     start, end = period.bounds(tz)
     group = _group_column(by)
@@ -211,9 +213,8 @@ def build_report(
         query = query.group_by(group).order_by(group)
     rows = session.execute(query).all()
     codes = tuple(e.code for e in config.elements)
-    population = _population(session, start, end, by, unit_of) if count_population else None
-    if population is not None and unit is not None and by == "service":
-        population = {k: n for k, n in population.items() if k and unit_of and unit_of(k) == unit}
+    population = (_population(session, start, end, by, unit_of, unit) if count_population
+                  else None)
 
     def figures(key: str | None, respondents: int, values: list[int]) -> Figures:
         totals = {
@@ -257,9 +258,11 @@ def _population(
     end: datetime,
     by: str,
     unit_of: Callable[[str], str | None] | None,
+    unit: str | None = None,
 ) -> dict[str | None, int] | None:
     """Completed transactions in the period per group, from the applications feature; None
-    when it is not installed (the report then counts its respondents as the population)."""
+    when it is not installed (the report then counts its respondents as the population).
+    ``unit``: only the transactions of that unit's services (by the services' units now)."""
     try:
         from bot.applications.models import Application
         from bot.applications.statuses import COMPLETED
@@ -276,6 +279,8 @@ def _population(
     ).all()
     counts: dict[str | None, int] = {}
     for service_id, count in rows:
+        if unit is not None and (unit_of is None or unit_of(service_id) != unit):
+            continue
         if by == "service":
             key: str | None = service_id
         elif by == "unit":

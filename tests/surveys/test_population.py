@@ -62,6 +62,16 @@ def test_minimum_sample_against_completed_applications(db):
     assert (paspor.key, paspor.population, paspor.respondents) == ("paspor", 90, 12)
     assert [(g.key, g.population) for g in by_unit.groups] == [("imigrasi", 90)]
     assert by_unit.overall.population == 108
+    # One unit's figures, however grouped: its responses and its transactions only.
+    with db.session() as s:
+        for by in ("overall", "unit", "service"):
+            own = build_report(s, config, period, JAKARTA, by=by, unit="imigrasi",
+                               unit_of=units.get)
+            assert (own.overall.respondents, own.overall.population) == (12, 90), by
+            other = build_report(s, config, period, JAKARTA, by=by, unit="dukcapil",
+                                 unit_of=units.get)
+            assert (other.overall.respondents, other.overall.population) == (0, 18), by
+            assert other.groups == ()
     text = render_report(Translator("en"), report, config, lambda key: key or "All services")
     assert "12 respondents; 108 completed transactions need at least 86." in text
     assert "The sample is too small: 74 more respondents are needed" in text
