@@ -15,6 +15,10 @@ from bot.privacy.kinds import register_all_kinds
 from tests.support.browser import browser_missing, launch
 from tests.support.e2e import BotHarness, HarnessStarter
 
+# A database unit of work opened while another is open on the same thread fails the test: on
+# SQLite the two could wait on each other (bot/core/db.py, _takes_write_lock_first).
+os.environ.setdefault("SERVICEBOT_STRICT_SESSIONS", "1")
+
 # CI machines run PostgreSQL here with trust auth; each test run gets its own database so
 # parallel runs never meet.
 POSTGRES_ADMIN_URL = os.environ.get(

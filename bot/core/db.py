@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextvars
+import logging
+import os
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,6 +19,7 @@ from sqlmodel import Session, create_engine
 
 from bot.core.errors import ConfigError
 
+log = logging.getLogger(__name__)
 MIGRATIONS_DIR = Path(__file__).resolve().parents[1] / "migrations"
 # A pooled PostgreSQL connection that sat unused this long is tested ("SELECT 1") before it is
 # handed out, so one dropped by a database restart or a firewall is replaced, not failed on.
@@ -52,7 +55,8 @@ def make_engine(url: str) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn) -> None:  # noqa: ANN001
-            conn.exec_driver_sql("BEGIN IMMEDIATE" if _takes_write_lock_first() else "BEGIN")
+            immediate = _takes_write_lock_first(conn.engine)
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
         return engine
     engine = create_engine(
@@ -79,27 +83,53 @@ def reads_only() -> Iterator[None]:
         _READS_ONLY.reset(token)
 
 
-def _takes_write_lock_first() -> bool:
+# How many units of work (Database.session) are open on this thread, per engine: more than one
+# means one is nested in another, or (on the event loop's thread) held across an await.
+_OPEN = threading.local()
+# Set (to 1) by the test suite: a unit of work begun on SQLite while another is open on the same
+# thread raises instead of logging a warning, so no such code lands (see _takes_write_lock_first).
+STRICT_SESSIONS_ENV = "SERVICEBOT_STRICT_SESSIONS"
+_warned_overlap = False
+
+
+def _open_counts() -> dict[int, int]:
+    counts = getattr(_OPEN, "counts", None)
+    if counts is None:
+        counts = _OPEN.counts = {}
+    return counts
+
+
+def _takes_write_lock_first(engine: Engine) -> bool:
     """Whether a SQLite transaction begins IMMEDIATE (with the write lock) or deferred.
 
     SQLite in WAL mode lets one writer in at a time; a deferred transaction that read first
     and writes later fails at once ("database is locked", no busy wait) when another
-    connection committed in between, because its snapshot is stale. The worker threads (the
-    console's pages, the HTTP API, the Bot API transport) run truly beside the event loop, so
-    their read-then-write units of work (a page that checks a ticket and writes the audit row)
-    begin IMMEDIATE: they wait their turn at BEGIN instead of failing at the write. They are
-    short and never wait for the event loop while holding the lock.
+    connection committed in between, because its snapshot is stale. The event loop and the
+    worker threads (the console's pages, the HTTP API, the Bot API transport) run side by side,
+    so a unit of work begins IMMEDIATE: it waits its turn at BEGIN (the busy timeout) instead of
+    failing at its write. Units of work are short, and none waits for another while it holds
+    the lock: a unit of work opened while another is open on the same thread (nested, or held
+    across an await on the event loop) would wait on its own thread for the whole busy timeout,
+    with every chat stalled. The suite raises on that (STRICT_SESSIONS_ENV) and finds none; in
+    production it is logged, and such a unit of work begins deferred so that at least its reads
+    go through.
 
-    On the event loop they stay deferred: one session held across an await would otherwise
-    make the next session on the same loop wait on the lock its own thread holds (the busy
-    timeout, 30 s, with every chat stalled). Code marked ``reads_only`` stays deferred too."""
+    Code marked ``reads_only`` (the report threads) stays deferred: a report reading a year of
+    rows must not hold every writer up."""
     if _READS_ONLY.get():
         return False
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return True  # a worker thread (or a command-line tool): no event loop here
-    return False
+    return _open_counts().get(id(engine), 0) <= 1
+
+
+def _overlapping_unit_of_work() -> None:
+    global _warned_overlap
+    message = ("a database unit of work began while another was open on the same thread "
+               "(nested, or held across an await); on SQLite the two can wait on each other")
+    if os.environ.get(STRICT_SESSIONS_ENV) == "1":
+        raise RuntimeError(message)
+    if not _warned_overlap:
+        _warned_overlap = True
+        log.warning("%s", message, stack_info=True)
 
 
 # The default DATABASE_URL's folder, relative to where the bot runs: made on first start. Any
@@ -205,13 +235,20 @@ class Database:
     @contextmanager
     def session(self) -> Iterator[Session]:
         """A session that commits when the block ends normally and rolls back otherwise."""
-        with Session(self.engine, expire_on_commit=False) as session:
-            try:
-                yield session
-                session.commit()
-            except BaseException:
-                session.rollback()
-                raise
+        counts, key = _open_counts(), id(self.engine)
+        counts[key] = counts.get(key, 0) + 1
+        try:
+            if counts[key] > 1 and not self.is_postgres:
+                _overlapping_unit_of_work()
+            with Session(self.engine, expire_on_commit=False) as session:
+                try:
+                    yield session
+                    session.commit()
+                except BaseException:
+                    session.rollback()
+                    raise
+        finally:
+            counts[key] -= 1
 
     def lookup(self, sql: str, params: tuple[Any, ...] = ()) -> tuple[Any, ...] | None:
         """The first row of a read-only query, or None: for the few lookups made on every

@@ -25,6 +25,7 @@ from telegram import Update
 from telegram.error import InvalidToken
 from telegram.ext import Application
 
+from bot.core.db import reads_only
 from bot.core.errors import ConfigError
 from bot.core.input_checks import BadJson, is_telegram_id, read_json, unusable_ids
 from bot.core.metrics import METRICS, record_api_call
@@ -350,7 +351,8 @@ class WebhookServer:
     def healthz(self, request: Request) -> Response:
         checks: dict[str, str] = {}
         try:
-            with self.rt.db.engine.connect() as conn:
+            # Reading only: on SQLite it need not wait for the write lock (bot/core/db.py).
+            with reads_only(), self.rt.db.engine.connect() as conn:
                 conn.execute(text("SELECT 1"))
             checks["database"] = "ok"
         except Exception as exc:  # noqa: BLE001 - any failure is "not healthy"

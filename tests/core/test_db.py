@@ -119,3 +119,80 @@ def test_report_threads_do_not_hold_writers_up(tmp_path):
 
     assert asyncio.run(main()) < 2.0
     db.engine.dispose()
+
+
+def test_a_unit_of_work_inside_another_is_refused_in_the_suite_and_logged_in_production(
+    tmp_path, monkeypatch, caplog
+):
+    """Nested (or, on the event loop, held across an await), two units of work on one thread
+    could wait on each other's SQLite lock for the whole busy timeout: the suite refuses it;
+    in production it is logged once and the inner one begins deferred, so its reads work."""
+    from bot.core import db as dbmodule
+    from bot.core.db import Database
+    from bot.core.models import User
+
+    db = Database(f"sqlite:///{tmp_path / 'nested.db'}")
+    db.upgrade()
+    with db.session() as outer:
+        outer.get(User, 1)
+        with pytest.raises(RuntimeError, match="while another was open on the same thread"):
+            with db.session():
+                pass
+    monkeypatch.setenv("SERVICEBOT_STRICT_SESSIONS", "0")
+    monkeypatch.setattr(dbmodule, "_warned_overlap", False)
+    with db.session() as outer:
+        outer.get(User, 1)
+        with db.session() as inner:
+            assert inner.get(User, 2) is None
+    assert "while another was open on the same thread" in caplog.text
+    # One after the other is the normal case: nothing said.
+    caplog.clear()
+    with db.session() as first:
+        first.add(User(telegram_id=3))
+    with db.session() as second:
+        assert second.get(User, 3) is not None
+    assert caplog.text == ""
+    db.engine.dispose()
+
+
+def test_the_event_loops_read_then_write_waits_for_a_worker_thread(tmp_path):
+    """The other way round: a handler on the event loop reads, a console page commits a
+    write meanwhile, then the handler writes. Begun with the write lock, the handler's unit of
+    work makes the page wait instead of failing at its own write."""
+    import asyncio
+    import threading
+    import time
+
+    from sqlmodel import select
+
+    from bot.core.db import Database
+    from bot.core.models import User
+
+    db = Database(f"sqlite:///{tmp_path / 'loop.db'}")
+    db.upgrade()
+    has_read = threading.Event()
+    failures: list[BaseException] = []
+
+    def page() -> None:
+        has_read.wait(5.0)
+        try:
+            with db.session() as s:
+                s.add(User(telegram_id=2))
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            failures.append(exc)
+
+    async def chat() -> None:
+        with db.session() as s:
+            s.exec(select(User)).all()
+            has_read.set()
+            time.sleep(0.5)  # the page's commit would land here, were it let in
+            s.add(User(telegram_id=1))
+
+    worker = threading.Thread(target=page)
+    worker.start()
+    asyncio.run(chat())
+    worker.join(10)
+    assert failures == []
+    with db.session() as s:
+        assert sorted(u.telegram_id for u in s.exec(select(User))) == [1, 2]
+    db.engine.dispose()
