@@ -252,17 +252,16 @@ def cmd_knowledge_gaps(args: argparse.Namespace) -> int:
     except KnowledgeError:
         knowledge = None  # names fall back to service ids
     rt = Runtime(settings=settings, db=Database(settings.database_url), knowledge=knowledge)
-    with rt.db.session() as session:
-        questions = fl.top_questions(session, since=since, limit=None)
-    rows = fl.gap_rows(
-        questions, unit_of=lambda s: service_unit(rt, s),
-        name_of=lambda s: service_name(rt, s, settings.default_locale), tz=settings.tz,
-    )
     xlsx = bool(args.output) and args.output.lower().endswith(".xlsx")
-    body = fl.gaps_file(rows, xlsx=xlsx)
+    with rt.db.session() as session:
+        count, body = fl.gaps_export(
+            session, scope=fl.Scope(None), since=since, xlsx=xlsx,
+            unit_of=lambda s: service_unit(rt, s),
+            name_of=lambda s: service_name(rt, s, settings.default_locale), tz=settings.tz,
+        )
     if args.output:
         Path(args.output).write_bytes(body)
-        print(f"{len(questions)} question(s) written to {args.output}", file=sys.stderr)
+        print(f"{count} question(s) written to {args.output}", file=sys.stderr)
     else:
         sys.stdout.write(body.decode("utf-8"))
     rt.db.dispose()

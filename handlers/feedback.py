@@ -3,10 +3,12 @@ group and the officer's answer back, /belumterjawab for staff and the weekly dig
 
 from __future__ import annotations
 
+import io
 import logging
 from datetime import datetime, time, timedelta
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from sqlmodel import Session
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Message, Update
 from telegram.constants import ParseMode
 from telegram.error import Forbidden
 from telegram.ext import (
@@ -20,6 +22,7 @@ from telegram.ext import (
 
 from bot.core.i18n import N_, Translator
 from bot.core.models import ConversationState, Staff
+from bot.core.offload import off_the_loop
 from bot.core.runtime import Runtime
 from bot.core.text import escape, split_message
 from bot.feedback import handoff as ho
@@ -45,6 +48,7 @@ from handlers.registry import registry_of
 log = logging.getLogger(__name__)
 
 FLOW = "officer_answer"
+GAPS = "gq"  # /belumterjawab's list as a file: gq:xlsx:<days>, gq:csv:<days>
 DEFAULT_DAYS = 30
 DIGEST_CHECK = timedelta(hours=1)
 DIGEST_NOT_BEFORE = time(8, 0)  # office time on Monday: the digest is no midnight message
@@ -346,21 +350,66 @@ async def unanswered_command(update: Update, context: ContextTypes.DEFAULT_TYPE)
         await reply_html(update, tr.gettext("Use /belumterjawab or /belumterjawab 7 (days)."))
         return
     days = int(args[0]) if args else DEFAULT_DAYS
-    user_id = update.effective_user.id
     with rt.db.session() as session:
-        role = role_of(session, user_id, rt.settings.admin_ids)
-        staff = session.get(Staff, user_id)
-        scope = fl.Scope.for_staff(
-            role, staff.unit if staff is not None else None, rt.knowledge.services,
-            lambda s: unit_of(rt, s),
-        )
+        scope = _scope_of(session, rt, update.effective_user.id)
         questions = fl.top_questions(
             session, scope=scope, since=rt.now() - timedelta(days=days), limit=15
         )
     text = render.unanswered_list(
         questions, tr, rt.tz, days, _name_of(rt, tr.locale), everything=scope.services is None
     )
-    await reply_html(update, text)
+    files = None
+    if questions:  # the whole list as a file, for the records or a meeting
+        files = InlineKeyboardMarkup([[
+            InlineKeyboardButton(
+                label, callback_data=CallbackData(GAPS, kind, arg=str(days)).pack()
+            )
+            for kind, label in (("xlsx", "📊 XLSX"), ("csv", "📄 CSV"))
+        ]])
+    await reply_html(update, text, files)
+
+
+def _scope_of(session: Session, rt: Runtime, user_id: int) -> fl.Scope:
+    """The questions this staff member may see (roles and unit from the database)."""
+    role = role_of(session, user_id, rt.settings.admin_ids)
+    staff = session.get(Staff, user_id)
+    return fl.Scope.for_staff(
+        role, staff.unit if staff is not None else None, rt.knowledge.services,
+        lambda s: unit_of(rt, s),
+    )
+
+
+@staff_only("officer")
+async def gaps_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """📊 XLSX / 📄 CSV under /belumterjawab: every question of the period the presser may see,
+    as a file (built in a report thread); the scope is the presser's, whoever's list it was."""
+    rt = runtime(context)
+    query = update.callback_query
+    data = CallbackData.parse(query.data, GAPS)
+    days = data.arg if data is not None else None
+    if data is None or data.action not in ("xlsx", "csv") or days is None \
+            or not (days.isascii() and days.isdigit() and 0 < int(days) <= 3650):
+        await unknown_button(update, context)
+        return
+    await query.answer()
+    xlsx, user_id = data.action == "xlsx", update.effective_user.id
+    office = rt.settings.default_locale
+
+    def build() -> tuple[int, bytes]:
+        with rt.db.session() as session:
+            return fl.gaps_export(
+                session, scope=_scope_of(session, rt, user_id),
+                since=rt.now() - timedelta(days=int(days)), xlsx=xlsx,
+                unit_of=lambda s: unit_of(rt, s), name_of=_name_of(rt, office), tz=rt.tz,
+            )
+
+    count, body = await off_the_loop(build)
+    name = f"belum-terjawab-{days}-hari-{rt.now().astimezone(rt.tz):%Y%m%d}.{data.action}"
+    caption = translator(update, context).ngettext(
+        "{n} unanswered question, last {days} days", "{n} unanswered questions, last {days} days",
+        count).format(n=count, days=days)
+    await update.effective_chat.send_document(InputFile(io.BytesIO(body), filename=name),
+                                              caption=caption)
 
 
 def queue_digest(rt: Runtime, now: datetime) -> bool:
@@ -416,6 +465,7 @@ def register(app: Application) -> None:
     app.add_handler(
         CommandHandler(["belumterjawab", "unanswered"], unanswered_command), GROUP_FEATURES
     )
+    app.add_handler(CallbackQueryHandler(gaps_button, pattern=rf"^{GAPS}:"), GROUP_FEATURES)
     app.add_handler(CallbackQueryHandler(answer_button, pattern=r"^qo:ans:"), GROUP_FEATURES)
     app.add_handler(CallbackQueryHandler(citizen_button, pattern=r"^qo:"), GROUP_FEATURES)
     app.add_handler(

@@ -24,6 +24,7 @@ from bot.console.applications_views import services_in_scope
 from bot.console.ikm_views import units
 from bot.console.pages import Page, int_param, staff_page
 from bot.console.previews import LOCALES, answer_to, item_previews
+from bot.core.exports import XLSX_MIME
 from bot.core.i18n import Translator
 from bot.core.runtime import Runtime
 from bot.feedback import log as fl
@@ -48,6 +49,7 @@ def _keywords(text: str) -> str:
 def routes(rt: Runtime) -> list[Route]:
     officer = staff_page(rt)
     supervisor = staff_page(rt, "supervisor")
+    exporter = staff_page(rt, offload=True)  # a year of questions: in a report thread
 
     def unit_of(service_id: str) -> str | None:
         return service_unit(rt, service_id)
@@ -89,6 +91,30 @@ def routes(rt: Runtime) -> list[Route]:
             name_of=lambda sid: name_of(sid, p.tr), tz=rt.tz, handled=handled,
             everything=scope_of(p, unit).services is None,
         )
+
+    def export(kind: str) -> Any:
+        def view(p: Page) -> Response:
+            """The period's questions (every one, not only the top) as XLSX or CSV."""
+            days = int_param(p.query.get("days"), DEFAULT_DAYS)
+            days = days if days in PERIODS else DEFAULT_DAYS
+            unit = p.query.get("unit") or None
+            if unit is not None and unit not in units(rt):
+                unit = None
+            office = Translator(rt.settings.default_locale)
+            with rt.db.session() as session:
+                _count, body = fl.gaps_export(
+                    session, scope=scope_of(p, unit), since=rt.now() - timedelta(days=days),
+                    xlsx=kind == "xlsx", unit_of=unit_of,
+                    name_of=lambda sid: name_of(sid, office), tz=rt.tz,
+                )
+            stem = f"unanswered-{days}d" + (f"-{unit}" if unit and p.principal.is_admin else "")
+            return Response(body, media_type=XLSX_MIME if kind == "xlsx" else
+                            "text/csv; charset=utf-8",
+                            headers={"Content-Disposition":
+                                     f'attachment; filename="{stem}.{kind}"'})
+
+        view.__name__ = f"unanswered_{kind}"
+        return exporter(view)
 
     def _question(p: Page) -> UnansweredQuestion | None:
         """The question of the URL, if this person may see it (one answer otherwise)."""
@@ -257,6 +283,8 @@ def routes(rt: Runtime) -> list[Route]:
 
     return [
         Route("/console/unanswered", listing, methods=["GET"]),
+        Route("/console/unanswered.xlsx", export("xlsx"), methods=["GET"]),
+        Route("/console/unanswered.csv", export("csv"), methods=["GET"]),
         Route("/console/unanswered/{question_id}", show, methods=["GET"]),
         Route("/console/unanswered/{question_id}/preview", preview, methods=["POST"]),
         Route("/console/unanswered/{question_id}/save", save, methods=["POST"]),

@@ -393,6 +393,17 @@ def gaps_file(rows: list[list[Any]], *, xlsx: bool) -> bytes:
     return to_csv(GAP_COLUMNS, rows).encode("utf-8")
 
 
+def gaps_export(
+    session: Session, *, scope: Scope, since: datetime, xlsx: bool,
+    unit_of: Callable[[str], str | None], name_of: Callable[[str], str], tz: tzinfo,
+) -> tuple[int, bytes]:
+    """Every unanswered question of ``scope`` asked since ``since``, as the file the chat, the
+    console and the command line hand out: (how many questions, the file)."""
+    questions = top_questions(session, scope=scope, since=since, limit=None)
+    rows = gap_rows(questions, unit_of=unit_of, name_of=name_of, tz=tz)
+    return len(questions), gaps_file(rows, xlsx=xlsx)
+
+
 def parse_since(text: str, now: datetime) -> datetime:
     """'30d', '12w' or '2026-11-01' as the start of a period; ValueError otherwise."""
     text = text.strip().lower()

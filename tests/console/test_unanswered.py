@@ -5,8 +5,10 @@ and it leaves the lists."""
 
 from __future__ import annotations
 
+import io
 import re
 
+from openpyxl import load_workbook
 from sqlmodel import select
 
 from bot.console.models import KnowledgeEdit
@@ -158,6 +160,18 @@ async def test_words_added_to_a_service_within_the_unit(make_bot, database_url, 
         assert (await supervisor.get(f"/console/unanswered/{passport.id}")).status_code == 403
         theirs = await other.get("/console/unanswered")
         assert "paspor dinas" in theirs.text and asked not in theirs.text
+        # The downloads hold the same questions as the list, whatever a unit in the URL says.
+        assert 'href="/console/unanswered.xlsx?days=7"' in listed.text
+        sheet = await supervisor.get("/console/unanswered.xlsx?days=7&unit=imigrasi-kepolisian")
+        assert sheet.status_code == 200 and "unanswered-7d.xlsx" in sheet.headers[
+            "content-disposition"]
+        book = load_workbook(io.BytesIO(sheet.content))
+        header, *rows = book.active.iter_rows(values_only=True)
+        assert [r[header.index("question")] for r in rows] == [asked]
+        assert rows[0][header.index("service")] == "KTP Elektronik (KTP-el)"
+        table = await other.get("/console/unanswered.csv")
+        assert table.headers["content-type"].startswith("text/csv")
+        assert "paspor dinas bisa di sini?" in table.text and asked not in table.text
 
         page = await supervisor.get(f"/console/unanswered/{question.id}")
         token = csrf_of(page.text)

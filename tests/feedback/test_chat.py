@@ -110,8 +110,32 @@ async def test_thumbs_down_then_ask_an_officer_who_replies_in_the_group(make_bot
     assert "Pertanyaan yang belum terjawab, 30 hari terakhir" in listing.text
     assert "1× berapa biaya paspor elektronik?" in listing.text
     assert "Jawaban petugas: Paspor elektronik 48 halaman Rp650.000." in listing.text
+    # The whole list as a file: XLSX (typed cells) or CSV, under the list.
+    assert listing.labels == ["📊 XLSX", "📄 CSV"]
+    await officer.click("📊 XLSX", listing)
+    sent = await officer.reply()
+    assert sent.document["file_name"].startswith("belum-terjawab-30-hari-")
+    assert sent.text == "1 pertanyaan belum terjawab, 30 hari terakhir"
+    book = load_workbook(io.BytesIO(bot.emulator.files[sent.document["file_id"]].data))
+    header, row = list(book.active.iter_rows(values_only=True))
+    assert row[header.index("question")] == "berapa biaya paspor elektronik?"
+    assert row[header.index("service")] == "Paspor"
+    assert row[header.index("asked_in_period")] == 1  # a number, not text
+    await officer.click("📄 CSV", listing)
+    sent = await officer.reply()
+    table = list(csv.DictReader(io.StringIO(
+        bot.emulator.files[sent.document["file_id"]].data.decode("utf-8"))))
+    assert [r["question"] for r in table] == ["berapa biaya paspor elektronik?"]
+    # Not staff: the list, and its buttons forged, are refused.
     await other.send("/belumterjawab")
     assert "Perintah itu tidak saya kenal" in (await other.reply()).text
+    await other.forge_click("gq:xlsx:30", listing)
+    await other.callback_answer()
+    await other.expect_silence()
+    for forged in ("gq:xlsx:0", "gq:pdf:30", "gq:csv:99999", "gq:csv:x"):
+        await officer.forge_click(forged, listing)
+        assert (await officer.callback_answer())["show_alert"]
+    await officer.expect_silence()
 
 
 async def test_not_understood_out_of_hours_answered_with_the_button_in_english(
