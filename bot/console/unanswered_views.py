@@ -72,13 +72,17 @@ def routes(rt: Runtime) -> list[Route]:
             key=lambda pair: pair[1].lower(),
         )
 
+    def period_and_unit(p: Page) -> tuple[int, str | None]:
+        """The page's period in days (one of PERIODS) and the unit asked for (an admin's
+        filter; anyone else's scope is their own unit whatever the URL says)."""
+        days = int_param(p.query.get("days"), DEFAULT_DAYS)
+        unit = p.query.get("unit") or None
+        return (days if days in PERIODS else DEFAULT_DAYS,
+                unit if unit is not None and unit in units(rt) else None)
+
     @officer
     def listing(p: Page) -> Response:
-        days = int_param(p.query.get("days"), DEFAULT_DAYS)
-        days = days if days in PERIODS else DEFAULT_DAYS
-        unit = p.query.get("unit") or None
-        if unit is not None and unit not in units(rt):
-            unit = None
+        days, unit = period_and_unit(p)
         with rt.db.session() as session:
             questions = fl.top_questions(
                 session, scope=scope_of(p, unit), since=rt.now() - timedelta(days=days),
@@ -95,11 +99,7 @@ def routes(rt: Runtime) -> list[Route]:
     def export(kind: str) -> Any:
         def view(p: Page) -> Response:
             """The period's questions (every one, not only the top) as XLSX or CSV."""
-            days = int_param(p.query.get("days"), DEFAULT_DAYS)
-            days = days if days in PERIODS else DEFAULT_DAYS
-            unit = p.query.get("unit") or None
-            if unit is not None and unit not in units(rt):
-                unit = None
+            days, unit = period_and_unit(p)
             office = Translator(rt.settings.default_locale)
             with rt.db.session() as session:
                 _count, body = fl.gaps_export(
