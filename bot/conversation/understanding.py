@@ -41,6 +41,8 @@ giman kok emang memang sama atau or mana dimana where which one ones pun lah nah
 get pay take takes need needed kira kira kurang lebih sekitar around approximately
 umur usia age aged old tahun years year anak child kid kota luar daerah lain another city
 telat terlambat late kemudian
+sudah masih already still now sekarang lagi nanti dia mereka kami kita we our he she his her
+they their istri suami wife husband adik kakak son daughter orang tua parent parents
 """.split())
 # A message opening with one of these refers back ("kalau KK?", "and for a passport?").
 FOLLOW_UP_OPENERS = frozenset(
@@ -159,7 +161,10 @@ class Understander:
 
     def _is_follow_up(self, tokens: list[str]) -> bool:
         return len(tokens) <= MAX_FOLLOW_UP_WORDS and all(
-            t in self._follow_up_vocab or t.isdigit() for t in tokens
+            t in self._follow_up_vocab or t.isdigit()
+            # "umurnya", "biayanya": the word with Indonesian's "-nya" ("its", "the")
+            or (t.endswith("nya") and t[:-3] in self._follow_up_vocab)
+            for t in tokens
         )
 
     def _weak_topic(

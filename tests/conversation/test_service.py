@@ -52,6 +52,11 @@ def _after(understander: Understander, first: str, then: str):  # noqa: ANN202
     ("syarat ktp", "kalau KK?", "kartu-keluarga", "requirements", ()),
     ("how much is an SKCK", "and for a passport?", "paspor", "fee", ()),
     ("kia", "buat anak umur 10 tahun syaratnya?", "kia", "requirements", ("age:10",)),
+    # Said about the person, in everyday words: "anaknya udah", "masih", "umurnya".
+    ("bikin kia", "kalau anaknya udah 6 tahun?", "kia", "requirements", ("age:6",)),
+    ("bikin kia", "anak saya masih 2 tahun", "kia", "requirements", ("age:2",)),
+    ("syarat kia", "yg umurnya 10 thn?", "kia", "requirements", ("age:10",)),
+    ("kia requirements", "my son is already 7 years old", "kia", "requirements", ("age:7",)),
 ])
 def test_a_follow_up_is_read_with_the_remembered_service_and_topic(
     understander, first, then, service, topic, variant
@@ -67,6 +72,7 @@ def test_context_never_overrides_a_question_that_names_its_own_service_and_topic
     # A message about something else entirely is not taken as a follow-up.
     assert _after(understander, "syarat skck", "harga emas hari ini").kind == "unknown"
     assert _after(understander, "syarat paspor", "cara daftar cpns").kind == "unknown"
+    assert _after(understander, "bikin kia", "anak saya sudah sekolah belum").kind == "unknown"
 
 
 @pytest.mark.parametrize(("question", "parts"), [
