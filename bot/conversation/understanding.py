@@ -214,7 +214,9 @@ class Understander:
             return Understanding("status")
         if self.intents.not_ours(raw):
             return Understanding("unknown")
-        situation = self.situations.find(tokens) or self.situations.find(raw)
+        situation, said = self.situations.find(tokens), tokens
+        if situation is None:
+            situation, said = self.situations.find(raw), raw
         if today is not None and situation is None:  # "buka usaha" opens no office
             day = self.intents.open_day(raw, today)
             if day is not None and match.topic in (None, "hours", "overview"):
@@ -223,7 +225,7 @@ class Understander:
         # A life event asks what to do or bring; "biaya melahirkan" (a hospital's price) or
         # "biaya umroh" (a travel package) are not the office's to answer.
         if (situation is not None
-                and self.matcher.topic_of(tokens) in (None, "requirements", "procedure")
+                and self._topic_beside(said, situation) in (None, "requirements", "procedure")
                 and not self._named_outside(tokens, fuzzy, situation)):
             return Understanding("situation", target=situation.target)
         entry = self.entries.find(tokens) or self.entries.find(raw)
@@ -258,6 +260,13 @@ class Understander:
         first = min(hits, key=lambda h: (h.start, -h.size))
         named = self._named_services(tokens, fuzzy, first.service_id)
         return named if len(named) > 1 else []
+
+    def _topic_beside(self, tokens: list[str], hit: KeywordHit) -> str | None:
+        """The topic asked outside a life event's own words: "open" in "open a shop" asks
+        no opening hours."""
+        return self.matcher.topic_of(
+            [t for i, t in enumerate(tokens) if not hit.start <= i < hit.end]
+        )
 
     def _named_outside(self, tokens: list[str], fuzzy: list[bool], hit: KeywordHit) -> bool:
         """A service named in full beside a life event's words ("pindah domisili", "izin

@@ -112,6 +112,9 @@ def test_the_variant_asked_is_picked(understander):
     ("istri saya baru melahirkan, dokumen apa yang perlu diurus?", "situation", "kelahiran"),
     ("bapak saya meninggal, urus apa saja?", "situation", "kematian"),
     ("I want to start a small food business, which permit do I need", "situation", "usaha"),
+    # "open" inside the life event's own words asks no opening hours.
+    ("i want to open a shop", "situation", "usaha"),
+    ("I want to open a small food stall, what permits do I need", "situation", "usaha"),
     ("mau berangkat umroh, apa yang harus disiapkan", "situation", "luar-negeri"),
     ("ada tempat parkir mobil?", "entry", "parkir"),
     ("can I pay by credit card", "entry", "bayar-kartu"),
