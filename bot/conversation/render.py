@@ -87,6 +87,12 @@ def _render_part(
             all_fees = CallbackData("svc", "topic", arg=f"{service.id}:fee").pack()
             return "\n".join(lines), [[(_("💰 All fees"), all_fees)]], None
     answer = render_topic(kb, service, part.topic, tr, tz)
+    if part.topic == "procedure" and part.variant:
+        # "KTP hilang, gimana caranya?": the steps, then what this case needs.
+        chosen = understander.requirement_pick(service.id, part.variant)
+        if chosen is not None:
+            needs, rows, _venue = requirement_group(service, chosen, tr)
+            return answer.html + "\n\n" + needs, rows, answer.venue
     return answer.html, [], answer.venue
 
 

@@ -112,6 +112,12 @@ async def test_the_variant_asked_with_the_others_one_button_away(bot):
     assert "Police report of the loss" in lost.text
     fee = (await _ask(english, "renewal fee for class C licence"))[0]
     assert "Renewal of class C: <b>Rp75,000</b>" in fee.html
+    # How to go about one case: the steps, then what that case needs (not the others).
+    how = (await _ask(citizen, "ktp saya hilang, gimana caranya?"))[0]
+    assert "KTP Elektronik (KTP-el) · Prosedur" in how.text
+    assert "Surat keterangan kehilangan" in how.text.split("· Persyaratan", 1)[1]
+    assert "KTP-el yang rusak" not in how.text
+    assert ("📄 Pembuatan baru (pemula)", "cv:req:ktp-el:0") in how.buttons
 
 
 async def test_several_questions_in_one_reply(bot):
