@@ -66,6 +66,54 @@ WEEKDAY_WORDS = (
 OPEN_WORDS = frozenset(
     "buka tutup libur open opened opens closed close beroperasi operasional melayani".split()
 )
+AFTER_TOMORROW = frozenset(("lusa",))
+MONTHS = {
+    word: n
+    for n, words in enumerate((
+        "januari january jan", "februari february feb pebruari", "maret march mar",
+        "april apr", "mei may", "juni june jun", "juli july jul",
+        "agustus august agu agt aug", "september sept sep", "oktober october okt oct",
+        "november nov nop", "desember december des dec",
+    ), start=1)
+    for word in words.split()
+}
+DATE_MARKERS = frozenset("tanggal tgl tang date".split())
+
+
+def date_in(tokens: list[str], today: date) -> date | None:
+    """A calendar day in words: "25 desember", "december 25th", "tgl 25" (this month, or the
+    next when it has passed), with an optional year; the next such day from ``today``."""
+    for n, token in enumerate(tokens):
+        day = _day_number(token)
+        if day is None:
+            continue
+        before = tokens[n - 1] if n > 0 else ""
+        after = tokens[n + 1] if n + 1 < len(tokens) else ""
+        month = MONTHS.get(after) or MONTHS.get(before)
+        if month is None and before not in DATE_MARKERS:
+            continue
+        year_at = n + 2 if MONTHS.get(after) else n + 1
+        given = tokens[year_at] if year_at < len(tokens) else ""
+        year = int(given) if given.isdigit() and len(given) == 4 else None
+        if month is None:  # "tgl 25": this month's, or next month's once it has passed
+            month = today.month if day >= today.day else today.month % 12 + 1
+            year = year or (today.year if month >= today.month else today.year + 1)
+        try:
+            found = date(year or today.year, month, day)
+        except ValueError:
+            return None
+        if year is None and found < today:
+            found = found.replace(year=today.year + 1)
+        return found
+    return None
+
+
+def _day_number(token: str) -> int | None:
+    """25, 25th, 1st, 2nd, 3rd: a day of the month."""
+    digits = token[:-2] if token[-2:] in ("st", "nd", "rd", "th") else token
+    if digits.isdigit() and 1 <= int(digits) <= 31:
+        return int(digits)
+    return None
 
 
 @dataclass(frozen=True)
@@ -103,12 +151,15 @@ class Intents:
         return self._status.find(tokens) is not None
 
     def open_day(self, tokens: list[str], today: date) -> date | None:
-        """The day asked about in "sabtu buka?", "hari ini buka?", "open on Friday?"."""
+        """The day asked about in "sabtu buka?", "hari ini buka?", "open on Friday?", "lusa
+        buka?", "tgl 25 desember buka?" (None when no day is named)."""
         if not OPEN_WORDS.intersection(tokens):
             return None
+        if AFTER_TOMORROW.intersection(tokens):
+            return today + timedelta(days=2)
         hit = self._days.find(tokens)
         if hit is None:
-            return None
+            return date_in(tokens, today)
         if hit.target == "today":
             return today
         if hit.target == "tomorrow":

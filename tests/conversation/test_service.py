@@ -145,6 +145,21 @@ def test_status_and_open_day_in_words(understander):
     assert understander.understand("open on Friday?", None, today=WEDNESDAY).day == \
         date(2026, 12, 4)
     assert understander.understand("hari ini buka?", None, today=WEDNESDAY).day == WEDNESDAY
+    # A calendar day in words: the next such day from today, the year given or not.
+    for question, day in (
+        ("tgl 25 desember buka ga", date(2026, 12, 25)),
+        ("are you open on december 31st?", date(2026, 12, 31)),
+        ("apakah 1 januari buka", date(2027, 1, 1)),
+        ("buka tanggal 5?", date(2026, 12, 5)),
+        ("tgl 1 buka?", date(2027, 1, 1)),  # the 1st of this month has passed
+        ("open on 17 august 2027?", date(2027, 8, 17)),
+        ("lusa buka?", date(2026, 12, 4)),
+    ):
+        reading = understander.understand(question, None, today=WEDNESDAY)
+        assert (reading.kind, reading.day) == ("open_day", day), question
+    # Not a day: a clock time, an impossible date.
+    assert understander.understand("buka jam 8?", None, today=WEDNESDAY).kind != "open_day"
+    assert understander.understand("tgl 31 februari buka", None, today=WEDNESDAY).day is None
 
 
 def test_typos_and_slang(understander):
