@@ -43,6 +43,7 @@ umur usia age aged old tahun years year anak child kid kota luar daerah lain ano
 telat terlambat late kemudian
 sudah masih already still now sekarang lagi nanti dia mereka kami kita we our he she his her
 they their istri suami wife husband adik kakak son daughter orang tua parent parents
+mau ingin pengen pingin want wanna lebih more
 """.split())
 # A message opening with one of these refers back ("kalau KK?", "and for a passport?").
 FOLLOW_UP_OPENERS = frozenset(
@@ -129,9 +130,10 @@ class Understander:
         for start, end, topic, weight in spans:
             if weight < STRONG_TOPIC or topic in topics:
                 continue
-            # Two questions are joined by "dan"/"and" ("biaya dan syarat"); "how long is it
-            # valid" is one question.
-            if previous_end is None or CONJUNCTIONS & set(tokens[previous_end:start]):
+            # Two questions are joined by "dan"/"and" ("biaya dan syarat"), or listed one after
+            # the other ("syarat, biaya dan lama"); "how long is it valid" is one question.
+            if (previous_end is None or start == previous_end
+                    or CONJUNCTIONS & set(tokens[previous_end:start])):
                 topics.append(topic)
                 previous_end = end
         if "location" in topics and "hours" in topics:

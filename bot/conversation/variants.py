@@ -27,7 +27,8 @@ CASE_WORDS: dict[str, tuple[str, ...]] = {
                   "tambah", "correction"),
     "elektronik": ("elektronik", "electronic", "epaspor", "epassport", "chip"),
     "biasa": ("biasa", "ordinary", "regular", "nonelektronik", "nonelectronic"),
-    "percepatan": ("percepatan", "kilat", "express", "expedited", "urgent", "cepat"),
+    "percepatan": ("percepatan", "kilat", "express", "expedited", "urgent", "cepat", "fast",
+                   "faster", "quick", "quicker", "sooner", "rush", "secepatnya", "mendesak"),
     "keluar": ("keluar", "out", "leaving"),
     "datang": ("datang", "arriving", "masuk", "pendatang"),
 }

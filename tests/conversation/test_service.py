@@ -57,6 +57,9 @@ def _after(understander: Understander, first: str, then: str):  # noqa: ANN202
     ("bikin kia", "anak saya masih 2 tahun", "kia", "requirements", ("age:2",)),
     ("syarat kia", "yg umurnya 10 thn?", "kia", "requirements", ("age:10",)),
     ("kia requirements", "my son is already 7 years old", "kia", "requirements", ("age:7",)),
+    ("how long does a passport take", "and if I need it faster?", "paspor", "fee",
+     ("percepatan",)),
+    ("berapa lama paspor jadi", "kalau mau lebih cepat?", "paspor", "fee", ("percepatan",)),
 ])
 def test_a_follow_up_is_read_with_the_remembered_service_and_topic(
     understander, first, then, service, topic, variant
@@ -76,6 +79,9 @@ def test_context_never_overrides_a_question_that_names_its_own_service_and_topic
 
 
 @pytest.mark.parametrize(("question", "parts"), [
+    # A list: "A, B and C" (the comma is gone once the words are read).
+    ("SKCK requirements, fee and processing time", [("skck", "requirements"), ("skck", "fee"),
+                                                    ("skck", "duration")]),
     ("syarat dan biaya perpanjang sim c", [("sim", "requirements"), ("sim", "fee")]),
     ("how much is an SKCK and how long does it take", [("skck", "fee"), ("skck", "duration")]),
     ("KTP sama KK syaratnya apa", [("ktp-el", "requirements"),
