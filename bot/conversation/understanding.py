@@ -21,6 +21,7 @@ from bot.conversation.variants import (
     picks,
     requirement_options,
     service_keywords,
+    singular,
     variant_words,
 )
 from bot.qa.knowledge import OFFICE_ID, KnowledgeBase
@@ -166,6 +167,7 @@ class Understander:
             t in self._follow_up_vocab or t.isdigit()
             # "umurnya", "biayanya": the word with Indonesian's "-nya" ("its", "the")
             or (t.endswith("nya") and t[:-3] in self._follow_up_vocab)
+            or singular(t) in self._follow_up_vocab  # "motorbikes"
             for t in tokens
         )
 

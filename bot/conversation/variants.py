@@ -89,12 +89,18 @@ def merge(remembered: Iterable[str], new: Iterable[str]) -> tuple[str, ...]:
     """A follow-up's variant words on top of the remembered ones, one per dimension."""
     new = list(new)
     new_has_case = any(w in CASES for w in new)
-    new_has_class = any(w.startswith("class:") for w in new)
+    # The kind asked: a class ("SIM D") or a case's own keyword ("motor", "perusahaan"); a new
+    # one replaces the remembered kind ("biaya SIM A", then "kalau yang motor?").
+    new_has_kind = any(_is_kind(w) for w in new)
     kept = [
         w for w in remembered
-        if not ((w in CASES and new_has_case) or (w.startswith("class:") and new_has_class))
+        if not ((w in CASES and new_has_case) or (_is_kind(w) and new_has_kind))
     ]
     return tuple(dict.fromkeys([*kept, *new]))
+
+
+def _is_kind(word: str) -> bool:
+    return word not in CASES and not word.startswith("age:")
 
 
 TOPIC_VOCABULARY = frozenset(t for phrase in TOPIC_WORDS for t in tokens_of(phrase))
@@ -176,25 +182,29 @@ def fee_options(service: Service) -> list[Option]:
 
 def service_keywords(service: Service) -> frozenset[str]:
     """Words that point to one of the service's variants: its variants' keywords ('balita'
-    for a KIA group) and the distinctive words of their labels ('companies', 'pisah').
-    Common words, the service's own name and topic words ("di bawah lima tahun", "paspor",
-    "iuran") do not point to a variant on their own."""
-    texts = [k for group in service.requirements for k in group.keywords.all()]
-    texts += [k for variant in service.fee.variants for k in variant.keywords.all()]
+    for a KIA group, 'motor' for SIM C) and the distinctive words of their labels
+    ('companies', 'pisah'). Common words, topic words and, in labels, the service's own name
+    ("di bawah lima tahun", "paspor", "iuran") do not point to a variant on their own."""
+    declared = [k for group in service.requirements for k in group.keywords.all()]
+    declared += [k for variant in service.fee.variants for k in variant.keywords.all()]
     labels = [g.label for g in service.requirements if g.label] + [v.label for v in
                                                                      service.fee.variants]
     if service.fee.label:
         labels.append(service.fee.label)
-    texts += [t for label in labels for t in (label.id, label.en) if t]
+    texts = [t for label in labels for t in (label.id, label.en) if t]
     named = {t for name in service.all_names() for t in tokens_of(name)}
-    words: set[str] = set()
-    for text in texts:
-        words.update(
+
+    def words_of(text: str, *, skip: set[str]) -> set[str]:
+        return {
             singular(t) for t in tokens_of(text)
-            if len(t) >= 3 and t.isalpha() and t not in STOPWORDS and t not in named
+            if len(t) >= 3 and t.isalpha() and t not in STOPWORDS and t not in skip
             and t not in TOPIC_VOCABULARY
-        )
-    return frozenset(words)
+        }
+
+    # A keyword given for a case counts even when it is also in one of the service's names
+    # ("motor" for SIM C, though "SIM motor" names the service); a label's words do not.
+    words = set().union(*(words_of(k, skip=set()) for k in declared))
+    return frozenset(words.union(*(words_of(t, skip=named) for t in texts)))
 
 
 def pick(options: list[Option], asked: Iterable[str]) -> int | None:

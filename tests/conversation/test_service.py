@@ -60,6 +60,10 @@ def _after(understander: Understander, first: str, then: str):  # noqa: ANN202
     ("how long does a passport take", "and if I need it faster?", "paspor", "fee",
      ("percepatan",)),
     ("berapa lama paspor jadi", "kalau mau lebih cepat?", "paspor", "fee", ("percepatan",)),
+    # A case's own keywords count even where they are also in the service's names.
+    ("biaya sim a", "kalau yang motor?", "sim", "fee", ("motor",)),
+    ("how much is a driving licence", "how about for motorbikes?", "sim", "fee",
+     ("motorbike",)),
 ])
 def test_a_follow_up_is_read_with_the_remembered_service_and_topic(
     understander, first, then, service, topic, variant
