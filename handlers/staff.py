@@ -62,12 +62,14 @@ async def officer_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
                     telegram_id = int(target)
                 else:
                     telegram_id = redeem_join_request(session, code=target)
-                    if telegram_id is None:
-                        await reply_html(update, _("This code is unknown, used or expired."))
-                        return
-                add_staff(session, telegram_id=telegram_id, role=role, actor_id=admin)
-                sync_menu(session, rt, telegram_id)
-                label = staff_labels(session, [telegram_id]).get(telegram_id, str(telegram_id))
+                if telegram_id is not None:
+                    add_staff(session, telegram_id=telegram_id, role=role, actor_id=admin)
+                    sync_menu(session, rt, telegram_id)
+                    label = staff_labels(session, [telegram_id]).get(telegram_id,
+                                                                     str(telegram_id))
+            if telegram_id is None:
+                await reply_html(update, _("This code is unknown, used or expired."))
+                return
             await reply_html(
                 update,
                 _("{user} is now {role}.").format(user=escape(label), role=_(ROLE_LABELS[role])),

@@ -222,3 +222,48 @@ def test_the_walk_sees_imports_inside_functions_and_skips_type_checking_blocks(t
     names = _imported("bot.probe", source)
     assert {"bot.late", "bot.later"} <= names
     assert "bot.hidden" not in names
+
+
+def _awaits_inside_a_unit_of_work(tree: ast.AST) -> list[int]:
+    """Lines of ``with ....session() as s:`` blocks whose body awaits (not counting functions
+    defined inside the block, which run later)."""
+    found = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.With):
+            continue
+        if not any(isinstance(item.context_expr, ast.Call)
+                   and isinstance(item.context_expr.func, ast.Attribute)
+                   and item.context_expr.func.attr == "session" for item in node.items):
+            continue
+        pending = list(node.body)
+        while pending:
+            current = pending.pop()
+            if isinstance(current, (ast.Await, ast.AsyncFor, ast.AsyncWith)):
+                found.append(node.lineno)
+                break
+            if isinstance(current, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+                continue
+            pending.extend(ast.iter_child_nodes(current))
+    return found
+
+
+def test_no_unit_of_work_is_held_across_an_await():
+    """On SQLite every unit of work takes the write lock at BEGIN (bot/core/db.py): one held
+    across an await would make the next one on the event loop wait on it for the whole busy
+    timeout. Decide inside the block, send after it."""
+    offenders = [
+        f"{path.relative_to(ROOT)}:{line}"
+        for path in _modules().values()
+        for line in _awaits_inside_a_unit_of_work(ast.parse(path.read_text(encoding="utf-8")))
+    ]
+    assert offenders == []
+
+
+def test_the_unit_of_work_rule_sees_an_await_and_skips_inner_functions():
+    held = ast.parse(
+        "async def f(db):\n    with db.session() as s:\n        await g()\n")
+    later = ast.parse(
+        "async def f(db):\n    with db.session() as s:\n        async def h():\n"
+        "            await g()\n    await h()\n")
+    assert _awaits_inside_a_unit_of_work(held) == [2]
+    assert _awaits_inside_a_unit_of_work(later) == []

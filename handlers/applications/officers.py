@@ -280,18 +280,19 @@ async def update_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
             application = get_application(session, number)
         except ApplicationError:
             application = None
-        if application is None:
-            await unknown_button(update, context)
-            return
-        set_state(
-            session,
-            chat_id=update.effective_chat.id,
-            user_id=query.from_user.id,
-            flow="update",
-            step="note",
-            data={"number": application.tracking_number, "status": status},
-        )
-        audience = _audience(tr, follower_languages(session, rt, application.id))
+        if application is not None:
+            set_state(
+                session,
+                chat_id=update.effective_chat.id,
+                user_id=query.from_user.id,
+                flow="update",
+                step="note",
+                data={"number": application.tracking_number, "status": status},
+            )
+            audience = _audience(tr, follower_languages(session, rt, application.id))
+    if application is None:
+        await unknown_button(update, context)
+        return
     await query.answer()
     label = escape(service_steps(rt, application).label(status, tr))
     if status in NOTE_REQUIRED:

@@ -27,6 +27,7 @@ async def reveal_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         await unknown_button(update, context)
         return
     presser = query.from_user.id
+    allowed = True
     with rt.db.session() as s:
         viewer = viewer_for(s, presser, rt.settings.admin_ids)
         complaint = s.get(Complaint, complaint_id)
@@ -36,12 +37,14 @@ async def reveal_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
             try:
                 text = revealed_card(s, rt, complaint, viewer, tr)
             except NotAllowed:
-                await query.answer(
-                    _("Only the officer handling this ticket, or a supervisor of its unit, can "
-                      "see the full numbers."),
-                    show_alert=True,
-                )
-                return
+                allowed = False
+    if not allowed:
+        await query.answer(
+            _("Only the officer handling this ticket, or a supervisor of its unit, can see the "
+              "full numbers."),
+            show_alert=True,
+        )
+        return
     if text is None:
         await unknown_button(update, context)
         return

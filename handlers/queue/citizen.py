@@ -329,10 +329,14 @@ async def _booking_action(update: Update, context: ContextTypes.DEFAULT_TYPE, ac
     user_id = query.from_user.id
     with rt.db.session() as session:
         mine = session.get(QueueBooking, booking_id)
-        if mine is None or mine.user_id != user_id:
-            await unknown_button(update, context)  # someone else's booking, or forged
-            return
+        theirs = mine is not None and mine.user_id == user_id
+    if not theirs:
+        await unknown_button(update, context)  # someone else's booking, or forged
+        return
+    markup: InlineKeyboardMarkup | None = None
     try:
+        # The unit of work ends before anything is sent (bot/core/db.py): what to say is
+        # decided inside, said after.
         with rt.db.session() as session:
             booking = owned_booking(session, booking_id, user_id)
             if action == "x":
@@ -340,39 +344,33 @@ async def _booking_action(update: Update, context: ContextTypes.DEFAULT_TYPE, ac
                     InlineKeyboardButton(_("Yes, cancel it"),
                                          callback_data=booking_data("xy", booking_id)),
                 ]])
-                await query.answer()
-                await show(update, _("Cancel this booking?\n{line}").format(
-                    line=rendering.booking_line(rt, booking, tr)), markup)
-                return
-            if action == "xy":
+                text = _("Cancel this booking?\n{line}").format(
+                    line=rendering.booking_line(rt, booking, tr))
+            elif action == "xy":
                 cancel(session, rt, booking_id=booking_id, user_id=user_id)
                 text = _("Your booking {code} is cancelled. The seat is free for someone "
                          "else now.").format(code=booking.code)
             elif action == "m":
                 days = open_days(session, rt, booking.service_id, rt.now(),
                                  priority=booking.priority)
-                await query.answer()
                 if not days:
-                    await show(update, _("Sorry, every day I can book is full."), None)
-                    return
-                await show(update, _("Move {code} to which day?").format(code=booking.code),
-                            _days_markup(tr, days,
-                                         lambda day: booking_data("md", booking_id, day)))
-                return
+                    text = _("Sorry, every day I can book is full.")
+                else:
+                    text = _("Move {code} to which day?").format(code=booking.code)
+                    markup = _days_markup(tr, days,
+                                          lambda day: booking_data("md", booking_id, day))
             elif action == "md" and len(rest) == 1 and (day := _parse_day(rest[0])):
                 service_id, priority = booking.service_id, booking.priority
                 slots = rooms(session, rt, service_id, day, rt.now(), priority=priority)
-                await query.answer()
                 if not slots:
-                    await show(update, _("Sorry, that day has just been filled."), None)
-                    return
-                text = _("{day}: which time? The number is the seats left.").format(
-                    day=rendering.day_label(tr, day))
-                markup = _slots_markup(
-                    rt, slots, lambda day, start: booking_data("mt", booking_id, day, start), day
-                )
-                await show(update, text, markup)
-                return
+                    text = _("Sorry, that day has just been filled.")
+                else:
+                    text = _("{day}: which time? The number is the seats left.").format(
+                        day=rendering.day_label(tr, day))
+                    markup = _slots_markup(
+                        rt, slots, lambda day, start: booking_data("mt", booking_id, day, start),
+                        day,
+                    )
             elif (action == "mt" and len(rest) == 2 and (day := _parse_day(rest[0]))
                   and (start := _parse_start(rest[1]))):
                 moved = move(session, rt, booking_id=booking_id, user_id=user_id, day=day,
@@ -383,14 +381,16 @@ async def _booking_action(update: Update, context: ContextTypes.DEFAULT_TYPE, ac
                                                           user_id=user_id)
                 text = rendering.ticket_text(rt, returned, ahead, tr)
             else:
-                await unknown_button(update, context)
-                return
+                text = None
     except QueueError as exc:
         await query.answer()
         await show(update, error_text(tr, exc), None)
         return
+    if text is None:
+        await unknown_button(update, context)
+        return
     await query.answer()
-    await show(update, text, None)
+    await show(update, text, markup)
 
 
 # --- check-in by live location -------------------------------------------------------------

@@ -248,14 +248,20 @@ async def register_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     with rt.db.session() as session:
         booking = session.get(QueueBooking, data.id)
         if booking is None or booking.called_by != query.from_user.id or booking.status != "done":
-            await unknown_button(update, context)
-            return
-        if booking.application_id is not None:
-            await query.answer(tr.gettext("An application was already registered for this "
-                                          "visit."), show_alert=True)
-            return
-        set_state(session, chat_id=update.effective_chat.id, user_id=query.from_user.id,
-                  flow=APPLICATION_FLOW, step="name", data={"booking_id": booking.id})
+            outcome = "unknown"
+        elif booking.application_id is not None:
+            outcome = "registered"
+        else:
+            outcome = "ask"
+            set_state(session, chat_id=update.effective_chat.id, user_id=query.from_user.id,
+                      flow=APPLICATION_FLOW, step="name", data={"booking_id": booking.id})
+    if outcome == "unknown":
+        await unknown_button(update, context)
+        return
+    if outcome == "registered":
+        await query.answer(tr.gettext("An application was already registered for this "
+                                      "visit."), show_alert=True)
+        return
     await query.answer()
     await reply_html(update, tr.gettext("Type the applicant's full name, as on their ID card "
                                         "(or /batal):"))
