@@ -194,16 +194,16 @@ def service_keywords(service: Service) -> frozenset[str]:
     texts = [t for label in labels for t in (label.id, label.en) if t]
     named = {t for name in service.all_names() for t in tokens_of(name)}
 
-    def words_of(text: str, *, skip: set[str]) -> set[str]:
+    def words_of(text: str, *, skip: set[str], shortest: int = 3) -> set[str]:
         return {
             singular(t) for t in tokens_of(text)
-            if len(t) >= 3 and t.isalpha() and t not in STOPWORDS and t not in skip
+            if len(t) >= shortest and t.isalpha() and t not in STOPWORDS and t not in skip
             and t not in TOPIC_VOCABULARY
         }
 
     # A keyword given for a case counts even when it is also in one of the service's names
     # ("motor" for SIM C, though "SIM motor" names the service); a label's words do not.
-    words = set().union(*(words_of(k, skip=set()) for k in declared))
+    words = set().union(*(words_of(k, skip=set(), shortest=2) for k in declared))  # "PT"
     return frozenset(words.union(*(words_of(t, skip=named) for t in texts)))
 
 

@@ -268,7 +268,15 @@ class Matcher:
         self._alias_vocab = {
             tok for bucket in self._aliases_by_token.values() for a in bucket for tok in a.tokens
         }
-        self._known = self._alias_vocab | topic_vocab | office_vocab | STOPWORDS | {
+        # The words of a service's cases ("PT", "CV", "balita", "motor") are read as written,
+        # never "corrected" into another word ("pt" is no "peta").
+        case_vocab = {
+            tok for service in kb.services.values()
+            for keywords in (*(g.keywords for g in service.requirements),
+                             *(v.keywords for v in service.fee.variants))
+            for phrase in keywords.all() for tok in tokens_of(phrase)
+        }
+        self._known = self._alias_vocab | topic_vocab | office_vocab | STOPWORDS | case_vocab | {
             tok for value in SLANG.values() for tok in value.split()
         }
         # Typo tolerance only corrects towards content words, longest first to keep it stable.

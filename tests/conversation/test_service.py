@@ -64,6 +64,9 @@ def _after(understander: Understander, first: str, then: str):  # noqa: ANN202
     ("biaya sim a", "kalau yang motor?", "sim", "fee", ("motor",)),
     ("how much is a driving licence", "how about for motorbikes?", "sim", "fee",
      ("motorbike",)),
+    # A case's short keyword is read as written ("pt" is no typo of "peta", a map).
+    ("npwp", "kalau untuk pt?", "npwp", "requirements", ("pt",)),
+    ("syarat npwp", "kalau cv?", "npwp", "requirements", ("cv",)),
 ])
 def test_a_follow_up_is_read_with_the_remembered_service_and_topic(
     understander, first, then, service, topic, variant
