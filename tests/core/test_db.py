@@ -36,6 +36,15 @@ def test_database_errors_do_not_carry_the_parameters(db):
     assert "VERIFY-SECRET-42" not in str(raised.value)
 
 
+def _migrated_sqlite(tmp_path):  # noqa: ANN001, ANN202 - a Database
+    """A SQLite file of its own, migrated: the lock tests need a real file (WAL), not memory."""
+    from bot.core.db import Database
+
+    db = Database(f"sqlite:///{tmp_path / 'locks.db'}")
+    db.upgrade()
+    return db
+
+
 def test_a_worker_threads_read_then_write_waits_its_turn_on_sqlite(tmp_path):
     """A console page in a worker thread reads a row, then writes (the audit of a reveal);
     meanwhile the event loop commits a write. On SQLite a deferred transaction would fail at
@@ -46,11 +55,9 @@ def test_a_worker_threads_read_then_write_waits_its_turn_on_sqlite(tmp_path):
 
     from sqlmodel import select
 
-    from bot.core.db import Database
     from bot.core.models import User
 
-    db = Database(f"sqlite:///{tmp_path / 'lock.db'}")
-    db.upgrade()
+    db = _migrated_sqlite(tmp_path)
     with db.session() as s:
         s.add(User(telegram_id=1))
     has_read, loop_wrote = threading.Event(), threading.Event()
@@ -91,12 +98,10 @@ def test_report_threads_do_not_hold_writers_up(tmp_path):
 
     from sqlmodel import select
 
-    from bot.core.db import Database
     from bot.core.models import User
     from bot.core.offload import off_the_loop
 
-    db = Database(f"sqlite:///{tmp_path / 'report.db'}")
-    db.upgrade()
+    db = _migrated_sqlite(tmp_path)
     reading, done = threading.Event(), threading.Event()
 
     def report() -> int:
@@ -128,11 +133,9 @@ def test_a_unit_of_work_inside_another_is_refused_in_the_suite_and_logged_in_pro
     could wait on each other's SQLite lock for the whole busy timeout: the suite refuses it;
     in production it is logged once and the inner one begins deferred, so its reads work."""
     from bot.core import db as dbmodule
-    from bot.core.db import Database
     from bot.core.models import User
 
-    db = Database(f"sqlite:///{tmp_path / 'nested.db'}")
-    db.upgrade()
+    db = _migrated_sqlite(tmp_path)
     with db.session() as outer:
         outer.get(User, 1)
         with pytest.raises(RuntimeError, match="while another was open on the same thread"):
@@ -165,11 +168,9 @@ def test_the_event_loops_read_then_write_waits_for_a_worker_thread(tmp_path):
 
     from sqlmodel import select
 
-    from bot.core.db import Database
     from bot.core.models import User
 
-    db = Database(f"sqlite:///{tmp_path / 'loop.db'}")
-    db.upgrade()
+    db = _migrated_sqlite(tmp_path)
     has_read = threading.Event()
     failures: list[BaseException] = []
 
